@@ -1,0 +1,5 @@
+"""``python -m posecoach`` runs the CLI."""
+
+from posecoach.cli import main
+
+main()

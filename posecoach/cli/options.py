@@ -1,0 +1,63 @@
+"""Option sets shared by several commands, as decorators, so every command spells them the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _remember_verbose(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    if value:
+        root.obj["verbose"] = True
+    return value
+
+
+def verbose_option(func: F) -> F:
+    return click.option(
+        "-v", "--verbose", is_flag=True, expose_value=True, callback=_remember_verbose,
+        help="Show MediaPipe's native log lines, and a traceback with any error.",
+    )(func)
+
+
+def model_option(func: F) -> F:
+    return click.option(
+        "--model", "model_path", type=click.Path(path_type=Path, dir_okay=True), default=None,
+        envvar="POSECOACH_MODEL", show_envvar=True,
+        help="Pose landmarker .task bundle (official lite/full/heavy work). Default: the bundled full model.",
+    )(func)
+
+
+def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
+    def decorate(func: F) -> F:
+        return click.option(
+            "--format", "output_format", type=click.Choice(choices), default=default, show_default=True,
+            help="Output format on stdout.",
+        )(func)
+
+    return decorate
+
+
+def exercise_option(required: bool = True) -> Callable[[F], F]:
+    from posecoach.exercises.catalog import CATALOG
+
+    def decorate(func: F) -> F:
+        return click.option(
+            "-e", "--exercise", "exercise_slug", type=click.Choice(sorted(CATALOG)), required=required,
+            help="Exercise to count (see 'posecoach exercises').",
+        )(func)
+
+    return decorate
+
+
+def side_option(func: F) -> F:
+    return click.option(
+        "--side", type=click.Choice(["auto", "left", "right"]), default="auto", show_default=True,
+        help="Working side for one-sided exercises; 'auto' detects it (and counts both sides).",
+    )(func)

@@ -1,0 +1,37 @@
+"""One error hierarchy; the CLI turns any of these into a single ``Error: ...`` line.
+
+Every message says what went wrong *and* what to do next, because it is the only line the user sees.
+"""
+
+from __future__ import annotations
+
+
+class PoseCoachError(Exception):
+    """Base class of every error posecoach reports to a user (exit code 1)."""
+
+    exit_code = 1
+
+
+class SourceError(PoseCoachError):
+    """A video, image folder, camera or stream cannot be opened or read."""
+
+
+class ModelError(PoseCoachError):
+    """The pose model file is missing, truncated or not a pose landmarker bundle."""
+
+
+class UnknownExerciseError(PoseCoachError):
+    """An exercise slug that is not in the catalogue."""
+
+    def __init__(self, slug: str, valid: list[str]) -> None:
+        super().__init__(f"unknown exercise '{slug}'. Valid exercises: {', '.join(sorted(valid))}")
+        self.slug = slug
+        self.valid = valid
+
+
+class OutputError(PoseCoachError):
+    """An output path that cannot be written (missing folder, no permission, would overwrite)."""
+
+
+class HistoryError(PoseCoachError):
+    """The history database is locked, corrupt or cannot be written."""

@@ -1,0 +1,152 @@
+"""Events: the only output of analysis. Sinks (console, overlay, voice, reports, history) consume them.
+
+Every event is a frozen dataclass with ``t_s``, the stream time in seconds when it happened, and
+``kind``, a stable name used in JSON output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+from posecoach.landmarks import Side
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: ClassVar[str] = "event"
+    t_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, Side):
+                data[key] = value.value
+            elif isinstance(value, tuple):
+                data[key] = list(value)
+        return {"kind": self.kind, **data}
+
+
+@dataclass(frozen=True)
+class RepCompleted(Event):
+    """A full repetition: out of the rest position, through the working range, and back.
+
+    ``count`` is the running total for ``side`` (or for both sides when ``side`` is None).
+    ``range_deg`` is the excursion of the tracked signal, ``up_s``/``down_s`` the tempo.
+    ``flags`` are per-rep quality codes (e.g. ``no-pause``, ``dropped-fast``); ``uncertain`` says
+    why the rep could not be judged reliably, or is None.
+    """
+
+    kind: ClassVar[str] = "rep"
+    side: Side | None = None
+    count: int = 0
+    start_s: float = 0.0
+    peak_s: float = 0.0
+    range_deg: float = 0.0
+    peak_deg: float = 0.0
+    up_s: float = 0.0
+    down_s: float = 0.0
+    held_s: float = 0.0
+    flags: tuple[str, ...] = ()
+    uncertain: str | None = None
+
+
+@dataclass(frozen=True)
+class RepRejected(Event):
+    """A movement that looked like a rep but did not count (partial range, too fast, hold too short)."""
+
+    kind: ClassVar[str] = "rep-rejected"
+    side: Side | None = None
+    reason: str = ""
+    start_s: float = 0.0
+    range_deg: float = 0.0
+
+
+@dataclass(frozen=True)
+class HoldStarted(Event):
+    kind: ClassVar[str] = "hold-started"
+    side: Side | None = None
+    target_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class HoldEnded(Event):
+    """A hold is over. ``held_s`` counts only time in position (pauses for lost pose excluded)."""
+
+    kind: ClassVar[str] = "hold-ended"
+    side: Side | None = None
+    start_s: float = 0.0
+    held_s: float = 0.0
+    target_s: float = 0.0
+    completed: bool = False
+
+
+@dataclass(frozen=True)
+class FormWarning(Event):
+    """A form problem, with a stable ``code`` and a one-line cue a physiotherapist would say."""
+
+    kind: ClassVar[str] = "warning"
+    code: str = ""
+    message: str = ""
+    side: Side | None = None
+    rep: int | None = None
+
+
+@dataclass(frozen=True)
+class PoseLost(Event):
+    kind: ClassVar[str] = "pose-lost"
+
+
+@dataclass(frozen=True)
+class PoseFound(Event):
+    kind: ClassVar[str] = "pose-found"
+
+
+@dataclass(frozen=True)
+class SetCompleted(Event):
+    kind: ClassVar[str] = "set-completed"
+    set_index: int = 1
+    reps: int = 0
+    reps_left: int = 0
+    reps_right: int = 0
+
+
+@dataclass(frozen=True)
+class Uncertain(Event):
+    """Part of the stream could not be judged (wrong view, joints out of frame); says why."""
+
+    kind: ClassVar[str] = "uncertain"
+    reason: str = ""
+    until_s: float = 0.0
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.kind: cls
+    for cls in (RepCompleted, RepRejected, HoldStarted, HoldEnded, FormWarning, PoseLost, PoseFound,
+                SetCompleted, Uncertain)
+}
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """Inverse of :meth:`Event.to_dict`, for history import and JSON-lines replay."""
+    fields = dict(data)
+    cls = EVENT_TYPES[fields.pop("kind")]
+    if fields.get("side") is not None:
+        fields["side"] = Side(fields["side"])
+    if "flags" in fields:
+        fields["flags"] = tuple(fields["flags"])
+    return cls(**fields)
+
+
+@dataclass
+class Tally:
+    """Running totals derived from events; what a live display or summary shows."""
+
+    reps_total: int = 0
+    reps: dict[str, int] = field(default_factory=lambda: {"left": 0, "right": 0})
+
+    def add(self, event: Event) -> None:
+        if isinstance(event, RepCompleted):
+            self.reps_total += 1
+            if event.side is not None:
+                self.reps[event.side.value] += 1

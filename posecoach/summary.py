@@ -1,0 +1,100 @@
+"""The session summary: what one analysis or live session produced, as a stable JSON contract.
+
+Scripts rely on :meth:`SessionSummary.to_dict`; fields are only ever added, never renamed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from posecoach.events import Event, FormWarning, HoldEnded, RepCompleted, RepRejected
+
+SUMMARY_SCHEMA_VERSION = 1
+
+
+@dataclass
+class SessionSummary:
+    exercise: str
+    source: str
+    duration_s: float = 0.0
+    fps: float = 0.0
+    frames: int = 0
+    frames_with_pose: int = 0
+    events: list[Event] = field(default_factory=list)
+    partial: bool = False
+    """True when the input ended early (truncated video, camera lost, interrupted)."""
+    notes: list[str] = field(default_factory=list)
+    """Plain-language caveats: what could not be judged and why."""
+    signal_name: str = ""
+    """The tracked signal (e.g. ``hip_flexion``), in degrees; plotted by reports."""
+    signal_trace: list[tuple[float, float]] = field(default_factory=list)
+    """``(t_s, value)`` of the tracked signal for frames with a pose (NaN-free), for plots."""
+
+    @property
+    def reps(self) -> list[RepCompleted]:
+        return [e for e in self.events if isinstance(e, RepCompleted)]
+
+    @property
+    def holds(self) -> list[HoldEnded]:
+        return [e for e in self.events if isinstance(e, HoldEnded)]
+
+    @property
+    def warnings(self) -> list[FormWarning]:
+        return [e for e in self.events if isinstance(e, FormWarning)]
+
+    @property
+    def rejected(self) -> list[RepRejected]:
+        return [e for e in self.events if isinstance(e, RepRejected)]
+
+    def rep_counts(self) -> dict[str, int]:
+        reps = self.reps
+        return {
+            "total": len(reps),
+            "left": sum(1 for r in reps if r.side is not None and r.side.value == "left"),
+            "right": sum(1 for r in reps if r.side is not None and r.side.value == "right"),
+        }
+
+    @property
+    def pose_coverage(self) -> float:
+        return self.frames_with_pose / self.frames if self.frames else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SUMMARY_SCHEMA_VERSION,
+            "exercise": self.exercise,
+            "source": self.source,
+            "duration_s": round(self.duration_s, 3),
+            "fps": round(self.fps, 3),
+            "frames": self.frames,
+            "frames_with_pose": self.frames_with_pose,
+            "partial": self.partial,
+            "reps": self.rep_counts(),
+            "holds": [
+                {
+                    "side": h.side.value if h.side else None,
+                    "start_s": round(h.start_s, 3),
+                    "end_s": round(h.t_s, 3),
+                    "duration_s": round(h.held_s, 3),
+                    "target_s": h.target_s,
+                    "completed": h.completed,
+                }
+                for h in self.holds
+            ],
+            "warnings": [
+                {
+                    "t_s": round(w.t_s, 3),
+                    "code": w.code,
+                    "message": w.message,
+                    "side": w.side.value if w.side else None,
+                    "rep": w.rep,
+                }
+                for w in self.warnings
+            ],
+            "notes": list(self.notes),
+            "events": [_rounded(e.to_dict()) for e in self.events],
+        }
+
+
+def _rounded(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in data.items()}
