@@ -32,7 +32,8 @@ class RepCompleted(Event):
     """A full repetition: out of the rest position, through the working range, and back.
 
     ``count`` is the running total for ``side`` (or for both sides when ``side`` is None).
-    ``range_deg`` is the excursion of the tracked signal, ``up_s``/``down_s`` the tempo.
+    ``rom`` is the excursion of the tracked signal (range of motion, in the exercise's signal
+    unit: degrees for angles), ``peak`` its extreme value, ``up_s``/``down_s`` the tempo.
     ``flags`` are per-rep quality codes (e.g. ``no-pause``, ``dropped-fast``); ``uncertain`` says
     why the rep could not be judged reliably, or is None.
     """
@@ -42,8 +43,8 @@ class RepCompleted(Event):
     count: int = 0
     start_s: float = 0.0
     peak_s: float = 0.0
-    range_deg: float = 0.0
-    peak_deg: float = 0.0
+    rom: float = 0.0
+    peak: float = 0.0
     up_s: float = 0.0
     down_s: float = 0.0
     held_s: float = 0.0
@@ -59,7 +60,7 @@ class RepRejected(Event):
     side: Side | None = None
     reason: str = ""
     start_s: float = 0.0
-    range_deg: float = 0.0
+    rom: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,138 @@
+"""The analysis pipeline: source → pose → engine → events → summary.
+
+:class:`AnalysisSession` is the one place where pose frames meet the engine; offline analysis,
+trace replay and the live loop all feed it, so they count identically.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from posecoach.errors import SourceError
+from posecoach.events import Event, RepCompleted
+from posecoach.exercises import Exercise, ExerciseEngine, get_exercise
+from posecoach.pose import PoseFrame
+from posecoach.summary import SessionSummary
+
+MIN_POSE_COVERAGE = 0.5
+"""Below this share of frames with a person, the summary says the clip is hard to judge."""
+
+EventCallback = Callable[[Event], None]
+
+
+@dataclass
+class AnalysisSession:
+    """Feeds pose frames to the engine and collects what a summary needs."""
+
+    exercise: Exercise
+    source: str
+    side: str = "auto"
+    fps: float = 0.0
+    on_event: EventCallback | None = None
+    engine: ExerciseEngine = field(init=False)
+    summary: SessionSummary = field(init=False)
+    _first_t: float | None = field(default=None, init=False)
+    _last_t: float = field(default=0.0, init=False)
+    _frames_in_position: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self.engine = ExerciseEngine(self.exercise, self.side)
+        self.summary = SessionSummary(self.exercise.slug, self.source, fps=self.fps)
+
+    def feed(self, t: float, pose: PoseFrame | None) -> list[Event]:
+        if self._first_t is None:
+            self._first_t = t
+        self._last_t = t
+        self.summary.frames += 1
+        if pose is not None:
+            self.summary.frames_with_pose += 1
+        events = self.engine.update(pose, t)
+        if self.engine.snapshot().in_position:
+            self._frames_in_position += 1
+        value = self.engine.signal_value()
+        if pose is not None and math.isfinite(value):
+            self.summary.signal_trace.append((round(t, 3), round(value, 2)))
+        self._publish(events)
+        return events
+
+    def _publish(self, events: list[Event]) -> None:
+        self.summary.events.extend(events)
+        if self.on_event is not None:
+            for event in events:
+                self.on_event(event)
+
+    def finish(self, *, partial: bool = False, reason: str | None = None) -> SessionSummary:
+        """Close open holds and write the caveats; safe to call once, in ``finally``."""
+        self._publish(self.engine.finish(self._last_t))
+        summary = self.summary
+        summary.duration_s = (self._last_t - self._first_t) + (1.0 / self.fps if self.fps else 0.0) \
+            if self._first_t is not None else 0.0
+        summary.partial = partial
+        rep = self.exercise.rep
+        summary.signal_name = rep.signal.replace(".{side}", "").replace(".both", "") if rep else ""
+        if reason:
+            summary.notes.append(reason)
+        summary.notes.extend(self._caveats())
+        return summary
+
+    def _caveats(self) -> list[str]:
+        summary, notes = self.summary, []
+        if summary.frames and summary.frames_with_pose == 0:
+            notes.append("No person was found in any frame: nothing could be judged.")
+            return notes
+        if summary.frames and summary.pose_coverage < MIN_POSE_COVERAGE:
+            notes.append(f"A person was found in only {summary.pose_coverage:.0%} of frames: "
+                         "counts may be incomplete.")
+        if summary.frames_with_pose and self._frames_in_position == 0:
+            notes.append(f"Never saw the starting position ({self.exercise.posture.name}): "
+                         "check the exercise and that the camera sees the whole body from the side.")
+        uncertain = [e for e in summary.events if isinstance(e, RepCompleted) and e.uncertain]
+        if uncertain:
+            notes.append(f"{len(uncertain)} rep(s) judged with part of the body hidden: "
+                         f"{uncertain[0].uncertain}.")
+        return notes
+
+
+def replay(poses: Iterable[tuple[float, PoseFrame | None]], exercise_slug: str, *, side: str = "auto",
+           source: str = "", fps: float = 0.0) -> SessionSummary:
+    """Run the engine over already-estimated poses (a cached trace, a synthetic trajectory)."""
+    session = AnalysisSession(get_exercise(exercise_slug), source, side, fps)
+    for t, pose in poses:
+        session.feed(t, pose)
+    return session.finish()
+
+
+ProgressCallback = Callable[[int], None]
+
+
+def analyze_video(source: str | Path, exercise_slug: str, *, side: str = "auto", model_path: Path | None = None,
+                  verbose: bool = False, on_event: EventCallback | None = None,
+                  on_frame: ProgressCallback | None = None) -> SessionSummary:
+    """Analyse a recorded video, image folder or stream end to end.
+
+    The summary is returned even when the input breaks part-way: it is then flagged ``partial``
+    with a note saying where reading stopped.
+    """
+    from posecoach.pose import PoseEstimator
+    from posecoach.sources import open_source
+
+    exercise = get_exercise(exercise_slug)
+    with open_source(source) as frames, PoseEstimator(model_path, verbose=verbose) as estimator:
+        session = AnalysisSession(exercise, frames.name, side, frames.fps, on_event)
+        interrupted = True
+        try:
+            for frame in frames:
+                session.feed(frame.timestamp_s, estimator.estimate(frame.image, frame.timestamp_s))
+                if on_frame is not None:
+                    on_frame(1)
+            interrupted = False
+        finally:
+            stats = frames.stats
+            if stats.frames_read == 0 and not interrupted:
+                raise SourceError(f"'{frames.name}' has no frames that could be decoded")
+            reason = stats.error if stats.stopped_early else ("interrupted" if interrupted else None)
+            summary = session.finish(partial=stats.stopped_early or interrupted, reason=reason)
+    return summary

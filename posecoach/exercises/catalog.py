@@ -1,0 +1,310 @@
+"""The exercise catalogue, from the five seed articles (see ``../shared/seeds/README.md``).
+
+Each entry is data read by the one engine. Slugs are part of the CLI contract. Thresholds are
+relative to the person's own rest position and range wherever possible; absolute numbers are kept
+for form limits, in degrees or torso lengths.
+
+Signals (see :mod:`posecoach.features`): ``hip_flexion`` is 0° with the thigh in line with the
+trunk and 90° with it square to the trunk, negative past straight (extension); ``trunk_incline``
+is the trunk's angle above the horizontal; ``chest_facing`` is +90° lying on the back and -90°
+face down.
+"""
+
+from __future__ import annotations
+
+from posecoach.errors import UnknownExerciseError
+from posecoach.exercises.definition import (
+    Exercise,
+    FormRule,
+    HoldSpec,
+    Kind,
+    Posture,
+    Program,
+    RepSpec,
+    SideMode,
+    Source,
+    View,
+    Within,
+)
+
+SEED_000 = "000 Best Psoas Muscle Pain Exercises to Relieve Pain Permanently"
+SEED_001 = "001 7 Best Psoas Muscle Exercises"
+SEED_002 = "002 7 Secrets to Heal the Psoas Muscle"
+SEED_003 = "003 5 Tight Psoas Exercises for Lasting Relief"
+SEED_004 = "004 How to Heal the Psoas Muscle: Relief & Recovery"
+
+# ---------------------------------------------------------------- postures
+SUPINE = Posture("lying on your back", (Within("chest_facing", 25, 90), Within("trunk_incline", -50, 40)))
+SUPINE_KNEES_BENT = Posture(
+    "lying on your back, knees bent",
+    (Within("chest_facing", 25, 90), Within("trunk_incline", -50, 40), Within("knee_flexion.both", 35, 180)),
+)
+STANDING = Posture("standing", (Within("trunk_incline", 55, 90),))
+HANGING = Posture("hanging from a bar", (Within("trunk_incline", 55, 90), Within("arm_elevation.both", 130, 180)))
+FRONT_SUPPORT = Posture("in a plank", (Within("chest_facing", -90, -30), Within("trunk_incline", -30, 45)))
+ALL_FOURS = Posture(
+    "on hands and knees",
+    (Within("chest_facing", -90, -30), Within("trunk_incline", -30, 35), Within("knee_flexion.both", 45, 180)),
+)
+SIDE_LYING = Posture("lying on your side", (Within("pelvis_vertical", 40, 90), Within("trunk_incline", -35, 50)))
+SEATED_LEANING_BACK = Posture("sitting, leaning back", (Within("trunk_incline", 10, 80), Within("chest_facing", -5, 90)))
+KNEELING_UPRIGHT = Posture("kneeling upright", (Within("trunk_incline", 50, 90),))
+SIT_UP_POSITION = Posture(
+    "lying on your back, knees bent",
+    (Within("chest_facing", -10, 90), Within("knee_flexion.both", 35, 180), Within("trunk_incline", -30, 95)),
+)
+
+# ---------------------------------------------------------------- form rules used by several exercises
+BACK_LIFTING = FormRule(
+    "back-lifting", "Keep your back on the floor: brace your belly and press your lower back down.",
+    "trunk_incline", above=15.0, relative=True, min_s=0.3,
+)
+PELVIS_ROCKING = FormRule(
+    "pelvis-rocking", "Keep your pelvis still: don't let your hips rock side to side.",
+    "pelvis_tilt", above=14.0, below=-14.0, relative=True, min_s=0.3,
+)
+HIPS_SAGGING = FormRule(
+    "hips-sagging", "Your hips are sagging: squeeze your glutes and lift them in line with your shoulders.",
+    "body_line", below=-22.0, phase="any", min_s=0.6,
+)
+HIPS_PIKING = FormRule(
+    "hips-piking", "Your hips are too high: lower them into one straight line from shoulders to heels.",
+    "body_line", above=40.0, phase="any", min_s=0.6,
+)
+KNEE_BELOW_HIP = FormRule(
+    "knee-below-hip", "Bring your knee up to hip height.", "peak", below=75.0, absolute=True,
+)
+TRUNK_ROTATING = FormRule(
+    "trunk-rotating", "Keep your hips square: don't let your trunk rotate as the limb moves.",
+    "pelvis_tilt", above=15.0, below=-15.0, relative=True, min_s=0.3,
+)
+
+EXERCISES: tuple[Exercise, ...] = (
+    # ------------------------------------------------------------ reps
+    Exercise(
+        "lying-leg-raise", "Lying leg raise", Kind.REPS, SUPINE,
+        rep=RepSpec("hip_flexion.both", min_excursion=25, nominal_range=75, min_rep_s=0.8, max_rep_s=15),
+        form=(BACK_LIFTING, PELVIS_ROCKING),
+        program=Program(sets=3, reps=10, rest_s=60),
+        cues=("Lie on your back, legs straight.", "Lift both legs together, lower them slowly.",
+              "Keep your pelvis stable and your back on the floor."),
+        source=Source(SEED_001, "#2 Lying leg raise: lift straight legs, keep the pelvis stable"),
+    ),
+    Exercise(
+        "hanging-leg-raise", "Hanging leg raise", Kind.REPS, HANGING,
+        rep=RepSpec("hip_flexion.both", min_excursion=30, nominal_range=80, min_rep_s=0.8),
+        form=(FormRule("legs-swinging", "Stop the swing: pause at the bottom before the next lift.",
+                       "trunk_incline", above=12.0, below=-12.0, relative=True, min_s=0.3),),
+        views=(View.SIDE, View.OBLIQUE, View.FRONT),
+        program=Program(sets=3, reps=8),
+        cues=("Hang from a bar, lift your legs without swinging.",),
+        source=Source(SEED_002, "#4 Hanging leg lifts"),
+    ),
+    Exercise(
+        "lying-march", "Lying march (dead-bug legs)", Kind.REPS, SUPINE, sides=SideMode.EACH,
+        rep=RepSpec("hip_flexion.{side}", min_excursion=30, nominal_range=70, direction=-1, min_rep_s=0.6,
+                    alternating=True),
+        form=(BACK_LIFTING, PELVIS_ROCKING),
+        program=Program(sets=2, reps=10),
+        cues=("Both knees up at 90 degrees.", "Straighten one leg fully, bring it back, then the other.",
+              "Keep your back flat on the floor."),
+        source=Source(SEED_001, "#4 Lying march (with band): knees at 90°, one leg straightens and returns"),
+    ),
+    Exercise(
+        "standing-march", "Standing march", Kind.REPS, STANDING, sides=SideMode.EACH,
+        rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=80, min_rep_s=0.2, max_rep_s=8,
+                    pause_s=0.3, alternating=True),
+        form=(KNEE_BELOW_HIP,),
+        views=(View.SIDE, View.OBLIQUE, View.FRONT),
+        program=Program(sets=2, reps=10),
+        cues=("Stand tall.", "Drive one knee toward your chest, pause briefly, lower, switch."),
+        source=Source(SEED_001, "#6 Standing march: knee toward the chest, brief pause"),
+        tracked=("HIP", "KNEE", "ANKLE"),
+    ),
+    Exercise(
+        "alternating-knee-to-chest", "Alternating knee-to-chest", Kind.REPS, SUPINE, sides=SideMode.EACH,
+        rep=RepSpec("hip_flexion.{side}", min_excursion=40, nominal_range=90, min_rep_s=0.5, other_side_still=45,
+                    alternating=True),
+        form=(BACK_LIFTING,),
+        program=Program(sets=2, reps=10),
+        cues=("Lying on your back, hug one knee to your chest, release, switch.",),
+        source=Source(SEED_002, "#5 Alternating knee-to-chest"),
+    ),
+    Exercise(
+        "plank-knee-drive", "Plank knee drive (runner's pose)", Kind.REPS, FRONT_SUPPORT, sides=SideMode.EACH,
+        rep=RepSpec("hip_flexion.{side}", min_excursion=30, nominal_range=70, min_rep_s=0.2, max_rep_s=10,
+                    pause_s=2.0, alternating=True),
+        form=(HIPS_SAGGING,),
+        program=Program(sets=2, reps=6, hold_s=2),
+        cues=("From a high plank, drive one knee toward your chest, hold 2 seconds, return, switch.",),
+        source=Source(SEED_003, "#5 Front support hip flexion: knee to chest, 2 s hold, 6 per side "
+                                "(also 001 #5 runner's pose)"),
+    ),
+    Exercise(
+        "frankenstein-walk", "Frankenstein walk", Kind.REPS, STANDING, sides=SideMode.EACH,
+        rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=80, min_rep_s=0.4, alternating=True),
+        form=(FormRule("knee-bent", "Keep the lifting leg straight, kick toward the opposite hand.",
+                       "knee_flexion.{side}", above=40.0, per_side=True, min_s=0.3),),
+        views=(View.SIDE, View.OBLIQUE, View.FRONT),
+        program=Program(sets=2, reps=10),
+        cues=("Walk forward, kicking a straight leg up toward the opposite hand.",),
+        source=Source(SEED_001, "#7 Frankenstein walk: straight leg up to the opposite hand, alternating"),
+        tracked=("HIP", "KNEE", "ANKLE", "WRIST"),
+    ),
+    Exercise(
+        "glute-bridge", "Glute bridge", Kind.REPS, SUPINE_KNEES_BENT,
+        rep=RepSpec("hip_flexion.both", min_excursion=18, nominal_range=40, direction=-1, min_rep_s=0.8,
+                    max_rep_s=20),
+        form=(PELVIS_ROCKING,),
+        program=Program(sets=3, reps=10),
+        cues=("Feet flat, knees bent.", "Lift your hips until shoulders, hips and knees line up; lower slowly."),
+        source=Source(SEED_004, "Bridge: lift the hips, lower with control"),
+        tracked=("SHOULDER", "HIP", "KNEE"),
+    ),
+    Exercise(
+        "marching-bridge", "Marching bridge", Kind.REPS,
+        Posture("in a bridge", (*SUPINE_KNEES_BENT.conditions, Within("trunk_incline", -60, -3))),
+        sides=SideMode.EACH,
+        rep=RepSpec("hip_flexion.{side}", min_excursion=25, nominal_range=60, min_rep_s=0.5, alternating=True),
+        form=(PELVIS_ROCKING,),
+        program=Program(sets=2, reps=8),
+        cues=("Hold the bridge, lift one foot, put it down, switch; keep your hips level.",),
+        source=Source(SEED_004, "Marching bridge: hold the bridge and march"),
+    ),
+    Exercise(
+        "bird-dog", "Bird-dog", Kind.REPS, ALL_FOURS, sides=SideMode.EACH,
+        rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=80, direction=-1, min_rep_s=0.6,
+                    alternating=True),
+        form=(TRUNK_ROTATING, HIPS_SAGGING),
+        program=Program(sets=2, reps=8),
+        cues=("On hands and knees, reach one arm forward and the opposite leg back, return, switch.",),
+        source=Source(SEED_004, "Bird-dog: opposite arm and leg, alternating"),
+        tracked=("SHOULDER", "HIP", "KNEE", "WRIST"),
+    ),
+    Exercise(
+        "clamshell", "Clamshell", Kind.REPS, SIDE_LYING,
+        rep=RepSpec("knee_gap", min_excursion=0.5, nominal_range=1.2, min_rep_s=0.5),
+        form=(FormRule("trunk-rotating", "Keep your hips stacked: don't roll back as the knee opens.",
+                       "pelvis_vertical", below=-15.0, relative=True, min_s=0.3),),
+        views=(View.FRONT, View.OBLIQUE),
+        program=Program(sets=2, reps=12),
+        cues=("Lie on your side, knees bent, feet together; open the top knee, close it slowly.",),
+        source=Source(SEED_004, "Clamshells"),
+        tracked=("HIP", "KNEE"),
+    ),
+    Exercise(
+        "sit-up", "Sit-up (hips and knees at 90°)", Kind.REPS, SIT_UP_POSITION,
+        rep=RepSpec("trunk_incline", min_excursion=18, nominal_range=45, min_rep_s=0.6),
+        program=Program(sets=2, reps=10),
+        cues=("Hips and knees at 90 degrees; curl up, lower slowly.",),
+        source=Source(SEED_002, "#5 Sit-ups with hips and knees at 90°"),
+        tracked=("SHOULDER", "HIP", "KNEE"),
+    ),
+    # ------------------------------------------------------------ reps with a hold inside each rep
+    Exercise(
+        "supine-knee-to-chest", "Supine knee-to-chest hold", Kind.REPS_WITH_HOLD, SUPINE, sides=SideMode.EACH,
+        rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=100, min_rep_s=1.0, max_rep_s=40,
+                    hold_s=3.0, top_fraction=0.7, other_side_still=45),
+        form=(BACK_LIFTING,),
+        program=Program(sets=1, reps=10, hold_s=3, rest_s=30),
+        cues=("Lie on your back.", "Pull one knee to your chest, hold 3 seconds, release.",
+              "Keep your back and the other leg on the floor."),
+        source=Source(SEED_000, "Supine knee-to-chest: hold 3 s, back on the floor, 10 reps per side "
+                                "progressing to 4 x 15"),
+    ),
+    Exercise(
+        "standing-psoas-activation", "Standing psoas activation", Kind.REPS_WITH_HOLD, STANDING,
+        sides=SideMode.EACH,
+        rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=85, min_rep_s=1.0, max_rep_s=30,
+                    hold_s=5.0, top_fraction=0.75, other_side_still=30),
+        form=(KNEE_BELOW_HIP,),
+        views=(View.SIDE, View.OBLIQUE, View.FRONT),
+        program=Program(sets=1, reps=4, hold_s=5, rest_s=30),
+        cues=("Stand tall, lift one knee to hip level and hold it there for 5 seconds.",),
+        source=Source(SEED_003, "#3 Standing 'slumpy' psoas activation: knee to hip level, 5 s hold, 4 per side"),
+    ),
+    # ------------------------------------------------------------ holds
+    Exercise(
+        "plank", "Plank", Kind.HOLD, FRONT_SUPPORT,
+        hold=HoldSpec((Within("body_line", -30, 40), Within("knee_flexion.both", 0, 50)), target_s=30),
+        form=(HIPS_SAGGING, HIPS_PIKING),
+        program=Program(sets=3, hold_s=30, reps=1, rest_s=45),
+        cues=("Forearms or hands under shoulders, body in one straight line.",),
+        source=Source(SEED_001, "#5 Runner's pose starts from a plank (also 003 #5 front support)"),
+        tracked=("SHOULDER", "HIP", "ANKLE"),
+    ),
+    Exercise(
+        "side-plank", "Side plank", Kind.HOLD,
+        Posture("in a side plank", (Within("pelvis_vertical", 35, 90), Within("trunk_incline", -20, 60))),
+        hold=HoldSpec((Within("body_side_bend", -35, 35), Within("knee_flexion.both", 0, 60),
+                       Within("trunk_incline", 5, 60)), target_s=20),
+        form=(FormRule("hips-sagging", "Lift your hips: keep one straight line from head to feet.",
+                       "body_side_bend", above=25.0, below=-25.0, phase="any", min_s=0.6),),
+        views=(View.FRONT, View.OBLIQUE),
+        program=Program(sets=2, hold_s=20, reps=1, rest_s=45),
+        cues=("On one forearm, feet stacked, lift your hips into a straight line.",),
+        source=Source("beyond the seeds", "A common companion to the front plank"),
+        tracked=("SHOULDER", "HIP", "ANKLE"),
+    ),
+    Exercise(
+        "boat-pose", "Boat pose", Kind.HOLD, SEATED_LEANING_BACK,
+        hold=HoldSpec((Within("hip_flexion.both", 40, 140), Within("thigh_elevation.both", 100, 180)),
+                      target_s=20),
+        form=(FormRule("back-rounding", "Lift your chest: keep your back long, don't slump.",
+                       "trunk_incline", below=12.0, phase="work", min_s=0.8),),
+        program=Program(sets=3, hold_s=20, reps=1, rest_s=30),
+        cues=("Sit, lean back, lift your legs (knees bent is fine) and balance; hold about 20 seconds.",),
+        source=Source(SEED_001, "#3 Boat pose: hold ~20 s"),
+        tracked=("SHOULDER", "HIP", "KNEE"),
+    ),
+    Exercise(
+        "side-lying-hip-extension", "Side-lying hip extension", Kind.HOLD, SIDE_LYING, sides=SideMode.EACH,
+        hold=HoldSpec((Within("hip_flexion.{side}", -60, -8),), target_s=15),
+        program=Program(sets=4, hold_s=15, reps=1, rest_s=20),
+        cues=("Lying on your side, take the top leg back behind you and hold.",),
+        source=Source(SEED_001, "#1 Side-lying hip extension, hold 15-20 s (003 #4: 10 s holds, 4 rounds per side)"),
+    ),
+    Exercise(
+        "kneeling-hip-flexor-stretch", "Kneeling hip flexor stretch", Kind.HOLD, KNEELING_UPRIGHT,
+        sides=SideMode.EACH,
+        hold=HoldSpec((Within("hip_flexion.{side}", -60, -12),), target_s=25, min_s=1.0, grace_s=0.3),
+        program=Program(sets=2, hold_s=25, reps=1, rest_s=15),
+        cues=("Half-kneel, tuck your pelvis, shift forward until the front of the back hip stretches.",),
+        source=Source(SEED_004, "Kneeling hip flexor stretch 20-30 s per side (also 002 lunge stretch, "
+                                "001 couch stretch)"),
+        views=(View.SIDE, View.OBLIQUE),
+    ),
+    Exercise(
+        "supine-hip-flexor-stretch", "Supine hip flexor stretch", Kind.HOLD, SUPINE, sides=SideMode.EACH,
+        hold=HoldSpec((Within("hip_flexion.{side}", -60, -5),), target_s=30),
+        program=Program(sets=2, hold_s=30, reps=1, rest_s=15),
+        cues=("Lie at the edge of the bed, hug one knee, let the other leg hang down.",),
+        source=Source(SEED_004, "Supine hip flexor stretch, leg hanging off the bed"),
+    ),
+    Exercise(
+        "constructive-rest", "Constructive rest", Kind.HOLD, SUPINE_KNEES_BENT,
+        hold=HoldSpec((Within("knee_flexion.both", 50, 180),), target_s=300, grace_s=2.0),
+        program=Program(sets=1, hold_s=300, reps=1),
+        cues=("Lie on your back, knees bent, feet flat; let your back settle and breathe.",),
+        source=Source(SEED_004, "Constructive rest: lying with knees bent"),
+    ),
+    Exercise(
+        "standing-glute-contraction", "Standing glute contraction", Kind.TIMER, STANDING,
+        hold=HoldSpec((), target_s=10, grace_s=1.0),
+        views=(View.SIDE, View.OBLIQUE, View.FRONT),
+        program=Program(sets=4, hold_s=10, reps=1, rest_s=10),
+        cues=("Stand tall and squeeze your glutes for 10 seconds.",
+              "A camera cannot see a muscle squeeze: posecoach only times you while you stand."),
+        source=Source(SEED_003, "#1 Standing glute contraction, 10 s x 4"),
+    ),
+)
+
+CATALOG: dict[str, Exercise] = {exercise.slug: exercise for exercise in EXERCISES}
+
+
+def get_exercise(slug: str) -> Exercise:
+    """The catalogue entry for ``slug``; an unknown slug lists the valid ones."""
+    try:
+        return CATALOG[slug]
+    except KeyError:
+        raise UnknownExerciseError(slug, list(CATALOG)) from None

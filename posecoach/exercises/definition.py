@@ -1,0 +1,167 @@
+"""Exercise definitions are data: what to track, thresholds, phases, holds, form rules, cues, source.
+
+One engine (:mod:`posecoach.exercises.engine`) interprets them, so adding an exercise is a few
+lines in :mod:`posecoach.exercises.catalog`, not a new class. Angles are degrees, heights are in
+torso lengths, times are seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Kind(str, Enum):
+    REPS = "reps"
+    REPS_WITH_HOLD = "reps+hold"
+    HOLD = "hold"
+    TIMER = "timer"
+    """Cannot be judged from one camera (a glute squeeze): posecoach only times it."""
+
+
+class SideMode(str, Enum):
+    NONE = "none"
+    """Both sides work together (leg raise, bridge, plank)."""
+    EACH = "each"
+    """Each side works on its own and is counted separately (march, knee-to-chest)."""
+
+
+class View(str, Enum):
+    SIDE = "side"
+    OBLIQUE = "oblique"
+    FRONT = "front"
+
+
+@dataclass(frozen=True)
+class Within:
+    """A feature must lie in ``[low, high]``. ``{side}`` in the name is the working side."""
+
+    feature: str
+    low: float = -math.inf
+    high: float = math.inf
+
+    def holds_for(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+
+@dataclass(frozen=True)
+class Posture:
+    """Where the exercise happens (lying on the back, standing, in a plank...).
+
+    Frames outside the posture never count: getting into position, title cards and people
+    walking through the frame are filtered here.
+    """
+
+    name: str
+    conditions: tuple[Within, ...]
+    settle_s: float = 0.4
+    """How long the posture must hold before counting starts (and may lapse before counting stops)."""
+
+
+@dataclass(frozen=True)
+class RepSpec:
+    """How a repetition looks in the tracked signal.
+
+    A rep is an excursion of ``signal`` away from rest by at least ``min_excursion`` degrees and
+    back (two thresholds: out at rest + ``min_excursion``, back once it has returned
+    ``return_fraction`` of the way). ``direction`` is +1 when the work phase raises the signal.
+    """
+
+    signal: str
+    min_excursion: float
+    nominal_range: float
+    direction: int = 1
+    return_fraction: float = 0.6
+    partial_fraction: float = 0.55
+    """A rep whose range is under this fraction of the person's own typical range is partial."""
+    min_rep_s: float = 0.35
+    max_rep_s: float = 15.0
+    hold_s: float = 0.0
+    """Seconds the top position must be held inside each rep (0: no hold)."""
+    top_fraction: float = 0.75
+    """The top of a rep, for holds and pauses: this fraction of the rep's range above rest."""
+    pause_s: float = 0.0
+    """A brief pause expected at the top; shorter ones are flagged ``no-pause`` (still counted)."""
+    other_side_still: float | None = None
+    """For one-sided reps: the other side's signal may rise at most this much (else not this exercise)."""
+    alternating: bool = False
+    """Sides are expected to alternate (march): only used to report the pattern."""
+
+
+@dataclass(frozen=True)
+class HoldSpec:
+    """A timed position: starts when every condition holds, accrues only while they do."""
+
+    conditions: tuple[Within, ...]
+    target_s: float
+    grace_s: float = 0.6
+    """Conditions may lapse this long (jitter, a blink of the model) without ending the hold."""
+    min_s: float = 1.0
+    """In-position spans shorter than this are passing through, not holds."""
+
+
+@dataclass(frozen=True)
+class FormRule:
+    """A form problem: ``feature`` beyond ``threshold`` for ``min_s`` seconds during ``phase``.
+
+    ``relative`` rules compare with the person's own baseline taken at rest (e.g. how far the
+    trunk rose from where it lay), so they work for every body and camera height.
+    """
+
+    code: str
+    message: str
+    feature: str
+    above: float | None = None
+    below: float | None = None
+    relative: bool = False
+    phase: str = "work"
+    """``work`` (during a rep or a hold), ``top`` (at the top of a rep), ``any``."""
+    min_s: float = 0.25
+    per_side: bool = False
+    """Evaluate ``{side}`` features for the working side (else the whole body)."""
+    absolute: bool = False
+    """Checked at the end of each rep on its peak (e.g. 'knee did not reach hip height')."""
+
+    def violated_by(self, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
+        return (self.above is not None and value > self.above) or (self.below is not None and value < self.below)
+
+
+@dataclass(frozen=True)
+class Program:
+    """The dose the seed article prescribes, used as live defaults."""
+
+    sets: int = 1
+    reps: int = 10
+    hold_s: float = 0.0
+    rest_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class Source:
+    article: str
+    instruction: str
+
+
+@dataclass(frozen=True)
+class Exercise:
+    slug: str
+    name: str
+    kind: Kind
+    posture: Posture
+    sides: SideMode = SideMode.NONE
+    views: tuple[View, ...] = (View.SIDE, View.OBLIQUE)
+    rep: RepSpec | None = None
+    hold: HoldSpec | None = None
+    form: tuple[FormRule, ...] = ()
+    program: Program = field(default_factory=Program)
+    cues: tuple[str, ...] = ()
+    source: Source | None = None
+    tracked: tuple[str, ...] = ("HIP", "KNEE")
+    """Joints the overlay highlights."""
+
+    @property
+    def counts_reps(self) -> bool:
+        return self.rep is not None

@@ -1,0 +1,517 @@
+"""The engine: one pure state machine that interprets any :class:`Exercise` definition.
+
+``ExerciseEngine.update(pose | None, t)`` takes one pose frame (or None when nobody is visible)
+with its stream time and returns the events it caused. No clock reads, no I/O, no OpenCV: the same
+engine runs live, offline and in tests driven by synthetic trajectories.
+
+How a rep is recognised (per counting channel: one per side, or one for the whole body):
+
+* the tracked signal is smoothed (One-Euro) and read in the work direction;
+* at rest the channel follows the lowest value seen (the rest level); it enters the work phase
+  when the signal rises ``min_excursion`` above rest — a threshold relative to the person's own
+  rest position, not an absolute angle;
+* it leaves the work phase once the signal has come back ``return_fraction`` of the way from the
+  peak toward rest (the second threshold: hysteresis, so jitter never adds a rep);
+* the rep then counts only if its range is at least ``partial_fraction`` of the person's typical
+  range (calibrated from their own earlier reps), it took a plausible time, and any hold inside it
+  reached its target; otherwise it is reported as rejected, with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, field
+from enum import Enum
+
+from posecoach.events import (
+    Event,
+    FormWarning,
+    HoldEnded,
+    HoldStarted,
+    PoseFound,
+    PoseLost,
+    RepCompleted,
+    RepRejected,
+)
+from posecoach.exercises.definition import Exercise, FormRule, Kind, SideMode, Within
+from posecoach.features import Features, OneEuroFilter, compute_features
+from posecoach.landmarks import Side
+from posecoach.pose import PoseFrame
+
+LOST_RESET_S = 1.0
+"""After this long without a usable pose, a rep in progress is abandoned (never counted from garbage)."""
+MAX_FRAME_GAP_S = 0.5
+"""A longer gap between frames is treated as lost frames, not as time spent in position."""
+LOW_VISIBILITY = 0.5
+"""Mean visibility of a side's hip, knee, ankle and shoulder below which its reps are 'uncertain'."""
+BASELINE_SAMPLES = 15
+
+
+class Phase(str, Enum):
+    OUT_OF_POSITION = "out-of-position"
+    REST = "rest"
+    WORK = "work"
+
+
+@dataclass
+class _Channel:
+    """One counting channel: a side, or the whole body (``side`` None)."""
+
+    side: Side | None
+    smoother: OneEuroFilter = field(default_factory=OneEuroFilter)
+    phase: Phase = Phase.REST
+    rest: float = math.nan
+    rest_t: float = 0.0
+    peak: float = math.nan
+    peak_t: float = 0.0
+    top_s: float = 0.0
+    top_started_t: float | None = None
+    top_below_since: float | None = None
+    top_spans: int = 0
+    min_visibility: float = 1.0
+    other_rise: float = 0.0
+    other_rest: float = math.nan
+    count: int = 0
+    ranges: list[float] = field(default_factory=list)
+    value: float = math.nan
+    hold_announced: bool = False
+
+    def reset(self) -> None:
+        self.phase = Phase.REST
+        self.rest = math.nan
+        self.peak = math.nan
+        self.top_s = 0.0
+        self.top_started_t = None
+        self.top_below_since = None
+        self.hold_announced = False
+        self.smoother.reset()
+
+
+@dataclass
+class _Hold:
+    """A hold in progress (or not) for one side or the whole body."""
+
+    side: Side | None
+    in_position_since: float | None = None
+    started_t: float | None = None
+    held_s: float = 0.0
+    last_good_t: float | None = None
+    announced: bool = False
+
+
+@dataclass(frozen=True)
+class EngineSnapshot:
+    """What a display needs right now; derived from the engine's state, never stored twice."""
+
+    t_s: float
+    visible: bool
+    in_position: bool
+    phase: Phase
+    reps_total: int
+    reps_left: int
+    reps_right: int
+    signal: dict[str, float]
+    hold_side: Side | None
+    hold_elapsed_s: float
+    hold_target_s: float
+    last_warning: FormWarning | None
+
+
+class ExerciseEngine:
+    """Counts reps, times holds and checks form for one exercise."""
+
+    def __init__(self, exercise: Exercise, side: str | Side | None = "auto") -> None:
+        self.exercise = exercise
+        chosen = None if side in (None, "auto") else Side(side)
+        if exercise.sides is SideMode.EACH:
+            sides: list[Side | None] = [chosen] if chosen else list(Side)
+        else:
+            sides = [None]
+        self._channels = [_Channel(s) for s in sides]
+        self._holds = [_Hold(s) for s in sides]
+        self._posture_filters: dict[str, OneEuroFilter] = {}
+        self._visible = False
+        self._lost_since: float | None = None
+        self._last_t: float | None = None
+        self._posture_ok_since: float | None = None
+        self._posture_bad_since: float | None = None
+        self._in_position = False
+        self._features: Features = {}
+        self._baseline_samples: dict[str, list[float]] = {}
+        self._rule_since: dict[tuple[str, Side | None], float] = {}
+        self._rule_fired_for: dict[tuple[str, Side | None], int | None] = {}
+        self._last_warning: FormWarning | None = None
+        self._t = 0.0
+
+    # ------------------------------------------------------------------ public API
+    def update(self, pose: PoseFrame | None, t: float) -> list[Event]:
+        """Feed one frame (``None``: nobody visible) at stream time ``t``; returns new events."""
+        if self._last_t is not None and not t > self._last_t:
+            return []
+        gap = 0.0 if self._last_t is None else t - self._last_t
+        self._last_t = t
+        self._t = t
+        events: list[Event] = []
+        if pose is None or gap > MAX_FRAME_GAP_S:
+            events += self._lose_pose(t)
+            if pose is None:
+                return events
+        if not self._visible:
+            self._visible = True
+            self._lost_since = None
+            events.append(PoseFound(t))
+        features = compute_features(pose)
+        self._features = features
+        events += self._update_posture(features, t)
+        if self._in_position:
+            dt = min(gap, MAX_FRAME_GAP_S)
+            if self.exercise.rep is not None:
+                for channel in self._channels:
+                    events += self._step_reps(channel, features, t, dt)
+            if self.exercise.hold is not None:
+                for hold in self._holds:
+                    events += self._step_hold(hold, features, t, dt)
+            events += self._check_form(features, t)
+        return events
+
+    def finish(self, t: float | None = None) -> list[Event]:
+        """End of stream: close open holds (a rep in progress is not counted)."""
+        end = self._t if t is None else t
+        events: list[Event] = []
+        for hold in self._holds:
+            events += self._end_hold(hold, end)
+        for channel in self._channels:
+            if channel.phase is Phase.WORK and self.exercise.kind is Kind.REPS_WITH_HOLD:
+                events += self._close_top(channel, end)
+        return events
+
+    def snapshot(self) -> EngineSnapshot:
+        counts = {s: 0 for s in Side}
+        total = 0
+        for channel in self._channels:
+            total += channel.count
+            if channel.side is not None:
+                counts[channel.side] += channel.count
+        hold_side, elapsed = None, 0.0
+        for hold in self._holds:
+            if hold.started_t is not None:
+                hold_side, elapsed = hold.side, hold.held_s
+        for channel in self._channels:
+            if channel.top_started_t is not None:
+                hold_side, elapsed = channel.side, channel.top_s
+        target = self.exercise.hold.target_s if self.exercise.hold else (
+            self.exercise.rep.hold_s if self.exercise.rep else 0.0)
+        phases = [c.phase for c in self._channels]
+        phase = Phase.OUT_OF_POSITION if not self._in_position else (
+            Phase.WORK if Phase.WORK in phases else Phase.REST)
+        signal = {(c.side.value if c.side else "both"): c.value for c in self._channels}
+        return EngineSnapshot(self._t, self._visible, self._in_position, phase, total,
+                              counts[Side.LEFT], counts[Side.RIGHT], signal, hold_side, elapsed,
+                              target, self._last_warning)
+
+    @property
+    def features(self) -> Features:
+        """Features of the latest frame with a pose (for overlays and traces)."""
+        return self._features
+
+    def signal_value(self) -> float:
+        """The tracked signal of the most active channel, for plots; NaN when unknown."""
+        values = [c.value for c in self._channels if math.isfinite(c.value)]
+        return max(values) if values else math.nan
+
+    # ------------------------------------------------------------------ visibility and posture
+    def _lose_pose(self, t: float) -> list[Event]:
+        events: list[Event] = []
+        if self._visible:
+            self._visible = False
+            self._lost_since = t
+            events.append(PoseLost(t))
+        if self._lost_since is not None and t - self._lost_since >= LOST_RESET_S:
+            events += self._leave_position(t)
+        return events
+
+    def _feature(self, features: Features, name: str, side: Side | None) -> float:
+        return features.get(name.replace("{side}", side.value if side else "both"), math.nan)
+
+    def _conditions_hold(self, conditions: tuple[Within, ...], features: Features, side: Side | None) -> bool:
+        return all(c.holds_for(self._feature(features, c.feature, side)) for c in conditions)
+
+    def _update_posture(self, features: Features, t: float) -> list[Event]:
+        posture = self.exercise.posture
+        smoothed = {}
+        for condition in posture.conditions:
+            name = condition.feature.replace("{side}", "both")
+            smoother = self._posture_filters.setdefault(name, OneEuroFilter(min_cutoff_hz=0.8))
+            smoothed[condition.feature] = smoother(features.get(name, math.nan), t)
+        ok = all(c.holds_for(smoothed[c.feature]) for c in posture.conditions)
+        if ok:
+            self._posture_bad_since = None
+            if self._posture_ok_since is None:
+                self._posture_ok_since = t
+            if not self._in_position and t - self._posture_ok_since >= posture.settle_s:
+                self._in_position = True
+            return []
+        self._posture_ok_since = None
+        if self._posture_bad_since is None:
+            self._posture_bad_since = t
+        if self._in_position and t - self._posture_bad_since >= posture.settle_s:
+            return self._leave_position(t)
+        return []
+
+    def _leave_position(self, t: float) -> list[Event]:
+        events: list[Event] = []
+        self._in_position = False
+        for hold in self._holds:
+            events += self._end_hold(hold, t)
+        for channel in self._channels:
+            if channel.phase is Phase.WORK and self.exercise.kind is Kind.REPS_WITH_HOLD:
+                events += self._close_top(channel, t)
+            channel.reset()
+        self._rule_since.clear()
+        return events
+
+    # ------------------------------------------------------------------ reps
+    def _typical_range(self, channel: _Channel) -> float:
+        spec = self.exercise.rep
+        assert spec is not None
+        ranges = [r for c in self._channels for r in c.ranges]
+        return statistics.median(ranges[-6:]) if ranges else spec.nominal_range
+
+    def _step_reps(self, channel: _Channel, features: Features, t: float, dt: float) -> list[Event]:
+        spec = self.exercise.rep
+        assert spec is not None
+        raw = self._feature(features, spec.signal, channel.side)
+        if not math.isfinite(raw):
+            return []
+        value = channel.smoother(raw, t)
+        channel.value = value
+        x = spec.direction * value
+        visibility = self._feature(features, "visibility.{side}", channel.side)
+        if channel.phase is Phase.REST or not math.isfinite(channel.rest):
+            if not math.isfinite(channel.rest) or x < channel.rest:
+                channel.rest, channel.rest_t = x, t
+                channel.phase = Phase.REST
+            self._remember_baseline(features)
+            if x >= channel.rest + spec.min_excursion:
+                channel.phase = Phase.WORK
+                channel.peak, channel.peak_t = x, t
+                channel.min_visibility = visibility if math.isfinite(visibility) else 1.0
+                channel.top_s, channel.top_spans = 0.0, 0
+                channel.other_rest = self._other_value(channel, features)
+                channel.other_rise = 0.0
+            return []
+
+        events: list[Event] = []
+        if x > channel.peak:
+            channel.peak, channel.peak_t = x, t
+        if math.isfinite(visibility):
+            channel.min_visibility = min(channel.min_visibility, visibility)
+        other = self._other_value(channel, features)
+        if math.isfinite(other) and math.isfinite(channel.other_rest):
+            channel.other_rise = max(channel.other_rise, other - channel.other_rest)
+        events += self._track_top(channel, x, t, dt)
+        span = channel.peak - channel.rest
+        if x <= channel.peak - spec.return_fraction * span:
+            events += self._complete_rep(channel, t)
+            channel.phase = Phase.REST
+            channel.rest, channel.rest_t = x, t
+        elif t - channel.rest_t > spec.max_rep_s + spec.hold_s * 4:
+            events.append(RepRejected(t, channel.side, "too slow: the rep took too long to come back", channel.rest_t,
+                                      span))
+            channel.phase = Phase.REST
+            channel.rest, channel.rest_t = x, t
+        return events
+
+    def _other_value(self, channel: _Channel, features: Features) -> float:
+        spec = self.exercise.rep
+        if spec is None or channel.side is None or spec.other_side_still is None:
+            return math.nan
+        return spec.direction * self._feature(features, spec.signal, channel.side.other)
+
+    def _top_level(self, channel: _Channel) -> float:
+        spec = self.exercise.rep
+        assert spec is not None
+        span = max(channel.peak - channel.rest, spec.partial_fraction * self._typical_range(channel))
+        return channel.rest + spec.top_fraction * span
+
+    def _track_top(self, channel: _Channel, x: float, t: float, dt: float) -> list[Event]:
+        """Time spent at the top of the rep: the in-rep hold, and the pause a march expects."""
+        spec = self.exercise.rep
+        assert spec is not None
+        events: list[Event] = []
+        if x >= self._top_level(channel):
+            channel.top_below_since = None
+            if channel.top_started_t is None:
+                channel.top_started_t = t
+                channel.top_spans += 1
+                if spec.hold_s > 0 and not channel.hold_announced:
+                    channel.hold_announced = True
+                    events.append(HoldStarted(t, channel.side, spec.hold_s))
+            else:
+                channel.top_s += dt
+        elif channel.top_started_t is not None:
+            if channel.top_below_since is None:
+                channel.top_below_since = t
+        return events
+
+    def _close_top(self, channel: _Channel, t: float) -> list[Event]:
+        spec = self.exercise.rep
+        assert spec is not None
+        if spec.hold_s <= 0 or channel.top_started_t is None:
+            return []
+        end = channel.top_below_since or t
+        held = channel.top_s
+        channel.top_started_t = None
+        return [HoldEnded(end, channel.side, end - held, held, spec.hold_s, held >= spec.hold_s)]
+
+    def _complete_rep(self, channel: _Channel, t: float) -> list[Event]:
+        spec = self.exercise.rep
+        assert spec is not None
+        events: list[Event] = self._close_top(channel, t) if spec.hold_s > 0 else []
+        span = channel.peak - channel.rest
+        duration = t - channel.rest_t
+        typical = self._typical_range(channel)
+        reason = None
+        if spec.other_side_still is not None and channel.other_rise > spec.other_side_still:
+            reason = "both sides moved: this is not a one-sided rep"
+        elif span < spec.partial_fraction * typical:
+            reason = f"partial range: {span:.0f}° of your usual {typical:.0f}°"
+        elif duration < spec.min_rep_s:
+            reason = f"too fast: {duration:.2f} s"
+        elif spec.hold_s > 0 and channel.top_s < spec.hold_s - 0.05:
+            reason = f"hold too short: {channel.top_s:.1f} s of {spec.hold_s:.0f} s"
+        if reason:
+            events.append(RepRejected(t, channel.side, reason, channel.rest_t, span))
+            code, message = _REJECTION_WARNINGS[reason.split(":")[0]]
+            if code:
+                events.append(self._warn(t, code, message, channel.side, channel.count + 1))
+            return events
+        channel.count += 1
+        channel.ranges.append(span)
+        flags: list[str] = []
+        if spec.pause_s > 0 and channel.top_s < spec.pause_s:
+            flags.append("no-pause")
+        down_s = t - channel.peak_t
+        up_s = channel.peak_t - channel.rest_t
+        if up_s > 0 and down_s < 0.5 * up_s and down_s < 0.6:
+            flags.append("dropped-fast")
+        uncertain = None
+        if channel.min_visibility < LOW_VISIBILITY:
+            where = f"{channel.side.value} side" if channel.side else "body"
+            uncertain = f"{where} partly hidden (visibility {channel.min_visibility:.2f})"
+        events.append(RepCompleted(
+            t, channel.side, channel.count, channel.rest_t, channel.peak_t, round(span, 1),
+            round(spec.direction * channel.peak, 1), round(up_s, 3), round(down_s, 3), round(channel.top_s, 3),
+            tuple(flags), uncertain,
+        ))
+        events += self._check_rep_rules(channel, t)
+        return events
+
+    def _check_rep_rules(self, channel: _Channel, t: float) -> list[Event]:
+        """Rules judged on a whole rep, e.g. a march whose knee never reached hip height."""
+        events: list[Event] = []
+        for rule in self.exercise.form:
+            if rule.absolute and rule.feature == "peak" and rule.violated_by(channel.peak * self._direction()):
+                events.append(self._warn(t, rule.code, rule.message, channel.side, channel.count))
+        return events
+
+    def _direction(self) -> int:
+        return self.exercise.rep.direction if self.exercise.rep else 1
+
+    # ------------------------------------------------------------------ holds
+    def _step_hold(self, hold: _Hold, features: Features, t: float, dt: float) -> list[Event]:
+        spec = self.exercise.hold
+        assert spec is not None
+        events: list[Event] = []
+        if self._conditions_hold(spec.conditions, features, hold.side):
+            if hold.in_position_since is None:
+                hold.in_position_since = t
+            if hold.started_t is None and t - hold.in_position_since >= min(spec.min_s, 0.5):
+                hold.started_t = hold.in_position_since
+                hold.held_s = t - hold.in_position_since
+                events.append(HoldStarted(hold.started_t, hold.side, spec.target_s))
+            elif hold.started_t is not None:
+                hold.held_s += dt
+            hold.last_good_t = t
+        elif hold.last_good_t is None or t - hold.last_good_t > spec.grace_s:
+            events += self._end_hold(hold, t)
+        return events
+
+    def _end_hold(self, hold: _Hold, t: float) -> list[Event]:
+        spec = self.exercise.hold
+        events: list[Event] = []
+        if spec is not None and hold.started_t is not None and hold.held_s >= spec.min_s:
+            end = hold.last_good_t if hold.last_good_t is not None else t
+            completed = hold.held_s >= spec.target_s
+            events.append(HoldEnded(end, hold.side, hold.started_t, round(hold.held_s, 3), spec.target_s, completed))
+            if not completed:
+                events.append(self._warn(end, "hold-broken-early",
+                                         f"Hold ended after {hold.held_s:.0f} s of {spec.target_s:.0f} s: "
+                                         "rest, then try to hold the position a little longer.", hold.side, None))
+        hold.in_position_since = None
+        hold.started_t = None
+        hold.held_s = 0.0
+        hold.last_good_t = None
+        return events
+
+    # ------------------------------------------------------------------ form
+    def _remember_baseline(self, features: Features) -> None:
+        for rule in self.exercise.form:
+            if rule.relative:
+                samples = self._baseline_samples.setdefault(rule.feature, [])
+                value = features.get(rule.feature.replace("{side}", "both"), math.nan)
+                if len(samples) < BASELINE_SAMPLES and math.isfinite(value):
+                    samples.append(value)
+
+    def _working_phase(self) -> bool:
+        if self.exercise.rep is not None:
+            return any(c.phase is Phase.WORK for c in self._channels)
+        return any(h.started_t is not None for h in self._holds)
+
+    def _check_form(self, features: Features, t: float) -> list[Event]:
+        events: list[Event] = []
+        working = self._working_phase()
+        for rule in self.exercise.form:
+            if rule.absolute or (rule.phase == "work" and not working):
+                continue
+            for channel in self._channels if rule.per_side else self._channels[:1]:
+                side = channel.side if rule.per_side else None
+                key = (rule.code, side)
+                value = self._rule_value(rule, features, side)
+                if not rule.violated_by(value):
+                    self._rule_since.pop(key, None)
+                    continue
+                since = self._rule_since.setdefault(key, t)
+                rep_number = self._current_rep_number(channel)
+                if t - since >= rule.min_s and self._rule_fired_for.get(key) != rep_number:
+                    self._rule_fired_for[key] = rep_number
+                    events.append(self._warn(t, rule.code, rule.message, side, rep_number))
+        return events
+
+    def _rule_value(self, rule: FormRule, features: Features, side: Side | None) -> float:
+        value = self._feature(features, rule.feature, side)
+        if not rule.relative:
+            return value
+        samples = self._baseline_samples.get(rule.feature)
+        if not samples or len(samples) < 3:
+            return math.nan
+        return value - statistics.median(samples)
+
+    def _current_rep_number(self, channel: _Channel) -> int | None:
+        if self.exercise.rep is None:
+            return None
+        return channel.count + (1 if channel.phase is Phase.WORK else 0)
+
+    def _warn(self, t: float, code: str, message: str, side: Side | None, rep: int | None) -> FormWarning:
+        warning = FormWarning(t, code, message, side, rep)
+        self._last_warning = warning
+        return warning
+
+
+_REJECTION_WARNINGS: dict[str, tuple[str | None, str]] = {
+    "partial range": ("partial-range", "That one was short of your full range: go all the way."),
+    "too fast": ("too-fast", "Slow down: move with control."),
+    "hold too short": ("hold-broken-early", "Hold the top position for the full count."),
+    "both sides moved": (None, ""),
+}
