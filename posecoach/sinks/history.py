@@ -1,0 +1,855 @@
+"""Session history in SQLite: every ``live`` and ``analyze`` run, its sets, reps, holds and warnings.
+
+Why SQLite: one file in the user's data folder, no server, readers never block the writer (WAL),
+and each commit survives a killed process. A live session is written event by event through
+:class:`HistoryRecorder`, committing every rep as it happens, so a crash loses at most the rep in
+progress; an analysed video is written in one transaction by :meth:`HistoryStore.save_summary`.
+
+Two layers of tables, on purpose: ``events`` is the lossless log a :class:`SessionSummary` is
+rebuilt from (``show``, ``report``, ``export``, even for a session that never closed); ``sets``,
+``reps``, ``holds`` and ``warnings`` are the typed projection that listings and progress query.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import numpy as np
+
+from posecoach.errors import HistoryError
+from posecoach.events import Event, FormWarning, HoldEnded, RepCompleted, SetCompleted, event_from_dict
+from posecoach.exercises.catalog import CATALOG
+from posecoach.exercises.definition import Exercise, SideMode
+from posecoach.summary import SessionSummary
+
+SCHEMA_VERSION = 2
+EXPORT_FORMAT = "posecoach-history"
+EXPORT_VERSION = 1
+BUSY_TIMEOUT_S = 5.0
+"""How long a write waits for another posecoach process to finish its own write."""
+ENV_DB = "POSECOACH_DB"
+MODES = ("live", "analyze", "unknown")
+STATUSES = ("open", "complete", "partial", "interrupted")
+"""``open``: still running, or ended abruptly (killed) — everything committed so far is kept."""
+
+
+# ----------------------------------------------------------------------------- where the file lives
+
+
+def user_data_dir(env: Mapping[str, str] | None = None, platform: str | None = None,
+                  home: Path | None = None) -> Path:
+    """The platform's per-user data folder for posecoach (XDG on Linux, Application Support, APPDATA)."""
+    env = os.environ if env is None else env
+    platform = sys.platform if platform is None else platform
+    home = Path.home() if home is None else home
+    if platform.startswith("win"):
+        base = env.get("APPDATA") or str(home / "AppData" / "Roaming")
+        return Path(base) / "posecoach"
+    if platform == "darwin":
+        return home / "Library" / "Application Support" / "posecoach"
+    xdg = env.get("XDG_DATA_HOME", "")
+    base_path = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".local" / "share"
+    return base_path / "posecoach"
+
+
+def default_db_path(env: Mapping[str, str] | None = None, platform: str | None = None,
+                    home: Path | None = None) -> Path:
+    """``$POSECOACH_DB`` if set, else ``history.db`` in :func:`user_data_dir`."""
+    env = os.environ if env is None else env
+    if env.get(ENV_DB):
+        return Path(env[ENV_DB]).expanduser()
+    return user_data_dir(env, platform, home) / "history.db"
+
+
+# ----------------------------------------------------------------------------- schema and migrations
+
+
+def _script(db: sqlite3.Connection, script: str) -> None:
+    """Runs statements one by one: ``executescript`` would COMMIT first and break the migration's transaction."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+
+
+def _migrate_0_to_1(db: sqlite3.Connection) -> None:
+    """The first schema: a rep count per session and each rep's side and range."""
+    _script(db, """
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            exercise TEXT NOT NULL,
+            source TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            duration_s REAL NOT NULL DEFAULT 0,
+            reps_total INTEGER NOT NULL DEFAULT 0,
+            summary_json TEXT
+        );
+        CREATE TABLE reps (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            side TEXT,
+            t_s REAL NOT NULL,
+            range_deg REAL NOT NULL
+        );
+    """)
+
+
+def _migrate_1_to_2(db: sqlite3.Connection) -> None:
+    """Sessions gain identity, mode, status and target; reps gain tempo and flags, and ``range_deg``
+    becomes ``rom`` (not every signal is an angle); sets, holds, warnings and the event log appear. v1 reps are replayed into the event log so old sessions
+    still open in ``show`` and ``report``."""
+    _script(db, """
+        CREATE TABLE sessions_v2 (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
+            exercise TEXT NOT NULL,
+            source TEXT NOT NULL,
+            mode TEXT NOT NULL DEFAULT 'unknown' CHECK (mode IN ('live', 'analyze', 'unknown')),
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'complete', 'partial', 'interrupted')),
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            duration_s REAL NOT NULL DEFAULT 0,
+            fps REAL NOT NULL DEFAULT 0,
+            frames INTEGER NOT NULL DEFAULT 0,
+            frames_with_pose INTEGER NOT NULL DEFAULT 0,
+            target_sets INTEGER,
+            target_reps INTEGER,
+            target_hold_s REAL,
+            target_per_side INTEGER,
+            signal_name TEXT NOT NULL DEFAULT '',
+            signal_trace BLOB,
+            summary_json TEXT
+        );
+        INSERT INTO sessions_v2 (id, uid, exercise, source, status, started_at, ended_at, duration_s, summary_json)
+            SELECT id, lower(hex(randomblob(16))), exercise, source, 'complete', started_at, started_at,
+                   duration_s, summary_json
+            FROM sessions;
+
+        CREATE TABLE reps_v2 (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            set_index INTEGER NOT NULL DEFAULT 1,
+            side TEXT CHECK (side IN ('left', 'right')),
+            count INTEGER NOT NULL,
+            start_s REAL,
+            peak_s REAL,
+            end_s REAL NOT NULL,
+            rom REAL NOT NULL,
+            peak REAL,
+            up_s REAL,
+            down_s REAL,
+            held_s REAL NOT NULL DEFAULT 0,
+            flags TEXT NOT NULL DEFAULT '[]',
+            uncertain TEXT
+        );
+        INSERT INTO reps_v2 (id, session_id, side, count, end_s, rom)
+            SELECT id, session_id, side,
+                   row_number() OVER (PARTITION BY session_id, side ORDER BY t_s, id), t_s, range_deg
+            FROM reps;
+
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            t_s REAL NOT NULL,
+            kind TEXT NOT NULL,
+            data TEXT NOT NULL
+        );
+        INSERT INTO events (session_id, t_s, kind, data)
+            SELECT session_id, end_s, 'rep',
+                   json_object('kind', 'rep', 't_s', end_s, 'side', side, 'count', count, 'rom', rom)
+            FROM reps_v2 ORDER BY session_id, end_s, id;
+
+        DROP TABLE reps;
+        DROP TABLE sessions;
+        ALTER TABLE sessions_v2 RENAME TO sessions;
+        ALTER TABLE reps_v2 RENAME TO reps;
+
+        CREATE TABLE sets (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            set_index INTEGER NOT NULL,
+            end_s REAL NOT NULL,
+            reps INTEGER NOT NULL,
+            reps_left INTEGER NOT NULL DEFAULT 0,
+            reps_right INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE holds (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            set_index INTEGER NOT NULL DEFAULT 1,
+            side TEXT CHECK (side IN ('left', 'right')),
+            start_s REAL NOT NULL,
+            end_s REAL NOT NULL,
+            held_s REAL NOT NULL,
+            target_s REAL NOT NULL,
+            completed INTEGER NOT NULL
+        );
+        CREATE TABLE warnings (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            set_index INTEGER NOT NULL DEFAULT 1,
+            t_s REAL NOT NULL,
+            code TEXT NOT NULL,
+            message TEXT NOT NULL,
+            side TEXT CHECK (side IN ('left', 'right')),
+            rep INTEGER
+        );
+        CREATE INDEX sessions_started ON sessions (started_at);
+        CREATE INDEX sessions_exercise ON sessions (exercise, started_at);
+        CREATE INDEX reps_session ON reps (session_id);
+        CREATE INDEX events_session ON events (session_id);
+        CREATE INDEX sets_session ON sets (session_id);
+        CREATE INDEX holds_session ON holds (session_id);
+        CREATE INDEX warnings_session ON warnings (session_id);
+    """)
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1, _migrate_1_to_2)
+"""``MIGRATIONS[n]`` takes a database from version n to n + 1. A new database runs them all, so the
+upgrade path is exercised on every install, not only on old files. Never edit a released step."""
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+# ----------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class Target:
+    """What was prescribed, stored with the session so a later catalogue change doesn't rewrite history.
+
+    ``per_side``: ``reps`` (and each hold) are asked of each side, as in "10 reps on each side".
+    """
+
+    sets: int
+    reps: int
+    hold_s: float = 0.0
+    per_side: bool = False
+
+    @classmethod
+    def from_exercise(cls, exercise: Exercise) -> Target:
+        program = exercise.program
+        return cls(program.sets, program.reps, float(program.hold_s), exercise.sides is SideMode.EACH)
+
+    @classmethod
+    def for_slug(cls, slug: str) -> Target | None:
+        exercise = CATALOG.get(slug)
+        return cls.from_exercise(exercise) if exercise is not None else None
+
+    @property
+    def total_reps(self) -> int:
+        """Reps asked of each side when ``per_side``, else of the whole session."""
+        return self.sets * self.reps
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """One row of ``posecoach history``: the session and its totals."""
+
+    id: int
+    uid: str
+    exercise: str
+    source: str
+    mode: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    duration_s: float
+    target: Target | None
+    reps: int = 0
+    reps_left: int = 0
+    reps_right: int = 0
+    holds: int = 0
+    held_s: float = 0.0
+    warnings: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "uid": self.uid,
+            "exercise": self.exercise,
+            "source": self.source,
+            "mode": self.mode,
+            "status": self.status,
+            "started_at": _iso(self.started_at),
+            "ended_at": _iso(self.ended_at) if self.ended_at else None,
+            "duration_s": round(self.duration_s, 3),
+            "target": _target_dict(self.target),
+            "reps": self.reps,
+            "reps_left": self.reps_left,
+            "reps_right": self.reps_right,
+            "holds": self.holds,
+            "held_s": round(self.held_s, 3),
+            "warnings": self.warnings,
+        }
+
+
+@dataclass(frozen=True)
+class WeekStats:
+    """One exercise in one ISO week (``week`` is its Monday), for ``posecoach progress``."""
+
+    week: date
+    exercise: str
+    sessions: int
+    reps: dict[str, int] = field(default_factory=dict)
+    """Keys ``left``, ``right`` and ``both`` (sides working together)."""
+    rom_mean: float | None = None
+    held_s: float = 0.0
+
+    @property
+    def reps_total(self) -> int:
+        return sum(self.reps.values())
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _iso(moment: datetime) -> str:
+    """Stored times are UTC ISO 8601 with one layout, so string order is time order."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _parse_time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _target_dict(target: Target | None) -> dict[str, Any] | None:
+    if target is None:
+        return None
+    return {"sets": target.sets, "reps": target.reps, "hold_s": target.hold_s, "per_side": target.per_side}
+
+
+def _target_from_dict(data: Mapping[str, Any] | None) -> Target | None:
+    if not data:
+        return None
+    return Target(int(data["sets"]), int(data["reps"]), float(data["hold_s"]), bool(data["per_side"]))
+
+
+def _trace_blob(trace: list[tuple[float, float]]) -> bytes | None:
+    """float32 pairs: an hour at 30 fps is under 1 MB, and 0.3 ms resolution is finer than a frame."""
+    if not trace:
+        return None
+    return np.asarray(trace, dtype="<f4").reshape(-1, 2).tobytes()
+
+
+def _trace_from_blob(blob: bytes | None) -> list[tuple[float, float]]:
+    if not blob:
+        return []
+    pairs = np.frombuffer(blob, dtype="<f4").reshape(-1, 2)
+    return [(round(float(t), 3), round(float(v), 3)) for t, v in pairs]
+
+
+# ----------------------------------------------------------------------------- the store
+
+
+class HistoryStore:
+    """An open history database. Use as a context manager; ``db`` is the raw connection for SQL.
+
+    Opening migrates an older schema; a corrupt, foreign or newer file raises :class:`HistoryError`
+    and is never written to.
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = True, timeout_s: float | None = None) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise HistoryError(
+                f"no history database at {self.path} yet: sessions are saved by 'posecoach analyze' and "
+                "'posecoach live' (or pass --db to use another file)"
+            )
+        if not self.path.parent.is_dir():
+            raise HistoryError(f"the folder of the history database {self.path} does not exist; create it or pass "
+                               "--db with a path in an existing folder")
+        timeout = BUSY_TIMEOUT_S if timeout_s is None else timeout_s
+        try:
+            self.db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise HistoryError(f"cannot open the history database {self.path} ({exc}); check the path and its "
+                               "permissions, or pass --db with another file") from exc
+        self.db.row_factory = sqlite3.Row
+        self._depth = 0
+        try:
+            with self._errors("open"):
+                self._prepare()
+        except BaseException:
+            self.db.close()
+            raise
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- errors and transactions
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        """Turns sqlite3's exceptions into one :class:`HistoryError` that says what to do next."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "locked" in text or "busy" in text:
+                raise HistoryError(
+                    f"the history database {self.path} is locked by another process (another posecoach "
+                    "session?); wait for it to finish and try again, or pass --db with another file"
+                ) from exc
+            if "full" in text:
+                raise HistoryError(
+                    f"the disk holding {self.path} is full while trying to {doing}; what was saved before is "
+                    "kept and readable; free some space and try again"
+                ) from exc
+            if "readonly" in text or "read-only" in text or "unable to open" in text:
+                raise HistoryError(f"cannot write the history database {self.path} ({text}); check its "
+                                   "permissions or pass --db with another file") from exc
+            raise HistoryError(f"history database {self.path}: {text} (while trying to {doing})") from exc
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(
+                f"{self.path} is not a readable posecoach history ({exc}); it has been left untouched. "
+                "Move it aside to start a new history, or pass --db with another file"
+            ) from exc
+
+    @contextmanager
+    def transaction(self, doing: str = "save the session") -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT``: takes the write lock up front so a busy database fails fast
+        and cleanly instead of mid-way. Nested calls join the outer transaction."""
+        with self._errors(doing):
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self.db
+                finally:
+                    self._depth -= 1
+                return
+            self.db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self.db
+            except BaseException:
+                self._depth = 0
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+            self._depth = 0
+            self.db.execute("COMMIT")
+
+    def _prepare(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise HistoryError(f"{self.path} was written by a newer posecoach (schema {version}, this one reads "
+                               f"up to {SCHEMA_VERSION}); upgrade posecoach, or pass --db with another file")
+        if version == 0 and self.db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]:
+            raise HistoryError(f"{self.path} is an SQLite database but not a posecoach history; it has been left "
+                               "untouched. Pass --db with another file")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        if version < SCHEMA_VERSION:
+            self._migrate(version)
+        mode = self.db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise HistoryError(f"cannot switch {self.path} to WAL mode (it stays '{mode}'); "
+                               "is it on a network drive? Pass --db with a local file")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+
+    def _migrate(self, version: int) -> None:
+        """Each step in its own transaction with its version bump, so a failed step leaves the file as it was."""
+        self.db.execute("PRAGMA foreign_keys = OFF")
+        try:
+            for step in range(version, SCHEMA_VERSION):
+                with self.transaction(f"upgrade the history to schema {step + 1}"):
+                    MIGRATIONS[step](self.db)
+                    self.db.execute(f"PRAGMA user_version = {step + 1}")
+        finally:
+            self.db.execute("PRAGMA foreign_keys = ON")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    # -- writing
+
+    def recorder(self, exercise: str, source: str, **kwargs: Any) -> HistoryRecorder:
+        """A :class:`HistoryRecorder` on this store with its session already open."""
+        recorder = HistoryRecorder(self)
+        recorder.open_session(exercise, source, **kwargs)
+        return recorder
+
+    def save_summary(self, summary: SessionSummary, *, mode: str = "analyze", target: Target | None = None,
+                     started_at: datetime | None = None) -> int:
+        """Saves a whole run (an analysed video) in one transaction; returns the session id.
+
+        ``target`` defaults to the catalogue's prescription for ``summary.exercise``.
+        """
+        target = Target.for_slug(summary.exercise) if target is None else target
+        with self.transaction("save the session"):
+            recorder = HistoryRecorder(self)
+            session_id = recorder.open_session(summary.exercise, summary.source, mode=mode, target=target,
+                                               started_at=started_at)
+            for event in summary.events:
+                recorder.record(event)
+            recorder.close(summary)
+        return session_id
+
+    def delete(self, session_id: int) -> None:
+        with self.transaction("delete the session"):
+            deleted = self.db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount
+        if not deleted:
+            raise self._no_session(str(session_id))
+
+    # -- reading
+
+    def sessions(self, exercise: str | None = None, since: datetime | None = None,
+                 session_id: int | None = None) -> list[SessionInfo]:
+        """Sessions oldest first, with their totals."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if session_id is not None:
+            clauses.append("s.id = ?")
+            params.append(session_id)
+        if exercise:
+            clauses.append("s.exercise = ?")
+            params.append(exercise)
+        if since is not None:
+            clauses.append("s.started_at >= ?")
+            params.append(_iso(since))
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._errors("read the history"):
+            rows = self.db.execute(f"""
+                SELECT s.*,
+                    (SELECT count(*) FROM reps r WHERE r.session_id = s.id) AS n_reps,
+                    (SELECT count(*) FROM reps r WHERE r.session_id = s.id AND r.side = 'left') AS n_left,
+                    (SELECT count(*) FROM reps r WHERE r.session_id = s.id AND r.side = 'right') AS n_right,
+                    (SELECT count(*) FROM holds h WHERE h.session_id = s.id) AS n_holds,
+                    (SELECT coalesce(sum(held_s), 0) FROM holds h WHERE h.session_id = s.id) AS total_held,
+                    (SELECT count(*) FROM warnings w WHERE w.session_id = s.id) AS n_warnings
+                FROM sessions s {where}
+                ORDER BY s.started_at, s.id
+            """, params).fetchall()
+        return [self._info(row) for row in rows]
+
+    def session(self, ref: str | int) -> SessionInfo:
+        """A session by id, or ``last`` for the most recent one."""
+        return self.sessions(session_id=self.resolve(ref))[0]
+
+    def resolve(self, ref: str | int) -> int:
+        text = str(ref).strip()
+        with self._errors("read the history"):
+            if text.lower() == "last":
+                row = self.db.execute("SELECT id FROM sessions ORDER BY started_at DESC, id DESC LIMIT 1").fetchone()
+            elif text.isdigit():
+                row = self.db.execute("SELECT id FROM sessions WHERE id = ?", (int(text),)).fetchone()
+            else:
+                row = None
+        if row is None:
+            raise self._no_session(text)
+        return int(row["id"])
+
+    def _no_session(self, ref: str) -> HistoryError:
+        return HistoryError(f"no session '{ref}' in {self.path}; run 'posecoach history' to list the session "
+                            "ids, or use 'last'")
+
+    def load_summary(self, ref: str | int) -> SessionSummary:
+        """Rebuilds the run from the event log; a session that never closed is marked partial."""
+        session_id = self.resolve(ref)
+        with self._errors("read the session"):
+            row = self.db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            events = [event_from_dict(json.loads(data)) for (data,) in self.db.execute(
+                "SELECT data FROM events WHERE session_id = ? ORDER BY id", (session_id,))]
+        stored = json.loads(row["summary_json"]) if row["summary_json"] else {}
+        notes = list(stored.get("notes", []))
+        if row["status"] == "open":
+            notes.append("This session did not close (still running, or the program was stopped abruptly): "
+                         "reps completed until then are shown; the one in progress was lost.")
+        duration = row["duration_s"] or max((e.t_s for e in events), default=0.0)
+        return SessionSummary(
+            exercise=row["exercise"], source=row["source"], duration_s=duration, fps=row["fps"],
+            frames=row["frames"], frames_with_pose=row["frames_with_pose"], events=events,
+            partial=row["status"] != "complete", notes=notes, signal_name=row["signal_name"],
+            signal_trace=_trace_from_blob(row["signal_trace"]),
+        )
+
+    def weekly(self, exercise: str | None = None) -> list[WeekStats]:
+        """Reps per side, mean range of motion and hold time per exercise and ISO week (local time)."""
+        sessions = self.sessions(exercise)
+        by_id = {info.id: info for info in sessions}
+        with self._errors("read the history"):
+            reps = self.db.execute("SELECT session_id, side, rom FROM reps").fetchall()
+        weeks: dict[tuple[date, str], dict[str, Any]] = {}
+
+        def bucket(info: SessionInfo) -> dict[str, Any]:
+            local = info.started_at.astimezone().date()
+            monday = local - timedelta(days=local.weekday())
+            return weeks.setdefault((monday, info.exercise), {
+                "sessions": 0, "reps": {"left": 0, "right": 0, "both": 0}, "rom": [], "held_s": 0.0})
+
+        for info in sessions:
+            entry = bucket(info)
+            entry["sessions"] += 1
+            entry["held_s"] += info.held_s
+        for rep in reps:
+            info = by_id.get(rep["session_id"])
+            if info is None:
+                continue
+            entry = bucket(info)
+            entry["reps"][rep["side"] or "both"] += 1
+            entry["rom"].append(rep["rom"])
+        return [
+            WeekStats(week, slug, e["sessions"], e["reps"],
+                      float(np.mean(e["rom"])) if e["rom"] else None, e["held_s"])
+            for (week, slug), e in sorted(weeks.items())
+        ]
+
+    def _info(self, row: sqlite3.Row) -> SessionInfo:
+        target = None
+        if row["target_sets"] is not None:
+            target = Target(row["target_sets"], row["target_reps"], row["target_hold_s"],
+                            bool(row["target_per_side"]))
+        return SessionInfo(
+            id=row["id"], uid=row["uid"], exercise=row["exercise"], source=row["source"], mode=row["mode"],
+            status=row["status"], started_at=_parse_time(row["started_at"]),
+            ended_at=_parse_time(row["ended_at"]) if row["ended_at"] else None, duration_s=row["duration_s"],
+            target=target, reps=row["n_reps"], reps_left=row["n_left"], reps_right=row["n_right"],
+            holds=row["n_holds"], held_s=row["total_held"], warnings=row["n_warnings"],
+        )
+
+    # -- export and import
+
+    def export_records(self, sessions: Iterable[SessionInfo] | None = None) -> list[dict[str, Any]]:
+        """One self-contained dict per session: metadata, the summary contract and the angle trace."""
+        records = []
+        for info in self.sessions() if sessions is None else sessions:
+            summary = self.load_summary(info.id)
+            meta = info.to_dict()
+            records.append({
+                "uid": info.uid, "exercise": info.exercise, "source": info.source, "mode": info.mode,
+                "status": info.status, "started_at": meta["started_at"], "ended_at": meta["ended_at"],
+                "target": meta["target"], "summary": summary.to_dict(),
+                "signal": {"name": summary.signal_name, "trace": [[t, v] for t, v in summary.signal_trace]},
+            })
+        return records
+
+    def export_document(self, sessions: Iterable[SessionInfo] | None = None) -> dict[str, Any]:
+        return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "schema_version": SCHEMA_VERSION,
+                "sessions": self.export_records(sessions)}
+
+    def import_document(self, document: Mapping[str, Any]) -> tuple[int, int]:
+        """Adds the exported sessions this history lacks (matched by ``uid``), in one transaction.
+
+        Returns ``(imported, already_present)``; importing the same file twice changes nothing.
+        """
+        if document.get("format") != EXPORT_FORMAT or not isinstance(document.get("sessions"), list):
+            raise HistoryError("this is not a posecoach history export; import reads the JSON written by "
+                               "'posecoach export --format json'")
+        if int(document.get("version", 0)) > EXPORT_VERSION:
+            raise HistoryError(f"this export is version {document['version']}, newer than this posecoach reads "
+                               f"({EXPORT_VERSION}); upgrade posecoach")
+        imported = present = 0
+        with self.transaction("import sessions"):
+            for record in document["sessions"]:
+                if self.db.execute("SELECT 1 FROM sessions WHERE uid = ?", (record["uid"],)).fetchone():
+                    present += 1
+                    continue
+                self._import_record(record)
+                imported += 1
+        return imported, present
+
+    def _import_record(self, record: Mapping[str, Any]) -> None:
+        try:
+            data = record["summary"]
+            summary = SessionSummary(
+                exercise=record["exercise"], source=record["source"], duration_s=float(data["duration_s"]),
+                fps=float(data["fps"]), frames=int(data["frames"]), frames_with_pose=int(data["frames_with_pose"]),
+                events=[event_from_dict(e) for e in data["events"]], partial=bool(data["partial"]),
+                notes=list(data.get("notes", [])), signal_name=record["signal"]["name"],
+                signal_trace=[(float(t), float(v)) for t, v in record["signal"]["trace"]],
+            )
+            started_at = _parse_time(record["started_at"])
+            ended_at = _parse_time(record["ended_at"]) if record["ended_at"] else None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise HistoryError(f"session {record.get('uid', '?')} in the export is incomplete ({exc!r}); "
+                               "nothing was imported. Export it again with 'posecoach export'") from exc
+        recorder = HistoryRecorder(self)
+        recorder.open_session(summary.exercise, summary.source, mode=record["mode"],
+                              target=_target_from_dict(record["target"]), started_at=started_at, uid=record["uid"])
+        for event in summary.events:
+            recorder.record(event)
+        if record["status"] == "open":
+            recorder.detach()
+            return
+        recorder.close(summary, status=record["status"], ended_at=ended_at)
+
+
+def open_store(db: str | Path | None = None, *, create: bool = True) -> HistoryStore:
+    """The history at ``db``, else at :func:`default_db_path` (whose folder is created on first use)."""
+    if db is None:
+        path = default_db_path()
+        if create:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise HistoryError(f"cannot create the history folder {path.parent} ({exc.strerror}); "
+                                   f"pass --db or set {ENV_DB} to a writable file") from exc
+        return HistoryStore(path, create=create)
+    return HistoryStore(db, create=create)
+
+
+# ----------------------------------------------------------------------------- the live sink
+
+
+class HistoryRecorder:
+    """A sink that writes one session event by event, committing each as it arrives.
+
+    A killed process therefore loses at most the rep in progress (which is not an event yet).
+    Leaving the ``with`` block without :meth:`close` — an exception, Ctrl-C — marks the session
+    ``interrupted`` in ``finally``; a ``SIGKILL`` leaves it ``open`` with everything committed so far::
+
+        with HistoryRecorder(db_path) as history:
+            history.open_session("lying-march", "camera:0", mode="live")
+            for event in events:
+                history.record(event)
+            history.close(summary)
+    """
+
+    def __init__(self, store: HistoryStore | str | Path | None = None) -> None:
+        self._owns_store = not isinstance(store, HistoryStore)
+        self.store = store if isinstance(store, HistoryStore) else open_store(store)
+        self.session_id: int | None = None
+        self._set_index = 1
+        self._closed = False
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if self.session_id is not None and not self._closed:
+                self._mark_interrupted(quietly=exc is not None)
+        finally:
+            if self._owns_store:
+                self.store.close()
+
+    def _mark_interrupted(self, quietly: bool) -> None:
+        """An error that is already propagating is more useful than a second one about saving."""
+        try:
+            with self.store.transaction("mark the session interrupted"):
+                self.store.db.execute(
+                    "UPDATE sessions SET status = 'interrupted', ended_at = ?, duration_s = "
+                    "coalesce((SELECT max(t_s) FROM events WHERE session_id = ?), 0) WHERE id = ?",
+                    (_iso(_utcnow()), self.session_id, self.session_id))
+            self._closed = True
+        except HistoryError:
+            if not quietly:
+                raise
+
+    def open_session(self, exercise: str, source: str, *, mode: str = "live", target: Target | None = None,
+                     started_at: datetime | None = None, uid: str | None = None) -> int:
+        """Creates the session row (committed at once, so even an empty session is on record).
+
+        ``target`` is what was prescribed (``Target.from_exercise(exercise)``, or the user's own
+        numbers); None means unknown.
+        """
+        if self.session_id is not None:
+            raise HistoryError("this recorder already holds a session; use one HistoryRecorder per session")
+        if mode not in MODES:
+            raise HistoryError(f"unknown session mode '{mode}'; expected one of {', '.join(MODES)}")
+        started = started_at or _utcnow()
+        with self.store.transaction("start the session") as db:
+            cursor = db.execute(
+                "INSERT INTO sessions (uid, exercise, source, mode, status, started_at, target_sets, target_reps, "
+                "target_hold_s, target_per_side) VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)",
+                (uid or uuid.uuid4().hex, exercise, source, mode, _iso(started),
+                 target.sets if target else None, target.reps if target else None,
+                 target.hold_s if target else None, int(target.per_side) if target else None))
+        self.session_id = int(cursor.lastrowid or 0)
+        return self.session_id
+
+    def record(self, event: Event) -> None:
+        """Appends one event to the log and its typed table, in one committed transaction."""
+        session_id = self._require_open()
+        with self.store.transaction(f"save a {event.kind} event") as db:
+            data = json.dumps(event.to_dict())
+            db.execute("INSERT INTO events (session_id, t_s, kind, data) VALUES (?, ?, ?, ?)",
+                       (session_id, event.t_s, event.kind, data))
+            self._project(db, session_id, event)
+
+    def _project(self, db: sqlite3.Connection, session_id: int, event: Event) -> None:
+        side = getattr(event, "side", None)
+        side_value = side.value if side is not None else None
+        if isinstance(event, RepCompleted):
+            db.execute(
+                "INSERT INTO reps (session_id, set_index, side, count, start_s, peak_s, end_s, rom, peak, "
+                "up_s, down_s, held_s, flags, uncertain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (session_id, self._set_index, side_value, event.count, event.start_s, event.peak_s, event.t_s,
+                 event.rom, event.peak, event.up_s, event.down_s, event.held_s,
+                 json.dumps(list(event.flags)), event.uncertain))
+        elif isinstance(event, HoldEnded):
+            db.execute(
+                "INSERT INTO holds (session_id, set_index, side, start_s, end_s, held_s, target_s, completed) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (session_id, self._set_index, side_value, event.start_s, event.t_s, event.held_s, event.target_s,
+                 int(event.completed)))
+        elif isinstance(event, FormWarning):
+            db.execute(
+                "INSERT INTO warnings (session_id, set_index, t_s, code, message, side, rep) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (session_id, self._set_index, event.t_s, event.code, event.message, side_value, event.rep))
+        elif isinstance(event, SetCompleted):
+            db.execute(
+                "INSERT INTO sets (session_id, set_index, end_s, reps, reps_left, reps_right) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (session_id, event.set_index, event.t_s, event.reps, event.reps_left, event.reps_right))
+            self._set_index = event.set_index + 1
+
+    def close(self, summary: SessionSummary | None = None, *, status: str | None = None,
+              ended_at: datetime | None = None) -> None:
+        """Stores the run's totals, notes and angle trace and marks it finished.
+
+        The events are those passed to :meth:`record`; ``summary.events`` is not written again.
+        ``status`` defaults to ``partial`` when the summary says the input ended early.
+        """
+        session_id = self._require_open()
+        if status is None:
+            status = "partial" if summary is not None and summary.partial else "complete"
+        if status not in STATUSES:
+            raise HistoryError(f"unknown session status '{status}'; expected one of {', '.join(STATUSES)}")
+        with self.store.transaction("finish the session") as db:
+            if summary is None:
+                db.execute("UPDATE sessions SET status = ?, ended_at = ?, duration_s = coalesce("
+                           "(SELECT max(t_s) FROM events WHERE session_id = ?), 0) WHERE id = ?",
+                           (status, _iso(ended_at or _utcnow()), session_id, session_id))
+            else:
+                db.execute(
+                    "UPDATE sessions SET status = ?, ended_at = ?, duration_s = ?, fps = ?, frames = ?, "
+                    "frames_with_pose = ?, signal_name = ?, signal_trace = ?, summary_json = ? WHERE id = ?",
+                    (status, _iso(ended_at or _utcnow()), summary.duration_s, summary.fps, summary.frames,
+                     summary.frames_with_pose, summary.signal_name, _trace_blob(summary.signal_trace),
+                     json.dumps(summary.to_dict()), session_id))
+        self._closed = True
+
+    def detach(self) -> None:
+        """Leaves the session ``open`` (an imported session that was open when exported)."""
+        self._closed = True
+
+    def _require_open(self) -> int:
+        if self.session_id is None:
+            raise HistoryError("no session is open on this recorder; call open_session() first")
+        if self._closed:
+            raise HistoryError(f"session {self.session_id} is already closed; open a new recorder for a new session")
+        return self.session_id
