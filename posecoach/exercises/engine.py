@@ -46,6 +46,9 @@ MAX_FRAME_GAP_S = 0.5
 LOW_VISIBILITY = 0.5
 """Mean visibility of a side's hip, knee, ankle and shoulder below which its reps are 'uncertain'."""
 BASELINE_SAMPLES = 15
+REST_BAND = 0.2
+"""Within this fraction of ``min_excursion`` above rest the body is still at rest: the rep starts
+when it leaves this band, which gives honest durations and tempo."""
 
 
 class Phase(str, Enum):
@@ -140,7 +143,9 @@ class ExerciseEngine:
         self._features: Features = {}
         self._baseline_samples: dict[str, list[float]] = {}
         self._rule_since: dict[tuple[str, Side | None], float] = {}
-        self._rule_fired_for: dict[tuple[str, Side | None], int | None] = {}
+        self._rule_fired_for: dict[tuple[str, Side | None], int] = {}
+        self._holds_started = 0
+        """Holds begun so far: a hold exercise's form warning fires once per hold."""
         self._last_warning: FormWarning | None = None
         self._t = 0.0
 
@@ -290,8 +295,10 @@ class ExerciseEngine:
         visibility = self._feature(features, "visibility.{side}", channel.side)
         if channel.phase is Phase.REST or not math.isfinite(channel.rest):
             if not math.isfinite(channel.rest) or x < channel.rest:
-                channel.rest, channel.rest_t = x, t
+                channel.rest = x
                 channel.phase = Phase.REST
+            if x <= channel.rest + REST_BAND * spec.min_excursion:
+                channel.rest_t = t
             self._remember_baseline(features)
             if x >= channel.rest + spec.min_excursion:
                 channel.phase = Phase.WORK
@@ -430,6 +437,7 @@ class ExerciseEngine:
             if hold.started_t is None and t - hold.in_position_since >= min(spec.min_s, 0.5):
                 hold.started_t = hold.in_position_since
                 hold.held_s = t - hold.in_position_since
+                self._holds_started += 1
                 events.append(HoldStarted(hold.started_t, hold.side, spec.target_s))
             elif hold.started_t is not None:
                 hold.held_s += dt
@@ -484,8 +492,9 @@ class ExerciseEngine:
                     continue
                 since = self._rule_since.setdefault(key, t)
                 rep_number = self._current_rep_number(channel)
-                if t - since >= rule.min_s and self._rule_fired_for.get(key) != rep_number:
-                    self._rule_fired_for[key] = rep_number
+                episode = rep_number if rep_number is not None else self._holds_started
+                if t - since >= rule.min_s and self._rule_fired_for.get(key) != episode:
+                    self._rule_fired_for[key] = episode
                     events.append(self._warn(t, rule.code, rule.message, side, rep_number))
         return events
 

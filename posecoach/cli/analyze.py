@@ -1,0 +1,120 @@
+"""``posecoach analyze``: count reps, time holds and check form in recorded videos."""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import click
+
+from posecoach.analysis import analyze_video
+from posecoach.cli.options import exercise_option, format_option, model_option, side_option, verbose_option
+from posecoach.errors import PoseCoachError
+from posecoach.sinks.console import render_summaries
+from posecoach.summary import SessionSummary
+
+PROGRESS_MIN_FRAMES = 150
+"""Videos shorter than this (about 5 s) finish before a progress bar would help."""
+
+
+def _expand(inputs: tuple[str, ...]) -> list[str]:
+    """Folders of videos expand to their videos; a folder of images stays one source."""
+    from posecoach.sources import IMAGE_SUFFIXES
+
+    videos = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".gif"}
+    expanded: list[str] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            clips = sorted(str(p) for p in path.iterdir() if p.suffix.lower() in videos)
+            has_images = any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir())
+            expanded.extend(clips if clips and not has_images else [item])
+        else:
+            expanded.append(item)
+    return expanded
+
+
+def _analyze_one(source: str, exercise: str, side: str, model: Path | None, verbose: bool,
+                 show_progress: bool) -> SessionSummary:
+    if not show_progress:
+        return analyze_video(source, exercise, side=side, model_path=model, verbose=verbose)
+    from posecoach.sources import open_source
+
+    with open_source(source) as probe:
+        length = probe.frame_count
+    if not length or length < PROGRESS_MIN_FRAMES:
+        return analyze_video(source, exercise, side=side, model_path=model, verbose=verbose)
+    with click.progressbar(length=length, label=Path(source).name, file=sys.stderr) as bar:
+        return analyze_video(source, exercise, side=side, model_path=model, verbose=verbose, on_frame=bar.update)
+
+
+def _analyze_quietly(args: tuple[str, str, str, Path | None, bool]) -> SessionSummary | str:
+    """Worker-process entry: errors come back as text so one bad file does not sink the batch."""
+    try:
+        return _analyze_one(*args, show_progress=False)
+    except PoseCoachError as exc:
+        return f"{args[0]}: {exc}"
+
+
+@click.command()
+@click.argument("videos", nargs=-1, required=True)
+@exercise_option()
+@side_option
+@format_option("table", "json", "csv")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Videos analysed in parallel when several are given. Default: all cores.")
+@model_option
+@verbose_option
+def analyze(videos: tuple[str, ...], exercise_slug: str, side: str, output_format: str, jobs: int | None,
+            model_path: Path | None, verbose: bool) -> None:
+    """Analyse recorded VIDEOS (files, GIFs, image folders or folders of videos).
+
+    Counts reps per side, times holds and lists form warnings. Data goes to stdout;
+    progress and messages to stderr.
+
+    \b
+    posecoach analyze clip.mp4 --exercise lying-leg-raise
+    posecoach analyze clip.mp4 -e supine-knee-to-chest --format json
+    posecoach analyze recordings/ -e glute-bridge --format csv --jobs 2
+    """
+    sources = _expand(videos)
+    if len(sources) == 1:
+        summaries = [_analyze_one(sources[0], exercise_slug, side, model_path, verbose, show_progress=True)]
+    else:
+        summaries = _analyze_many(sources, exercise_slug, side, model_path, verbose, jobs or os.cpu_count() or 1)
+    click.echo(render_summaries(summaries, output_format))
+
+
+def _analyze_many(sources: list[str], exercise: str, side: str, model: Path | None, verbose: bool,
+                  jobs: int) -> list[SessionSummary]:
+    tasks = [(source, exercise, side, model, verbose) for source in sources]
+    failures: list[str] = []
+    summaries: list[SessionSummary] = []
+    with click.progressbar(length=len(tasks), label=f"{len(tasks)} videos", file=sys.stderr) as bar:
+        if jobs == 1:
+            results = (_analyze_quietly(task) for task in tasks)
+            for result in results:
+                _collect(result, summaries, failures)
+                bar.update(1)
+        else:
+            with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+                for result in pool.map(_analyze_quietly, tasks):
+                    _collect(result, summaries, failures)
+                    bar.update(1)
+    for failure in failures:
+        click.echo(f"Error: {failure}", err=True)
+    if not summaries:
+        raise PoseCoachError("none of the videos could be analysed")
+    return summaries
+
+
+def _collect(result: SessionSummary | str, summaries: list[SessionSummary], failures: list[str]) -> None:
+    if isinstance(result, str):
+        failures.append(result)
+    else:
+        summaries.append(result)
+
+
+COMMANDS = [analyze]

@@ -1,0 +1,48 @@
+"""``posecoach exercises``: the catalogue, with kind, sides, views and source article."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from posecoach.cli.options import format_option
+from posecoach.exercises import CATALOG, Exercise, Kind
+from posecoach.sinks.console import format_table
+
+
+def exercise_record(exercise: Exercise) -> dict[str, object]:
+    program = exercise.program
+    return {
+        "slug": exercise.slug,
+        "name": exercise.name,
+        "kind": exercise.kind.value,
+        "judged": exercise.kind is not Kind.TIMER,
+        "sides": exercise.sides.value,
+        "views": [view.value for view in exercise.views],
+        "position": exercise.posture.name,
+        "program": {"sets": program.sets, "reps": program.reps, "hold_s": program.hold_s, "rest_s": program.rest_s},
+        "form_checks": [rule.code for rule in exercise.form],
+        "cues": list(exercise.cues),
+        "source": {"article": exercise.source.article, "instruction": exercise.source.instruction}
+        if exercise.source else None,
+    }
+
+
+@click.command()
+@format_option("table", "json")
+def exercises(output_format: str) -> None:
+    """List the exercises posecoach can count or time."""
+    records = [exercise_record(e) for e in CATALOG.values()]
+    if output_format == "json":
+        click.echo(json.dumps(records, indent=2))
+        return
+    rows = []
+    for r in records:
+        kind = "timer only" if not r["judged"] else r["kind"]
+        rows.append([r["slug"], kind, r["sides"], ",".join(r["views"]), str(r["source"]["article"])[:3]
+                     if r["source"] else "", ",".join(r["form_checks"])])
+    click.echo(format_table(rows, ["slug", "kind", "sides", "views", "seed", "form checks"]))
+
+
+COMMANDS = [exercises]

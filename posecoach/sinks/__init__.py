@@ -1,0 +1,1 @@
+"""Sinks consume events and summaries: console, overlay, voice, reports, history."""

@@ -1,0 +1,128 @@
+"""Console sink: summaries as a table, JSON or CSV, and events as lines while they happen."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import IO, Any
+
+from posecoach.events import Event, FormWarning, HoldEnded, HoldStarted, PoseFound, PoseLost, RepCompleted, RepRejected
+from posecoach.summary import SessionSummary
+
+SUMMARY_CSV_FIELDS = ("source", "exercise", "duration_s", "frames", "frames_with_pose", "reps_total", "reps_left",
+                      "reps_right", "holds", "holds_s", "warnings", "partial")
+
+
+def format_table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
+    """A plain aligned text table (no dependency for something this small)."""
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _summary_row(summary: SessionSummary) -> dict[str, Any]:
+    counts = summary.rep_counts()
+    return {
+        "source": summary.source,
+        "exercise": summary.exercise,
+        "duration_s": f"{summary.duration_s:.1f}",
+        "frames": summary.frames,
+        "frames_with_pose": summary.frames_with_pose,
+        "reps_total": counts["total"],
+        "reps_left": counts["left"],
+        "reps_right": counts["right"],
+        "holds": len(summary.holds),
+        "holds_s": ";".join(f"{h.held_s:.1f}" for h in summary.holds),
+        "warnings": len(summary.warnings),
+        "partial": summary.partial,
+    }
+
+
+def render_summaries(summaries: Sequence[SessionSummary], output_format: str) -> str:
+    """All summaries in one document: a JSON object (one summary) or list, a CSV, or text tables."""
+    if output_format == "json":
+        data: Any = summaries[0].to_dict() if len(summaries) == 1 else [s.to_dict() for s in summaries]
+        return json.dumps(data, indent=2)
+    if output_format == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=SUMMARY_CSV_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for summary in summaries:
+            writer.writerow(_summary_row(summary))
+        return buffer.getvalue().rstrip("\n")
+    if len(summaries) > 1:
+        rows = [[r["source"], r["exercise"], r["reps_total"], f"{r['reps_left']}/{r['reps_right']}", r["holds_s"] or "-",
+                 r["warnings"], "yes" if r["partial"] else ""] for r in map(_summary_row, summaries)]
+        return format_table(rows, ["source", "exercise", "reps", "left/right", "holds (s)", "warnings", "partial"])
+    return describe_summary(summaries[0])
+
+
+def describe_summary(summary: SessionSummary) -> str:
+    """A person-readable report of one session."""
+    counts = summary.rep_counts()
+    lines = [f"{summary.source}: {summary.exercise}, {summary.duration_s:.1f} s, "
+             f"person seen in {summary.frames_with_pose}/{summary.frames} frames"]
+    if summary.reps or summary.rejected or not summary.holds:
+        sides = f" (left {counts['left']}, right {counts['right']})" if counts["left"] or counts["right"] else ""
+        lines.append(f"reps: {counts['total']}{sides}")
+    rows = []
+    for rep in summary.reps:
+        rows.append([f"{rep.t_s:.1f}", rep.side.value if rep.side else "", rep.count, f"{rep.rom:.0f}",
+                     f"{rep.up_s:.1f}/{rep.down_s:.1f}", f"{rep.held_s:.1f}" if rep.held_s else "",
+                     ",".join(rep.flags) or "", rep.uncertain or ""])
+    if rows:
+        lines.append(format_table(rows, ["t (s)", "side", "#", "range", "up/down (s)", "top hold (s)", "flags",
+                                         "uncertain"]))
+    for hold in summary.holds:
+        side = f" {hold.side.value}" if hold.side else ""
+        status = "completed" if hold.completed else "short of target"
+        lines.append(f"hold{side}: {hold.held_s:.1f} s of {hold.target_s:.0f} s ({status}), "
+                     f"{hold.start_s:.1f}-{hold.t_s:.1f} s")
+    for rejected in summary.rejected:
+        side = f" {rejected.side.value}" if rejected.side else ""
+        lines.append(f"not counted{side} at {rejected.t_s:.1f} s: {rejected.reason}")
+    for warning in summary.warnings:
+        rep = f" (rep {warning.rep})" if warning.rep else ""
+        lines.append(f"warning at {warning.t_s:.1f} s{rep}: [{warning.code}] {warning.message}")
+    if summary.partial:
+        lines.append("partial: the input ended early; the counts cover what was read.")
+    lines.extend(f"note: {note}" for note in summary.notes)
+    return "\n".join(lines)
+
+
+def describe_event(event: Event) -> str | None:
+    """One line for a live event, or None for events not worth a line."""
+    side = f" {event.side.value}" if getattr(event, "side", None) else ""
+    if isinstance(event, RepCompleted):
+        flags = f" [{', '.join(event.flags)}]" if event.flags else ""
+        return f"{event.t_s:7.1f}s  rep{side} #{event.count} (range {event.rom:.0f}){flags}"
+    if isinstance(event, RepRejected):
+        return f"{event.t_s:7.1f}s  not counted{side}: {event.reason}"
+    if isinstance(event, HoldStarted):
+        return f"{event.t_s:7.1f}s  hold{side} started (target {event.target_s:.0f} s)"
+    if isinstance(event, HoldEnded):
+        return f"{event.t_s:7.1f}s  hold{side} ended: {event.held_s:.1f} s of {event.target_s:.0f} s"
+    if isinstance(event, FormWarning):
+        return f"{event.t_s:7.1f}s  warning [{event.code}] {event.message}"
+    if isinstance(event, PoseLost):
+        return f"{event.t_s:7.1f}s  can't see you"
+    if isinstance(event, PoseFound):
+        return f"{event.t_s:7.1f}s  tracking"
+    return None
+
+
+class EventPrinter:
+    """Prints events as they happen: text lines, or JSON lines for scripts."""
+
+    def __init__(self, stream: IO[str], as_json: bool = False) -> None:
+        self.stream = stream
+        self.as_json = as_json
+
+    def __call__(self, event: Event) -> None:
+        line = json.dumps(event.to_dict()) if self.as_json else describe_event(event)
+        if line is not None:
+            print(line, file=self.stream, flush=True)

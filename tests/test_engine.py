@@ -1,0 +1,219 @@
+"""The engine, specified with synthetic trajectories whose true counts are known exactly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+
+import pytest
+
+from posecoach.analysis import replay
+from posecoach.events import FormWarning, HoldEnded, RepCompleted, RepRejected
+from posecoach.landmarks import Side
+from tests.support.trajectories import BodyAngles, bump, reps_signal, sample
+
+LYING = BodyAngles()
+STANDING = BodyAngles(trunk_elevation=90.0, chest_up=True)
+PLANK = BodyAngles(trunk_elevation=5.0, chest_up=False, hip_left=-2.0, hip_right=-2.0)
+
+
+def leg_raises(starts: list[float], *, height: float = 80.0, rise: float = 1.0, fall: float | None = None,
+               back_lift_on: set[int] = frozenset(), lost: tuple[float, float] | None = None):
+    def script(t: float) -> BodyAngles | None:
+        if lost and lost[0] <= t < lost[1]:
+            return None
+        hip = height * reps_signal(t, starts, rise, 0.2, fall)
+        lift = sum(25.0 * bump(t, starts[i], rise, 0.2, fall) for i in back_lift_on)
+        return replace(LYING, hip_left=hip, hip_right=hip, trunk_elevation=lift)
+    return script
+
+
+def analyse(slug: str, script, duration_s: float, fps: float = 30.0, **kwargs):
+    return replay(sample(script, duration_s, fps, **{k: v for k, v in kwargs.items() if k in ("noise_deg", "seed")}),
+                  slug, side=kwargs.get("side", "auto"), fps=fps)
+
+
+FIVE = [1.0, 4.0, 7.0, 10.0, 13.0]
+
+
+@pytest.mark.parametrize(
+    ("script", "duration", "noise", "expected"),
+    [
+        (leg_raises(FIVE), 17.0, 0.0, 5),
+        (leg_raises(FIVE), 17.0, 2.0, 5),
+        (leg_raises([1.0, 8.0], rise=2.5), 14.0, 1.0, 2),
+        (leg_raises(FIVE, height=45.0), 17.0, 0.0, 5),
+        (leg_raises(FIVE, height=20.0), 17.0, 0.0, 0),
+        (leg_raises([1.0, 4.0, 7.0, 10.0, 13.0, 16.0]), 17.2, 0.0, 5),
+    ],
+    ids=["clean", "noisy", "slow", "stiff-beginner-small-range", "too-small-to-be-a-rep", "ends-mid-raise"],
+)
+def test_leg_raise_counts_exactly_the_full_reps(script, duration, noise, expected):
+    summary = analyse("lying-leg-raise", script, duration, noise_deg=noise)
+    assert summary.rep_counts()["total"] == expected
+
+
+def test_jitter_around_the_entry_threshold_never_adds_a_rep():
+    def script(t: float) -> BodyAngles:
+        hip = 25.0 + 6.0 * ((int(t * 30) % 2) * 2 - 1)
+        return replace(LYING, hip_left=hip, hip_right=hip)
+
+    assert analyse("lying-leg-raise", script, 10.0).rep_counts()["total"] == 0
+
+
+def test_a_partial_rep_after_full_ones_is_rejected_and_flagged():
+    def script(t: float) -> BodyAngles:
+        hip = 80.0 * reps_signal(t, [1.0, 4.0, 7.0], 1.0, 0.2) + 32.0 * bump(t, 10.0, 1.0, 0.2)
+        return replace(LYING, hip_left=hip, hip_right=hip)
+
+    summary = analyse("lying-leg-raise", script, 13.0)
+    assert summary.rep_counts()["total"] == 3
+    assert [r.reason.split(":")[0] for r in summary.rejected] == ["partial range"]
+    assert [w.code for w in summary.warnings] == ["partial-range"]
+
+
+def test_reps_faster_than_humanly_controlled_are_rejected():
+    summary = analyse("lying-leg-raise", leg_raises([1.0, 2.0, 3.0], rise=0.15), 4.0)
+    assert summary.rep_counts()["total"] == 0
+    assert all(r.reason.startswith("too fast") for r in summary.rejected)
+
+
+def test_a_rep_interrupted_by_a_lost_pose_is_not_counted_from_garbage():
+    summary = analyse("lying-leg-raise", leg_raises([1.0, 5.0], lost=(5.8, 7.5)), 9.0)
+    assert summary.rep_counts()["total"] == 1
+    assert [e.kind for e in summary.events].count("pose-lost") == 1
+
+
+def test_back_lifting_is_flagged_on_the_rep_where_it_happens_and_only_there():
+    summary = analyse("lying-leg-raise", leg_raises(FIVE, back_lift_on={2}), 17.0)
+    assert summary.rep_counts()["total"] == 5
+    assert [(w.code, w.rep) for w in summary.warnings] == [("back-lifting", 3)]
+
+
+def test_clean_reps_raise_no_warnings():
+    assert analyse("lying-leg-raise", leg_raises(FIVE), 17.0, noise_deg=1.5).warnings == []
+
+
+def test_getting_into_position_standing_up_counts_nothing():
+    def script(t: float) -> BodyAngles:
+        if t < 3.0:
+            return replace(STANDING, hip_left=60.0 * bump(t, 0.5, 0.5), hip_right=60 * bump(t, 1.5, 0.5))
+        return LYING
+
+    assert analyse("lying-leg-raise", script, 6.0).rep_counts()["total"] == 0
+
+
+def dead_bug(extensions: list[tuple[float, Side]]):
+    def script(t: float) -> BodyAngles:
+        hips = {Side.LEFT: 90.0, Side.RIGHT: 90.0}
+        for start, side in extensions:
+            hips[side] -= 80.0 * bump(t, start, 0.8, 0.3)
+        return replace(LYING, hip_left=hips[Side.LEFT], hip_right=hips[Side.RIGHT], knee_left=90.0, knee_right=90.0)
+    return script
+
+
+@pytest.mark.parametrize(
+    ("pattern", "left", "right"),
+    [
+        ([Side.LEFT, Side.RIGHT] * 3, 3, 3),
+        ([Side.LEFT] * 4 + [Side.RIGHT] * 2, 4, 2),
+    ],
+    ids=["alternating", "blocked-sides"],
+)
+def test_lying_march_counts_each_leg_separately(pattern, left, right):
+    extensions = [(1.0 + 2.5 * i, side) for i, side in enumerate(pattern)]
+    counts = analyse("lying-march", dead_bug(extensions), 2.0 + 2.5 * len(pattern)).rep_counts()
+    assert (counts["left"], counts["right"]) == (left, right)
+
+
+def test_mirroring_the_body_swaps_the_sides():
+    extensions = [(1.0, Side.LEFT), (3.5, Side.LEFT), (6.0, Side.RIGHT)]
+    mirrored = [(t, side.other) for t, side in extensions]
+    straight = analyse("lying-march", dead_bug(extensions), 9.0).rep_counts()
+    swapped = analyse("lying-march", dead_bug(mirrored), 9.0).rep_counts()
+    assert (straight["left"], straight["right"]) == (swapped["right"], swapped["left"]) == (2, 1)
+
+
+def test_side_option_counts_only_the_chosen_leg():
+    extensions = [(1.0, Side.LEFT), (3.5, Side.RIGHT), (6.0, Side.LEFT)]
+    counts = replay(sample(dead_bug(extensions), 9.0), "lying-march", side="right").rep_counts()
+    assert counts == {"total": 1, "left": 0, "right": 1}
+
+
+def knee_hugs(holds: list[tuple[float, Side, float]], both_knees_at: float | None = None):
+    def script(t: float) -> BodyAngles:
+        hips = {Side.LEFT: 0.0, Side.RIGHT: 0.0}
+        knees = {Side.LEFT: 0.0, Side.RIGHT: 0.0}
+        for start, side, hold in holds:
+            level = bump(t, start, 0.8, hold)
+            hips[side] += 115.0 * level
+            knees[side] += 120.0 * level
+        if both_knees_at is not None:
+            level = bump(t, both_knees_at, 0.8, 4.0)
+            for side in Side:
+                hips[side] += 115.0 * level
+        return replace(LYING, hip_left=hips[Side.LEFT], hip_right=hips[Side.RIGHT], knee_left=knees[Side.LEFT],
+                       knee_right=knees[Side.RIGHT])
+    return script
+
+
+def test_knee_to_chest_counts_a_rep_only_when_the_hold_reaches_its_target():
+    script = knee_hugs([(1.0, Side.RIGHT, 3.5), (7.0, Side.LEFT, 1.5), (11.0, Side.LEFT, 4.0)])
+    summary = analyse("supine-knee-to-chest", script, 18.0)
+    assert summary.rep_counts() == {"total": 2, "left": 1, "right": 1}
+    assert [(h.side, h.completed) for h in summary.holds] == [(Side.RIGHT, True), (Side.LEFT, False),
+                                                              (Side.LEFT, True)]
+    assert [w.code for w in summary.warnings] == ["hold-broken-early"]
+    # The top of a rep includes the last part of the way up and the first part of the way down.
+    assert 3.5 <= summary.holds[0].held_s <= 4.4
+
+
+def test_hugging_both_knees_is_not_a_one_sided_knee_to_chest_rep():
+    summary = analyse("supine-knee-to-chest", knee_hugs([(1.0, Side.RIGHT, 3.5)], both_knees_at=7.0), 14.0)
+    assert summary.rep_counts() == {"total": 1, "left": 0, "right": 1}
+
+
+def test_standing_march_flags_a_knee_that_stays_below_hip_height():
+    def script(t: float) -> BodyAngles:
+        left = 95.0 * reps_signal(t, [1.0, 5.0], 0.5, 0.4)
+        right = 55.0 * reps_signal(t, [3.0], 0.5, 0.4)
+        return replace(STANDING, hip_left=left, hip_right=right)
+
+    summary = analyse("standing-march", script, 7.0)
+    assert summary.rep_counts() == {"total": 3, "left": 2, "right": 1}
+    assert [(w.code, w.side) for w in summary.warnings] == [("knee-below-hip", Side.RIGHT)]
+
+
+def test_plank_hold_is_timed_and_pauses_while_nobody_is_visible():
+    def script(t: float) -> BodyAngles | None:
+        return None if 4.0 <= t < 5.0 else PLANK
+
+    summary = analyse("plank", script, 10.0)
+    [hold] = summary.holds
+    assert isinstance(hold, HoldEnded)
+    assert hold.held_s == pytest.approx(9.0, abs=0.5)
+    assert not hold.completed
+
+
+def test_a_sagging_plank_is_warned_about():
+    def script(t: float) -> BodyAngles:
+        sag = -35.0 if 4.0 <= t < 6.0 else -2.0
+        return replace(PLANK, hip_left=sag, hip_right=sag)
+
+    codes = [w.code for w in analyse("plank", script, 8.0).warnings]
+    assert "hips-sagging" in codes
+
+
+def test_events_are_in_time_order_and_reps_number_consecutively():
+    summary = analyse("lying-leg-raise", leg_raises(FIVE), 17.0, noise_deg=1.0)
+    times = [e.t_s for e in summary.events]
+    assert times == sorted(times)
+    assert [r.count for r in summary.events if isinstance(r, RepCompleted)] == [1, 2, 3, 4, 5]
+    assert not [e for e in summary.events if isinstance(e, RepRejected | FormWarning)]
+
+
+def test_the_engine_never_imports_opencv_or_mediapipe():
+    code = "import sys, posecoach.exercises, posecoach.analysis; print('cv2' in sys.modules, 'mediapipe' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]
