@@ -109,8 +109,9 @@ def _migrate_0_to_1(db: sqlite3.Connection) -> None:
 
 def _migrate_1_to_2(db: sqlite3.Connection) -> None:
     """Sessions gain identity, mode, status and target; reps gain tempo and flags, and ``range_deg``
-    becomes ``rom`` (not every signal is an angle); sets, holds, warnings and the event log appear. v1 reps are replayed into the event log so old sessions
-    still open in ``show`` and ``report``."""
+    becomes ``rom`` (not every signal is an angle); sets, holds, warnings and the event log appear.
+    v1 reps are replayed into the event log so old sessions still open in ``show`` and ``report``.
+    """
     _script(db, """
         CREATE TABLE sessions_v2 (
             id INTEGER PRIMARY KEY,
