@@ -5,7 +5,7 @@ posecoach owns these names so no module ever indexes a landmark array with a bar
 
 from __future__ import annotations
 
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 
 NUM_LANDMARKS = 33
 
@@ -46,7 +46,7 @@ class Landmark(IntEnum):
     RIGHT_FOOT_INDEX = 32
 
 
-class Side(str, Enum):
+class Side(StrEnum):
     LEFT = "left"
     RIGHT = "right"
 
@@ -55,7 +55,7 @@ class Side(str, Enum):
         return Side.RIGHT if self is Side.LEFT else Side.LEFT
 
 
-class Joint(str, Enum):
+class Joint(StrEnum):
     """A body part that exists on both sides; ``of(side)`` names the landmark."""
 
     SHOULDER = "SHOULDER"

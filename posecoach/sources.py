@@ -108,7 +108,8 @@ class CaptureSource(FrameSource):
     @staticmethod
     def _cannot_open_message(target: str | int) -> str:
         if isinstance(target, int):
-            return f"cannot open camera {target}. Check it is connected and not used by another program, or pass --source FILE"
+            return (f"cannot open camera {target}. Check it is connected and not used by another program, "
+                    "or pass --source FILE")
         return f"cannot read '{target}' as a video: the file is damaged or not a video OpenCV/FFmpeg can decode"
 
     def __iter__(self) -> Iterator[Frame]:

@@ -214,6 +214,7 @@ def test_events_are_in_time_order_and_reps_number_consecutively():
 
 
 def test_the_engine_never_imports_opencv_or_mediapipe():
-    code = "import sys, posecoach.exercises, posecoach.analysis; print('cv2' in sys.modules, 'mediapipe' in sys.modules)"
+    code = ("import sys, posecoach.exercises, posecoach.analysis; "
+            "print('cv2' in sys.modules, 'mediapipe' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]

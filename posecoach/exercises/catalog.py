@@ -47,7 +47,9 @@ ALL_FOURS = Posture(
     (Within("chest_facing", -90, -30), Within("trunk_incline", -30, 35), Within("knee_flexion.both", 45, 180)),
 )
 SIDE_LYING = Posture("lying on your side", (Within("pelvis_vertical", 40, 90), Within("trunk_incline", -35, 50)))
-SEATED_LEANING_BACK = Posture("sitting, leaning back", (Within("trunk_incline", 10, 80), Within("chest_facing", -5, 90)))
+SEATED_LEANING_BACK = Posture(
+    "sitting, leaning back", (Within("trunk_incline", 10, 80), Within("chest_facing", -5, 90))
+)
 KNEELING_UPRIGHT = Posture("kneeling upright", (Within("trunk_incline", 50, 90),))
 SIT_UP_POSITION = Posture(
     "lying on your back, knees bent",

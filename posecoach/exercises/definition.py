@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     REPS = "reps"
     REPS_WITH_HOLD = "reps+hold"
     HOLD = "hold"
@@ -20,14 +20,14 @@ class Kind(str, Enum):
     """Cannot be judged from one camera (a glute squeeze): posecoach only times it."""
 
 
-class SideMode(str, Enum):
+class SideMode(StrEnum):
     NONE = "none"
     """Both sides work together (leg raise, bridge, plank)."""
     EACH = "each"
     """Each side works on its own and is counted separately (march, knee-to-chest)."""
 
 
-class View(str, Enum):
+class View(StrEnum):
     SIDE = "side"
     OBLIQUE = "oblique"
     FRONT = "front"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from posecoach.events import (
     Event,
@@ -51,7 +51,7 @@ REST_BAND = 0.2
 when it leaves this band, which gives honest durations and tempo."""
 
 
-class Phase(str, Enum):
+class Phase(StrEnum):
     OUT_OF_POSITION = "out-of-position"
     REST = "rest"
     WORK = "work"
@@ -357,9 +357,8 @@ class ExerciseEngine:
                     events.append(HoldStarted(t, channel.side, spec.hold_s))
             else:
                 channel.top_s += dt
-        elif channel.top_started_t is not None:
-            if channel.top_below_since is None:
-                channel.top_below_since = t
+        elif channel.top_started_t is not None and channel.top_below_since is None:
+            channel.top_below_since = t
         return events
 
     def _close_top(self, channel: _Channel, t: float) -> list[Event]:

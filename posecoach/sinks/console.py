@@ -55,8 +55,9 @@ def render_summaries(summaries: Sequence[SessionSummary], output_format: str) ->
             writer.writerow(_summary_row(summary))
         return buffer.getvalue().rstrip("\n")
     if len(summaries) > 1:
-        rows = [[r["source"], r["exercise"], r["reps_total"], f"{r['reps_left']}/{r['reps_right']}", r["holds_s"] or "-",
-                 r["warnings"], "yes" if r["partial"] else ""] for r in map(_summary_row, summaries)]
+        rows = [[r["source"], r["exercise"], r["reps_total"], f"{r['reps_left']}/{r['reps_right']}",
+                 r["holds_s"] or "-", r["warnings"], "yes" if r["partial"] else ""]
+                for r in map(_summary_row, summaries)]
         return format_table(rows, ["source", "exercise", "reps", "left/right", "holds (s)", "warnings", "partial"])
     return describe_summary(summaries[0])
 

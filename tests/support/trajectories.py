@@ -84,7 +84,7 @@ def sample(script: Script, duration_s: float, fps: float = 30.0, *, noise_deg: f
            seed: int = 0) -> Iterator[tuple[float, PoseFrame | None]]:
     """Frames of ``script`` at ``fps``; ``None`` from the script means nobody is visible."""
     rng = np.random.default_rng(seed)
-    for i in range(int(round(duration_s * fps))):
+    for i in range(round(duration_s * fps)):
         t = i / fps
         angles = script(t)
         if angles is None:
