@@ -1,0 +1,129 @@
+"""The command line, through Click's CliRunner: exit codes, exact error lines, the JSON contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from posecoach.cli import cli
+from posecoach.exercises import CATALOG
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def all_commands() -> list[str]:
+    return sorted(cli.commands)
+
+
+@pytest.mark.parametrize("command", all_commands())
+def test_every_command_has_help(runner, command):
+    result = runner.invoke(cli, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+    assert len(result.output.splitlines()) > 3
+
+
+def test_version_and_short_help(runner):
+    assert runner.invoke(cli, ["--version"]).output.startswith("posecoach, version ")
+    assert runner.invoke(cli, ["-h"]).exit_code == 0
+
+
+def test_exercises_lists_every_slug_with_kind_sides_views_and_source(runner):
+    result = runner.invoke(cli, ["exercises", "--format", "json"])
+    records = json.loads(result.output)
+    assert [r["slug"] for r in records] == list(CATALOG)
+    for record in records:
+        assert record["kind"] in {"reps", "reps+hold", "hold", "timer"}
+        assert record["sides"] in {"none", "each"}
+        assert record["views"]
+        assert record["source"]["article"]
+    table = runner.invoke(cli, ["exercises"]).output
+    assert "timer only" in table and "supine-knee-to-chest" in table
+
+
+def test_unknown_exercise_is_a_usage_error_listing_the_valid_ones(runner, tmp_path):
+    result = runner.invoke(cli, ["analyze", str(tmp_path), "--exercise", "leg-curl"])
+    assert result.exit_code == 2
+    assert "'leg-curl' is not one of" in result.output
+    assert "lying-leg-raise" in result.output
+
+
+@pytest.mark.parametrize(
+    ("make_input", "expected"),
+    [
+        (lambda d: d / "missing.mp4", "Error: no such file or folder: '{path}'"),
+        (lambda d: _mkdir(d / "empty"), "Error: '{path}' is a folder with no images"),
+        (lambda d: _write(d / "notes.mp4", b"these are my exercise notes\n" * 20),
+         "Error: cannot read '{path}' as a video: the file is damaged or not a video OpenCV/FFmpeg can decode"),
+        (lambda d: _write(d / "empty.mp4", b""), "Error: '{path}' is empty (0 bytes)"),
+    ],
+    ids=["missing-file", "folder-without-images", "text-file-named-mp4", "empty-file"],
+)
+def test_bad_input_gives_one_error_line_and_exit_code_1(runner, tmp_path, make_input, expected):
+    path = make_input(tmp_path)
+    result = runner.invoke(cli, ["analyze", str(path), "--exercise", "lying-leg-raise"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(expected.format(path=path))
+    assert "Traceback" not in result.output
+
+
+def test_a_missing_model_names_the_path_and_how_to_get_one(runner, shared_videos, tmp_path):
+    missing = tmp_path / "nope.task"
+    result = runner.invoke(cli, ["analyze", str(shared_videos / "physioplus__bridging.mp4"), "-e", "glute-bridge",
+                                 "--model", str(missing)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: pose model not found: '{missing}'.")
+    assert "--model PATH" in result.output
+
+
+def test_a_broken_model_file_is_reported_not_crashed_on(runner, shared_videos, tmp_path):
+    broken = _write(tmp_path / "broken.task", b"PK\x03\x04 not really a zip")
+    result = runner.invoke(cli, ["analyze", str(shared_videos / "physioplus__bridging.mp4"), "-e", "glute-bridge",
+                                 "--model", str(broken)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: pose model '{broken}' is not a valid .task bundle")
+
+
+@pytest.mark.model
+def test_analyze_json_is_the_documented_contract(runner, shared_videos):
+    result = runner.invoke(cli, ["analyze", str(shared_videos / "physioplus__bridging.mp4"), "-e", "glute-bridge",
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert set(summary) >= {"exercise", "source", "duration_s", "fps", "frames", "frames_with_pose", "reps", "holds",
+                            "warnings", "events"}
+    assert summary["exercise"] == "glute-bridge"
+    assert summary["reps"] == {"total": 1, "left": 0, "right": 0}
+    assert summary["frames"] == 91
+    assert summary["frames_with_pose"] > 80
+    assert summary["fps"] == pytest.approx(30.0)
+    assert [e["kind"] for e in summary["events"] if e["kind"] == "rep"] == ["rep"]
+
+
+@pytest.mark.model
+def test_analyze_csv_has_one_row_per_video(runner, shared_videos):
+    result = runner.invoke(cli, ["analyze", str(shared_videos / "chloe__bird-dog.gif"),
+                                 str(shared_videos / "chloe__banded-clamshell.gif"), "-e", "clamshell",
+                                 "--format", "csv", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if line.startswith(("source", str(shared_videos)))]
+    assert rows[0].startswith("source,exercise,duration_s")
+    assert len(rows) == 3
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
