@@ -40,6 +40,8 @@ BUSY_TIMEOUT_S = 5.0
 """How long a write waits for another posecoach process to finish its own write."""
 ENV_DB = "POSECOACH_DB"
 MODES = ("live", "analyze", "unknown")
+EXPORT_CSV_FIELDS = ("session", "started_at", "exercise", "record", "set_index", "side", "rep", "start_s", "end_s",
+                     "rom", "peak", "up_s", "down_s", "held_s", "target_s", "completed", "flags", "code", "message")
 STATUSES = ("open", "complete", "partial", "interrupted")
 """``open``: still running, or ended abruptly (killed) — everything committed so far is kept."""
 
@@ -585,9 +587,9 @@ class HistoryStore:
             signal_trace=_trace_from_blob(row["signal_trace"]),
         )
 
-    def weekly(self, exercise: str | None = None) -> list[WeekStats]:
+    def weekly(self, exercise: str | None = None, since: datetime | None = None) -> list[WeekStats]:
         """Reps per side, mean range of motion and hold time per exercise and ISO week (local time)."""
-        sessions = self.sessions(exercise)
+        sessions = self.sessions(exercise, since)
         by_id = {info.id: info for info in sessions}
         with self._errors("read the history"):
             reps = self.db.execute("SELECT session_id, side, rom FROM reps").fetchall()
@@ -644,6 +646,37 @@ class HistoryStore:
                 "signal": {"name": summary.signal_name, "trace": [[t, v] for t, v in summary.signal_trace]},
             })
         return records
+
+    def export_rows(self, sessions: Iterable[SessionInfo] | None = None) -> list[dict[str, Any]]:
+        """One flat row per rep, hold and warning (``record`` says which), for a spreadsheet.
+
+        Lossy by design; the JSON export is the one that imports back.
+        """
+        chosen = list(self.sessions() if sessions is None else sessions)
+        ids = {info.id: info for info in chosen}
+        marks = ",".join("?" * len(ids))
+        with self._errors("read the history"):
+            rows = self.db.execute(f"""
+                SELECT 'rep' AS record, session_id, set_index, side, count AS rep, start_s, end_s, rom, peak, up_s,
+                       down_s, held_s, NULL AS target_s, NULL AS completed, flags, NULL AS code, NULL AS message
+                FROM reps WHERE session_id IN ({marks})
+                UNION ALL
+                SELECT 'hold', session_id, set_index, side, NULL, start_s, end_s, NULL, NULL, NULL, NULL, held_s,
+                       target_s, completed, NULL, NULL, NULL
+                FROM holds WHERE session_id IN ({marks})
+                UNION ALL
+                SELECT 'warning', session_id, set_index, side, rep, t_s, t_s, NULL, NULL, NULL, NULL, NULL, NULL,
+                       NULL, NULL, code, message
+                FROM warnings WHERE session_id IN ({marks})
+                ORDER BY session_id, end_s
+            """, [*ids, *ids, *ids]).fetchall()
+        out = []
+        for row in rows:
+            info = ids[row["session_id"]]
+            record = {"session": info.id, "started_at": _iso(info.started_at), "exercise": info.exercise, **dict(row)}
+            record["flags"] = " ".join(json.loads(row["flags"])) if row["flags"] else ""
+            out.append({key: record[key] for key in EXPORT_CSV_FIELDS})
+        return out
 
     def export_document(self, sessions: Iterable[SessionInfo] | None = None) -> dict[str, Any]:
         return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "schema_version": SCHEMA_VERSION,

@@ -3,7 +3,8 @@
 A :class:`SessionReport` is computed once from a :class:`SessionSummary` (per-side totals against
 the prescription, clean vs flagged reps, asymmetry), turned into format-neutral sections, then
 rendered as self-contained HTML (plots embedded as base64 PNG) or Markdown (PNGs beside it).
-Plots use matplotlib's object API on an Agg canvas: no pyplot global state, no display needed.
+Plots use matplotlib's object API on an Agg canvas: no pyplot global state, no display needed;
+matplotlib is imported only when a plot is drawn.
 """
 
 from __future__ import annotations
@@ -18,16 +19,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from statistics import fmean
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
+from typing import TYPE_CHECKING
 
 from posecoach.errors import OutputError
 from posecoach.events import FormWarning, HoldEnded, RepCompleted, SetCompleted
 from posecoach.sinks.history import Target, WeekStats
 from posecoach.summary import SessionSummary
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 ASYMMETRY_NOTABLE_PCT = 15.0
 """Left/right differences from this size are highlighted; clinicians commonly use 10–15 %."""
@@ -243,6 +243,10 @@ def _asymmetry(sides: list[SideStats]) -> list[Asymmetry]:
 
 
 def _figure(width: float = 8.0, height: float = 2.8) -> Figure:
+    """matplotlib is imported here, not at module level, so listing history never pays for it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     return figure
@@ -294,6 +298,9 @@ def plot_trace(report: SessionReport) -> Figure:
 
 def plot_rom(report: SessionReport) -> Figure:
     """Range of motion of each rep, coloured by side, hatched when flagged."""
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
+
     figure = _figure()
     ax = figure.add_subplot()
     rows = report.rows
