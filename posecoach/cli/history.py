@@ -1,0 +1,312 @@
+"""``posecoach history|show|export|import|delete|report|progress``: the session history and its reports.
+
+Thin Click commands over :mod:`posecoach.sinks.history` and :mod:`posecoach.sinks.report`. Data goes
+to stdout, messages to stderr; no output file is overwritten without ``--force``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from posecoach.cli.options import exercise_option, format_option, model_option, side_option, verbose_option
+from posecoach.errors import HistoryError, SourceError
+from posecoach.sinks.console import format_table
+from posecoach.sinks.history import (
+    ENV_DB,
+    EXPORT_CSV_FIELDS,
+    HistoryStore,
+    SessionInfo,
+    Target,
+    default_db_path,
+    open_store,
+)
+from posecoach.sinks.report import SessionReport, check_output, render_markdown, report_sections, write_atomic
+
+F = TypeVar("F", bound=Callable[..., Any])
+HISTORY_CSV_FIELDS = ("id", "started_at", "exercise", "mode", "status", "duration_s", "reps", "reps_left",
+                      "reps_right", "holds", "held_s", "warnings", "source")
+
+
+def db_option(func: F) -> F:
+    return click.option(
+        "--db", "db_path", type=click.Path(path_type=Path, dir_okay=False), default=None, envvar=ENV_DB,
+        show_envvar=True, help="History database. Default: history.db in your user data folder.",
+    )(func)
+
+
+class Since(click.ParamType):
+    """A calendar date (local midnight) or a span back from now: ``2025-03-01``, ``7d``, ``4w``."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip().lower()
+        span = re.fullmatch(r"(\d+)\s*([dw])", text)
+        if span:
+            days = int(span[1]) * (7 if span[2] == "w" else 1)
+            return datetime.now(UTC) - timedelta(days=days)
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(f"Expected a date like 2025-03-01 or a span like 7d or 4w, got '{value}'", param, ctx)
+        return moment if moment.tzinfo else moment.astimezone()
+
+
+def since_option(func: F) -> F:
+    return click.option("--since", type=Since(), default=None,
+                        help="Only sessions from this date on (2025-03-01) or this far back (7d, 4w).")(func)
+
+
+def filter_exercise_option(func: F) -> F:
+    """A free slug, not a Choice: the history may hold exercises the catalogue has since renamed."""
+    return click.option("-e", "--exercise", "exercise_slug", default=None, metavar="SLUG",
+                        help="Only sessions of this exercise.")(func)
+
+
+def output_option(required: bool, help_text: str) -> Callable[[F], F]:
+    def decorate(func: F) -> F:
+        return click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+                            required=required, help=help_text)(func)
+
+    return decorate
+
+
+force_option = click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+
+
+def _local(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _csv(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _emit(text: str, output: Path | None, force: bool) -> None:
+    """Data to stdout, or to ``output`` (refusing to overwrite it without ``--force``)."""
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    write_atomic(check_output(output, force=force), text.encode("utf-8"))
+    click.echo(f"Wrote {output}", err=True)
+
+
+@click.command()
+@filter_exercise_option
+@since_option
+@format_option("table", "json", "csv")
+@db_option
+def history(exercise_slug: str | None, since: datetime | None, output_format: str, db_path: Path | None) -> None:
+    """List recorded sessions, oldest first.
+
+    \b
+    posecoach history
+    posecoach history --exercise lying-march --since 4w --format csv
+    """
+    store = _open_for_reading(db_path)
+    if store is None:
+        sessions: list[SessionInfo] = []
+    else:
+        with store:
+            sessions = store.sessions(exercise_slug, since)
+    if output_format == "json":
+        click.echo(json.dumps([s.to_dict() for s in sessions], indent=2))
+    elif output_format == "csv":
+        click.echo(_csv([{k: s.to_dict()[k] for k in HISTORY_CSV_FIELDS} for s in sessions], HISTORY_CSV_FIELDS),
+                   nl=False)
+    elif not sessions:
+        click.echo("No sessions recorded yet." if store is None or not (exercise_slug or since)
+                   else "No sessions match.", err=True)
+    else:
+        click.echo(format_table([_table_row(s) for s in sessions], (
+            "ID", "Date", "Exercise", "Mode", "Status", "Reps L/R/all", "Holds", "Held s", "Warnings", "Duration s")))
+
+
+def _table_row(info: SessionInfo) -> tuple[object, ...]:
+    return (info.id, _local(info.started_at), info.exercise, info.mode, info.status,
+            f"{info.reps_left}/{info.reps_right}/{info.reps}", info.holds, f"{info.held_s:.0f}", info.warnings,
+            f"{info.duration_s:.0f}")
+
+
+def _open_for_reading(db_path: Path | None) -> HistoryStore | None:
+    """None when there is no history yet: listing nothing is not an error."""
+    path = db_path if db_path is not None else default_db_path()
+    return HistoryStore(path, create=False) if path.exists() else None
+
+
+@click.command()
+@click.argument("session")
+@format_option("text", "json", default="text")
+@db_option
+def show(session: str, output_format: str, db_path: Path | None) -> None:
+    """Show one SESSION (an id from 'posecoach history', or 'last'): per-side totals, reps, holds, warnings."""
+    with open_store(db_path, create=False) as store:
+        info = store.session(session)
+        summary = store.load_summary(info.id)
+    if output_format == "json":
+        click.echo(json.dumps({"session": info.to_dict(), "summary": summary.to_dict()}, indent=2))
+        return
+    report = _session_report(info, summary)
+    click.echo(render_markdown(report_sections(report, with_figures=False)))
+
+
+def _session_report(info: SessionInfo, summary: Any) -> SessionReport:
+    return SessionReport.build(summary, title=_exercise_name(info.exercise), target=info.target,
+                               started_at=info.started_at, session_id=info.id, status=info.status)
+
+
+def _exercise_name(slug: str) -> str | None:
+    from posecoach.exercises.catalog import CATALOG
+
+    exercise = CATALOG.get(slug)
+    return exercise.name if exercise else None
+
+
+@click.command()
+@filter_exercise_option
+@since_option
+@format_option("json", "csv", default="json")
+@output_option(False, "Write to this file instead of stdout.")
+@force_option
+@db_option
+def export(exercise_slug: str | None, since: datetime | None, output_format: str, output: Path | None, force: bool,
+           db_path: Path | None) -> None:
+    """Export sessions: JSON keeps everything (and imports back); CSV has one row per rep, hold and warning.
+
+    \b
+    posecoach export --output backup.json
+    posecoach export --format csv --exercise lying-march > march.csv
+    """
+    if output is not None:
+        check_output(output, force=force)
+    with open_store(db_path, create=False) as store:
+        sessions = store.sessions(exercise_slug, since)
+        if output_format == "json":
+            text = json.dumps(store.export_document(sessions), indent=1) + "\n"
+        else:
+            text = _csv(store.export_rows(sessions), EXPORT_CSV_FIELDS)
+    _emit(text, output, force)
+
+
+@click.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@db_option
+def import_(file: io.TextIOBase, db_path: Path | None) -> None:
+    """Import sessions from a JSON FILE written by 'posecoach export' ('-' reads stdin).
+
+    Sessions already in the history are skipped, so importing twice is harmless.
+    """
+    try:
+        document = json.load(file)
+    except json.JSONDecodeError as exc:
+        raise HistoryError(f"{file.name} is not JSON ({exc.msg} at line {exc.lineno}); import reads the file "
+                           "written by 'posecoach export --format json'") from exc
+    if not isinstance(document, dict):
+        raise HistoryError(f"{file.name} is not a posecoach history export; import reads the file written by "
+                           "'posecoach export --format json'")
+    with open_store(db_path) as store:
+        imported, present = store.import_document(document)
+    click.echo(f"Imported {imported} session(s); {present} already present.", err=True)
+
+
+@click.command()
+@click.argument("session")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@db_option
+def delete(session: str, yes: bool, db_path: Path | None) -> None:
+    """Delete one SESSION (an id from 'posecoach history', or 'last') with its reps, holds and warnings."""
+    with open_store(db_path, create=False) as store:
+        info = store.session(session)
+        if not yes:
+            click.confirm(f"Delete session {info.id} ({info.exercise}, {_local(info.started_at)}, {info.reps} reps)?",
+                          abort=True, err=True)
+        store.delete(info.id)
+    click.echo(f"Deleted session {info.id}.", err=True)
+
+
+@click.command()
+@click.argument("target")
+@output_option(True, "report.html (self-contained) or report.md (PNG plots written beside it).")
+@exercise_option(required=False)
+@side_option
+@model_option
+@force_option
+@db_option
+@verbose_option
+def report(target: str, output: Path, exercise_slug: str | None, side: str, model_path: Path | None, force: bool,
+           db_path: Path | None, verbose: bool) -> None:
+    """Write a report for a recorded session or a video: TARGET is a session id, 'last', or a video file.
+
+    \b
+    posecoach report last --output report.html
+    posecoach report clip.mp4 --exercise supine-knee-to-chest --output report.md
+    """
+    check_output(output, force=force, suffixes=(".html", ".htm", ".md"))
+    if Path(target).exists():
+        session_report = _video_report(target, exercise_slug, side, model_path, verbose)
+    elif target.isdigit() or target.lower() == "last":
+        with open_store(db_path, create=False) as store:
+            info = store.session(target)
+            session_report = _session_report(info, store.load_summary(info.id))
+    else:
+        raise SourceError(f"'{target}' is neither an existing video nor a session id; give a video path, a session "
+                          "id from 'posecoach history', or 'last'")
+    from posecoach.sinks.report import write_report
+
+    for path in write_report(session_report, output, force=force):
+        click.echo(f"Wrote {path}", err=True)
+
+
+def _video_report(video: str, exercise_slug: str | None, side: str, model_path: Path | None,
+                  verbose: bool) -> SessionReport:
+    if exercise_slug is None:
+        raise click.UsageError("--exercise is needed to analyse a video (see 'posecoach exercises')")
+    from posecoach.analysis import analyze_video
+    from posecoach.exercises.catalog import get_exercise
+
+    exercise = get_exercise(exercise_slug)
+    summary = analyze_video(video, exercise_slug, side=side, model_path=model_path, verbose=verbose)
+    return SessionReport.build(summary, title=exercise.name, target=Target.from_exercise(exercise))
+
+
+@click.command()
+@filter_exercise_option
+@since_option
+@output_option(True, "PNG file for the plot.")
+@force_option
+@db_option
+def progress(exercise_slug: str | None, since: datetime | None, output: Path, force: bool,
+             db_path: Path | None) -> None:
+    """Plot weekly progress: reps per week by side, mean range of motion and hold time over the weeks.
+
+    \b
+    posecoach progress --exercise lying-march --output march.png
+    """
+    check_output(output, force=force, suffixes=(".png",))
+    with open_store(db_path, create=False) as store:
+        weeks = store.weekly(exercise_slug, since)
+    if not weeks:
+        raise HistoryError("no sessions to plot" + (f" for '{exercise_slug}'" if exercise_slug else "")
+                           + "; run 'posecoach history' to see what is recorded")
+    from posecoach.sinks.report import write_progress
+
+    write_progress(weeks, output, force=force)
+    click.echo(f"Wrote {output} ({len({w.week for w in weeks})} weeks)", err=True)
+
+
+COMMANDS = [history, show, export, import_, delete, report, progress]
