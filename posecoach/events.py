@@ -31,7 +31,8 @@ class Event:
 class RepCompleted(Event):
     """A full repetition: out of the rest position, through the working range, and back.
 
-    ``count`` is the running total for ``side`` (or for both sides when ``side`` is None).
+    ``count`` is the running total of the counting channel: per side for exercises counted per
+    side, else for the whole body (where ``side`` still names the leg of a one-leg rep).
     ``rom`` is the excursion of the tracked signal (range of motion, in the exercise's signal
     unit: degrees for angles), ``peak`` its extreme value, ``up_s``/``down_s`` the tempo.
     ``flags`` are per-rep quality codes (e.g. ``no-pause``, ``dropped-fast``); ``uncertain`` says

@@ -56,9 +56,9 @@ def cli(ctx: click.Context) -> None:
 
 
 def _register_commands() -> None:
-    from posecoach.cli import analyze, catalogue
+    from posecoach.cli import analyze, catalogue, history
 
-    for module in (analyze, catalogue):
+    for module in (analyze, catalogue, history):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -73,8 +73,10 @@ class _Channel:
     top_below_since: float | None = None
     top_spans: int = 0
     min_visibility: float = 1.0
-    other_rise: float = 0.0
     other_rest: float = math.nan
+    other_raised_s: float = 0.0
+    other_seen_s: float = 0.0
+    peak_sides: tuple[float, float] = (math.nan, math.nan)
     count: int = 0
     ranges: list[float] = field(default_factory=list)
     value: float = math.nan
@@ -305,18 +307,22 @@ class ExerciseEngine:
                 channel.peak, channel.peak_t = x, t
                 channel.min_visibility = visibility if math.isfinite(visibility) else 1.0
                 channel.top_s, channel.top_spans = 0.0, 0
-                channel.other_rest = self._other_value(channel, features)
-                channel.other_rise = 0.0
+                channel.other_rest = self._other_rest(channel, features)
+                channel.other_raised_s = channel.other_seen_s = 0.0
+                channel.peak_sides = self._side_values(features)
             return []
 
         events: list[Event] = []
         if x > channel.peak:
             channel.peak, channel.peak_t = x, t
+            channel.peak_sides = self._side_values(features)
         if math.isfinite(visibility):
             channel.min_visibility = min(channel.min_visibility, visibility)
         other = self._other_value(channel, features)
-        if math.isfinite(other) and math.isfinite(channel.other_rest):
-            channel.other_rise = max(channel.other_rise, other - channel.other_rest)
+        if math.isfinite(other) and math.isfinite(channel.other_rest) and spec.other_side_still is not None:
+            channel.other_seen_s += dt
+            if other - channel.other_rest > spec.other_side_still:
+                channel.other_raised_s += dt
         events += self._track_top(channel, x, t, dt)
         span = channel.peak - channel.rest
         if x <= channel.peak - spec.return_fraction * span:
@@ -330,11 +336,34 @@ class ExerciseEngine:
             channel.rest, channel.rest_t = x, t
         return events
 
+    def _other_rest(self, channel: _Channel, features: Features) -> float:
+        """The other side's rest level: its own channel's, or (counting one side only) its value now."""
+        for other in self._channels:
+            if other is not channel and math.isfinite(other.rest):
+                return other.rest
+        return self._other_value(channel, features)
+
     def _other_value(self, channel: _Channel, features: Features) -> float:
         spec = self.exercise.rep
         if spec is None or channel.side is None or spec.other_side_still is None:
             return math.nan
         return spec.direction * self._feature(features, spec.signal, channel.side.other)
+
+    def _side_values(self, features: Features) -> tuple[float, float]:
+        """The tracked signal of each side, to tell a one-leg rep from a two-leg one."""
+        spec = self.exercise.rep
+        assert spec is not None
+        name = spec.signal.replace(".both", ".{side}")
+        return (self._feature(features, name, Side.LEFT), self._feature(features, name, Side.RIGHT))
+
+    def _working_side(self, channel: _Channel, span: float) -> Side | None:
+        """A whole-body channel names a side when one limb did the rep alone (single-leg raises)."""
+        if channel.side is not None:
+            return channel.side
+        left, right = (self._direction() * v for v in channel.peak_sides)
+        if not (math.isfinite(left) and math.isfinite(right)) or abs(left - right) < 0.6 * span:
+            return None
+        return Side.LEFT if left > right else Side.RIGHT
 
     def _top_level(self, channel: _Channel) -> float:
         spec = self.exercise.rep
@@ -366,10 +395,18 @@ class ExerciseEngine:
         assert spec is not None
         if spec.hold_s <= 0 or channel.top_started_t is None:
             return []
+        if self._both_sides_moved(channel):
+            channel.top_started_t = None
+            return []
         end = channel.top_below_since or t
         held = channel.top_s
         channel.top_started_t = None
         return [HoldEnded(end, channel.side, end - held, held, spec.hold_s, held >= spec.hold_s)]
+
+    @staticmethod
+    def _both_sides_moved(channel: _Channel) -> bool:
+        """The other side was raised most of the rep: a two-legged movement, not this exercise."""
+        return channel.other_seen_s > 0 and channel.other_raised_s > 0.5 * channel.other_seen_s
 
     def _complete_rep(self, channel: _Channel, t: float) -> list[Event]:
         spec = self.exercise.rep
@@ -379,7 +416,7 @@ class ExerciseEngine:
         duration = t - channel.rest_t
         typical = self._typical_range(channel)
         reason = None
-        if spec.other_side_still is not None and channel.other_rise > spec.other_side_still:
+        if self._both_sides_moved(channel):
             reason = "both sides moved: this is not a one-sided rep"
         elif span < spec.partial_fraction * typical:
             reason = f"partial range: {span:.0f}° of your usual {typical:.0f}°"
@@ -407,7 +444,7 @@ class ExerciseEngine:
             where = f"{channel.side.value} side" if channel.side else "body"
             uncertain = f"{where} partly hidden (visibility {channel.min_visibility:.2f})"
         events.append(RepCompleted(
-            t, channel.side, channel.count, channel.rest_t, channel.peak_t, round(span, 1),
+            t, self._working_side(channel, span), channel.count, channel.rest_t, channel.peak_t, round(span, 1),
             round(spec.direction * channel.peak, 1), round(up_s, 3), round(down_s, 3), round(channel.top_s, 3),
             tuple(flags), uncertain,
         ))
