@@ -224,6 +224,26 @@ def test_report_of_a_video_needs_an_exercise(tmp_path: Path) -> None:
     assert "--exercise is needed to analyse a video" in result.stderr
 
 
+@pytest.mark.model
+def test_report_of_a_video_analyses_it_first(tmp_path: Path) -> None:
+    """Five grey 64×64 frames: nobody in view, so the report says so instead of inventing reps."""
+    import cv2
+    import numpy as np
+
+    video = tmp_path / "empty-room.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10, (64, 64))
+    for shade in range(5):
+        writer.write(np.full((64, 64, 3), 40 * shade, np.uint8))
+    writer.release()
+
+    result = run("report", video, "--exercise", "lying-march", "--output", tmp_path / "r.md")
+    assert result.exit_code == 0, result.stderr
+    text = (tmp_path / "r.md").read_text(encoding="utf-8")
+    assert text.startswith(f"# {CATALOG['lying-march'].name}\n")
+    assert "No reps or holds were recorded." in text
+    assert "No person was found in any frame" in text
+
+
 def test_progress_plot(db: Path, tmp_path: Path) -> None:
     result = run("progress", "--db", db, "--exercise", "lying-march", "--output", tmp_path / "p.png")
     assert (result.exit_code, result.stderr) == (0, f"Wrote {tmp_path / 'p.png'} (2 weeks)\n")

@@ -112,8 +112,8 @@ def test_the_summary_at_a_glance_names_counts_asymmetry_and_warnings(report: Ses
     glance = next(s for s in report_sections(report) if s.heading == "At a glance").paragraphs
     assert glance[0] == "**Left**: 3/20 reps (2 clean, 1 flagged); 1/1 holds on target, best 5.0 s."
     assert glance[1] == "**Right**: 3/20 reps (1 clean, 2 flagged); 0/1 holds on target, best 3.0 s."
-    assert any(line.startswith("Asymmetry in mean range of motion: left 80 vs right 59.67 (25 %") for line in glance)
-    assert any(line.startswith("Asymmetry in hold time (s): left 5 vs right 3 (40 %") for line in glance)
+    assert any(line.startswith("Asymmetry in mean range of motion: left 80 vs right 60 (25 %") for line in glance)
+    assert any(line.startswith("Asymmetry in hold time (s): left 5.0 vs right 3.0 (40 %") for line in glance)
     assert glance[-1] == "Form warnings: back-lifting ×1, hips-rolling ×1."
 
 
@@ -157,6 +157,7 @@ def test_the_rom_plot_has_one_bar_per_rep_hatched_when_flagged(report: SessionRe
 def test_the_hold_plot_has_a_bar_per_hold_and_the_target_line(report: SessionReport) -> None:
     (ax,) = plot_holds(report).axes
     assert [bar.get_height() for bar in ax.patches] == [5.0, 3.0]
+    assert [label.get_text() for label in ax.get_xticklabels()] == ["left 1", "right 1"]
     assert [line.get_ydata()[0] for line in ax.lines] == [5.0]
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from posecoach.errors import OutputError
 from posecoach.events import FormWarning, HoldEnded, RepCompleted, SetCompleted
+from posecoach.landmarks import Side
 from posecoach.sinks.history import Target, WeekStats
 from posecoach.summary import SessionSummary
 
@@ -132,6 +133,9 @@ class Asymmetry:
     def notable(self) -> bool:
         return self.index_pct >= ASYMMETRY_NOTABLE_PCT
 
+    def format(self, value: float) -> str:
+        return f"{value:.0f}" if self.measure in ("reps", "mean range of motion") else f"{value:.1f}"
+
 
 @dataclass
 class SessionReport:
@@ -165,6 +169,10 @@ def signal_unit(signal_name: str) -> str:
     return " × hip width" if signal_name == "knee_gap" else "°"
 
 
+def _side_name(side: Side | None) -> str:
+    return side.value if side is not None else "both"
+
+
 def _title(slug: str) -> str:
     return slug.replace("-", " ").capitalize() if slug else "Session"
 
@@ -194,7 +202,7 @@ def _warning_belongs(warning: FormWarning, rep: RepCompleted) -> bool:
 
 
 def _sides_present(rows: list[RepRow], summary: SessionSummary) -> list[str]:
-    seen = {row.side for row in rows} | {h.side.value if h.side else "both" for h in summary.holds}
+    seen = {row.side for row in rows} | {_side_name(h.side) for h in summary.holds}
     return [side for side in ("left", "right", "both") if side in seen]
 
 
@@ -205,7 +213,7 @@ def _mean(values: Iterable[float]) -> float | None:
 
 def _side_stats(side: str, rows: list[RepRow], holds: list[HoldEnded], target: Target | None) -> SideStats:
     mine = [row for row in rows if row.side == side]
-    side_holds = [h for h in holds if (h.side.value if h.side else "both") == side]
+    side_holds = [h for h in holds if _side_name(h.side) == side]
     roms = [row.rep.rom for row in mine]
     target_reps = target_holds = None
     if target is not None and (side == "both") != target.per_side:
@@ -280,9 +288,9 @@ def plot_trace(report: SessionReport) -> Figure:
                     linestyle="none", marker="o", markersize=7, gid=REP_MARKERS_GID,
                     markerfacecolor="none" if flagged else "#2ca02c", markeredgecolor="#ff7f0e" if flagged else
                     "#2ca02c", label="flagged rep" if flagged else "clean rep")
-    for hold in summary.holds:
-        ax.axvspan(hold.start_s, hold.t_s, color=SIDE_COLOURS["left" if hold.side and hold.side.value == "left"
-                                                              else "both"], alpha=0.12)
+    for i, hold in enumerate(summary.holds):
+        ax.axvspan(hold.start_s, hold.t_s, color=SIDE_COLOURS[_side_name(hold.side)], alpha=0.12,
+                   label="hold" if i == 0 else None)
     if summary.warnings:
         top = max((v for _, v in trace), default=max((r.rep.peak for r in report.rows), default=1.0))
         ax.plot([w.t_s for w in summary.warnings], [top] * len(summary.warnings), linestyle="none", marker="v",
@@ -323,9 +331,13 @@ def plot_holds(report: SessionReport) -> Figure:
     """Each hold's time in position, grouped by side, against the target."""
     figure = _figure(6.0, 2.8)
     ax = figure.add_subplot()
-    holds = sorted(report.summary.holds, key=lambda h: (h.side.value if h.side else "both", h.t_s))
-    labels = [f"{h.side.value if h.side else 'both'} {i + 1}" for i, h in enumerate(holds)]
-    ax.bar(labels, [h.held_s for h in holds], color=[SIDE_COLOURS[h.side.value if h.side else "both"] for h in holds])
+    holds = sorted(report.summary.holds, key=lambda h: (_side_name(h.side), h.t_s))
+    numbers: Counter[str] = Counter()
+    labels = []
+    for hold in holds:
+        numbers[_side_name(hold.side)] += 1
+        labels.append(f"{_side_name(hold.side)} {numbers[_side_name(hold.side)]}")
+    ax.bar(labels, [h.held_s for h in holds], color=[SIDE_COLOURS[_side_name(h.side)] for h in holds])
     targets = {h.target_s for h in holds if h.target_s > 0}
     for target in targets:
         ax.axhline(target, color="black", linestyle="--", linewidth=1, label=f"target {target:g} s")
@@ -426,7 +438,7 @@ def _headline(report: SessionReport) -> list[str]:
         lines.append("No reps or holds were recorded.")
     for a in report.asymmetry:
         if a.notable:
-            lines.append(f"Asymmetry in {a.measure}: left {a.left:.4g} vs right {a.right:.4g} "
+            lines.append(f"Asymmetry in {a.measure}: left {a.format(a.left)} vs right {a.format(a.right)} "
                          f"({a.index_pct:.0f} % difference).")
     codes = Counter(w.code for w in report.summary.warnings)
     if codes:
@@ -468,7 +480,7 @@ def report_sections(report: SessionReport, *, with_figures: bool = True) -> list
             "Asymmetry (left vs right)",
             (f"Differences of {ASYMMETRY_NOTABLE_PCT:.0f} % or more are marked ⚠.",),
             (("Measure", "Left", "Right", "Difference"),
-             [(a.measure, f"{a.left:.4g}", f"{a.right:.4g}", f"{a.index_pct:.0f} %" + (" ⚠" if a.notable else ""))
+             [(a.measure, a.format(a.left), a.format(a.right), f"{a.index_pct:.0f} %" + (" ⚠" if a.notable else ""))
               for a in report.asymmetry])))
     if with_figures and (summary.signal_trace or report.rows):
         sections.append(Section("Movement", ("Filled dots: clean reps; hollow: flagged; red triangles: warnings.",),
@@ -482,7 +494,7 @@ def report_sections(report: SessionReport, *, with_figures: bool = True) -> list
     if summary.holds:
         sections.append(Section("Holds", table=(
             ("Side", "Start", "Held (s)", "Target (s)", "Reached"),
-            [(h.side.value if h.side else "both", _clock(h.start_s), f"{h.held_s:.1f}", f"{h.target_s:g}",
+            [(_side_name(h.side), _clock(h.start_s), f"{h.held_s:.1f}", f"{h.target_s:g}",
               "yes" if h.completed else "no") for h in summary.holds]), figure="holds" if with_figures else None))
     if summary.warnings:
         sections.append(Section("Warnings", table=(
