@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 
@@ -29,7 +29,17 @@ from posecoach.sinks.history import (
     default_db_path,
     open_store,
 )
-from posecoach.sinks.report import SessionReport, check_output, render_markdown, report_sections, write_atomic
+from posecoach.sinks.report import (
+    REPORT_SUFFIXES,
+    SessionReport,
+    check_output,
+    render_markdown,
+    report_sections,
+    write_atomic,
+    write_progress,
+    write_report,
+)
+from posecoach.summary import SessionSummary
 
 F = TypeVar("F", bound=Callable[..., Any])
 HISTORY_CSV_FIELDS = ("id", "started_at", "exercise", "mode", "status", "duration_s", "reps", "reps_left",
@@ -165,7 +175,7 @@ def show(session: str, output_format: str, db_path: Path | None) -> None:
     click.echo(render_markdown(report_sections(report, with_figures=False)))
 
 
-def _session_report(info: SessionInfo, summary: Any) -> SessionReport:
+def _session_report(info: SessionInfo, summary: SessionSummary) -> SessionReport:
     return SessionReport.build(summary, title=_exercise_name(info.exercise), target=info.target,
                                started_at=info.started_at, session_id=info.id, status=info.status)
 
@@ -206,7 +216,7 @@ def export(exercise_slug: str | None, since: datetime | None, output_format: str
 @click.command("import")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @db_option
-def import_(file: io.TextIOBase, db_path: Path | None) -> None:
+def import_(file: TextIO, db_path: Path | None) -> None:
     """Import sessions from a JSON FILE written by 'posecoach export' ('-' reads stdin).
 
     Sessions already in the history are skipped, so importing twice is harmless.
@@ -256,7 +266,7 @@ def report(target: str, output: Path, exercise_slug: str | None, side: str, mode
     posecoach report last --output report.html
     posecoach report clip.mp4 --exercise supine-knee-to-chest --output report.md
     """
-    check_output(output, force=force, suffixes=(".html", ".htm", ".md"))
+    check_output(output, force=force, suffixes=REPORT_SUFFIXES)
     if Path(target).exists():
         session_report = _video_report(target, exercise_slug, side, model_path, verbose)
     elif target.isdigit() or target.lower() == "last":
@@ -266,8 +276,6 @@ def report(target: str, output: Path, exercise_slug: str | None, side: str, mode
     else:
         raise SourceError(f"'{target}' is neither an existing video nor a session id; give a video path, a session "
                           "id from 'posecoach history', or 'last'")
-    from posecoach.sinks.report import write_report
-
     for path in write_report(session_report, output, force=force):
         click.echo(f"Wrote {path}", err=True)
 
@@ -303,8 +311,6 @@ def progress(exercise_slug: str | None, since: datetime | None, output: Path, fo
     if not weeks:
         raise HistoryError("no sessions to plot" + (f" for '{exercise_slug}'" if exercise_slug else "")
                            + "; run 'posecoach history' to see what is recorded")
-    from posecoach.sinks.report import write_progress
-
     write_progress(weeks, output, force=force)
     click.echo(f"Wrote {output} ({len({w.week for w in weeks})} weeks)", err=True)
 

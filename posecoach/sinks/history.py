@@ -451,7 +451,12 @@ class HistoryStore:
                     self.db.execute("ROLLBACK")
                 raise
             self._depth = 0
-            self.db.execute("COMMIT")
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.Error:
+                if self.db.in_transaction:  # a COMMIT that hit a full disk leaves the transaction open
+                    self.db.execute("ROLLBACK")
+                raise
 
     def _prepare(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -579,6 +584,8 @@ class HistoryStore:
         if row["status"] == "open":
             notes.append("This session did not close (still running, or the program was stopped abruptly): "
                          "reps completed until then are shown; the one in progress was lost.")
+        elif row["status"] == "interrupted":
+            notes.append("This session was interrupted; reps completed until then are shown.")
         duration = row["duration_s"] or max((e.t_s for e in events), default=0.0)
         return SessionSummary(
             exercise=row["exercise"], source=row["source"], duration_s=duration, fps=row["fps"],
