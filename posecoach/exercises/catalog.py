@@ -48,7 +48,7 @@ ALL_FOURS = Posture(
 )
 SIDE_LYING = Posture("lying on your side", (Within("pelvis_vertical", 40, 90), Within("trunk_incline", -35, 50)))
 SEATED_LEANING_BACK = Posture(
-    "sitting, leaning back", (Within("trunk_incline", 10, 80), Within("chest_facing", -5, 90))
+    "sitting, leaning back (or a hollow-body V)", (Within("trunk_incline", 4, 80), Within("chest_facing", -5, 90))
 )
 KNEELING_UPRIGHT = Posture("kneeling upright", (Within("trunk_incline", 50, 90),))
 SIT_UP_POSITION = Posture(
@@ -250,10 +250,10 @@ EXERCISES: tuple[Exercise, ...] = (
     ),
     Exercise(
         "boat-pose", "Boat pose", Kind.HOLD, SEATED_LEANING_BACK,
-        hold=HoldSpec((Within("hip_flexion.both", 40, 140), Within("thigh_elevation.both", 100, 180)),
+        hold=HoldSpec((Within("hip_flexion.both", 25, 140), Within("thigh_elevation.both", 110, 180)),
                       target_s=20),
         form=(FormRule("back-rounding", "Lift your chest: keep your back long, don't slump.",
-                       "trunk_incline", below=12.0, phase="work", min_s=0.8),),
+                       "trunk_incline", below=4.0, phase="work", min_s=0.8),),
         program=Program(sets=3, hold_s=20, reps=1, rest_s=30),
         cues=("Sit, lean back, lift your legs (knees bent is fine) and balance; hold about 20 seconds.",),
         source=Source(SEED_001, "#3 Boat pose: hold ~20 s"),
