@@ -164,7 +164,10 @@ def _open_for_reading(db_path: Path | None) -> HistoryStore | None:
 @format_option("text", "json", default="text")
 @db_option
 def show(session: str, output_format: str, db_path: Path | None) -> None:
-    """Show one SESSION (an id from 'posecoach history', or 'last'): per-side totals, reps, holds, warnings."""
+    """Show one session: per-side totals, reps, holds and warnings.
+
+    SESSION is an id from 'posecoach history', or 'last'.
+    """
     with open_store(db_path, create=False) as store:
         info = store.session(session)
         summary = store.load_summary(info.id)
@@ -196,7 +199,9 @@ def _exercise_name(slug: str) -> str | None:
 @db_option
 def export(exercise_slug: str | None, since: datetime | None, output_format: str, output: Path | None, force: bool,
            db_path: Path | None) -> None:
-    """Export sessions: JSON keeps everything (and imports back); CSV has one row per rep, hold and warning.
+    """Export sessions as JSON (re-importable) or CSV.
+
+    JSON keeps everything; CSV has one row per rep, hold and warning.
 
     \b
     posecoach export --output backup.json
@@ -217,8 +222,9 @@ def export(exercise_slug: str | None, since: datetime | None, output_format: str
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @db_option
 def import_(file: TextIO, db_path: Path | None) -> None:
-    """Import sessions from a JSON FILE written by 'posecoach export' ('-' reads stdin).
+    """Import sessions from a 'posecoach export' JSON file.
 
+    FILE is the export ('-' reads stdin).
     Sessions already in the history are skipped, so importing twice is harmless.
     """
     try:
@@ -239,7 +245,10 @@ def import_(file: TextIO, db_path: Path | None) -> None:
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 @db_option
 def delete(session: str, yes: bool, db_path: Path | None) -> None:
-    """Delete one SESSION (an id from 'posecoach history', or 'last') with its reps, holds and warnings."""
+    """Delete a session with its reps, holds and warnings.
+
+    SESSION is an id from 'posecoach history', or 'last'.
+    """
     with open_store(db_path, create=False) as store:
         info = store.session(session)
         if not yes:
@@ -260,7 +269,9 @@ def delete(session: str, yes: bool, db_path: Path | None) -> None:
 @verbose_option
 def report(target: str, output: Path, exercise_slug: str | None, side: str, model_path: Path | None, force: bool,
            db_path: Path | None, verbose: bool) -> None:
-    """Write a report for a recorded session or a video: TARGET is a session id, 'last', or a video file.
+    """Write an HTML or Markdown report for a session or a video.
+
+    TARGET is a session id from 'posecoach history', 'last', or a video file (analysed with --exercise).
 
     \b
     posecoach report last --output report.html
@@ -300,7 +311,7 @@ def _video_report(video: str, exercise_slug: str | None, side: str, model_path: 
 @db_option
 def progress(exercise_slug: str | None, since: datetime | None, output: Path, force: bool,
              db_path: Path | None) -> None:
-    """Plot weekly progress: reps per week by side, mean range of motion and hold time over the weeks.
+    """Plot weekly reps, range of motion and hold time over the weeks.
 
     \b
     posecoach progress --exercise lying-march --output march.png
