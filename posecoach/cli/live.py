@@ -1,0 +1,152 @@
+"""``posecoach live``: coach a session in front of a camera (or a video standing in for one)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from posecoach.cli.options import exercise_option, format_option, model_option, side_option, verbose_option
+from posecoach.errors import PoseCoachError
+
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+
+def _has_display() -> bool:
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def _stderr(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.command()
+@exercise_option()
+@click.option("--camera", type=click.IntRange(0, 63), default=None, help="Camera index. Default: 0.")
+@click.option("--source", "source_spec", default=None, metavar="PATH_OR_URL",
+              help="A video file, image folder or stream URL instead of a camera.")
+@side_option
+@click.option("--reps", type=click.IntRange(1, 500), default=None,
+              help="Reps per set (per side for one-sided exercises), or holds per set. Default: the program's.")
+@click.option("--sets", type=click.IntRange(1, 50), default=None, help="Number of sets. Default: the program's.")
+@click.option("--hold", "hold_s", type=click.FloatRange(1, 3600), default=None,
+              help="Seconds each hold must last. Default: the program's.")
+@click.option("--rest", "rest_s", type=click.FloatRange(0, 3600), default=None,
+              help="Seconds of rest between sets. Default: the program's.")
+@click.option("--get-ready", "get_ready_s", type=click.FloatRange(0, 60), default=5.0, show_default=True,
+              help="Countdown in seconds once the setup looks right.")
+@click.option("--voice/--no-voice", default=True, show_default=True, help="Speak counts, countdowns and cues.")
+@click.option("--mirror/--no-mirror", default=True, show_default=True, help="Show the image like a mirror.")
+@click.option("--window/--no-window", default=True, show_default=True,
+              help="Show the coaching window; --no-window prints events only (over SSH, in scripts).")
+@format_option("text", "json", default="text")
+@click.option("--realtime/--as-fast-as-possible", default=True, show_default=True,
+              help="For a file source: play it at its own speed like a camera (stale frames dropped), or process "
+                   "every frame as fast as possible (counts then equal 'posecoach analyze').")
+@click.option("--record", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also save the annotated video (.mp4 or .avi).")
+@click.option("--save/--no-save", default=True, show_default=True, help="Save the session to the history.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None, envvar="POSECOACH_DB",
+              show_envvar=True, help="History database. Default: history.db in the user data folder.")
+@model_option
+@verbose_option
+@click.pass_context
+def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec: str | None, side: str,
+         reps: int | None, sets: int | None, hold_s: float | None, rest_s: float | None, get_ready_s: float,
+         voice: bool, mirror: bool, window: bool, output_format: str, realtime: bool, record: Path | None,
+         save: bool, db: Path | None, model_path: Path | None, verbose: bool) -> None:
+    """Count reps and time holds live, with a window, voice and a set plan.
+
+    Keys (in the window, or in the terminal with --no-window): space pause/resume, r reset the set,
+    s switch side, n next set, m mute, q or Esc quit. Events go to stdout as they happen, the
+    summary at the end; measured latency and frame rate to stderr.
+
+    \b
+    posecoach live --exercise supine-knee-to-chest
+    posecoach live -e glute-bridge --camera 1 --reps 12 --sets 2
+    posecoach live -e plank --source clip.mp4 --no-window --format json --as-fast-as-possible
+    """
+    from posecoach.exercises import get_exercise
+    from posecoach.live import (
+        HistorySink,
+        LiveSession,
+        Pacing,
+        Plan,
+        PrinterSink,
+        StopReason,
+        TerminalKeys,
+        VideoRecorder,
+        WindowSink,
+        exercise_with_hold,
+        open_live_source,
+    )
+    from posecoach.pose import PoseEstimator
+    from posecoach.sinks.console import EventPrinter, describe_summary
+
+    if camera is not None and source_spec is not None:
+        raise click.UsageError("give either --camera or --source, not both")
+    if window and not _has_display():
+        raise PoseCoachError("there is no display to open a window on (DISPLAY is not set); "
+                             "use --no-window, or run under a desktop session")
+    exercise = exercise_with_hold(get_exercise(exercise_slug), hold_s)
+    plan = Plan.for_exercise(exercise, side, sets=sets, reps=reps, rest_s=rest_s, get_ready_s=get_ready_s)
+    as_json = output_format == "json"
+    recorder = VideoRecorder(record) if record is not None else None
+    with open_live_source(camera, source_spec) as frames:
+        if frames.is_live and not realtime:
+            raise click.UsageError("--as-fast-as-possible applies to files; a camera always runs in real time")
+        pacing = Pacing.LIVE if frames.is_live else (Pacing.REALTIME if realtime else Pacing.FAST)
+        if recorder is not None:
+            recorder.fps = frames.fps or 30.0
+        sinks: list = [PrinterSink(EventPrinter(sys.stdout, as_json))]
+        history = None
+        if save:
+            from posecoach.sinks.history import HistoryRecorder, Target
+
+            history = HistoryRecorder(db)
+            target = Target(plan.sets, plan.target, plan.hold_s, len(plan.sides) > 1)
+            sinks.append(HistorySink(history, exercise.slug, frames.name, target, warn=_stderr))
+        with PoseEstimator(model_path, verbose=verbose) as estimator:
+            speaker = None
+            if voice:
+                from posecoach.sinks.voice import Speaker
+
+                speaker = Speaker(notify=_stderr)
+            renderer = None
+            if window or recorder is not None:
+                from posecoach.sinks.overlay import render as renderer
+            session = LiveSession(
+                exercise, frames, estimator, plan, side=side, pacing=pacing,
+                window=WindowSink(f"posecoach: {exercise.name}") if window else None,
+                keys=TerminalKeys() if not window else None, speaker=speaker, recorder=recorder, sinks=sinks,
+                renderer=renderer, mirror=mirror, prompt=None if window else _stderr,
+            )
+            try:
+                result = session.run()
+            finally:
+                if history is not None:
+                    history.__exit__(None, None, None)
+    summary = result.summary
+    if as_json:
+        click.echo(json.dumps({"kind": "summary", **summary.to_dict(), "live": result.stats.to_dict(),
+                               "stopped": result.reason.name.lower()}))
+    else:
+        click.echo(describe_summary(summary))
+    if result.stats.frames_processed:
+        _stderr(result.stats.describe())
+    if result.reason is StopReason.INTERRUPTED:
+        _stderr("Interrupted; what was recorded so far has been saved.")
+        ctx.exit(EXIT_INTERRUPTED)
+    if result.reason is StopReason.TERMINATED:
+        ctx.exit(EXIT_TERMINATED)
+    if result.reason is StopReason.SOURCE_FAILED:
+        raise PoseCoachError(f"{summary.notes[0] if summary.notes else result.reason.value}; "
+                             "the session so far was kept (flagged partial)")
+
+
+COMMANDS = [live]
