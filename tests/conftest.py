@@ -17,3 +17,11 @@ def shared_videos() -> Path:
     if not (SHARED_VIDEOS / "truth.tsv").exists():
         pytest.skip(f"real clips not available: {SHARED_VIDEOS} is absent (it sits beside the checkout in CI)")
     return SHARED_VIDEOS
+
+
+@pytest.fixture(autouse=True)
+def isolated_history(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test ever writes to the user's real history database."""
+    db = tmp_path_factory.mktemp("history") / "history.db"
+    monkeypatch.setenv("POSECOACH_DB", str(db))
+    return db

@@ -127,3 +127,15 @@ def _mkdir(path: Path) -> Path:
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+@pytest.mark.model
+def test_analyze_records_the_session_in_history_unless_told_not_to(runner, shared_videos, isolated_history):
+    clip = str(shared_videos / "physioplus__bridging.mp4")
+    assert runner.invoke(cli, ["analyze", clip, "-e", "glute-bridge", "--no-save"]).exit_code == 0
+    assert not isolated_history.exists()
+    assert runner.invoke(cli, ["analyze", clip, "-e", "glute-bridge"]).exit_code == 0
+    listing = runner.invoke(cli, ["history", "--format", "json"])
+    [session] = json.loads(listing.output)
+    assert session["exercise"] == "glute-bridge"
+    assert session["reps"] == 1

@@ -10,7 +10,14 @@ from pathlib import Path
 import click
 
 from posecoach.analysis import analyze_video
-from posecoach.cli.options import exercise_option, format_option, model_option, side_option, verbose_option
+from posecoach.cli.options import (
+    db_option,
+    exercise_option,
+    format_option,
+    model_option,
+    side_option,
+    verbose_option,
+)
 from posecoach.errors import PoseCoachError
 from posecoach.sinks.console import render_summaries
 from posecoach.summary import SessionSummary
@@ -65,10 +72,13 @@ def _analyze_quietly(args: tuple[str, str, str, Path | None, bool]) -> SessionSu
 @format_option("table", "json", "csv")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Videos analysed in parallel when several are given. Default: all cores.")
+@click.option("--save/--no-save", default=True, show_default=True,
+              help="Record each analysed video as a session in the history database.")
+@db_option
 @model_option
 @verbose_option
 def analyze(videos: tuple[str, ...], exercise_slug: str, side: str, output_format: str, jobs: int | None,
-            model_path: Path | None, verbose: bool) -> None:
+            save: bool, db_path: Path | None, model_path: Path | None, verbose: bool) -> None:
     """Analyse recorded VIDEOS (files, GIFs, image folders or folders of videos).
 
     Counts reps per side, times holds and lists form warnings. Data goes to stdout;
@@ -85,6 +95,17 @@ def analyze(videos: tuple[str, ...], exercise_slug: str, side: str, output_forma
     else:
         summaries = _analyze_many(sources, exercise_slug, side, model_path, verbose, jobs or os.cpu_count() or 1)
     click.echo(render_summaries(summaries, output_format))
+    if save:
+        _save_to_history(summaries, db_path)
+
+
+def _save_to_history(summaries: list[SessionSummary], db_path: Path | None) -> None:
+    """After the results are out: a history problem must never cost the user the analysis."""
+    from posecoach.sinks.history import Target, open_store
+
+    with open_store(db_path) as store:
+        for summary in summaries:
+            store.save_summary(summary, mode="analyze", target=Target.for_slug(summary.exercise))
 
 
 def _analyze_many(sources: list[str], exercise: str, side: str, model: Path | None, verbose: bool,

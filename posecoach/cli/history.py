@@ -17,11 +17,17 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
-from posecoach.cli.options import exercise_option, format_option, model_option, side_option, verbose_option
+from posecoach.cli.options import (
+    db_option,
+    exercise_option,
+    format_option,
+    model_option,
+    side_option,
+    verbose_option,
+)
 from posecoach.errors import HistoryError, SourceError
 from posecoach.sinks.console import format_table
 from posecoach.sinks.history import (
-    ENV_DB,
     EXPORT_CSV_FIELDS,
     HistoryStore,
     SessionInfo,
@@ -44,13 +50,6 @@ from posecoach.summary import SessionSummary
 F = TypeVar("F", bound=Callable[..., Any])
 HISTORY_CSV_FIELDS = ("id", "started_at", "exercise", "mode", "status", "duration_s", "reps", "reps_left",
                       "reps_right", "holds", "held_s", "warnings", "source")
-
-
-def db_option(func: F) -> F:
-    return click.option(
-        "--db", "db_path", type=click.Path(path_type=Path, dir_okay=False), default=None, envvar=ENV_DB,
-        show_envvar=True, help="History database. Default: history.db in your user data folder.",
-    )(func)
 
 
 class Since(click.ParamType):

@@ -61,3 +61,12 @@ def side_option(func: F) -> F:
         "--side", type=click.Choice(["auto", "left", "right"]), default="auto", show_default=True,
         help="Working side for one-sided exercises; 'auto' detects it (and counts both sides).",
     )(func)
+
+
+def db_option(func: F) -> F:
+    from posecoach.sinks.history import ENV_DB
+
+    return click.option(
+        "--db", "db_path", type=click.Path(path_type=Path, dir_okay=False), default=None, envvar=ENV_DB,
+        show_envvar=True, help="History database. Default: history.db in your user data folder.",
+    )(func)
