@@ -1,0 +1,93 @@
+"""The overlay draws what it is given: checked by the colours and regions it paints on a plain frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from posecoach.events import FormWarning
+from posecoach.exercises import EngineSnapshot, Phase, get_exercise
+from posecoach.landmarks import Landmark
+from posecoach.live import Coach, CoachState, Plan, Stage
+from posecoach.sinks import overlay
+from tests.support.trajectories import BodyAngles, pose_from_angles
+
+GREY_FRAME = np.full((480, 640, 3), 90, dtype=np.uint8)
+POSE = pose_from_angles(BodyAngles(), 1.0)
+EXERCISE = get_exercise("supine-knee-to-chest")
+
+
+def snapshot(**kwargs) -> EngineSnapshot:
+    values = dict(t_s=10.0, visible=True, in_position=True, phase=Phase.REST, reps_total=3, reps_left=1,
+                  reps_right=2, signal={}, hold_side=None, hold_elapsed_s=0.0, hold_target_s=3.0, last_warning=None)
+    return EngineSnapshot(**(values | kwargs))
+
+
+def coach_state(stage: Stage = Stage.ACTIVE, **kwargs) -> CoachState:
+    base = Coach(Plan.for_exercise(EXERCISE)).state
+    values = dict(stage=stage, done=(("left", 1), ("right", 2)), current_side="right", message="")
+    return CoachState(**(base.__dict__ | values | kwargs))
+
+
+def share(image: np.ndarray, colour: tuple[int, int, int], tolerance: int = 40) -> float:
+    """Share of pixels within ``tolerance`` of a BGR colour."""
+    close = (np.abs(image.astype(int) - np.array(colour)) <= tolerance).all(axis=2)
+    return float(close.mean())
+
+
+def draw(frame: np.ndarray = GREY_FRAME, *, pose=POSE, snap=None, coach=None, **kwargs) -> np.ndarray:
+    return overlay.render(frame, pose, snap or snapshot(), EXERCISE, coach or coach_state(), **kwargs)
+
+
+def test_input_frame_is_untouched_and_the_size_kept():
+    frame = GREY_FRAME.copy()
+    out = draw(frame)
+    assert out.shape == frame.shape and np.array_equal(frame, GREY_FRAME)
+
+
+def test_counter_panel_shows_both_sides_with_the_working_side_highlighted():
+    out = draw()
+    panel = out[:160, :260]
+    assert share(panel, overlay.WHITE, 30) > 0.02
+    assert share(panel, overlay.ACTIVE_SIDE, 30) > 0.02
+
+
+def test_tracked_joints_are_drawn_where_the_pose_puts_them_and_mirror_flips_them():
+    hip = POSE.xyzv[Landmark.LEFT_HIP, :2].round().astype(int)
+    out = draw()
+    assert share(out[hip[1] - 3:hip[1] + 4, hip[0] - 3:hip[0] + 4], overlay.TRACKED, 30) > 0.8
+    mirrored = draw(mirror=True)
+    x = GREY_FRAME.shape[1] - 1 - hip[0]
+    assert share(mirrored[hip[1] - 3:hip[1] + 4, x - 3:x + 4], overlay.TRACKED, 30) > 0.8
+
+
+def test_hold_ring_shows_progress_only_during_a_hold():
+    assert share(draw(), overlay.HOLD, 30) == 0
+    out = draw(snap=snapshot(hold_elapsed_s=2.0, hold_side=None))
+    ring = out[:, out.shape[1] // 2:]
+    assert share(ring, overlay.HOLD, 30) > 0.01
+
+
+@pytest.mark.parametrize(("kwargs", "colour"), [
+    (dict(snap=snapshot(last_warning=FormWarning(9.0, "back-lifting", "Keep your back on the floor."))),
+     overlay.WARNING),
+    (dict(snap=snapshot(visible=False), pose=None), overlay.LOST),
+    (dict(coach=coach_state(Stage.SETUP), setup_hint="Move the camera further back"), overlay.SETUP),
+], ids=["form-cue-banner", "cant-see-you", "setup-hint"])
+def test_states_paint_their_colour(kwargs, colour):
+    out = draw(**kwargs)
+    assert share(out, colour, 45) > 0.03
+
+
+def test_an_old_warning_is_no_longer_shown():
+    old = FormWarning(1.0, "back-lifting", "Keep your back on the floor.")
+    assert share(draw(snap=snapshot(last_warning=old)), overlay.WARNING, 45) < 0.001
+
+
+@pytest.mark.parametrize("size", [(360, 640), (1080, 1920), (1280, 720)], ids=["360p", "1080p", "portrait"])
+def test_counter_scales_with_the_frame(size):
+    frame = np.full((*size, 3), 90, dtype=np.uint8)
+    out = draw(frame, pose=None)
+    height = size[0]
+    rows = np.where((np.abs(out[:, :size[1] // 3].astype(int) - 255) <= 30).all(axis=2).any(axis=1))[0]
+    assert rows.size and rows.max() - rows.min() > 0.06 * min(height, size[1])
