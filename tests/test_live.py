@@ -1,0 +1,354 @@
+"""The live loop without a camera: frames come through the same capture path from a fake or real video.
+
+Synthetic sources and a scripted estimator make the loop's own behaviour exact (drops, timestamps,
+endings, sinks); real clips check that live counts equal ``analyze`` (needs ../shared/videos and
+the pose model); the window is shown for real under Xvfb and read back from the screen.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from itertools import pairwise
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from posecoach.analysis import analyze_video, replay
+from posecoach.cli.live import live
+from posecoach.errors import SourceError
+from posecoach.events import Event, SetCompleted
+from posecoach.exercises import get_exercise
+from posecoach.live import (
+    FrameGrabber,
+    LiveSession,
+    LiveStats,
+    Pacing,
+    Plan,
+    StopReason,
+    WindowSink,
+    open_live_source,
+)
+from posecoach.sinks import overlay
+from posecoach.sources import Frame, FrameSource
+from posecoach.summary import SessionSummary
+from tests.support.trajectories import BodyAngles, pose_from_angles, reps_signal
+
+FPS = 30.0
+STARTS = [1.0, 3.5, 6.0, 8.5, 11.0]
+
+
+def leg_raise_angles(t: float) -> BodyAngles:
+    hip = 80.0 * reps_signal(t, STARTS, 0.8, 0.2)
+    return replace(BodyAngles(), hip_left=hip, hip_right=hip)
+
+
+class FakeSource(FrameSource):
+    """Grey 640x480 frames at 30 fps; optionally advances a fake clock, paces itself or fails."""
+
+    def __init__(self, seconds: float = 13.0, *, is_live: bool = False, clock: FakeClock | None = None,
+                 pace_s: float = 0.0, fail_after: int | None = None, on_frame=None) -> None:
+        super().__init__()
+        self.name, self.fps, self.is_live = "fake", FPS, is_live
+        self.count = round(seconds * FPS)
+        self.clock, self.pace_s, self.fail_after, self.on_frame = clock, pace_s, fail_after, on_frame
+        self.image = np.full((480, 640, 3), 110, dtype=np.uint8)
+
+    def __iter__(self) -> Iterator[Frame]:
+        for i in range(self.count):
+            if self.fail_after is not None and i == self.fail_after:
+                raise OSError("camera unplugged")
+            if self.clock is not None:
+                self.clock.now = i / FPS
+            if self.pace_s:
+                time.sleep(self.pace_s)
+            if self.on_frame is not None:
+                self.on_frame(i)
+            self.stats.frames_read += 1
+            yield Frame(i, i / FPS, self.image)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class ScriptedEstimator:
+    """Poses from the leg-raise script at whatever time the loop asks for; ``cost_s`` of real work."""
+
+    def __init__(self, cost_s: float = 0.0) -> None:
+        self.cost_s = cost_s
+        self.times: list[float] = []
+
+    def estimate(self, image: np.ndarray, t: float):
+        self.times.append(t)
+        if self.cost_s:
+            time.sleep(self.cost_s)
+        return pose_from_angles(leg_raise_angles(t), t)
+
+
+class ListSink:
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.closed: tuple[SessionSummary, str] | None = None
+
+    def handle(self, event: Event) -> None:
+        self.events.append(event)
+
+    def close(self, summary: SessionSummary, status: str) -> None:
+        self.closed = (summary, status)
+
+
+def session(source: FrameSource, estimator=None, *, pacing: Pacing | None = None, sinks=(), **kwargs) -> LiveSession:
+    exercise = get_exercise("lying-leg-raise")
+    plan = Plan.for_exercise(exercise, reps=3, sets=2, rest_s=1.0, get_ready_s=0.5)
+    return LiveSession(exercise, source, estimator or ScriptedEstimator(), plan, pacing=pacing, sinks=sinks,
+                       handle_signals=False, **kwargs)
+
+
+# ------------------------------------------------------------------ the capture stage
+
+
+def test_fast_pacing_keeps_every_frame_with_the_files_timestamps():
+    grabber = FrameGrabber(FakeSource(2.0), Pacing.FAST).start()
+    got = []
+    while not grabber.finished:
+        item = grabber.get(0.5)
+        if item is not None:
+            got.append(item.t_s)
+            time.sleep(0.001)
+    assert got == [i / FPS for i in range(60)] and grabber.dropped == 0
+
+
+def test_live_pacing_keeps_only_the_newest_frame_stamped_by_the_clock():
+    clock = FakeClock()
+    grabber = FrameGrabber(FakeSource(2.0, is_live=True, clock=clock, pace_s=0.002), Pacing.LIVE,
+                           clock=clock).start()
+    got = []
+    while not grabber.finished:
+        item = grabber.get(0.5)
+        if item is not None:
+            got.append(item)
+            time.sleep(0.01)
+    assert grabber.dropped > 20 and len(got) + grabber.dropped == 60
+    assert all(b.t_s > a.t_s for a, b in pairwise(got))
+    assert all(item.t_s == pytest.approx(item.frame.index / FPS) for item in got)
+
+
+def test_realtime_pacing_waits_for_each_frame_on_the_injected_clock():
+    clock = FakeClock()
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock.now += seconds
+
+    grabber = FrameGrabber(FakeSource(1.0), Pacing.REALTIME, clock=clock, sleep=sleep).start()
+    while not grabber.finished:
+        grabber.get(0.5)
+    assert len(waits) == 29 and sum(waits) == pytest.approx(29 / FPS)
+
+
+def test_stats_report_percentiles_and_processed_fps():
+    stats = LiveStats()
+    for i in range(101):
+        stats.add(i * 0.05, i * 0.05 + 0.010 + (0.01 if i % 20 == 0 else 0.0), counted=i % 50 == 0)
+    d = stats.to_dict()
+    assert d["processed_fps"] == pytest.approx(20.0)
+    assert d["latency_ms_p50"] == pytest.approx(10.0) and d["latency_ms_p95"] == pytest.approx(20.0, abs=0.5)
+    assert d["reps_timed"] == 3 and "p95" in stats.describe()
+
+
+# ------------------------------------------------------------------ the loop
+
+
+def test_fast_file_counts_exactly_like_offline_replay_and_fills_sets():
+    sink = ListSink()
+    result = session(FakeSource(13.0), pacing=Pacing.FAST, sinks=[sink]).run()
+    offline = replay(((i / FPS, pose_from_angles(leg_raise_angles(i / FPS), i / FPS)) for i in range(390)),
+                     "lying-leg-raise", fps=FPS)
+    assert result.reason is StopReason.END and not result.summary.partial
+    assert result.summary.rep_counts() == offline.rep_counts() == {"total": 5, "left": 0, "right": 0}
+    sets = [e for e in sink.events if isinstance(e, SetCompleted)]
+    assert [(s.set_index, s.reps) for s in sets] == [(1, 3)]
+    assert result.coach.set_index == 2 and result.coach.count("both") == 2
+    assert sink.closed is not None and sink.closed[1] == "complete"
+    assert any(n.startswith("live: processed") for n in result.summary.notes)
+
+
+def test_a_slow_pose_stage_drops_stale_frames_but_still_counts_every_rep():
+    clock = FakeClock()
+    estimator = ScriptedEstimator(cost_s=0.004)
+    result = session(FakeSource(13.0, is_live=True, clock=clock, pace_s=0.002), estimator, clock=clock).run()
+    assert result.stats.frames_dropped > 50
+    assert result.summary.rep_counts()["total"] == 5
+    assert result.reason is StopReason.SOURCE_FAILED  # a camera that stops sending frames has failed
+
+
+def test_camera_failing_mid_session_keeps_the_summary_flagged_partial():
+    sink = ListSink()
+    result = session(FakeSource(13.0, fail_after=200), pacing=Pacing.FAST, sinks=[sink]).run()
+    assert result.reason is StopReason.SOURCE_FAILED and result.summary.partial
+    assert "camera unplugged" in result.summary.notes[0]
+    assert result.summary.rep_counts()["total"] == 2
+    assert sink.closed is not None and sink.closed[1] == "partial"
+
+
+def test_sigterm_ends_the_session_cleanly_with_sinks_flushed():
+    sink = ListSink()
+
+    def terminate(index: int) -> None:
+        if index == 150:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    exercise = get_exercise("lying-leg-raise")
+    loop = LiveSession(exercise, FakeSource(13.0, on_frame=terminate, pace_s=0.001), ScriptedEstimator(),
+                       Plan.for_exercise(exercise), pacing=Pacing.FAST, sinks=[sink])
+    previous = signal.getsignal(signal.SIGTERM)
+    result = loop.run()
+    assert signal.getsignal(signal.SIGTERM) is previous
+    assert result.reason is StopReason.TERMINATED and result.summary.partial
+    assert sink.closed is not None and sink.closed[1] == "interrupted"
+    assert 1 <= result.summary.rep_counts()["total"] <= 2
+
+
+def test_missing_camera_error_names_what_to_do():
+    with pytest.raises(SourceError, match=r"cannot open camera 7.*(Cameras that open here|no camera opens here)"):
+        open_live_source(camera=7)
+
+
+# ------------------------------------------------------------------ the command line
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["-e", "plank", "--camera", "0", "--source", "x.mp4"], "either --camera or --source"),
+    (["-e", "plank", "--reps", "-3"], "-3 is not in the range"),
+    (["-e", "plank", "--rest", "-1"], "not in the range"),
+    (["-e", "nope"], "'nope' is not one of"),
+], ids=["camera-and-source", "negative-reps", "negative-rest", "unknown-exercise"])
+def test_cli_rejects_bad_usage(args, message):
+    result = CliRunner().invoke(live, [*args, "--no-window"])
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_cli_hold_on_an_exercise_without_holds_is_an_error(monkeypatch):
+    result = CliRunner().invoke(live, ["-e", "glute-bridge", "--hold", "5", "--no-window", "--no-save"])
+    assert result.exit_code != 0 and "has no hold" in str(result.exception)
+
+
+def test_cli_window_without_a_display_says_to_use_no_window(monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    result = CliRunner().invoke(live, ["-e", "plank", "--source", "x.mp4"])
+    assert "--no-window" in str(result.exception)
+
+
+def test_cli_has_help():
+    result = CliRunner().invoke(live, ["--help"])
+    assert result.exit_code == 0 and "--as-fast-as-possible" in result.output
+
+
+# ------------------------------------------------------------------ real clips through the real model
+
+
+def _live_counts(clip: Path, slug: str, tmp_path: Path, *extra: str) -> dict:
+    import json
+
+    result = CliRunner().invoke(live, ["-e", slug, "--source", str(clip), "--no-window", "--no-voice",
+                                       "--format", "json", "--db", str(tmp_path / "h.db"), *extra])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    return lines[-1]
+
+
+@pytest.mark.model
+@pytest.mark.real_clips
+def test_live_as_fast_as_possible_counts_equal_analyze_on_a_real_clip(shared_videos, tmp_path):
+    clip = shared_videos / "physioplus__bridging.mp4"
+    summary = _live_counts(clip, "glute-bridge", tmp_path, "--as-fast-as-possible")
+    offline = analyze_video(clip, "glute-bridge")
+    assert summary["reps"] == offline.rep_counts()
+    assert summary["frames"] == offline.frames and summary["live"]["frames_dropped"] == 0
+    from posecoach.sinks.history import HistoryStore
+
+    with HistoryStore(tmp_path / "h.db") as store:
+        saved = store.sessions()
+    assert len(saved) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.model
+@pytest.mark.real_clips
+def test_live_counts_equal_analyze_on_the_fizik_bridge(shared_videos, tmp_path):
+    clip = shared_videos / "fizik__bridge.mp4"
+    summary = _live_counts(clip, "glute-bridge", tmp_path, "--as-fast-as-possible", "--no-save")
+    assert summary["reps"] == analyze_video(clip, "glute-bridge").rep_counts()
+
+
+# ------------------------------------------------------------------ the window, for real, under Xvfb
+
+
+@pytest.fixture
+def xvfb_display(monkeypatch) -> Iterator[str]:
+    """A private Xvfb server on a free display number; DISPLAY points at it for the test."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (apt-get install -y xvfb)")
+    if shutil.which("import") is None:
+        pytest.skip("imagemagick's 'import' is not installed to take screenshots (apt-get install -y imagemagick)")
+    number = next(n for n in range(91, 200) if not Path(f"/tmp/.X{n}-lock").exists()
+                  and not Path(f"/tmp/.X11-unix/X{n}").exists())
+    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not Path(f"/tmp/.X11-unix/X{number}").exists():
+        if server.poll() is not None or time.monotonic() > deadline:
+            pytest.skip(f"Xvfb did not start on :{number}")
+        time.sleep(0.05)
+    monkeypatch.setenv("DISPLAY", f":{number}")
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    try:
+        yield f":{number}"
+    finally:
+        server.terminate()
+        server.wait(5)
+
+
+def screenshot(display: str) -> np.ndarray:
+    png = subprocess.run(["import", "-display", display, "-window", "root", "png:-"], capture_output=True,
+                         check=True, timeout=20).stdout
+    return cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+
+
+def test_window_shows_the_overlay_on_screen(xvfb_display):
+    shots: list[np.ndarray] = []
+
+    def render_and_capture(image, pose, snapshot, exercise, coach, **kwargs):
+        if len(shots) == 0 and coach.count("both") >= 1:
+            shots.append(screenshot(xvfb_display))
+        return overlay.render(image, pose, snapshot, exercise, coach, **kwargs)
+
+    window = WindowSink("posecoach test")
+    result = session(FakeSource(6.0), pacing=Pacing.FAST, window=window, renderer=render_and_capture,
+                     skip_setup=True).run()
+    assert result.summary.rep_counts()["total"] == 2 and shots
+    screen = shots[0]
+    on_screen = (np.abs(screen.astype(int) - 110) > 12).any(axis=2)
+    ys, xs = np.where((np.abs(screen.astype(int) - 110) <= 3).all(axis=2))
+    assert ys.size, "the grey video frame is not on screen"
+    top, left = ys.min(), xs.min()
+    counter = screen[top:top + 140, left:left + 200]
+    assert (np.abs(counter.astype(int) - 255) <= 30).all(axis=2).mean() > 0.02, "no counter digits"
+    magenta = (np.abs(screen.astype(int) - np.array(overlay.TRACKED)) <= 40).all(axis=2)
+    assert magenta.sum() > 200, "tracked joints not drawn"
+    assert on_screen.mean() > 0.01
