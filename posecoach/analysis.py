@@ -68,6 +68,8 @@ class AnalysisSession:
         """Close open holds and write the caveats; safe to call once, in ``finally``."""
         self._publish(self.engine.finish(self._last_t))
         summary = self.summary
+        # A provisional first rep is settled late but keeps its own time: list events by time.
+        summary.events.sort(key=lambda event: event.t_s)
         summary.duration_s = (self._last_t - self._first_t) + (1.0 / self.fps if self.fps else 0.0) \
             if self._first_t is not None else 0.0
         summary.partial = partial

@@ -218,3 +218,27 @@ def test_the_engine_never_imports_opencv_or_mediapipe():
             "print('cv2' in sys.modules, 'mediapipe' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize(
+    ("first_height", "expected_total", "first_rejected"),
+    [(30.0, 3, True), (70.0, 4, False)],
+    ids=["half-hearted-first-lift-is-partial", "a-real-first-rep-counts"],
+)
+def test_the_first_rep_is_judged_against_the_reps_that_follow(first_height, expected_total, first_rejected):
+    def script(t: float) -> BodyAngles:
+        hip = first_height * bump(t, 0.5, 0.8, 0.2) + 80.0 * reps_signal(t, [3.0, 6.0, 9.0], 1.0, 0.2)
+        return replace(LYING, hip_left=hip, hip_right=hip)
+
+    summary = analyse("lying-leg-raise", script, 12.0)
+    assert summary.rep_counts()["total"] == expected_total
+    assert bool(summary.rejected) is first_rejected
+    assert [r.count for r in summary.reps] == list(range(1, expected_total + 1))
+
+
+def test_a_lone_small_rep_still_counts_when_the_stream_ends():
+    def script(t: float) -> BodyAngles:
+        hip = 40.0 * bump(t, 0.5, 1.0, 0.5)
+        return replace(LYING, hip_left=hip, hip_right=hip)
+
+    assert analyse("lying-leg-raise", script, 4.0).rep_counts()["total"] == 1

@@ -46,6 +46,10 @@ MAX_FRAME_GAP_S = 0.5
 LOW_VISIBILITY = 0.5
 """Mean visibility of a side's hip, knee, ankle and shoulder below which its reps are 'uncertain'."""
 BASELINE_SAMPLES = 15
+FIRST_REP_CONFIDENT = 0.9
+"""A first rep (nothing to calibrate against yet) smaller than this fraction of the nominal range is
+provisional: the next rep decides whether it was a full rep or a partial one (counted late, never
+taken back), and the end of the stream counts it if no rep follows."""
 REST_BAND = 0.2
 """Within this fraction of ``min_excursion`` above rest the body is still at rest: the rep starts
 when it leaves this band, which gives honest durations and tempo."""
@@ -91,6 +95,24 @@ class _Channel:
         self.top_below_since = None
         self.hold_announced = False
         self.smoother.reset()
+
+
+@dataclass(frozen=True)
+class _RepDraft:
+    """A finished movement, before it is counted or rejected."""
+
+    channel: _Channel
+    t_s: float
+    side: Side | None
+    start_s: float
+    peak_s: float
+    rom: float
+    peak: float
+    up_s: float
+    down_s: float
+    held_s: float
+    flags: tuple[str, ...]
+    uncertain: str | None
 
 
 @dataclass
@@ -147,6 +169,7 @@ class ExerciseEngine:
         self._rule_since: dict[tuple[str, Side | None], float] = {}
         self._rule_fired_for: dict[tuple[str, Side | None], int] = {}
         self._holds_started = 0
+        self._provisional: list[_RepDraft] = []
         """Holds begun so far: a hold exercise's form warning fires once per hold."""
         self._last_warning: FormWarning | None = None
         self._t = 0.0
@@ -171,7 +194,7 @@ class ExerciseEngine:
         features = compute_features(pose)
         self._features = features
         events += self._update_posture(features, t)
-        if self._in_position:
+        if self._in_position or self._posture_ok_since is not None:
             dt = min(gap, MAX_FRAME_GAP_S)
             if self.exercise.rep is not None:
                 for channel in self._channels:
@@ -191,6 +214,9 @@ class ExerciseEngine:
         for channel in self._channels:
             if channel.phase is Phase.WORK and self.exercise.kind is Kind.REPS_WITH_HOLD:
                 events += self._close_top(channel, end)
+        for draft in self._provisional:
+            events += self._count(draft)
+        self._provisional.clear()
         return events
 
     def snapshot(self) -> EngineSnapshot:
@@ -259,12 +285,26 @@ class ExerciseEngine:
             if not self._in_position and t - self._posture_ok_since >= posture.settle_s:
                 self._in_position = True
             return []
+        if not self._in_position and self._posture_ok_since is not None:
+            self._forget_unsettled_start()
         self._posture_ok_since = None
         if self._posture_bad_since is None:
             self._posture_bad_since = t
         if self._in_position and t - self._posture_bad_since >= posture.settle_s:
             return self._leave_position(t)
         return []
+
+    def _forget_unsettled_start(self) -> None:
+        """The position was only glimpsed (a title card, a person passing): forget what it started.
+
+        Channels and holds run from the first frame in position so a set that starts at once is
+        counted from its first rep; if the position does not last ``settle_s``, nothing of it stays.
+        """
+        for channel in self._channels:
+            channel.reset()
+        for hold in self._holds:
+            hold.in_position_since = hold.started_t = hold.last_good_t = None
+            hold.held_s = 0.0
 
     def _leave_position(self, t: float) -> list[Event]:
         events: list[Event] = []
@@ -282,7 +322,7 @@ class ExerciseEngine:
     def _typical_range(self, channel: _Channel) -> float:
         spec = self.exercise.rep
         assert spec is not None
-        ranges = [r for c in self._channels for r in c.ranges]
+        ranges = [r for c in self._channels for r in c.ranges] or [d.rom for d in self._provisional]
         return statistics.median(ranges[-6:]) if ranges else spec.nominal_range
 
     def _step_reps(self, channel: _Channel, features: Features, t: float, dt: float) -> list[Event]:
@@ -412,51 +452,80 @@ class ExerciseEngine:
         spec = self.exercise.rep
         assert spec is not None
         events: list[Event] = self._close_top(channel, t) if spec.hold_s > 0 else []
-        span = channel.peak - channel.rest
-        duration = t - channel.rest_t
-        typical = self._typical_range(channel)
-        reason = None
-        if self._both_sides_moved(channel):
-            reason = "both sides moved: this is not a one-sided rep"
-        elif span < spec.partial_fraction * typical:
-            reason = f"partial range: {span:.0f}° of your usual {typical:.0f}°"
-        elif duration < spec.min_rep_s:
-            reason = f"too fast: {duration:.2f} s"
-        elif spec.hold_s > 0 and channel.top_s < spec.hold_s - 0.05:
-            reason = f"hold too short: {channel.top_s:.1f} s of {spec.hold_s:.0f} s"
+        draft = self._draft_rep(channel, t)
+        reason = self._rejection_reason(channel, draft)
         if reason:
-            events.append(RepRejected(t, channel.side, reason, channel.rest_t, span))
-            code, message = _REJECTION_WARNINGS[reason.split(":")[0]]
-            if code:
-                events.append(self._warn(t, code, message, channel.side, channel.count + 1))
+            return events + self._reject(draft, reason)
+        events += self._settle_provisional(draft.rom)
+        calibrated = any(c.ranges for c in self._channels)
+        if not calibrated and draft.rom < FIRST_REP_CONFIDENT * spec.nominal_range:
+            self._provisional.append(draft)
             return events
-        channel.count += 1
-        channel.ranges.append(span)
+        return events + self._count(draft)
+
+    def _draft_rep(self, channel: _Channel, t: float) -> _RepDraft:
+        spec = self.exercise.rep
+        assert spec is not None
         flags: list[str] = []
         if spec.pause_s > 0 and channel.top_s < spec.pause_s:
             flags.append("no-pause")
-        down_s = t - channel.peak_t
-        up_s = channel.peak_t - channel.rest_t
+        down_s, up_s = t - channel.peak_t, channel.peak_t - channel.rest_t
         if up_s > 0 and down_s < 0.5 * up_s and down_s < 0.6:
             flags.append("dropped-fast")
         uncertain = None
         if channel.min_visibility < LOW_VISIBILITY:
             where = f"{channel.side.value} side" if channel.side else "body"
             uncertain = f"{where} partly hidden (visibility {channel.min_visibility:.2f})"
-        events.append(RepCompleted(
-            t, self._working_side(channel, span), channel.count, channel.rest_t, channel.peak_t, round(span, 1),
-            round(spec.direction * channel.peak, 1), round(up_s, 3), round(down_s, 3), round(channel.top_s, 3),
-            tuple(flags), uncertain,
-        ))
-        events += self._check_rep_rules(channel, t)
+        span = channel.peak - channel.rest
+        return _RepDraft(channel, t, self._working_side(channel, span), channel.rest_t, channel.peak_t, span,
+                         spec.direction * channel.peak, up_s, down_s, channel.top_s, tuple(flags), uncertain)
+
+    def _rejection_reason(self, channel: _Channel, draft: _RepDraft) -> str | None:
+        spec = self.exercise.rep
+        assert spec is not None
+        typical = self._typical_range(channel)
+        if self._both_sides_moved(channel):
+            return "both sides moved: this is not a one-sided rep"
+        if draft.rom < spec.partial_fraction * typical:
+            return f"partial range: {draft.rom:.0f}° of your usual {typical:.0f}°"
+        if draft.t_s - draft.start_s < spec.min_rep_s:
+            return f"too fast: {draft.t_s - draft.start_s:.2f} s"
+        if spec.hold_s > 0 and draft.held_s < spec.hold_s - 0.05:
+            return f"hold too short: {draft.held_s:.1f} s of {spec.hold_s:.0f} s"
+        return None
+
+    def _settle_provisional(self, next_rom: float) -> list[Event]:
+        """Judge the uncalibrated first rep(s) against the range of the rep that followed."""
+        spec = self.exercise.rep
+        assert spec is not None
+        events: list[Event] = []
+        for draft in self._provisional:
+            if draft.rom >= spec.partial_fraction * next_rom:
+                events += self._count(draft)
+            else:
+                events += self._reject(draft, f"partial range: {draft.rom:.0f}° of your usual {next_rom:.0f}°")
+        self._provisional.clear()
         return events
 
-    def _check_rep_rules(self, channel: _Channel, t: float) -> list[Event]:
-        """Rules judged on a whole rep, e.g. a march whose knee never reached hip height."""
-        events: list[Event] = []
+    def _count(self, draft: _RepDraft) -> list[Event]:
+        channel = draft.channel
+        channel.count += 1
+        channel.ranges.append(draft.rom)
+        events: list[Event] = [RepCompleted(
+            draft.t_s, draft.side, channel.count, draft.start_s, draft.peak_s, round(draft.rom, 1),
+            round(draft.peak, 1), round(draft.peak_s - draft.start_s, 3), round(draft.t_s - draft.peak_s, 3),
+            round(draft.held_s, 3), draft.flags, draft.uncertain,
+        )]
         for rule in self.exercise.form:
-            if rule.absolute and rule.feature == "peak" and rule.violated_by(channel.peak * self._direction()):
-                events.append(self._warn(t, rule.code, rule.message, channel.side, channel.count))
+            if rule.absolute and rule.feature == "peak" and rule.violated_by(draft.peak):
+                events.append(self._warn(draft.t_s, rule.code, rule.message, channel.side, channel.count))
+        return events
+
+    def _reject(self, draft: _RepDraft, reason: str) -> list[Event]:
+        events: list[Event] = [RepRejected(draft.t_s, draft.channel.side, reason, draft.start_s, draft.rom)]
+        code, message = _REJECTION_WARNINGS[reason.split(":")[0]]
+        if code:
+            events.append(self._warn(draft.t_s, code, message, draft.channel.side, draft.channel.count + 1))
         return events
 
     def _direction(self) -> int:
