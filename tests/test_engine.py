@@ -238,7 +238,7 @@ def test_the_first_rep_is_judged_against_the_reps_that_follow(first_height, expe
 
 def test_a_lone_small_rep_still_counts_when_the_stream_ends():
     def script(t: float) -> BodyAngles:
-        hip = 40.0 * bump(t, 0.5, 1.0, 0.5)
+        hip = 50.0 * bump(t, 0.5, 1.0, 0.5)
         return replace(LYING, hip_left=hip, hip_right=hip)
 
     assert analyse("lying-leg-raise", script, 4.0).rep_counts()["total"] == 1
