@@ -1,0 +1,129 @@
+"""One synthetic clip end to end: a spec in, a video, its truth and (optionally) its true joints out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from posecoach.synth.motions import FaultRequest, Motion, SynthOptionError, build_motion
+from posecoach.synth.render import CONDITIONS, NTSC_FPS, VIEWS, ClipRenderer, RenderOptions
+from posecoach.synth.truth import ClipTruth
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(frames_done, frame_count)``."""
+
+
+@dataclass(frozen=True)
+class SynthSpec:
+    """Everything that decides a clip; the same spec renders the same pixels and truth."""
+
+    exercise: str
+    reps: int | None = None
+    """Reps per side (holds, for a hold exercise); None = the script's default."""
+    view: str = "side"
+    faults: Sequence[str] = ()
+    """Fault codes, optionally on chosen reps: ``"back-lift@2"``."""
+    conditions: Sequence[str] = ()
+    seed: int = 0
+    fps: float = 30.0
+    size: tuple[int, int] = (640, 480)
+    duration_scale: float = 1.0
+    mirrored: bool | None = None
+    first_side: str | None = None
+    """``"l"`` or ``"r"``: the side that starts; None = from the seed."""
+    supersample: int = 2
+
+    @property
+    def effective_fps(self) -> float:
+        return NTSC_FPS if "ntsc-timebase" in self.conditions else self.fps
+
+
+@dataclass
+class SynthClip:
+    """A spec made concrete: the motion, the renderer and the truth, before any pixel is written."""
+
+    spec: SynthSpec
+    motion: Motion
+    renderer: ClipRenderer
+    truth: ClipTruth
+
+    def frames(self) -> Iterator[np.ndarray]:
+        return self.renderer.frames()
+
+
+def synthesize(spec: SynthSpec) -> SynthClip:
+    """Script the motion, pose the body, place camera and room; raises SynthOptionError on bad options."""
+    if spec.view not in VIEWS:
+        raise SynthOptionError(f"unknown view '{spec.view}'. Valid views: {', '.join(VIEWS)}")
+    unknown = sorted(set(spec.conditions) - set(CONDITIONS))
+    if unknown:
+        raise SynthOptionError(f"unknown condition {', '.join(unknown)}. Valid conditions: {', '.join(CONDITIONS)}")
+    width, height = spec.size
+    if width < 32 or height < 32 or width % 2 or height % 2:
+        raise SynthOptionError(f"bad size {width}x{height}: use even numbers of at least 32 (e.g. 640x480)")
+    if spec.fps <= 0 or spec.fps > 240:
+        raise SynthOptionError(f"bad fps {spec.fps}: use a rate between 1 and 240 (e.g. 30)")
+    faults = [FaultRequest.parse(text) for text in spec.faults]
+    motion = build_motion(spec.exercise, reps=spec.reps, faults=faults, fps=spec.effective_fps,
+                          duration_scale=spec.duration_scale, seed=spec.seed, first_side=spec.first_side)
+    renderer = ClipRenderer(motion, RenderOptions(spec.size, spec.view, frozenset(spec.conditions), spec.seed,
+                                                  spec.supersample, spec.mirrored))
+    truth = ClipTruth(
+        exercise=spec.exercise, kind=motion.script.kind, fps=motion.fps, frame_count=motion.frame_count,
+        size=spec.size, seed=spec.seed, camera=renderer.camera_truth(), reps=motion.reps, holds=motion.holds,
+        faults=motion.faults, conditions=renderer.condition_truths(),
+    )
+    return SynthClip(spec, motion, renderer, truth)
+
+
+def truth_path_for(video: Path) -> Path:
+    """``clip.mp4`` → ``clip.truth.json``."""
+    return video.with_name(video.stem + ".truth.json")
+
+
+def joints_path_for(video: Path) -> Path:
+    """``clip.mp4`` → ``clip.joints.npz``."""
+    return video.with_name(video.stem + ".joints.npz")
+
+
+def write_clip(spec: SynthSpec | SynthClip, output: Path, *, progress: Progress | None = None,
+               write_joints: bool = True) -> ClipTruth:
+    """Render a spec (or an already synthesized clip) to ``output`` (mp4, 'mp4v'), with
+    ``<stem>.truth.json`` (and ``<stem>.joints.npz``) beside it.
+
+    Overwrites silently: refusing is the caller's job. The video is written under a temporary
+    name first, so an interrupted render never leaves a video that looks complete.
+    """
+    output = Path(output)
+    clip = spec if isinstance(spec, SynthClip) else synthesize(spec)
+    width, height = clip.spec.size
+    partial = output.with_name(output.stem + ".partial" + output.suffix)
+    writer = cv2.VideoWriter(str(partial), cv2.VideoWriter_fourcc(*"mp4v"), clip.motion.fps, (width, height))
+    if not writer.isOpened():
+        raise OSError(f"cannot write video '{output}': OpenCV's mp4v writer did not open it")
+    total = clip.motion.frame_count
+    try:
+        for done, frame in enumerate(clip.frames(), start=1):
+            writer.write(frame)
+            if progress is not None:
+                progress(done, total)
+    except BaseException:
+        writer.release()
+        partial.unlink(missing_ok=True)
+        raise
+    writer.release()
+    partial.replace(output)
+    truth = clip.truth
+    truth.video = output.name
+    if write_joints:
+        joints = joints_path_for(output)
+        np.savez_compressed(joints, image=clip.renderer.projected_joints().astype(np.float32),
+                            world=clip.renderer.body.landmarks()[clip.renderer.source_index].astype(np.float32),
+                            times=np.arange(total) / clip.motion.fps)
+        truth.joints = joints.name
+    truth.save(truth_path_for(output))
+    return truth
