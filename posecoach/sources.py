@@ -8,6 +8,7 @@ writing and progress belong to sinks.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +23,27 @@ IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".
 DEFAULT_IMAGE_FOLDER_FPS = 30.0
 # Containers report nonsense frame rates now and then (0, 1000, 90000); these bound what we trust.
 PLAUSIBLE_FPS = (1.0, 240.0)
+MAX_TIMESTAMP_JUMP_S = 2.0
+"""A container clock that jumps further than this between two frames of a file is a discontinuity
+(concatenated clips, a corrupt packet), not a pause: the timeline continues one frame later."""
+MAX_UNREADABLE_RUN = 30
+"""Consecutive failed reads tolerated inside a file before it is taken to have ended: FFmpeg drops a
+damaged frame with a failed read and carries on with the next one."""
+
+# FFmpeg prints its decoder complaints ("bad vlc", "error y=1 x=3") straight to stderr while a damaged
+# file is read; the summary says it in one note instead. It reads this once, at the first open:
+# set OPENCV_FFMPEG_LOGLEVEL=24 (or OPENCV_FFMPEG_DEBUG=1) to see them again.
+if "OPENCV_FFMPEG_DEBUG" not in os.environ:
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+_CONTAINER_SIGNATURES = (
+    (0, b"RIFF", "an AVI"),
+    (4, b"ftyp", "an MP4/MOV"),
+    (0, b"\x1a\x45\xdf\xa3", "a Matroska/WebM"),
+    (0, b"GIF8", "a GIF"),
+    (0, b"\x00\x00\x01\xba", "an MPEG"),
+    (0, b"FLV", "an FLV"),
+)
 
 
 @dataclass(frozen=True)
@@ -35,12 +57,18 @@ class Frame:
 
 @dataclass
 class ReadStats:
-    """What happened while reading, so a report can say a clip was cut short."""
+    """What happened while reading, so a summary can say a clip was cut short or damaged.
+
+    ``stopped_early`` is True whenever part of the announced stream was not read — it ended before
+    the container's announced length, or damaged frames were skipped — and ``error`` says where.
+    """
 
     frames_read: int = 0
     frames_expected: int | None = None
     stopped_early: bool = False
     error: str | None = None
+    frames_skipped: int = 0
+    """Frames (or image files) that could not be decoded and were left out."""
 
 
 class FrameSource:
@@ -82,9 +110,11 @@ def _plausible_fps(value: float) -> bool:
 class CaptureSource(FrameSource):
     """Anything ``cv2.VideoCapture`` opens: files (GIFs included), cameras and URLs.
 
-    Timestamps come from the container (``CAP_PROP_POS_MSEC``) when it gives strictly increasing
-    values, otherwise from ``index / fps``; either way they never go backwards, because the pose
-    model's video mode rejects non-increasing timestamps.
+    Timestamps come from the container (``CAP_PROP_POS_MSEC``), so variable-frame-rate phone video
+    keeps its real timing; where the container has no clock they advance by ``1 / fps``. They never
+    go backwards or repeat, because the pose model's video mode rejects non-increasing timestamps.
+    A file is checked for a first decodable frame when it is opened, so an undecodable file fails
+    before any model is loaded.
     """
 
     def __init__(self, target: str | int, name: str, *, is_live: bool = False, fps_hint: float | None = None) -> None:
@@ -104,64 +134,139 @@ class CaptureSource(FrameSource):
         self.width = int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self._iterated = False
+        self._offset_s = 0.0
+        self._first: tuple[float, np.ndarray] | None = None
+        if not is_live:
+            self._first = self._read_first(target)
+
+    def _read_first(self, target: str | int) -> tuple[float, np.ndarray]:
+        image = self._read_one()
+        if image is None:
+            self._capture.release()
+            raise SourceError(
+                f"'{target}' has no video frame that can be decoded: it is empty, cut off before its first "
+                f"frame, or in a codec OpenCV/FFmpeg cannot decode. {_REENCODE_HINT.format(path=target)}"
+            )
+        self.height, self.width = image.shape[:2]  # after rotation metadata is applied
+        return self._timestamp(None), image
 
     @staticmethod
     def _cannot_open_message(target: str | int) -> str:
         if isinstance(target, int):
             return (f"cannot open camera {target}. Check it is connected and not used by another program, "
                     "or pass --source FILE")
-        return f"cannot read '{target}' as a video: the file is damaged or not a video OpenCV/FFmpeg can decode"
+        container = _sniff_container(target)
+        if container is None:
+            return (f"cannot read '{target}' as a video: the file is damaged or not a video OpenCV/FFmpeg can decode "
+                    "(it does not start like any video container); check that it is the recording you meant")
+        return (f"cannot read '{target}' as a video: the file is damaged or not a video OpenCV/FFmpeg can decode "
+                f"(it starts like {container} file, but is truncated, damaged, has no video stream or uses an "
+                f"unsupported codec). {_REENCODE_HINT.format(path=target)}")
+
+    def _read_one(self) -> np.ndarray | None:
+        try:
+            ok, image = self._capture.read()
+        except cv2.error as exc:
+            self.stats.error = self.stats.error or f"decoder error: {str(exc).strip().splitlines()[-1]}"
+            return None
+        return image if ok and image is not None and image.size else None
+
+    def _more_expected(self) -> bool:
+        expected = self.stats.frames_expected
+        return bool(expected) and not self.is_live and self.stats.frames_read + self.stats.frames_skipped < expected
 
     def __iter__(self) -> Iterator[Frame]:
         if self._iterated:
             raise SourceError(f"'{self.name}' was already read; open it again to read it twice")
         self._iterated = True
-        last_t = -1.0
+        last_t: float | None = None
+        damaged_at: float | None = None
         index = 0
+        if self._first is not None:
+            last_t, image = self._first
+            self._first = None
+            self.stats.frames_read += 1
+            yield Frame(0, last_t, image)
+            index = 1
+        failures = 0
         while True:
-            try:
-                ok, image = self._capture.read()
-            except cv2.error as exc:
-                self.stats.stopped_early, self.stats.error = True, f"decoder error: {exc}"
+            image = self._read_one()
+            if image is None:
+                # A damaged frame is a failed read with good frames after it; the end is failed reads only.
+                failures += 1
+                if failures <= MAX_UNREADABLE_RUN and self._more_expected():
+                    continue
                 break
-            if not ok or image is None:
-                break
-            t = self._timestamp(index, last_t)
+            if failures:
+                self.stats.frames_skipped += failures
+                damaged_at = damaged_at if damaged_at is not None else last_t
+                failures = 0
+            t = self._timestamp(last_t)
             last_t = t
             self.stats.frames_read += 1
             yield Frame(index, t, image)
             index += 1
-        expected = self.stats.frames_expected
-        if expected and not self.is_live and self.stats.frames_read < 0.95 * expected - 1:
-            self.stats.stopped_early = True
-            self.stats.error = self.stats.error or (
-                f"the video ended after {self.stats.frames_read} of {expected} frames (truncated or corrupt)"
-            )
+        self._judge_completeness(last_t, damaged_at)
 
-    def _timestamp(self, index: int, last_t: float) -> float:
+    def _judge_completeness(self, last_t: float | None, damaged_at: float | None) -> None:
+        """Flag a stream that ended before the container said it would, or had frames skipped."""
+        stats, problems = self.stats, []
+        if stats.frames_skipped:
+            where = f" after {damaged_at:.2f} s" if damaged_at is not None else ""
+            problems.append(f"{stats.frames_skipped} damaged frame(s){where} could not be decoded and were skipped")
+        expected = stats.frames_expected
+        if expected and not self.is_live and stats.frames_read < 0.95 * expected - 1:
+            # The frame count is an estimate (duration x fps) in some containers: variable-frame-rate
+            # video reaches the announced duration with fewer frames. Cut short means short on both.
+            announced_s = expected / self.fps
+            reached_s = (last_t or 0.0) + 1.0 / self.fps
+            if reached_s < 0.95 * announced_s:
+                problems.append(f"the video ended at {reached_s:.2f} s of {announced_s:.2f} s, after "
+                                f"{stats.frames_read} of {expected} frames (truncated or corrupt)")
+        if stats.error and not problems:
+            problems.append(f"reading stopped after {stats.frames_read} frames ({stats.error})")
+        if problems:
+            stats.stopped_early = True
+            stats.error = "; ".join(problems) + ": the results cover only what was read"
+
+    def _timestamp(self, last_t: float | None) -> float:
+        """The container's clock for the frame just read, made strictly increasing and gap-safe."""
         step = 1.0 / self.fps
-        container_ms = self._capture.get(cv2.CAP_PROP_POS_MSEC)
-        from_index = index * step
-        t = container_ms / 1000.0 if container_ms and container_ms > 0 else from_index
-        # Some demuxers report the position of the *next* frame, or jump: trust them only when sane.
-        if abs(t - from_index) > 2.0 and not self.is_live:
-            t = from_index
-        if t <= last_t:
-            t = last_t + step / 2 if index else 0.0
+        expected = 0.0 if last_t is None else last_t + step
+        raw_ms = self._capture.get(cv2.CAP_PROP_POS_MSEC)
+        if not (math.isfinite(raw_ms) and raw_ms > 0):
+            return expected
+        t = raw_ms / 1000.0 - self._offset_s
+        if last_t is None:
+            jumped = t > MAX_TIMESTAMP_JUMP_S
+        elif t <= last_t:
+            if last_t - t < MAX_TIMESTAMP_JUMP_S:
+                return last_t + step / 2  # a repeated or slightly reordered timestamp
+            jumped = True  # the clock restarted (clips joined together)
+        else:
+            jumped = t - last_t > MAX_TIMESTAMP_JUMP_S and not self.is_live
+        if jumped:
+            self._offset_s = raw_ms / 1000.0 - expected
+            return expected
         return t
 
     def close(self) -> None:
+        self._first = None
         self._capture.release()
 
 
 class ImageFolderSource(FrameSource):
-    """A folder of still images taken as consecutive frames at a fixed rate."""
+    """A folder of still images taken as consecutive frames at a fixed rate.
+
+    Files without an image extension are ignored (a folder of frames often holds a notes file);
+    files with one that do not decode are skipped, keep their slot in the timeline, and are reported.
+    """
 
     def __init__(self, folder: Path, fps: float = DEFAULT_IMAGE_FOLDER_FPS) -> None:
         super().__init__()
         self.name = str(folder)
         self.fps = fps
-        self._paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        self._paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
         if not self._paths:
             raise SourceError(
                 f"'{folder}' is a folder with no images ({', '.join(sorted(IMAGE_SUFFIXES))}); "
@@ -169,15 +274,19 @@ class ImageFolderSource(FrameSource):
             )
         self.frame_count = len(self._paths)
         self.stats.frames_expected = self.frame_count
-        first = self._read(self._paths[0])
-        if first is None:
-            raise SourceError(f"cannot decode image '{self._paths[0]}'")
-        self.height, self.width = first.shape[:2]
         self.skipped: list[Path] = []
+        first = next((image for image in map(self._read, self._paths) if image is not None), None)
+        if first is None:
+            raise SourceError(f"none of the {len(self._paths)} images in '{folder}' can be decoded; "
+                              "check that they are complete image files")
+        self.height, self.width = first.shape[:2]
 
     @staticmethod
     def _read(path: Path) -> np.ndarray | None:
-        data = np.fromfile(path, dtype=np.uint8)
+        try:
+            data = np.fromfile(path, dtype=np.uint8)
+        except OSError:
+            return None
         return cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
 
     def __iter__(self) -> Iterator[Frame]:
@@ -185,9 +294,31 @@ class ImageFolderSource(FrameSource):
             image = self._read(path)
             if image is None:
                 self.skipped.append(path)
+                self.stats.frames_skipped += 1
                 continue
             self.stats.frames_read += 1
             yield Frame(index, index / self.fps, image)
+        if self.skipped:
+            names = ", ".join(f"'{p.name}'" for p in self.skipped[:3]) + (" ..." if len(self.skipped) > 3 else "")
+            self.stats.stopped_early = True
+            self.stats.error = (f"{len(self.skipped)} of {len(self._paths)} image file(s) could not be decoded and "
+                                f"were skipped ({names})")
+
+
+_REENCODE_HINT = "If it plays elsewhere, convert it: ffmpeg -i '{path}' -c:v libx264 converted.mp4"
+
+
+def _sniff_container(path: str) -> str | None:
+    """Which video container a file starts like, to tell 'not a video' from 'a video we cannot decode'."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return None
+    for offset, magic, name in _CONTAINER_SIGNATURES:
+        if head[offset:offset + len(magic)] == magic:
+            return name
+    return None
 
 
 def open_source(spec: str | int | os.PathLike[str]) -> FrameSource:
@@ -200,10 +331,15 @@ def open_source(spec: str | int | os.PathLike[str]) -> FrameSource:
     path = Path(text)
     if not path.exists():
         raise SourceError(f"no such file or folder: '{path}'")
+    if not os.access(path, os.R_OK | (os.X_OK if path.is_dir() else 0)):
+        raise SourceError(f"cannot read '{path}': permission denied. Check its permissions (ls -l) or copy it "
+                          "somewhere you can read")
     if path.is_dir():
         return ImageFolderSource(path)
-    if not os.access(path, os.R_OK):
-        raise SourceError(f"cannot read '{path}': permission denied")
+    if path.is_char_device():  # /dev/video0 given as a path
+        return CaptureSource(str(path), str(path), is_live=True)
+    if not path.is_file():
+        raise SourceError(f"'{path}' is not a regular file or folder; pass a video file or a folder of frames")
     if path.stat().st_size == 0:
         raise SourceError(f"'{path}' is empty (0 bytes); record or copy the video again")
     with _quiet_ffmpeg():
