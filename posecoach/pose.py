@@ -168,7 +168,7 @@ class PoseEstimator:
                 self._landmarker = vision.PoseLandmarker.create_from_options(options)
             except (RuntimeError, ValueError) as exc:
                 raise ModelError(
-                    f"cannot load pose model '{self.model_path}': {str(exc).splitlines()[0]}. {GET_A_MODEL}"
+                    f"cannot load pose model '{self.model_path}': {_first_line(exc)}. {GET_A_MODEL}"
                 ) from exc
         self._last_ms = -1
         self._first_call = True
@@ -185,9 +185,18 @@ class PoseEstimator:
         mp_image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
         timestamp_ms = max(round(timestamp_s * 1000.0), self._last_ms + 1)
         self._last_ms = timestamp_ms
+        if self._landmarker is None:
+            raise ModelError(f"the pose model '{self.model_path}' was already closed or failed earlier")
         # The very first inference prints absl's "Logging before InitGoogle" line.
-        with silenced_native_stderr(self._quiet and self._first_call):
-            result = self._landmarker.detect_for_video(mp_image, timestamp_ms)
+        try:
+            with silenced_native_stderr(self._quiet and self._first_call):
+                result = self._landmarker.detect_for_video(mp_image, timestamp_ms)
+        except (RuntimeError, ValueError) as exc:
+            # A bundle with the right file names but the wrong networks loads fine and fails here.
+            when = "on the first frame" if self._first_call else f"at {timestamp_s:.2f} s"
+            self.close()
+            raise ModelError(f"the pose model '{self.model_path}' failed {when} ({_first_line(exc)}): it is not a "
+                             f"working pose landmarker bundle. {GET_A_MODEL}") from exc
         self._first_call = False
         if not result.pose_landmarks:
             return None
@@ -201,17 +210,39 @@ class PoseEstimator:
         return PoseFrame.from_raw(raw, timestamp_s, width, height)
 
     def close(self) -> None:
+        """Release the graph; never raises, because it runs in ``finally`` behind the real error."""
         landmarker = getattr(self, "_landmarker", None)
-        if landmarker is not None:
+        self._landmarker = None
+        if landmarker is None:
+            return
+        try:
             with silenced_native_stderr(self._quiet):
                 landmarker.close()
-            self._landmarker = None
+        except (RuntimeError, ValueError):
+            # A graph that failed reports the failure again on close; its __del__ would retry at exit
+            # and print "Exception ignored in ...". Mark it closed and free what it holds.
+            _abandon(landmarker)
 
     def __enter__(self) -> PoseEstimator:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    """MediaPipe's messages run to several lines of graph internals; the first says what failed."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0].rstrip(":") if lines else type(exc).__name__
+
+
+def _abandon(landmarker: object) -> None:
+    """Best effort after a failed close: the handle is unusable, so make ``__del__`` a no-op."""
+    with contextlib.suppress(Exception):
+        landmarker._handle = None  # type: ignore[attr-defined]
+    for part in ("_dispatcher", "_lib"):
+        with contextlib.suppress(Exception):
+            getattr(landmarker, part).close()
 
 
 def raw_from_result(result: object) -> RawPose:
