@@ -1,40 +1,110 @@
 """The ``posecoach`` command line: a thin Click layer over the library.
 
-Each command lives in its own module and is registered here. Errors from the library
-(:class:`~posecoach.errors.PoseCoachError`) become one ``Error: ...`` line and exit code 1; usage
-errors exit 2 (Click's convention); Ctrl-C exits 130 after sinks have flushed.
+Each command lives in its own module and is registered here. Every failure ends in one ``Error: ...``
+line on stderr and a documented exit code; ``--verbose`` adds the traceback for bug reports.
+
+Exit codes:
+  0    success (results that cover only part of a damaged input say so, and are flagged partial)
+  1    an error posecoach explains: bad input, model, output path, history database, disk
+  2    usage error: unknown option or exercise, value out of range (Click's convention)
+  70   internal error: a bug in posecoach; rerun with --verbose and report the traceback
+  130  interrupted by Ctrl-C (SIGINT), after sinks have flushed
+  143  terminated by SIGTERM, after the same clean-up as Ctrl-C
 """
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
+from types import FrameType
 
 import click
 
 from posecoach import __version__
 from posecoach.errors import PoseCoachError
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 70, 130, 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C so the same ``finally`` blocks flush the sinks."""
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while a command runs; the previous handler comes back after.
+
+    Only the first SIGTERM raises: a second one while sinks flush must not cut the flush short.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    raised = False
+
+    def on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal raised
+        if not raised:
+            raised = True
+            raise Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    except (ValueError, OSError):  # no signals here (an embedded interpreter)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class PoseCoachGroup(click.Group):
-    """Turns library errors into one line; ``--verbose`` adds the traceback for bug reports."""
+    """The one place where failures become an ``Error:`` line and an exit code (see the module doc)."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
+            with sigterm_as_interrupt():
+                return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
         except PoseCoachError as exc:
-            if _verbose(ctx):
-                traceback.print_exc()
-            click.echo(f"Error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("Interrupted; what was recorded so far has been saved.", err=True)
-            ctx.exit(EXIT_INTERRUPTED)
+            _fail(ctx, str(exc), exc.exit_code)
+        except KeyboardInterrupt as exc:
+            if isinstance(exc, Terminated):
+                _stop(ctx, "Terminated (SIGTERM); sessions already saved to the history are kept.", EXIT_TERMINATED)
+            _stop(ctx, "Interrupted (Ctrl-C); sessions already saved to the history are kept.", EXIT_INTERRUPTED)
         except BrokenPipeError:
-            sys.stderr.close()
+            # stdout went to a pager or `head` that closed early: nothing more can be shown.
+            with contextlib.suppress(OSError):
+                sys.stderr.close()
             ctx.exit(EXIT_ERROR)
+        except MemoryError:
+            _fail(ctx, "out of memory; close other programs, or analyse a shorter or smaller video", EXIT_ERROR)
+        except OSError as exc:
+            where = f": '{exc.filename}'" if exc.filename else ""
+            _fail(ctx, f"{exc.strerror or exc}{where}; check the path, free disk space and permissions", EXIT_ERROR)
+        except Exception as exc:
+            _fail(ctx, f"internal error ({type(exc).__name__}: {exc}). This is a bug in posecoach: please report it "
+                       "with the output of the same command run with --verbose", EXIT_INTERNAL)
+        return None
+
+
+def _fail(ctx: click.Context, message: str, code: int) -> None:
+    if _verbose(ctx):
+        traceback.print_exc()
+    click.echo(f"Error: {' '.join(message.split())}", err=True)  # one line, whatever the message held
+    ctx.exit(code)
+
+
+def _stop(ctx: click.Context, message: str, code: int) -> None:
+    if _verbose(ctx):
+        traceback.print_exc()
+    click.echo(message, err=True)
+    ctx.exit(code)
 
 
 def _verbose(ctx: click.Context) -> bool:
@@ -56,9 +126,9 @@ def cli(ctx: click.Context) -> None:
 
 
 def _register_commands() -> None:
-    from posecoach.cli import analyze, catalogue, history
+    from posecoach.cli import analyze, catalogue, history, live
 
-    for module in (analyze, catalogue, history):
+    for module in (analyze, catalogue, history, live):
         for command in module.COMMANDS:
             cli.add_command(command)
 
