@@ -13,7 +13,8 @@ the same clip every time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import cv2
@@ -272,148 +273,187 @@ def render_background(camera: Camera, room: Room, mat: tuple[float, float, float
 # ---------------------------------------------------------------- painting a body
 
 
-@dataclass
 class _Painter:
-    """Draws one posed body, frame by frame, onto a supersampled canvas."""
+    """Draws one posed body onto a supersampled canvas.
 
-    body: Body
-    appearance: Appearance
-    camera: Camera
-    scale: int
-    light_2d: np.ndarray
-    ambient: float
-    shades: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
+    All geometry — projected capsule outlines, ellipse axes, paint layers, face features, floor
+    shadows — is computed for the whole clip at once in numpy, so a frame is only OpenCV calls.
+    """
 
-    def __post_init__(self) -> None:
-        for part in self.body.parts:
-            base = np.asarray(self.appearance.colour(part), np.float64)
-            self.shades[part.name] = [tuple(int(c) for c in np.clip(base * brightness * self.ambient, 0, 255))
-                                      for _, brightness, _ in LAYERS]
+    def __init__(self, body: Body, appearance: Appearance, camera: Camera, scale: int, light_2d: np.ndarray,
+                 ambient: float) -> None:
+        self.body, self.appearance, self.camera, self.scale = body, appearance, camera, scale
+        self.ambient = ambient
+        self.capsules = [part for part in body.parts if part.kind == "capsule"]
+        self.ellipsoids = [part for part in body.parts if part.kind == "ellipsoid"]
+        self.shades = {part.name: [tuple(int(c) for c in np.clip(np.asarray(appearance.colour(part), np.float64)
+                                                                 * brightness * ambient, 0, 255))
+                                   for _, brightness, _ in LAYERS] for part in body.parts}
+        layer_scale = np.array([layer[0] for layer in LAYERS])
+        layer_shift = np.array([layer[2] for layer in LAYERS])
+        self._prepare_capsules(light_2d, layer_scale, layer_shift)
+        self._prepare_ellipsoids(light_2d, layer_scale, layer_shift)
+        self._prepare_face()
+        self._prepare_shadows()
+
+    def _prepare_capsules(self, light_2d: np.ndarray, layer_scale: np.ndarray, layer_shift: np.ndarray) -> None:
+        points = self.body.points
+        ends = np.stack([np.stack([points[p.a] for p in self.capsules], axis=1),
+                         np.stack([points[p.b] for p in self.capsules], axis=1)], axis=2)  # (T, N, 2, 3)
+        pixels, depth = self.camera.project(ends, self.scale)
+        radii_m = np.array([[p.radius_a, p.radius_b] for p in self.capsules])
+        radii = self.camera.focal_px * self.scale * radii_m[None] / np.maximum(depth, 1e-3)  # (T, N, 2)
+        along = pixels[:, :, 1] - pixels[:, :, 0]
+        length = np.linalg.norm(along, axis=-1, keepdims=True)
+        normal = np.where(length > 1e-6, np.stack([-along[..., 1], along[..., 0]], axis=-1) / np.maximum(length, 1e-6),
+                          np.array([0.0, 1.0]))
+        shift = light_2d * radii.mean(axis=-1)[..., None, None] * layer_shift[None, None, :, None]  # (T, N, L, 2)
+        a = pixels[:, :, None, 0] + shift
+        b = pixels[:, :, None, 1] + shift
+        ra = radii[:, :, None, 0, None] * layer_scale[None, None, :, None]
+        rb = radii[:, :, None, 1, None] * layer_scale[None, None, :, None]
+        n = normal[:, :, None]
+        quads = np.stack([a + n * ra, b + n * rb, b - n * rb, a - n * ra], axis=3)  # (T, N, L, 4, 2)
+        self.capsule_quads = np.round(quads * 8).astype(np.int32)
+        self.capsule_centres = np.round(np.stack([a, b], axis=3) * 8).astype(np.int32)  # (T, N, L, 2, 2)
+        self.capsule_radii = np.maximum(np.round(np.concatenate([ra, rb], axis=-1) * 8), 1).astype(np.int32)
+        self.capsule_depth = depth.mean(axis=-1)
+        self.capsule_visible = (depth > 0.05).all(axis=-1)
+
+    def _prepare_ellipsoids(self, light_2d: np.ndarray, layer_scale: np.ndarray, layer_shift: np.ndarray) -> None:
+        centres = np.stack([ellipsoid_centre(self.body, p) for p in self.ellipsoids], axis=1)  # (T, N, 3)
+        axes = np.stack([ellipsoid_matrix(self.body, p) for p in self.ellipsoids], axis=1)  # (T, N, 3, 3)
+        camera = self.camera
+        pixel, depth = camera.project(centres, self.scale)
+        cam_centre = camera.to_camera(centres)
+        cam_axes = np.einsum("ij,tnjk->tnik", camera.rotation, axes)
+        safe_depth = np.maximum(depth, 1e-3)
+        f = camera.focal_px * self.scale / safe_depth
+        row_x = cam_axes[:, :, 0] - cam_axes[:, :, 2] * (cam_centre[..., 0] / safe_depth)[..., None]
+        row_y = -cam_axes[:, :, 1] + cam_axes[:, :, 2] * (cam_centre[..., 1] / safe_depth)[..., None]
+        xx = f**2 * np.sum(row_x * row_x, axis=-1)
+        yy = f**2 * np.sum(row_y * row_y, axis=-1)
+        xy = f**2 * np.sum(row_x * row_y, axis=-1)
+        mean, spread = 0.5 * (xx + yy), np.sqrt((0.5 * (xx - yy)) ** 2 + xy**2)
+        major, minor = np.sqrt(mean + spread), np.sqrt(np.maximum(mean - spread, 1e-6))
+        self.ellipse_angle = np.degrees(0.5 * np.arctan2(2 * xy, xx - yy))
+        centre = pixel[:, :, None] + light_2d * minor[..., None, None] * layer_shift[None, None, :, None]
+        self.ellipse_centres = np.round(centre * 8).astype(np.int32)  # (T, N, L, 2)
+        sizes = np.stack([major, minor], axis=-1)[:, :, None] * layer_scale[None, None, :, None]
+        self.ellipse_axes = np.maximum(np.round(sizes * 8), 1).astype(np.int32)  # (T, N, L, 2)
+        self.ellipse_depth = depth
+        self.ellipse_visible = depth > 0.05
+        names = [p.name for p in self.ellipsoids]
+        self.head_index, self.hair_index = names.index("head"), names.index("hair")
+
+    def _prepare_face(self) -> None:
+        points, camera, scale = self.body.points, self.camera, self.scale
+        head = points["head"]
+        to_camera = camera.position - head
+        to_camera /= np.linalg.norm(to_camera, axis=-1, keepdims=True)
+        self.facing = np.einsum("ti,ti->t", self.body.frames["head"][:, :, 0], to_camera)
         shape = self.body.shape
-        self._head_axes = np.array([shape.m(a) for a in shape.head_axes])
+        lateral = shape.m(shape.head_axes[2])
+        self.face_pixels: dict[str, np.ndarray] = {}
+        self.face_shown: dict[str, np.ndarray] = {}
+        thresholds = {"ear": 0.15, "eye": 0.2, "nose": 0.0, "mouth": 0.25}
+        for name in ("eye_l", "eye_r", "ear_l", "ear_r", "nose", "mouth_l", "mouth_r"):
+            pixel, _ = camera.project(points[name], scale)
+            self.face_pixels[name] = pixel
+            outward = points[name] - head
+            outward /= np.linalg.norm(outward, axis=-1, keepdims=True)
+            self.face_shown[name] = np.einsum("ti,ti->t", outward, to_camera) > thresholds[name.split("_")[0]]
+        _, nose_depth = camera.project(points["nose"])
+        self.face_unit = lateral * camera.focal_px * scale / np.maximum(nose_depth, 0.05)
 
-    def draw_items(self, index: int) -> list[tuple[float, object]]:
-        """(depth, drawing closure) for every part visible in frame ``index``."""
-        items: list[tuple[float, object]] = []
-        body, camera = self.body, self.camera
-        head_facing = self._face_toward_camera(index)
+    def _prepare_shadows(self) -> None:
+        """Floor footprints of the parts near the floor: ends on the floor, thickness at output size / 4."""
+        body = self.body
+        ends, radii = [], []
         for part in body.parts:
             if part.kind == "capsule":
-                ends = np.stack([body.points[part.a][index], body.points[part.b][index]])
-                pixels, depth = camera.project(ends, self.scale)
-                if np.any(depth < 0.05):
-                    continue
-                radii = camera.focal_px * self.scale * np.array([part.radius_a, part.radius_b]) / depth
-                items.append((float(depth.mean()), (self._capsule, part.name, pixels, radii)))
+                ends.append(np.stack([body.points[part.a], body.points[part.b]], axis=1))
+                radii.append(max(part.radius_a, part.radius_b))
             else:
-                centre = ellipsoid_centre(body, part)[index]
-                axes = ellipsoid_matrix(body, part)[index]
-                pixel, depth = camera.project(centre[None], self.scale)
-                if depth[0] < 0.05:
-                    continue
-                sort_depth = float(depth[0])
-                if part.name == "hair":
-                    sort_depth += 0.01 if head_facing > 0.45 else -0.01
-                ellipse = self._ellipse(centre, axes, depth[0])
-                items.append((sort_depth, (self._ellipsoid, part.name, pixel[0], ellipse)))
-                if part.name == "head" and head_facing > -0.05:
-                    items.append((sort_depth - 0.005, (self._face, index)))
+                centre = ellipsoid_centre(body, part)
+                ends.append(np.stack([centre, centre], axis=1))
+                radii.append(float(np.mean(part.axes)))
+        ends_3d = np.stack(ends, axis=1)  # (T, N, 2, 3)
+        height = ends_3d[..., 1].mean(axis=-1)
+        self.shadow_strength = np.round(255 * np.clip(1.0 - height / 0.9, 0.0, 1.0)).astype(np.int32)
+        floor = ends_3d * np.array([1.0, 0.0, 1.0])
+        factor = 0.25
+        pixels, depth = self.camera.project(floor, factor)
+        self.shadow_ends = np.round(pixels * 8).astype(np.int32)
+        width_m = 2 * np.array(radii)[None] * (1.0 + 0.6 * height)
+        self.shadow_thickness = np.maximum(self.camera.focal_px * factor * width_m / np.maximum(depth.mean(-1), 0.05),
+                                           1).astype(np.int32)
+        self.shadow_visible = (depth > 0.05).all(axis=-1) & (self.shadow_strength > 0)
+
+    def draw_items(self, index: int) -> list[tuple[float, Callable[[np.ndarray], None]]]:
+        """(camera depth, draw) for every part visible in frame ``index``, to be painted far to near."""
+        items: list[tuple[float, Callable[[np.ndarray], None]]] = []
+        for number, part in enumerate(self.capsules):
+            if self.capsule_visible[index, number]:
+                items.append((float(self.capsule_depth[index, number]),
+                              functools.partial(self._capsule, index, number, part.name)))
+        facing = self.facing[index]
+        for number, part in enumerate(self.ellipsoids):
+            if not self.ellipse_visible[index, number]:
+                continue
+            depth = float(self.ellipse_depth[index, number])
+            if number == self.hair_index:
+                depth += 0.01 if facing > 0.45 else -0.01
+            items.append((depth, functools.partial(self._ellipsoid, index, number, part.name)))
+            if number == self.head_index and facing > -0.05:
+                items.append((depth - 0.005, functools.partial(self._face, index)))
         return items
 
-    def _ellipse(self, centre: np.ndarray, axes: np.ndarray, depth: float) -> tuple[float, float, float]:
-        """Projected outline of an ellipsoid: (semi-major px, semi-minor px, angle deg)."""
-        cam_axes = self.camera.rotation @ axes
-        cam_centre = self.camera.to_camera(centre[None])[0]
-        f = self.camera.focal_px * self.scale / depth
-        jacobian = f * np.array([[1.0, 0.0, -cam_centre[0] / depth], [0.0, -1.0, cam_centre[1] / depth]])
-        projected = jacobian @ cam_axes
-        covariance = projected @ projected.T
-        values, vectors = np.linalg.eigh(covariance)
-        major = vectors[:, 1]
-        return (float(np.sqrt(max(values[1], 1e-6))), float(np.sqrt(max(values[0], 1e-6))),
-                float(np.degrees(np.arctan2(major[1], major[0]))))
+    def _capsule(self, index: int, number: int, name: str, canvas: np.ndarray) -> None:
+        quads, centres, radii = self.capsule_quads[index, number], self.capsule_centres[index, number], \
+            self.capsule_radii[index, number]
+        for layer, colour in enumerate(self.shades[name]):
+            cv2.fillConvexPoly(canvas, quads[layer], colour, cv2.LINE_8, 3)
+            cv2.circle(canvas, tuple(centres[layer, 0]), int(radii[layer, 0]), colour, -1, cv2.LINE_8, 3)
+            cv2.circle(canvas, tuple(centres[layer, 1]), int(radii[layer, 1]), colour, -1, cv2.LINE_8, 3)
 
-    def _capsule(self, canvas: np.ndarray, name: str, pixels: np.ndarray, radii: np.ndarray) -> None:
-        along = pixels[1] - pixels[0]
-        length = float(np.hypot(*along))
-        normal = np.array([-along[1], along[0]]) / length if length > 1e-6 else np.array([0.0, 1.0])
-        for (radius_scale, _, shift), colour in zip(LAYERS, self.shades[name], strict=True):
-            r = radii * radius_scale
-            offset = self.light_2d * radii.mean() * shift
-            a, b = pixels[0] + offset, pixels[1] + offset
-            quad = np.array([a + normal * r[0], b + normal * r[1], b - normal * r[1], a - normal * r[0]])
-            cv2.fillConvexPoly(canvas, np.round(quad * 8).astype(np.int32), colour, cv2.LINE_8, 3)
-            for centre, radius in ((a, r[0]), (b, r[1])):
-                cv2.circle(canvas, _fixed(centre), max(int(radius * 8), 1), colour, -1, cv2.LINE_8, 3)
+    def _ellipsoid(self, index: int, number: int, name: str, canvas: np.ndarray) -> None:
+        centres, axes = self.ellipse_centres[index, number], self.ellipse_axes[index, number]
+        angle = float(self.ellipse_angle[index, number])
+        for layer, colour in enumerate(self.shades[name]):
+            cv2.ellipse(canvas, tuple(centres[layer]), tuple(axes[layer]), angle, 0, 360, colour, -1, cv2.LINE_8, 3)
 
-    def _ellipsoid(self, canvas: np.ndarray, name: str, pixel: np.ndarray, ellipse: tuple[float, float, float]
-                   ) -> None:
-        major, minor, angle = ellipse
-        for (radius_scale, _, shift), colour in zip(LAYERS, self.shades[name], strict=True):
-            centre = pixel + self.light_2d * minor * shift
-            axes = (max(int(major * radius_scale * 8), 1), max(int(minor * radius_scale * 8), 1))
-            cv2.ellipse(canvas, _fixed(centre), axes, angle, 0, 360, colour, -1, cv2.LINE_8, 3)
-
-    def _face_toward_camera(self, index: int) -> float:
-        head = self.body.points["head"][index]
-        forward = self.body.frames["head"][index][:, 0]
-        return float(forward @ _unit(self.camera.position - head))
-
-    def _face(self, canvas: np.ndarray, index: int) -> None:
-        """Eyes, brows, nose and mouth on the visible side of the head."""
-        points, camera, scale = self.body.points, self.camera, self.scale
-        head = points["head"][index]
-        to_camera = _unit(camera.position - head)
-        pixel_of = {name: camera.project(points[name][index][None], scale) for name in
-                    ("eye_l", "eye_r", "nose", "mouth_l", "mouth_r", "ear_l", "ear_r")}
-        depth = pixel_of["nose"][1][0]
-        unit_px = camera.focal_px * scale / max(depth, 0.05)
-        lateral = self._head_axes[2]
-        skin = np.asarray(self.appearance.skin, np.float64)
+    def _face(self, index: int, canvas: np.ndarray) -> None:
+        """Ears, eyes, brows, nose and mouth on the side of the head that faces the camera."""
+        unit = float(self.face_unit[index])
+        skin = np.asarray(self.appearance.skin, np.float64) * self.ambient
+        pixels, shown = self.face_pixels, self.face_shown
         for side in ("l", "r"):
-            ear = points[f"ear_{side}"][index]
-            if _unit(ear - head) @ to_camera > 0.15:
-                centre = pixel_of[f"ear_{side}"][0][0]
-                size = (max(int(0.28 * lateral * unit_px * 8), 1), max(int(0.42 * lateral * unit_px * 8), 1))
-                cv2.ellipse(canvas, _fixed(centre), size, 0, 0, 360, tuple(int(c) for c in skin * 0.75 * self.ambient),
-                            -1, cv2.LINE_8, 3)
-            eye = points[f"eye_{side}"][index]
-            if _unit(eye - head) @ to_camera > 0.2:
-                centre = pixel_of[f"eye_{side}"][0][0]
-                radius = max(int(0.16 * lateral * unit_px * 8), 4)
+            if shown[f"ear_{side}"][index]:
+                size = (max(int(0.28 * unit * 8), 1), max(int(0.42 * unit * 8), 1))
+                cv2.ellipse(canvas, _fixed(pixels[f"ear_{side}"][index]), size, 0, 0, 360,
+                            tuple(int(c) for c in skin * 0.75), -1, cv2.LINE_8, 3)
+            if shown[f"eye_{side}"][index]:
+                centre = pixels[f"eye_{side}"][index]
+                radius = max(int(0.16 * unit * 8), 4)
                 cv2.circle(canvas, _fixed(centre), radius, (245, 245, 245), -1, cv2.LINE_8, 3)
                 cv2.circle(canvas, _fixed(centre), max(radius * 6 // 10, 3), (35, 30, 30), -1, cv2.LINE_8, 3)
-                brow = centre + np.array([0.0, -0.3 * lateral * unit_px])
-                half = np.array([0.22 * lateral * unit_px, 0.0])
+                brow = centre + np.array([0.0, -0.3 * unit])
+                half = np.array([0.22 * unit, 0.0])
                 cv2.line(canvas, _fixed(brow - half), _fixed(brow + half), self.appearance.hair,
-                         max(int(0.06 * lateral * unit_px), 1), cv2.LINE_8, 3)
-        nose = points["nose"][index]
-        if _unit(nose - head) @ to_camera > 0.0:
-            centre = pixel_of["nose"][0][0]
-            cv2.circle(canvas, _fixed(centre), max(int(0.14 * lateral * unit_px * 8), 3),
-                       tuple(int(c) for c in skin * 0.8 * self.ambient), -1, cv2.LINE_8, 3)
-        mouth = 0.5 * (points["mouth_l"][index] + points["mouth_r"][index])
-        if _unit(mouth - head) @ to_camera > 0.25:
-            left, right = pixel_of["mouth_l"][0][0], pixel_of["mouth_r"][0][0]
-            cv2.line(canvas, _fixed(left), _fixed(right), (70, 60, 150), max(int(0.07 * lateral * unit_px), 1),
-                     cv2.LINE_8, 3)
+                         max(int(0.06 * unit), 1), cv2.LINE_8, 3)
+        if shown["nose"][index]:
+            cv2.circle(canvas, _fixed(pixels["nose"][index]), max(int(0.14 * unit * 8), 3),
+                       tuple(int(c) for c in skin * 0.8), -1, cv2.LINE_8, 3)
+        if shown["mouth_l"][index] and shown["mouth_r"][index]:
+            cv2.line(canvas, _fixed(pixels["mouth_l"][index]), _fixed(pixels["mouth_r"][index]), (70, 60, 150),
+                     max(int(0.07 * unit), 1), cv2.LINE_8, 3)
 
-    def shadow_segments(self, index: int) -> list[tuple[np.ndarray, np.ndarray, float]]:
-        """Floor footprints (two floor points, radius m, strength) of the parts close to the floor."""
-        segments = []
-        for part in self.body.parts:
-            if part.kind == "capsule":
-                a, b = self.body.points[part.a][index], self.body.points[part.b][index]
-                radius = max(part.radius_a, part.radius_b)
-            else:
-                a = b = ellipsoid_centre(self.body, part)[index]
-                radius = float(np.mean(part.axes))
-            height = 0.5 * (a[1] + b[1])
-            strength = float(np.clip(1.0 - height / 0.9, 0.0, 1.0))
-            if strength > 0:
-                floor_a, floor_b = a * (1, 0, 1), b * (1, 0, 1)
-                segments.append((np.stack([floor_a, floor_b]), radius * (1.0 + 0.6 * height), strength))
-        return segments
+    def draw_shadow(self, mask: np.ndarray, index: int) -> None:
+        for number in np.flatnonzero(self.shadow_visible[index]):
+            ends = self.shadow_ends[index, number]
+            cv2.line(mask, tuple(ends[0]), tuple(ends[1]), int(self.shadow_strength[index, number]),
+                     int(self.shadow_thickness[index, number]), cv2.LINE_AA, 3)
 
 
 def _fixed(point: np.ndarray) -> tuple[int, int]:
@@ -571,36 +611,27 @@ class ClipRenderer:
     def render_frame(self, index: int) -> np.ndarray:
         canvas = self.background.copy()
         self._shadow(canvas, index)
-        items = []
-        for number, painter in enumerate(self.painters):
-            if number > 0 and not (self.walker_window and self.walker_window[0] <= index <= self.walker_window[1]):
-                continue
-            items.extend(painter.draw_items(index))
+        items = [item for painter in self._active_painters(index) for item in painter.draw_items(index)]
         items.sort(key=lambda item: -item[0])
-        for _, (draw, *args) in items:
-            draw(canvas, *args)
+        for _, draw in items:
+            draw(canvas)
         frame = cv2.resize(canvas, (self.width, self.height), interpolation=cv2.INTER_AREA)
         return self._finish(frame, index)
 
     def _shadow(self, canvas: np.ndarray, index: int) -> None:
+        """Darken the floor under the body: footprints drawn at quarter size, blurred, multiplied in."""
         quarter = (max(self.width // 4, 8), max(self.height // 4, 8))
         mask = np.zeros((quarter[1], quarter[0]), np.uint8)
-        factor = quarter[0] / self.width
-        active = [self.painters[0]]
-        if self.walker_window and self.walker_window[0] <= index <= self.walker_window[1]:
-            active.append(self.painters[1])
-        for painter in active:
-            for ends, radius, strength in painter.shadow_segments(index):
-                pixels, depth = self.camera.project(ends, factor)
-                if np.any(depth < 0.05):
-                    continue
-                thickness = max(int(2 * radius * self.camera.focal_px * factor / depth.mean()), 1)
-                value = int(255 * strength)
-                cv2.line(mask, _fixed(pixels[0]), _fixed(pixels[1]), value, thickness, cv2.LINE_AA, 3)
+        for painter in self._active_painters(index):
+            painter.draw_shadow(mask, index)
         mask = cv2.GaussianBlur(mask, (0, 0), max(quarter[0] / 90, 1.0))
         shade = cv2.resize(mask, (canvas.shape[1], canvas.shape[0]), interpolation=cv2.INTER_LINEAR)
         keep = 255 - (shade.astype(np.uint16) * 140 // 255).astype(np.uint8)
         cv2.multiply(canvas, cv2.merge([keep, keep, keep]), canvas, scale=1 / 255)
+
+    def _active_painters(self, index: int) -> list[_Painter]:
+        walker_in = self.walker_window is not None and self.walker_window[0] <= index <= self.walker_window[1]
+        return self.painters if walker_in else self.painters[:1]
 
     def _finish(self, frame: np.ndarray, index: int) -> np.ndarray:
         conditions = self.options.conditions
