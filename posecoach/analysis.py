@@ -93,8 +93,8 @@ class AnalysisSession:
                          "check the exercise and that the camera sees the whole body from the side.")
         uncertain = [e for e in summary.events if isinstance(e, RepCompleted) and e.uncertain]
         if uncertain:
-            notes.append(f"{len(uncertain)} rep(s) judged with part of the body hidden: "
-                         f"{uncertain[0].uncertain}.")
+            reasons = sorted({rep.uncertain for rep in uncertain if rep.uncertain})
+            notes.append(f"{len(uncertain)} rep(s) marked uncertain: {'; '.join(reasons)}.")
         return notes
 
 

@@ -242,3 +242,28 @@ def test_a_lone_small_rep_still_counts_when_the_stream_ends():
         return replace(LYING, hip_left=hip, hip_right=hip)
 
     assert analyse("lying-leg-raise", script, 4.0).rep_counts()["total"] == 1
+
+
+def test_a_rep_already_under_way_counts_only_if_its_top_is_seen():
+    def caught_rising(t: float) -> BodyAngles:
+        hip = 80.0 * bump(t + 0.7, 0.0, 1.0, 0.2) + 80.0 * reps_signal(t, [3.0, 6.0], 1.0, 0.2)
+        return replace(LYING, hip_left=hip, hip_right=hip)
+
+    def already_held_up(t: float) -> BodyAngles:
+        hip = 80.0 if t < 1.0 else 80.0 * bump(t, 0.0, 1.0, 0.0, 1.0) + 80.0 * reps_signal(t, [3.0, 6.0], 1.0, 0.2)
+        return replace(LYING, hip_left=hip, hip_right=hip)
+
+    caught = analyse("lying-leg-raise", caught_rising, 9.0)
+    assert caught.rep_counts()["total"] == 3
+    assert caught.reps[0].uncertain == "the rep began before posecoach could see it"
+    assert analyse("lying-leg-raise", already_held_up, 9.0).rep_counts()["total"] == 2
+
+
+def test_a_rep_cut_off_on_its_way_down_counts_as_uncertain():
+    def script(t: float) -> BodyAngles:
+        hip = 80.0 * reps_signal(t, [1.0, 4.0], 1.0, 0.2)
+        return replace(LYING, hip_left=hip, hip_right=hip)
+
+    summary = analyse("lying-leg-raise", script, 5.7)
+    assert summary.rep_counts()["total"] == 2
+    assert summary.reps[-1].uncertain == "the recording ended on the way back down"

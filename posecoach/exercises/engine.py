@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from posecoach.events import (
@@ -50,6 +50,12 @@ FIRST_REP_CONFIDENT = 0.9
 """A first rep (nothing to calibrate against yet) smaller than this fraction of the nominal range is
 provisional: the next rep decides whether it was a full rep or a partial one (counted late, never
 taken back), and the end of the stream counts it if no rep follows."""
+OPENING_TURN = 0.25
+"""How far (in ``min_excursion``) the signal must still rise after counting begins for a rep already
+under way to be recognised as one."""
+ENDING_TURN = 0.25
+"""How far (in fractions of its range) a rep cut off by the end of the stream must have come back
+down to count: the top was clearly passed."""
 REST_BAND = 0.2
 """Within this fraction of ``min_excursion`` above rest the body is still at rest: the rep starts
 when it leaves this band, which gives honest durations and tempo."""
@@ -85,8 +91,16 @@ class _Channel:
     ranges: list[float] = field(default_factory=list)
     value: float = math.nan
     hold_announced: bool = False
+    opening_done: bool = False
+    """Until the first rep starts, the channel watches for a rep already under way when it began."""
+    opening_first: float = math.nan
+    opening_start_t: float = 0.0
+    opening_peak: float = math.nan
+    opening_peak_t: float = 0.0
 
     def reset(self) -> None:
+        self.opening_done = False
+        self.opening_first = self.opening_peak = math.nan
         self.phase = Phase.REST
         self.rest = math.nan
         self.peak = math.nan
@@ -212,12 +226,25 @@ class ExerciseEngine:
         for hold in self._holds:
             events += self._end_hold(hold, end)
         for channel in self._channels:
-            if channel.phase is Phase.WORK and self.exercise.kind is Kind.REPS_WITH_HOLD:
-                events += self._close_top(channel, end)
+            events += self._finish_channel(channel, end)
         for draft in self._provisional:
             events += self._count(draft)
         self._provisional.clear()
         return events
+
+    def _finish_channel(self, channel: _Channel, end: float) -> list[Event]:
+        spec = self.exercise.rep
+        if spec is None:
+            return []
+        if channel.phase is not Phase.WORK:
+            return self._finish_opening(channel)
+        span = channel.peak - channel.rest
+        came_down = spec.direction * channel.value <= channel.peak - ENDING_TURN * span
+        if not came_down or spec.hold_s > 0:
+            return self._close_top(channel, end)
+        draft = replace(self._draft_rep(channel, end), uncertain="the recording ended on the way back down")
+        channel.phase = Phase.REST
+        return self._judge(channel, draft)
 
     def snapshot(self) -> EngineSnapshot:
         counts = {s: 0 for s in Side}
@@ -336,6 +363,7 @@ class ExerciseEngine:
         x = spec.direction * value
         visibility = self._feature(features, "visibility.{side}", channel.side)
         if channel.phase is Phase.REST or not math.isfinite(channel.rest):
+            self._watch_opening(channel, x, t)
             if not math.isfinite(channel.rest) or x < channel.rest:
                 channel.rest = x
                 channel.phase = Phase.REST
@@ -343,6 +371,7 @@ class ExerciseEngine:
                 channel.rest_t = t
             self._remember_baseline(features)
             if x >= channel.rest + spec.min_excursion:
+                opening = self._finish_opening(channel)
                 channel.phase = Phase.WORK
                 channel.peak, channel.peak_t = x, t
                 channel.min_visibility = visibility if math.isfinite(visibility) else 1.0
@@ -350,6 +379,7 @@ class ExerciseEngine:
                 channel.other_rest = self._other_rest(channel, features)
                 channel.other_raised_s = channel.other_seen_s = 0.0
                 channel.peak_sides = self._side_values(features)
+                return opening
             return []
 
         events: list[Event] = []
@@ -452,7 +482,13 @@ class ExerciseEngine:
         spec = self.exercise.rep
         assert spec is not None
         events: list[Event] = self._close_top(channel, t) if spec.hold_s > 0 else []
-        draft = self._draft_rep(channel, t)
+        return events + self._judge(channel, self._draft_rep(channel, t))
+
+    def _judge(self, channel: _Channel, draft: _RepDraft) -> list[Event]:
+        """Count, reject, or hold back (an uncalibrated first rep) one finished movement."""
+        spec = self.exercise.rep
+        assert spec is not None
+        events: list[Event] = []
         reason = self._rejection_reason(channel, draft)
         if reason:
             return events + self._reject(draft, reason)
@@ -462,6 +498,37 @@ class ExerciseEngine:
             self._provisional.append(draft)
             return events
         return events + self._count(draft)
+
+    def _watch_opening(self, channel: _Channel, x: float, t: float) -> None:
+        if channel.opening_done:
+            return
+        if not math.isfinite(channel.opening_first):
+            channel.opening_first = channel.opening_peak = x
+            channel.opening_start_t = channel.opening_peak_t = t
+        elif x > channel.opening_peak:
+            channel.opening_peak, channel.opening_peak_t = x, t
+
+    def _finish_opening(self, channel: _Channel) -> list[Event]:
+        """A rep under way when the channel began counts if its top and full way down were seen.
+
+        Seeing the top means the signal still rose (a turn), not a position already held: a leg
+        raise filmed from legs-up is not a rep, a knee drive caught on its way up is.
+        """
+        spec = self.exercise.rep
+        assert spec is not None
+        if channel.opening_done:
+            return []
+        channel.opening_done = True
+        turned = channel.opening_peak - channel.opening_first >= OPENING_TURN * spec.min_excursion
+        span = channel.opening_peak - channel.rest
+        came_down_after = channel.opening_peak_t < channel.rest_t
+        if not (turned and came_down_after and span >= spec.min_excursion):
+            return []
+        draft = _RepDraft(channel, channel.rest_t, channel.side, channel.opening_start_t, channel.opening_peak_t,
+                          span, channel.opening_peak, channel.opening_peak_t - channel.opening_start_t,
+                          channel.rest_t - channel.opening_peak_t, 0.0, (),
+                          "the rep began before posecoach could see it")
+        return self._judge(channel, draft)
 
     def _draft_rep(self, channel: _Channel, t: float) -> _RepDraft:
         spec = self.exercise.rep
