@@ -15,6 +15,7 @@ Exit codes:
 from __future__ import annotations
 
 import contextlib
+import errno
 import signal
 import sys
 import threading
@@ -85,12 +86,21 @@ class PoseCoachGroup(click.Group):
         except MemoryError:
             _fail(ctx, "out of memory; close other programs, or analyse a shorter or smaller video", EXIT_ERROR)
         except OSError as exc:
-            where = f": '{exc.filename}'" if exc.filename else ""
-            _fail(ctx, f"{exc.strerror or exc}{where}; check the path, free disk space and permissions", EXIT_ERROR)
+            _fail(ctx, _os_error_message(exc), EXIT_ERROR)
         except Exception as exc:
             _fail(ctx, f"internal error ({type(exc).__name__}: {exc}). This is a bug in posecoach: please report it "
                        "with the output of the same command run with --verbose", EXIT_INTERNAL)
         return None
+
+
+def _os_error_message(exc: OSError) -> str:
+    """An OS error the library did not anticipate, said in the user's terms with what to do next."""
+    where = f" '{exc.filename}'" if exc.filename else ""
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied:{where}; check its permissions (ls -l)"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"no space left on the disk{' for' + where if where else ''}; free some space and run it again"
+    return f"{exc.strerror or exc}{':' + where if where else ''}; check the path and try again"
 
 
 def _fail(ctx: click.Context, message: str, code: int) -> None:
@@ -126,9 +136,9 @@ def cli(ctx: click.Context) -> None:
 
 
 def _register_commands() -> None:
-    from posecoach.cli import analyze, catalogue, history, live
+    from posecoach.cli import analyze, catalogue, history, live, synth
 
-    for module in (analyze, catalogue, history, live):
+    for module in (analyze, catalogue, history, live, synth):
         for command in module.COMMANDS:
             cli.add_command(command)
 
