@@ -266,7 +266,11 @@ class ImageFolderSource(FrameSource):
         super().__init__()
         self.name = str(folder)
         self.fps = fps
-        self._paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        try:
+            self._paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        except OSError as exc:
+            raise SourceError(f"cannot list the folder '{folder}': {exc.strerror}. Check its permissions (ls -l)") \
+                from exc
         if not self._paths:
             raise SourceError(
                 f"'{folder}' is a folder with no images ({', '.join(sorted(IMAGE_SUFFIXES))}); "
