@@ -267,3 +267,21 @@ def test_a_rep_cut_off_on_its_way_down_counts_as_uncertain():
     summary = analyse("lying-leg-raise", script, 5.7)
     assert summary.rep_counts()["total"] == 2
     assert summary.reps[-1].uncertain == "the recording ended on the way back down"
+
+
+def test_a_hold_pauses_while_the_person_is_out_of_view_and_resumes():
+    def script(t: float) -> BodyAngles | None:
+        return None if 4.0 <= t < 7.0 else PLANK
+
+    [hold] = analyse("plank", script, 12.0).holds
+    assert hold.held_s == pytest.approx(9.0, abs=0.5)
+    assert hold.start_s == pytest.approx(0.0, abs=0.3)
+
+
+def test_a_hold_ends_when_the_person_is_gone_for_long():
+    def script(t: float) -> BodyAngles | None:
+        return None if t >= 5.0 else PLANK
+
+    [hold] = analyse("plank", script, 20.0).holds
+    assert hold.held_s == pytest.approx(5.0, abs=0.3)
+    assert hold.t_s == pytest.approx(5.0, abs=0.3)

@@ -41,6 +41,10 @@ from posecoach.pose import PoseFrame
 
 LOST_RESET_S = 1.0
 """After this long without a usable pose, a rep in progress is abandoned (never counted from garbage)."""
+UNJUDGED_BRIDGE_S = 5.0
+"""A hold resumed after at most this long of 'cannot judge' (joints out of a close-up) counts that time."""
+LOST_HOLD_END_S = 10.0
+"""A hold paused by a lost pose ends if nobody is seen for this long."""
 MAX_FRAME_GAP_S = 0.5
 """A longer gap between frames is treated as lost frames, not as time spent in position."""
 LOW_VISIBILITY = 0.5
@@ -139,6 +143,8 @@ class _Hold:
     held_s: float = 0.0
     last_good_t: float | None = None
     announced: bool = False
+    unjudged_s: float = 0.0
+    """Time since the last good frame when the position could not be judged (legs out of a close-up)."""
 
 
 @dataclass(frozen=True)
@@ -287,15 +293,26 @@ class ExerciseEngine:
             self._visible = False
             self._lost_since = t
             events.append(PoseLost(t))
-        if self._lost_since is not None and t - self._lost_since >= LOST_RESET_S:
-            events += self._leave_position(t)
+        if self._lost_since is None:
+            return events
+        lost_for = t - self._lost_since
+        if lost_for >= LOST_RESET_S and self._in_position:
+            events += self._leave_position(t, keep_holds=True)
+        if lost_for >= LOST_HOLD_END_S:
+            for hold in self._holds:
+                events += self._end_hold(hold, t)
         return events
 
     def _feature(self, features: Features, name: str, side: Side | None) -> float:
         return features.get(name.replace("{side}", side.value if side else "both"), math.nan)
 
-    def _conditions_hold(self, conditions: tuple[Within, ...], features: Features, side: Side | None) -> bool:
-        return all(c.holds_for(self._feature(features, c.feature, side)) for c in conditions)
+    def _conditions_state(self, conditions: tuple[Within, ...], features: Features,
+                          side: Side | None) -> bool | None:
+        """True or False when every feature is measurable, None when some are not (can't judge)."""
+        values = [self._feature(features, c.feature, side) for c in conditions]
+        if not all(math.isfinite(v) for v in values):
+            return None
+        return all(c.holds_for(v) for c, v in zip(conditions, values, strict=True))
 
     def _update_posture(self, features: Features, t: float) -> list[Event]:
         posture = self.exercise.posture
@@ -333,10 +350,12 @@ class ExerciseEngine:
             hold.in_position_since = hold.started_t = hold.last_good_t = None
             hold.held_s = 0.0
 
-    def _leave_position(self, t: float) -> list[Event]:
+    def _leave_position(self, t: float, *, keep_holds: bool = False) -> list[Event]:
+        """Out of position: abandon reps in progress; end holds unless the person only vanished
+        from view (a hold pauses while nobody is visible, and resumes if they come back holding)."""
         events: list[Event] = []
         self._in_position = False
-        for hold in self._holds:
+        for hold in self._holds if not keep_holds else ():
             events += self._end_hold(hold, t)
         for channel in self._channels:
             if channel.phase is Phase.WORK and self.exercise.kind is Kind.REPS_WITH_HOLD:
@@ -603,7 +622,14 @@ class ExerciseEngine:
         spec = self.exercise.hold
         assert spec is not None
         events: list[Event] = []
-        if self._conditions_hold(spec.conditions, features, hold.side):
+        state = self._conditions_state(spec.conditions, features, hold.side)
+        if state is None:
+            if hold.started_t is not None:
+                hold.unjudged_s += dt
+                if hold.unjudged_s > UNJUDGED_BRIDGE_S:
+                    events += self._end_hold(hold, t)
+            return events
+        if state:
             if hold.in_position_since is None:
                 hold.in_position_since = t
             if hold.started_t is None and t - hold.in_position_since >= min(spec.min_s, 0.5):
@@ -612,7 +638,8 @@ class ExerciseEngine:
                 self._holds_started += 1
                 events.append(HoldStarted(hold.started_t, hold.side, spec.target_s))
             elif hold.started_t is not None:
-                hold.held_s += dt
+                hold.held_s += dt + hold.unjudged_s
+            hold.unjudged_s = 0.0
             hold.last_good_t = t
         elif hold.last_good_t is None or t - hold.last_good_t > spec.grace_s:
             events += self._end_hold(hold, t)
@@ -632,6 +659,7 @@ class ExerciseEngine:
         hold.in_position_since = None
         hold.started_t = None
         hold.held_s = 0.0
+        hold.unjudged_s = 0.0
         hold.last_good_t = None
         return events
 
