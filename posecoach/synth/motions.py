@@ -362,10 +362,9 @@ SCRIPTS: tuple[Script, ...] = (
     ),
     Script(
         "sit-up", "reps", "lying",
-        rest={**SUPINE_KNEES_BENT, **both(shoulder_flex=35, shoulder_abd=-25, elbow_flex=115)},
-        start={**SUPINE_KNEES_BENT, **both(shoulder_flex=35, shoulder_abd=-25, elbow_flex=115)},
+        rest=SUPINE_KNEES_BENT, start={**SUPINE_KNEES_BENT, **both(shoulder_flex=25, elbow_flex=5)},
         top={**SUPINE_KNEES_BENT, "pitch": 28.0, "spine_flex": 12.0, "neck_flex": 10.0,
-             **both(shoulder_flex=35, shoulder_abd=-25, elbow_flex=115)},
+             **both(shoulder_flex=75, shoulder_abd=8, elbow_flex=5)},
         tempo=Tempo(1.0, 0.3, 1.2, 0.6), default_reps=5,
         plant_reference={**SUPINE, **both(hip_flex=60, knee_flex=100)}, tracked="pitch",
     ),
