@@ -125,7 +125,7 @@ EXERCISES: tuple[Exercise, ...] = (
     ),
     Exercise(
         "alternating-knee-to-chest", "Alternating knee-to-chest", Kind.REPS, SUPINE, sides=SideMode.EACH,
-        rep=RepSpec("hip_flexion.{side}", min_excursion=40, nominal_range=90, min_rep_s=0.5, other_side_still=45,
+        rep=RepSpec("hip_flexion.{side}", min_excursion=40, nominal_range=90, min_rep_s=0.5, one_sided=True,
                     alternating=True),
         form=(BACK_LIFTING,),
         program=Program(sets=2, reps=10),
@@ -206,7 +206,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         "supine-knee-to-chest", "Supine knee-to-chest hold", Kind.REPS_WITH_HOLD, SUPINE, sides=SideMode.EACH,
         rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=100, min_rep_s=1.0, max_rep_s=40,
-                    hold_s=3.0, top_fraction=0.7, other_side_still=45),
+                    hold_s=3.0, top_fraction=0.85, one_sided=True),
         form=(BACK_LIFTING,),
         program=Program(sets=1, reps=10, hold_s=3, rest_s=30),
         cues=("Lie on your back.", "Pull one knee to your chest, hold 3 seconds, release.",
@@ -218,7 +218,7 @@ EXERCISES: tuple[Exercise, ...] = (
         "standing-psoas-activation", "Standing psoas activation", Kind.REPS_WITH_HOLD, STANDING,
         sides=SideMode.EACH,
         rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=85, min_rep_s=1.0, max_rep_s=30,
-                    hold_s=5.0, top_fraction=0.75, other_side_still=30),
+                    hold_s=5.0, top_fraction=0.75, one_sided=True),
         form=(KNEE_BELOW_HIP,),
         views=(View.SIDE, View.OBLIQUE, View.FRONT),
         program=Program(sets=1, reps=4, hold_s=5, rest_s=30),

@@ -83,8 +83,9 @@ class RepSpec:
     """The top of a rep, for holds and pauses: this fraction of the rep's range above rest."""
     pause_s: float = 0.0
     """A brief pause expected at the top; shorter ones are flagged ``no-pause`` (still counted)."""
-    other_side_still: float | None = None
-    """For one-sided reps: the other side's signal may rise at most this much (else not this exercise)."""
+    one_sided: bool = False
+    """The other side stays down: a rep where it rose nearly as much for most of the time (hugging
+    both knees) is a different exercise and does not count."""
     alternating: bool = False
     """Sides are expected to alternate (march): only used to report the pattern."""
 

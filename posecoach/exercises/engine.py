@@ -39,6 +39,9 @@ from posecoach.features import Features, OneEuroFilter, compute_features
 from posecoach.landmarks import Side
 from posecoach.pose import PoseFrame
 
+OTHER_SIDE_SHARE = 0.7
+"""In a one-sided exercise the other side 'moved too' when it rose this share of the working side's
+rise. Lower values would mistake MediaPipe's echo of a hidden far leg (often ~half) for real movement."""
 LOST_RESET_S = 1.0
 """After this long without a usable pose, a rep in progress is abandoned (never counted from garbage)."""
 UNJUDGED_BRIDGE_S = 5.0
@@ -90,6 +93,7 @@ class _Channel:
     other_rest: float = math.nan
     other_raised_s: float = 0.0
     other_seen_s: float = 0.0
+    other_peak_rise: float = 0.0
     peak_sides: tuple[float, float] = (math.nan, math.nan)
     count: int = 0
     ranges: list[float] = field(default_factory=list)
@@ -396,7 +400,7 @@ class ExerciseEngine:
                 channel.min_visibility = visibility if math.isfinite(visibility) else 1.0
                 channel.top_s, channel.top_spans = 0.0, 0
                 channel.other_rest = self._other_rest(channel, features)
-                channel.other_raised_s = channel.other_seen_s = 0.0
+                channel.other_raised_s = channel.other_seen_s = channel.other_peak_rise = 0.0
                 channel.peak_sides = self._side_values(features)
                 return opening
             return []
@@ -408,9 +412,11 @@ class ExerciseEngine:
         if math.isfinite(visibility):
             channel.min_visibility = min(channel.min_visibility, visibility)
         other = self._other_value(channel, features)
-        if math.isfinite(other) and math.isfinite(channel.other_rest) and spec.other_side_still is not None:
+        if math.isfinite(other) and math.isfinite(channel.other_rest):
             channel.other_seen_s += dt
-            if other - channel.other_rest > spec.other_side_still:
+            channel.other_peak_rise = max(channel.other_peak_rise, other - channel.other_rest)
+            own_rise = max(x - channel.rest, spec.min_excursion)
+            if other - channel.other_rest > OTHER_SIDE_SHARE * own_rise:
                 channel.other_raised_s += dt
         events += self._track_top(channel, x, t, dt)
         span = channel.peak - channel.rest
@@ -434,7 +440,7 @@ class ExerciseEngine:
 
     def _other_value(self, channel: _Channel, features: Features) -> float:
         spec = self.exercise.rep
-        if spec is None or channel.side is None or spec.other_side_still is None:
+        if spec is None or channel.side is None or not spec.one_sided:
             return math.nan
         return spec.direction * self._feature(features, spec.signal, channel.side.other)
 
@@ -509,6 +515,8 @@ class ExerciseEngine:
         assert spec is not None
         events: list[Event] = []
         reason = self._rejection_reason(channel, draft)
+        if reason and self._is_echo(channel, draft):
+            return events
         if reason:
             return events + self._reject(draft, reason)
         events += self._settle_provisional(draft.rom)
@@ -579,6 +587,11 @@ class ExerciseEngine:
         if spec.hold_s > 0 and draft.held_s < spec.hold_s - 0.05:
             return f"hold too short: {draft.held_s:.1f} s of {spec.hold_s:.0f} s"
         return None
+
+    def _is_echo(self, channel: _Channel, draft: _RepDraft) -> bool:
+        """This side only followed the other, which moved far more: MediaPipe's echo of a limb,
+        or the passive leg of a two-legged move. Not a rep, and not worth a 'not counted' line."""
+        return self._both_sides_moved(channel) and OTHER_SIDE_SHARE * channel.other_peak_rise > draft.rom
 
     def _settle_provisional(self, next_rom: float) -> list[Event]:
         """Judge the uncalibrated first rep(s) against the range of the rep that followed."""
