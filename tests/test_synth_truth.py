@@ -203,3 +203,20 @@ def test_ntsc_timebase_scripts_at_29_97_frames_per_second() -> None:
     assert clip.truth.fps == pytest.approx(NTSC_FPS)
     assert clip.truth.duration_s == pytest.approx(clip.truth.frame_count * 1001 / 30000)
     assert clip.truth.reps[0].end_s < clip.truth.duration_s
+
+
+@pytest.mark.parametrize(
+    ("options", "expected_sides", "peak_hip_flex"),
+    [
+        ({"sides": "blocked"}, ["left", "left", "right", "right"], 12.0),
+        ({"sides": "alternating"}, ["left", "right", "left", "right"], 12.0),
+        ({"range_scale": 0.5}, ["left", "right", "left", "right"], 51.0),
+    ],
+    ids=["blocked-override", "alternating", "half-range"],
+)
+def test_side_order_and_range_are_options(options: dict[str, object], expected_sides: list[str],
+                                          peak_hip_flex: float) -> None:
+    motion = build_motion("lying-march", reps=2, first_side="l", seed=1, **options)  # type: ignore[arg-type]
+    assert [rep.side for rep in motion.reps] == expected_sides
+    first = motion.reps[0]
+    assert channel_at(motion, "hip_flex_l", first.peak_s) == pytest.approx(peak_hip_flex)

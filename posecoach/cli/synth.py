@@ -53,6 +53,10 @@ def _size(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, 
               help="Frame size; taller than wide renders a portrait clip.")
 @click.option("--duration-scale", type=click.FloatRange(min=0.2, max=5.0), default=1.0, show_default=True,
               help="Stretch (>1) or shorten (<1) every pause, movement and hold.")
+@click.option("--sides", type=click.Choice(["alternating", "blocked"]), default=None,
+              help="Side order for one-sided exercises. Default: the exercise's usual order.")
+@click.option("--range", "range_scale", type=click.FloatRange(min=0.2, max=1.3), default=1.0, show_default=True,
+              help="Range of motion of every rep, as a fraction of the exercise's full range.")
 @click.option("--mirror/--no-mirror", default=None, help="Mirror the picture like a selfie camera. Default: seeded.")
 @click.option("--joints/--no-joints", default=True, show_default=True,
               help="Also write the true joints per frame (<stem>.joints.npz).")
@@ -60,8 +64,8 @@ def _size(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, 
               help="Video to write (.mp4); <stem>.truth.json is written beside it.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output.")
 def synth(exercise: str, reps: int | None, view: str, faults: tuple[str, ...], conditions: tuple[str, ...],
-          seed: int, fps: float, size: tuple[int, int], duration_scale: float, mirror: bool | None, joints: bool,
-          output: Path, force: bool) -> None:
+          seed: int, fps: float, size: tuple[int, int], duration_scale: float, sides: str | None, range_scale: float,
+          mirror: bool | None, joints: bool, output: Path, force: bool) -> None:
     """Render a synthetic EXERCISE video whose truth is exact: rep times, holds, sides, faults.
 
     \b
@@ -78,7 +82,7 @@ def synth(exercise: str, reps: int | None, view: str, faults: tuple[str, ...], c
     if existing and not force:
         raise click.UsageError(f"'{existing[0]}' already exists; pass --force to overwrite it")
     spec = SynthSpec(exercise, reps=reps, view=view, faults=faults, conditions=conditions, seed=seed, fps=fps,
-                     size=size, duration_scale=duration_scale, mirrored=mirror)
+                     size=size, duration_scale=duration_scale, mirrored=mirror, sides=sides, range_scale=range_scale)
     try:
         clip = synthesize(spec)
     except SynthOptionError as exc:

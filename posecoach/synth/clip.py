@@ -35,6 +35,10 @@ class SynthSpec:
     mirrored: bool | None = None
     first_side: str | None = None
     """``"l"`` or ``"r"``: the side that starts; None = from the seed."""
+    sides: str | None = None
+    """``"alternating"`` or ``"blocked"`` for one-sided exercises; None = the exercise's usual order."""
+    range_scale: float = 1.0
+    """Every rep's range of motion, as a fraction of the exercise's full range."""
     supersample: int = 2
 
     @property
@@ -69,7 +73,8 @@ def synthesize(spec: SynthSpec) -> SynthClip:
         raise SynthOptionError(f"bad fps {spec.fps}: use a rate between 1 and 240 (e.g. 30)")
     faults = [FaultRequest.parse(text) for text in spec.faults]
     motion = build_motion(spec.exercise, reps=spec.reps, faults=faults, fps=spec.effective_fps,
-                          duration_scale=spec.duration_scale, seed=spec.seed, first_side=spec.first_side)
+                          duration_scale=spec.duration_scale, seed=spec.seed, first_side=spec.first_side,
+                          sides=spec.sides, range_scale=spec.range_scale)  # type: ignore[arg-type]
     renderer = ClipRenderer(motion, RenderOptions(spec.size, spec.view, frozenset(spec.conditions), spec.seed,
                                                   spec.supersample, spec.mirrored))
     truth = ClipTruth(

@@ -509,14 +509,26 @@ def _choose_fault_targets(requests: Sequence[FaultRequest], count: int, rng: np.
 
 def build_motion(slug: str, *, reps: int | None = None, faults: Sequence[FaultRequest] = (), fps: float = 30.0,
                  duration_scale: float = 1.0, seed: int = 0, first_side: str | None = None,
+                 sides: Literal["alternating", "blocked"] | None = None, range_scale: float = 1.0,
                  tempo_jitter: float = 0.08) -> Motion:
-    """Lay out one clip of ``slug``: ``reps`` per side (holds, for a hold exercise), faults on chosen reps."""
+    """Lay out one clip of ``slug``: ``reps`` per side (holds, for a hold exercise), faults on chosen reps.
+
+    ``sides`` overrides the script's alternating/blocked order for one-sided exercises;
+    ``range_scale`` scales every rep's range of motion (1 = the script's); ``duration_scale``
+    stretches every pause, move and hold.
+    """
     script = get_script(slug)
     reps = script.default_reps if reps is None else reps
     if reps < 1:
         raise SynthOptionError("--reps must be at least 1")
     if duration_scale <= 0:
         raise SynthOptionError("--duration-scale must be positive")
+    if not 0.2 <= range_scale <= 1.3:
+        raise SynthOptionError(f"range scale {range_scale} is out of 0.2-1.3 (1 = the exercise's full range)")
+    if sides is not None:
+        if script.sides == "both":
+            raise SynthOptionError(f"{slug} works both sides together; it has no side order to choose")
+        script = replace(script, sides=sides)
     unsupported = sorted({f.code for f in faults} - script.faults)
     if unsupported:
         raise SynthOptionError(
@@ -526,7 +538,7 @@ def build_motion(slug: str, *, reps: int | None = None, faults: Sequence[FaultRe
     sides = _side_order(script, reps, first)
     targets = _choose_fault_targets(faults, len(sides), rng)
 
-    timeline = _Timeline(script.pose("rest", sides[0]), sides[0])
+    timeline = _Timeline(script.pose("rest", first), first)
     timeline.pause(duration_scale * rng.uniform(0.8, 1.4))
     rep_truths: list[RepTruth] = []
     hold_truths: list[HoldTruth] = []
@@ -553,6 +565,8 @@ def build_motion(slug: str, *, reps: int | None = None, faults: Sequence[FaultRe
         previous_side = side
         codes = targets.get(number, [])
         top = script.pose("top", pose_side)
+        if range_scale != 1.0:
+            top = _blend(start, top, range_scale)
         jitter = 1.0 + rng.uniform(-tempo_jitter, tempo_jitter)
         tempo = script.tempo.scaled(duration_scale * jitter)
         top_s = tempo.top_s
