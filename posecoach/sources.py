@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -353,11 +354,23 @@ def open_source(spec: str | int | os.PathLike[str]) -> FrameSource:
 
 @contextlib.contextmanager
 def _quiet_ffmpeg() -> Iterator[None]:
-    """OpenCV logs FFmpeg probing failures on stderr; our own error message says it better."""
+    """Opening probes print to stderr: OpenCV's log, and its AVI parser straight to file descriptor 2
+    ("Unexpected element. Expected: LIST"). Our own error message says it better, in one line."""
     logging = cv2.utils.logging
     previous = logging.getLogLevel()
     logging.setLogLevel(logging.LOG_LEVEL_SILENT)
+    saved = devnull = -1
     try:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
+            saved = os.dup(2)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
         yield
     finally:
+        if saved >= 0:
+            os.dup2(saved, 2)
+            os.close(saved)
+        if devnull >= 0:
+            os.close(devnull)
         logging.setLogLevel(previous)
