@@ -5,12 +5,14 @@ Scripts rely on :meth:`SessionSummary.to_dict`; fields are only ever added, neve
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
 from posecoach.events import Event, FormWarning, HoldEnded, RepCompleted, RepRejected
 
 SUMMARY_SCHEMA_VERSION = 1
+RANGE_DECAY_SHARE = 0.8
 
 
 @dataclass
@@ -55,6 +57,39 @@ class SessionSummary:
             "right": sum(1 for r in reps if r.side is not None and r.side.value == "right"),
         }
 
+    def side_stats(self) -> dict[str, dict[str, float]]:
+        """Per side: reps, mean range of motion, total hold time — what asymmetry is judged on."""
+        stats: dict[str, dict[str, float]] = {}
+        for side in ("left", "right"):
+            reps = [r for r in self.reps if r.side is not None and r.side.value == side]
+            holds = [h for h in self.holds if h.side is not None and h.side.value == side]
+            stats[side] = {
+                "reps": len(reps),
+                "mean_rom": round(statistics.mean(r.rom for r in reps), 1) if reps else 0.0,
+                "held_s": round(sum(h.held_s for h in holds), 2),
+            }
+        return stats
+
+    def asymmetry(self) -> dict[str, float] | None:
+        """Left vs right differences as a share of the larger side (0 = symmetric); None if one-sided."""
+        stats = self.side_stats()
+        left, right = stats["left"], stats["right"]
+        if not (left["reps"] or left["held_s"]) or not (right["reps"] or right["held_s"]):
+            return None
+        return {key: round(abs(left[key] - right[key]) / max(left[key], right[key]), 3) if max(left[key], right[key])
+                else 0.0 for key in ("reps", "mean_rom", "held_s")}
+
+    def range_decay(self) -> int | None:
+        """The rep from which range of motion stayed below 80% of the opening reps' — fatigue in a set."""
+        roms = [r.rom for r in self.reps]
+        if len(roms) < 5:
+            return None
+        reference = statistics.median(roms[:3])
+        for index in range(3, len(roms)):
+            if all(rom < RANGE_DECAY_SHARE * reference for rom in roms[index:]):
+                return index + 1
+        return None
+
     @property
     def pose_coverage(self) -> float:
         return self.frames_with_pose / self.frames if self.frames else 0.0
@@ -91,6 +126,13 @@ class SessionSummary:
                 }
                 for w in self.warnings
             ],
+            "quality": {
+                "sides": self.side_stats(),
+                "asymmetry": self.asymmetry(),
+                "range_fell_from_rep": self.range_decay(),
+                "flagged_reps": sum(1 for r in self.reps if r.flags or r.uncertain),
+                "rejected": len(self.rejected),
+            },
             "notes": list(self.notes),
             "events": [_rounded(e.to_dict()) for e in self.events],
         }

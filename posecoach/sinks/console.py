@@ -83,6 +83,18 @@ def describe_summary(summary: SessionSummary) -> str:
         status = "completed" if hold.completed else "short of target"
         lines.append(f"hold{side}: {hold.held_s:.1f} s of {hold.target_s:.0f} s ({status}), "
                      f"{hold.start_s:.1f}-{hold.t_s:.1f} s")
+    asymmetry = summary.asymmetry()
+    if asymmetry:
+        sides = summary.side_stats()
+        labels = {"reps": "reps {:.0f} vs {:.0f}", "mean_rom": "mean range {:.0f} vs {:.0f}",
+                  "held_s": "held {:.1f} s vs {:.1f} s"}
+        lines.append("left/right: " + ", ".join(
+            label.format(sides["left"][key], sides["right"][key])
+            for key, label in labels.items() if sides["left"][key] or sides["right"][key]
+        ) + f" (largest difference {max(asymmetry.values()):.0%})")
+    decay = summary.range_decay()
+    if decay:
+        lines.append(f"range of motion fell from rep {decay}: below 80% of your first reps")
     for rejected in summary.rejected:
         side = f" {rejected.side.value}" if rejected.side else ""
         lines.append(f"not counted{side} at {rejected.t_s:.1f} s: {rejected.reason}")
