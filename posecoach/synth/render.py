@@ -39,7 +39,7 @@ WALL_BGR = ((215, 222, 228), (190, 205, 215), (200, 210, 200), (175, 190, 205), 
 LAYERS = ((1.0, 0.50, 0.0), (0.84, 0.68, 0.10), (0.62, 0.84, 0.22), (0.38, 0.97, 0.34), (0.17, 1.08, 0.45))
 """(radius scale, brightness, shift toward the light as a fraction of the radius) of each paint layer."""
 POSTURE_ELEVATION = {
-    "lying": {"side": (8, 22), "oblique": (14, 28), "front": (24, 40)},
+    "lying": {"side": (8, 22), "oblique": (14, 28), "front": (34, 50)},
     "side-lying": {"side": (10, 24), "oblique": (16, 30), "front": (24, 40)},
     "all-fours": {"side": (4, 16), "oblique": (8, 20), "front": (12, 26)},
     "seated": {"side": (4, 16), "oblique": (6, 18), "front": (8, 22)},
@@ -532,7 +532,7 @@ class ClipRenderer:
             self.painters.append(_Painter(walker, Appearance.random(person_rng), self.camera, scale, light_2d,
                                           ambient))
         self.source_index = self._frame_sources(condition_rng)
-        self.noise_sigma = 11.0 if "noise" in options.conditions else 2.2
+        self.noise_sigma = 11.0 if "noise" in options.conditions else 6.0 if "dark" in options.conditions else 2.2
         if "dark" in options.conditions:
             self.background = (self.background.astype(np.float32) * 0.35).astype(np.uint8)
         noise_rng = np.random.default_rng([seed, 5])
