@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from posecoach.synth.kinematics import CHANNELS, Body, BodyShape, forward_kinematics, part_bottom, two_link_ik
-from posecoach.synth.motions import EXERCISES, Motion, build_motion
+from posecoach.synth.motions import EXERCISES, FaultRequest, Motion, build_motion
 
 SHAPE = BodyShape(height_m=1.7)
 BONES = {
@@ -131,3 +131,18 @@ def test_hands_and_toes_both_carry_a_plank() -> None:
     toes = min(part_bottom(body, p)[middle, 1] for p in body.parts if p.name.startswith("foot"))
     assert arm == pytest.approx(0.0, abs=2e-3)
     assert toes == pytest.approx(0.0, abs=2e-3)
+
+
+@pytest.mark.parametrize(
+    ("slug", "fault"),
+    [("plank", "hip-sag"), ("side-plank", "hip-sag"), ("marching-bridge", "hip-sag@2"), ("bird-dog", "hip-sag@2"),
+     ("plank-knee-drive", "hip-sag@2")],
+    ids=["plank", "side-plank", "marching-bridge", "bird-dog", "plank-knee-drive"],
+)
+def test_hip_sag_lowers_the_hips(slug: str, fault: str) -> None:
+    clean = build_motion(slug, reps=2, seed=1, first_side="l")
+    sagging = build_motion(slug, reps=2, seed=1, first_side="l", faults=[FaultRequest.parse(fault)])
+    span = sagging.faults[0]
+    frame = round(0.5 * (span.start_s + span.end_s) * clean.fps)
+    drop = clean.pose(SHAPE).points["hip_mid"][frame, 1] - sagging.pose(SHAPE).points["hip_mid"][frame, 1]
+    assert drop > 0.04

@@ -375,7 +375,7 @@ SCRIPTS: tuple[Script, ...] = (
         top=_side_plank,
         tempo=Tempo(1.6, 10.0, 1.4, 1.0), sides="blocked", default_reps=1, hold_target_s=10.0,
         faults=frozenset({"hip-sag", "hold-broken-early"}),
-        sag=lambda side: {"spine_lateral": 14.0 if side == "l" else -14.0, **both(hip_abd=-10)},
+        sag=lambda side: {"spine_lateral": -14.0 if side == "l" else 14.0, **both(hip_abd=-10)},
         anchor="elbow_{side}", tracked="level",
     ),
     Script(
