@@ -51,6 +51,7 @@ PROGRESS_EVERY = 8
 """Frames per progress message from a worker: often enough for a progress bar, cheap on the queue."""
 START_METHOD = "spawn"
 POLL_S = 0.2
+LAST_WORDS_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -179,8 +180,12 @@ def _run_chunks(tasks: list[ChunkTask], on_frame: ProgressCallback | None) -> li
             try:
                 kind, chunk, payload = messages.get(timeout=POLL_S)
             except queue.Empty:
-                _check_alive(processes, results)
-                continue
+                if _lost_worker(processes, results) is None:
+                    continue
+                try:  # its last message may still be on its way through the pipe
+                    kind, chunk, payload = messages.get(timeout=LAST_WORDS_S)
+                except queue.Empty:
+                    raise _lost_worker_error(processes, results) from None
             if kind == "progress":
                 if on_frame is not None:
                     on_frame(payload)
@@ -199,11 +204,16 @@ def _run_chunks(tasks: list[ChunkTask], on_frame: ProgressCallback | None) -> li
     return [results[t.chunk] for t in tasks]
 
 
-def _check_alive(processes: dict[int, Any], results: dict[int, ChunkResult]) -> None:
-    for chunk, process in processes.items():
-        if chunk not in results and not process.is_alive():
-            raise PoseCoachError(f"the landmarking worker for part {chunk + 1} stopped unexpectedly "
-                                 f"(exit code {process.exitcode}); run again with --jobs 1")
+def _lost_worker(processes: dict[int, Any], results: dict[int, ChunkResult]) -> int | None:
+    """A chunk whose worker has exited without its result having arrived, if any."""
+    return next((chunk for chunk, process in processes.items()
+                 if chunk not in results and not process.is_alive()), None)
+
+
+def _lost_worker_error(processes: dict[int, Any], results: dict[int, ChunkResult]) -> PoseCoachError:
+    chunk = _lost_worker(processes, results) or 0
+    return PoseCoachError(f"the landmarking worker for part {chunk + 1} stopped unexpectedly "
+                          f"(exit code {processes[chunk].exitcode}); run again with --jobs 1")
 
 
 def _first_bad_seam(results: list[ChunkResult]) -> int | None:

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from posecoach.analysis import replay
+from posecoach.errors import ModelError
 from posecoach.parallel import (
     ChunkResult,
     ChunkTask,
@@ -156,3 +157,9 @@ def test_serial_timestamp_is_the_rule_capture_source_applies(tmp_path):
         recomputed.append(last_t)
     capture.release()
     assert recomputed == expected
+
+
+@needs_clip
+def test_an_error_in_a_worker_reaches_the_caller_as_itself(tmp_path):
+    with pytest.raises(ModelError, match="pose model not found"):
+        landmark_video(CLIP, jobs=2, min_chunk_s=1.0, model_path=tmp_path / "missing.task")
