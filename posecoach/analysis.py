@@ -7,6 +7,7 @@ trace replay and the live loop all feed it, so they count identically.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,10 @@ from posecoach.pose import PoseFrame
 from posecoach.summary import SessionSummary
 
 MIN_POSE_COVERAGE = 0.5
+TOO_DARK = 25.0
+"""Mean brightness (0-255) under which a clip is too dark for the pose model to find a person."""
+BRIGHTNESS_EVERY = 10
+"""Sample one frame in this many for the brightness check; a strided mean costs microseconds."""
 """Below this share of frames with a person, the summary says the clip is hard to judge."""
 
 EventCallback = Callable[[Event], None]
@@ -37,6 +42,8 @@ class AnalysisSession:
     _first_t: float | None = field(default=None, init=False)
     _last_t: float = field(default=0.0, init=False)
     _frames_in_position: int = field(default=0, init=False)
+    brightness: list[float] = field(default_factory=list)
+    """Mean brightness of sampled frames, when the caller can see pixels (offline and live)."""
 
     def __post_init__(self) -> None:
         self.engine = ExerciseEngine(self.exercise, self.side)
@@ -82,6 +89,10 @@ class AnalysisSession:
 
     def _caveats(self) -> list[str]:
         summary, notes = self.summary, []
+        brightness = statistics.median(self.brightness) if self.brightness else None
+        if brightness is not None and brightness < TOO_DARK:
+            notes.append(f"The video is very dark (brightness {brightness:.0f}/255), which makes the person "
+                         "hard to find: add light or face a window.")
         if summary.frames and summary.frames_with_pose == 0:
             notes.append("No person was found in any frame: nothing could be judged.")
             return notes
@@ -124,17 +135,20 @@ def analyze_video(source: str | Path, exercise_slug: str, *, side: str = "auto",
     exercise = get_exercise(exercise_slug)
     with open_source(source) as frames, PoseEstimator(model_path, verbose=verbose) as estimator:
         session = AnalysisSession(exercise, frames.name, side, frames.fps, on_event)
-        interrupted = True
         try:
             for frame in frames:
+                if frame.index % BRIGHTNESS_EVERY == 0:
+                    session.brightness.append(float(frame.image[::8, ::8].mean()))
                 session.feed(frame.timestamp_s, estimator.estimate(frame.image, frame.timestamp_s))
                 if on_frame is not None:
                     on_frame(1)
-            interrupted = False
-        finally:
-            stats = frames.stats
-            if stats.frames_read == 0 and not interrupted:
-                raise SourceError(f"'{frames.name}' has no frames that could be decoded")
-            reason = stats.error if stats.stopped_early else ("interrupted" if interrupted else None)
-            summary = session.finish(partial=stats.stopped_early or interrupted, reason=reason)
-    return summary
+        except KeyboardInterrupt as interruption:
+            # Ctrl-C or SIGTERM: hand what was counted to the caller on the exception itself, so the
+            # CLI can still print and save it before exiting 130/143.
+            interruption.partial_summary = session.finish(  # type: ignore[attr-defined]
+                partial=True, reason=f"interrupted after {session.summary.frames} frames")
+            raise
+        stats = frames.stats
+        if stats.frames_read == 0:
+            raise SourceError(f"'{frames.name}' has no frames that could be decoded")
+        return session.finish(partial=stats.stopped_early, reason=stats.error if stats.stopped_early else None)

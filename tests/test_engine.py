@@ -198,11 +198,12 @@ def test_plank_hold_is_timed_and_pauses_while_nobody_is_visible():
 
 def test_a_sagging_plank_is_warned_about():
     def script(t: float) -> BodyAngles:
-        sag = -35.0 if 4.0 <= t < 6.0 else -2.0
+        sag = -25.0 if 4.0 <= t < 6.0 else 8.0
         return replace(PLANK, hip_left=sag, hip_right=sag)
 
-    codes = [w.code for w in analyse("plank", script, 8.0).warnings]
-    assert "hips-sagging" in codes
+    summary = analyse("plank", script, 8.0)
+    assert [(w.code, round(w.t_s)) for w in summary.warnings if w.code != "hold-broken-early"] == [("hips-sagging", 5)]
+    assert len(summary.holds) == 1
 
 
 def test_events_are_in_time_order_and_reps_number_consecutively():

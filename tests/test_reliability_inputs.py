@@ -436,8 +436,6 @@ def test_a_second_person_standing_by_adds_no_phantom_reps(shared_videos: Path, t
 
 @pytest.mark.model
 @pytest.mark.real_clips
-@pytest.mark.xfail(strict=True, reason="analysis.py: the 'no person' note does not say the video is too dark; "
-                                       "needs a brightness caveat (e.g. mean of frames below ~20/255)")
 def test_a_very_dark_video_says_it_is_too_dark(shared_videos: Path, tmp_path: Path) -> None:
     frames = [(f.astype(np.float32) * 0.04).astype(np.uint8) for f in _bridging_frames(shared_videos)[:20]]
     result = run("analyze", _write_frames(tmp_path / "dark.avi", frames), "-e", "glute-bridge", "--no-save",
@@ -590,9 +588,6 @@ def test_sigterm_mid_analysis_takes_the_ctrl_c_path(clip: Path, no_model: type) 
     assert signal.getsignal(signal.SIGTERM) is previous
 
 
-@pytest.mark.xfail(strict=True, reason="analysis.py/cli/analyze.py: an interrupted analysis drops its summary; "
-                                       "analyze_video should return it flagged partial and the CLI print it "
-                                       "before exiting 130/143")
 def test_an_interrupted_analysis_still_prints_what_it_counted(clip: Path, no_model: type) -> None:
     no_model.on_frame = lambda index: os.kill(os.getpid(), signal.SIGTERM) if index == 5 else None
     result = run("analyze", clip, "-e", "plank", "--no-save", "--format", "json")

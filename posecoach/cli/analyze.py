@@ -91,7 +91,15 @@ def analyze(videos: tuple[str, ...], exercise_slug: str, side: str, output_forma
     """
     sources = _expand(videos)
     if len(sources) == 1:
-        summaries = [_analyze_one(sources[0], exercise_slug, side, model_path, verbose, show_progress=True)]
+        try:
+            summaries = [_analyze_one(sources[0], exercise_slug, side, model_path, verbose, show_progress=True)]
+        except KeyboardInterrupt as interruption:
+            partial = getattr(interruption, "partial_summary", None)
+            if partial is not None:
+                click.echo(render_summaries([partial], output_format))
+                if save:
+                    _save_to_history([partial], db_path)
+            raise
     else:
         summaries = _analyze_many(sources, exercise_slug, side, model_path, verbose, jobs or os.cpu_count() or 1)
     click.echo(render_summaries(summaries, output_format))

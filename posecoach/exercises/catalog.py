@@ -12,6 +12,8 @@ face down.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from posecoach.errors import UnknownExerciseError
 from posecoach.exercises.definition import (
     Exercise,
@@ -65,13 +67,15 @@ PELVIS_ROCKING = FormRule(
     "pelvis-rocking", "Keep your pelvis still: don't let your hips rock side to side.",
     "pelvis_tilt", above=14.0, below=-14.0, relative=True, min_s=0.3,
 )
+# Relative to the line the person held at the start: MediaPipe reads a straight plank anywhere
+# from about 0° to +15° depending on build and camera, so an absolute limit would misjudge.
 HIPS_SAGGING = FormRule(
     "hips-sagging", "Your hips are sagging: squeeze your glutes and lift them in line with your shoulders.",
-    "body_line", below=-22.0, phase="any", min_s=0.6,
+    "body_line", below=-12.0, relative=True, phase="work", min_s=0.6,
 )
 HIPS_PIKING = FormRule(
     "hips-piking", "Your hips are too high: lower them into one straight line from shoulders to heels.",
-    "body_line", above=40.0, phase="any", min_s=0.6,
+    "body_line", above=15.0, relative=True, phase="work", min_s=0.6,
 )
 KNEE_BELOW_HIP = FormRule(
     "knee-below-hip", "Bring your knee up to hip height.", "peak", below=75.0, absolute=True,
@@ -136,7 +140,7 @@ EXERCISES: tuple[Exercise, ...] = (
         "plank-knee-drive", "Plank knee drive (runner's pose)", Kind.REPS, FRONT_SUPPORT, sides=SideMode.EACH,
         rep=RepSpec("hip_flexion.{side}", min_excursion=30, nominal_range=70, min_rep_s=0.2, max_rep_s=10,
                     pause_s=2.0, alternating=True),
-        form=(HIPS_SAGGING,),
+        form=(replace(HIPS_SAGGING, phase="rest"),),
         program=Program(sets=2, reps=6, hold_s=2),
         cues=("From a high plank, drive one knee toward your chest, hold 2 seconds, return, switch.",),
         source=Source(SEED_003, "#5 Front support hip flexion: knee to chest, 2 s hold, 6 per side "
@@ -177,7 +181,7 @@ EXERCISES: tuple[Exercise, ...] = (
         "bird-dog", "Bird-dog", Kind.REPS, ALL_FOURS, sides=SideMode.EACH,
         rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=80, direction=-1, min_rep_s=0.6,
                     alternating=True),
-        form=(TRUNK_ROTATING, HIPS_SAGGING),
+        form=(TRUNK_ROTATING,),
         program=Program(sets=2, reps=8),
         cues=("On hands and knees, reach one arm forward and the opposite leg back, return, switch.",),
         source=Source(SEED_004, "Bird-dog: opposite arm and leg, alternating"),
@@ -228,7 +232,7 @@ EXERCISES: tuple[Exercise, ...] = (
     # ------------------------------------------------------------ holds
     Exercise(
         "plank", "Plank", Kind.HOLD, FRONT_SUPPORT,
-        hold=HoldSpec((Within("body_line", -30, 40), Within("knee_flexion.both", 0, 50)), target_s=30),
+        hold=HoldSpec((Within("body_line", -45, 60), Within("knee_flexion.both", 0, 50)), target_s=30),
         form=(HIPS_SAGGING, HIPS_PIKING),
         program=Program(sets=3, hold_s=30, reps=1, rest_s=45),
         cues=("Forearms or hands under shoulders, body in one straight line.",),
@@ -241,7 +245,7 @@ EXERCISES: tuple[Exercise, ...] = (
         hold=HoldSpec((Within("body_side_bend", -20, 20), Within("knee_flexion.both", 0, 60),
                        Within("trunk_incline", 5, 60)), target_s=20),
         form=(FormRule("hips-sagging", "Lift your hips: keep one straight line from head to feet.",
-                       "body_side_bend", above=16.0, below=-16.0, phase="any", min_s=0.6),),
+                       "body_side_bend", above=16.0, below=-16.0, phase="work", min_s=0.6),),
         views=(View.FRONT, View.OBLIQUE),
         program=Program(sets=2, hold_s=20, reps=1, rest_s=45),
         cues=("On one forearm, feet stacked, lift your hips into a straight line.",),

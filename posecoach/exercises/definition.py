@@ -117,7 +117,7 @@ class FormRule:
     below: float | None = None
     relative: bool = False
     phase: str = "work"
-    """``work`` (during a rep or a hold), ``top`` (at the top of a rep), ``any``."""
+    """``work`` (during a rep or a hold), ``rest`` (in position between reps), ``any``."""
     min_s: float = 0.25
     per_side: bool = False
     """Evaluate ``{side}`` features for the working side (else the whole body)."""

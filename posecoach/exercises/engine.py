@@ -201,7 +201,7 @@ class ExerciseEngine:
     # ------------------------------------------------------------------ public API
     def update(self, pose: PoseFrame | None, t: float) -> list[Event]:
         """Feed one frame (``None``: nobody visible) at stream time ``t``; returns new events."""
-        if self._last_t is not None and not t > self._last_t:
+        if not math.isfinite(t) or (self._last_t is not None and not t > self._last_t):
             return []
         gap = 0.0 if self._last_t is None else t - self._last_t
         self._last_t = t
@@ -602,7 +602,10 @@ class ExerciseEngine:
             if draft.rom >= spec.partial_fraction * next_rom:
                 events += self._count(draft)
             else:
-                events += self._reject(draft, f"partial range: {draft.rom:.0f}° of your usual {next_rom:.0f}°")
+                # Before any calibration a small first movement is usually getting into position:
+                # say it did not count, but do not scold.
+                events += self._reject(draft, f"partial range: {draft.rom:.0f}° of your usual {next_rom:.0f}°",
+                                       warn=False)
         self._provisional.clear()
         return events
 
@@ -620,10 +623,10 @@ class ExerciseEngine:
                 events.append(self._warn(draft.t_s, rule.code, rule.message, channel.side, channel.count))
         return events
 
-    def _reject(self, draft: _RepDraft, reason: str) -> list[Event]:
+    def _reject(self, draft: _RepDraft, reason: str, *, warn: bool = True) -> list[Event]:
         events: list[Event] = [RepRejected(draft.t_s, draft.channel.side, reason, draft.start_s, draft.rom)]
         code, message = _REJECTION_WARNINGS[reason.split(":")[0]]
-        if code:
+        if code and warn:
             events.append(self._warn(draft.t_s, code, message, draft.channel.side, draft.channel.count + 1))
         return events
 
@@ -652,6 +655,7 @@ class ExerciseEngine:
                 events.append(HoldStarted(hold.started_t, hold.side, spec.target_s))
             elif hold.started_t is not None:
                 hold.held_s += dt + hold.unjudged_s
+                self._remember_baseline(features)
             hold.unjudged_s = 0.0
             hold.last_good_t = t
         elif hold.last_good_t is None or t - hold.last_good_t > spec.grace_s:
@@ -688,13 +692,14 @@ class ExerciseEngine:
     def _working_phase(self) -> bool:
         if self.exercise.rep is not None:
             return any(c.phase is Phase.WORK for c in self._channels)
-        return any(h.started_t is not None for h in self._holds)
+        # Holding right now: a hold lapsing through its grace period is someone getting up, not bad form.
+        return any(h.started_t is not None and h.last_good_t == self._t for h in self._holds)
 
     def _check_form(self, features: Features, t: float) -> list[Event]:
         events: list[Event] = []
         working = self._working_phase()
         for rule in self.exercise.form:
-            if rule.absolute or (rule.phase == "work" and not working):
+            if rule.absolute or (rule.phase == "work" and not working) or (rule.phase == "rest" and working):
                 continue
             for channel in self._channels if rule.per_side else self._channels[:1]:
                 side = channel.side if rule.per_side else None
