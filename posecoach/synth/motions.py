@@ -78,6 +78,9 @@ class Script:
     default_reps: int = 5
     hold_target_s: float = 0.0
     """Target of a rep's top pause (reps), or of each hold (holds); 0 = no target."""
+    hold_required: bool = False
+    """A rep counts only if its top hold reaches the target (knee-to-chest, psoas activation), so a
+    ``hold-broken-early`` rep is not counted; otherwise the top is just a pause (plank knee drive)."""
     faults: frozenset[str] = frozenset({"partial-range", "too-fast"})
     back_lift: SidedPose = field(default_factory=dict)
     rock: SidedPose = field(default_factory=dict)
@@ -279,7 +282,7 @@ SCRIPTS: tuple[Script, ...] = (
         rest=SUPINE_KNEES_BENT, start=SUPINE,
         top=lambda side: {**SUPINE, "neck_flex": 10.0,
                           **one(side, hip_flex=118, knee_flex=125, ankle_flex=10, grab=1)},
-        tempo=Tempo(1.2, 3.0, 1.2, 1.0), sides="blocked", default_reps=3, hold_target_s=3.0,
+        tempo=Tempo(1.2, 3.0, 1.2, 1.0), sides="blocked", default_reps=3, hold_target_s=3.0, hold_required=True,
         faults=frozenset({"back-lift", "pelvis-rock", "partial-range", "too-fast", "hold-broken-early"}),
         back_lift={"spine_flex": 24.0, "neck_flex": 15.0}, rock={"roll": 14.0, "spine_twist": -14.0},
         anchor="shoulder_mid", plant_reference=SUPINE_KNEES_BENT,
@@ -390,7 +393,7 @@ SCRIPTS: tuple[Script, ...] = (
         rest=STANDING, start=STANDING,
         top=lambda side: {**STANDING, **one(side, hip_flex=92, knee_flex=92, ankle_flex=15),
                           **both(shoulder_abd=35, elbow_flex=15)},
-        tempo=Tempo(0.9, 5.0, 0.9, 0.8), sides="alternating", default_reps=2, hold_target_s=5.0,
+        tempo=Tempo(0.9, 5.0, 0.9, 0.8), sides="alternating", default_reps=2, hold_target_s=5.0, hold_required=True,
         faults=frozenset({"knee-below-hip", "partial-range", "too-fast", "hold-broken-early", "pelvis-rock"}),
         rock={"tilt": 9.0, "spine_lateral": 9.0},
     ),
@@ -529,6 +532,7 @@ def build_motion(slug: str, *, reps: int | None = None, faults: Sequence[FaultRe
         if script.sides == "both":
             raise SynthOptionError(f"{slug} works both sides together; it has no side order to choose")
         script = replace(script, sides=sides)
+    not_counted = NOT_COUNTED | ({"hold-broken-early"} if script.hold_required else set())
     unsupported = sorted({f.code for f in faults} - script.faults)
     if unsupported:
         raise SynthOptionError(
@@ -600,7 +604,7 @@ def build_motion(slug: str, *, reps: int | None = None, faults: Sequence[FaultRe
 
         if script.kind == "reps":
             rep_truths.append(RepTruth(len(rep_truths) + 1, truth_side, rep_start, 0.5 * (top_start + top_end),
-                                       rep_end, counted=not (set(codes) & NOT_COUNTED), faults=tuple(codes)))
+                                       rep_end, counted=not (set(codes) & not_counted), faults=tuple(codes)))
         if (script.kind == "hold" or script.hold_target_s) and top_s > 0:
             hold_truths.append(HoldTruth(truth_side, top_start, top_end, script.hold_target_s * (
                 duration_scale if script.kind == "hold" else 1.0)))

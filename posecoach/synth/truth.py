@@ -51,7 +51,6 @@ from typing import Any
 
 SCHEMA = "posecoach.synth/1"
 SIDE_NAMES = {"l": "left", "r": "right", "both": "both"}
-NOT_COUNTED_FAULTS = frozenset({"partial-range", "too-fast"})
 
 
 @dataclass(frozen=True)
