@@ -106,20 +106,57 @@ def score_real(truth_path: Path, traces: Path) -> list[Score]:
     return scores
 
 
-def score_synthetic(folder: Path) -> list[Score]:
-    """Rendered clips: ``*.truth.json`` beside each video; needs the pose model (slow)."""
+FAULT_WARNINGS = {
+    "back-lift": "back-lifting", "pelvis-rock": "pelvis-rocking", "partial-range": "partial-range",
+    "too-fast": "too-fast", "hold-broken-early": "hold-broken-early", "knee-below-hip": "knee-below-hip",
+    "hip-sag": "hips-sagging",
+}
+"""The warning code posecoach should raise for each fault the renderer injects."""
+FAULT_SLACK_S = (1.0, 2.0)
+"""A warning matches an injected fault from this long before it starts to this long after it ends."""
+
+
+@dataclass
+class WarningScore:
+    expected: int = 0
+    found: int = 0
+    raised: int = 0
+    correct: int = 0
+
+    def add(self, faults: list[dict], warnings: list[dict]) -> None:
+        relevant = [w for w in warnings if w["code"] in FAULT_WARNINGS.values()]
+        self.expected += len(faults)
+        self.raised += len(relevant)
+        for fault in faults:
+            self.found += any(_matches(w, fault) for w in relevant)
+        for warning in relevant:
+            self.correct += any(_matches(warning, f) for f in faults)
+
+
+def _matches(warning: dict, fault: dict) -> bool:
+    before, after = FAULT_SLACK_S
+    return (warning["code"] == FAULT_WARNINGS[fault["code"]]
+            and fault["start_s"] - before <= warning["t_s"] <= fault["end_s"] + after)
+
+
+def score_synthetic(folder: Path, warnings: WarningScore) -> list[Score]:
+    """Rendered clips: ``*.truth.json`` beside each video; runs the pose model (slow)."""
     from posecoach.analysis import analyze_video
 
     scores = []
     for truth_file in sorted(folder.glob("*.truth.json")):
         data = json.loads(truth_file.read_text())
         video = truth_file.with_name(truth_file.name.replace(".truth.json", ".mp4"))
+        if not video.exists():
+            continue
         expected = data["expected"]["reps"]
-        holds = [h["duration_s"] for h in data.get("holds", [])]
+        holds = [h["duration_s"] for h in data.get("holds", [])] if not expected["total"] else []
+        sides = (expected["left"], expected["right"]) if expected["left"] or expected["right"] else None
         truth = Truth(video.name, data["exercise"], expected["total"] if expected["total"] or not holds else None,
-                      (expected["left"], expected["right"]) if expected["left"] or expected["right"] else None,
-                      holds, "exact")
-        scores.append(score(truth, analyze_video(video, truth.slug)))
+                      sides, holds, "exact")
+        summary = analyze_video(video, truth.slug)
+        warnings.add(data.get("faults", []), summary.to_dict()["warnings"])
+        scores.append(score(truth, summary))
     return scores
 
 
@@ -164,7 +201,12 @@ def main() -> int:
     else:
         print(f"no truth table at {args.truth}; skipping real clips", file=sys.stderr)
     if args.synthetic:
-        print_table("Synthetic clips (exact truth)", score_synthetic(args.synthetic), args.verbose)
+        warnings = WarningScore()
+        print_table("Synthetic clips (exact truth)", score_synthetic(args.synthetic, warnings), args.verbose)
+        precision = warnings.correct / warnings.raised if warnings.raised else float("nan")
+        recall = warnings.found / warnings.expected if warnings.expected else float("nan")
+        print(f"form warnings: {warnings.expected} injected faults, recall {recall:.0%} ({warnings.found}); "
+              f"{warnings.raised} fault-type warnings raised, precision {precision:.0%} ({warnings.correct})")
     return 0
 
 

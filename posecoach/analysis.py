@@ -11,12 +11,16 @@ import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from posecoach.errors import SourceError
 from posecoach.events import Event, RepCompleted
-from posecoach.exercises import Exercise, ExerciseEngine, get_exercise
+from posecoach.exercises import EngineSnapshot, Exercise, ExerciseEngine, get_exercise
 from posecoach.pose import PoseFrame
 from posecoach.summary import SessionSummary
+
+if TYPE_CHECKING:
+    from posecoach.sources import Frame
 
 MIN_POSE_COVERAGE = 0.5
 TOO_DARK = 25.0
@@ -119,13 +123,17 @@ def replay(poses: Iterable[tuple[float, PoseFrame | None]], exercise_slug: str, 
 
 
 ProgressCallback = Callable[[int], None]
+FrameObserver = Callable[["Frame", PoseFrame | None, EngineSnapshot], None]
 
 
 def analyze_video(source: str | Path, exercise_slug: str, *, side: str = "auto", model_path: Path | None = None,
                   verbose: bool = False, on_event: EventCallback | None = None,
-                  on_frame: ProgressCallback | None = None) -> SessionSummary:
+                  on_frame: ProgressCallback | None = None,
+                  on_analyzed: FrameObserver | None = None) -> SessionSummary:
     """Analyse a recorded video, image folder or stream end to end.
 
+    ``on_frame`` hears of progress (frames done); ``on_analyzed`` sees each frame with its pose and
+    the engine's state after it (an annotated-video writer draws from these, never recomputes).
     The summary is returned even when the input breaks part-way: it is then flagged ``partial``
     with a note saying where reading stopped.
     """
@@ -139,7 +147,10 @@ def analyze_video(source: str | Path, exercise_slug: str, *, side: str = "auto",
             for frame in frames:
                 if frame.index % BRIGHTNESS_EVERY == 0:
                     session.brightness.append(float(frame.image[::8, ::8].mean()))
-                session.feed(frame.timestamp_s, estimator.estimate(frame.image, frame.timestamp_s))
+                pose = estimator.estimate(frame.image, frame.timestamp_s)
+                session.feed(frame.timestamp_s, pose)
+                if on_analyzed is not None:
+                    on_analyzed(frame, pose, session.engine.snapshot())
                 if on_frame is not None:
                     on_frame(1)
         except KeyboardInterrupt as interruption:
