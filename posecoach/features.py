@@ -25,6 +25,7 @@ SIDED_FEATURES = (
     "thigh_elevation",
     "knee_height",
     "arm_elevation",
+    "upper_arm_from_vertical",
     "visibility",
 )
 """Features measured per side; each also has a ``.both`` value (mean of the visible sides)."""
@@ -108,6 +109,8 @@ def compute_features(pose: PoseFrame) -> Features:
         torso = features["torso_length"]
         features[f"knee_height.{side.value}"] = float(hip[1] - knee[1]) / torso if torso > 1e-9 else math.nan
         features[f"arm_elevation.{side.value}"] = _angle_deg(elbow - shoulder, -trunk)
+        # 0° when the upper arm hangs straight down from the shoulder: the support of a plank.
+        features[f"upper_arm_from_vertical.{side.value}"] = _angle_deg(elbow - shoulder, _DOWN)
         joints = [j.of(side) for j in (Joint.SHOULDER, Joint.HIP, Joint.KNEE, Joint.ANKLE)]
         features[f"visibility.{side.value}"] = float(np.mean(skeleton.visibility[joints]))
 

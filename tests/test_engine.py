@@ -198,7 +198,7 @@ def test_plank_hold_is_timed_and_pauses_while_nobody_is_visible():
 
 def test_a_sagging_plank_is_warned_about():
     def script(t: float) -> BodyAngles:
-        sag = -25.0 if 4.0 <= t < 6.0 else 8.0
+        sag = -15.0 if 4.0 <= t < 6.0 else 8.0
         return replace(PLANK, hip_left=sag, hip_right=sag)
 
     summary = analyse("plank", script, 8.0)

@@ -43,7 +43,8 @@ SUPINE_KNEES_BENT = Posture(
 )
 STANDING = Posture("standing", (Within("trunk_incline", 55, 90),))
 HANGING = Posture("hanging from a bar", (Within("trunk_incline", 55, 90), Within("arm_elevation.both", 130, 180)))
-FRONT_SUPPORT = Posture("in a plank", (Within("chest_facing", -90, -30), Within("trunk_incline", -30, 45)))
+# Trunk incline reaches -30° and beyond in front views, where MediaPipe's depth is least certain.
+FRONT_SUPPORT = Posture("in a plank", (Within("chest_facing", -90, -30), Within("trunk_incline", -45, 45)))
 ALL_FOURS = Posture(
     "on hands and knees",
     (Within("chest_facing", -90, -30), Within("trunk_incline", -30, 35), Within("knee_flexion.both", 45, 180)),
@@ -232,7 +233,12 @@ EXERCISES: tuple[Exercise, ...] = (
     # ------------------------------------------------------------ holds
     Exercise(
         "plank", "Plank", Kind.HOLD, FRONT_SUPPORT,
-        hold=HoldSpec((Within("body_line", -45, 60), Within("knee_flexion.both", 0, 50)), target_s=30),
+        # Propped on the arms (upper arms near vertical) with the body off the floor: lying face down
+        # has the arms flat, and the sphinx (forearms down, hips on the floor) bends the trunk up
+        # from the hips — neither is a plank.
+        hold=HoldSpec((Within("body_line", -17, 60), Within("knee_flexion.both", 0, 50),
+                       Within("upper_arm_from_vertical.both", 0, 40), Within("trunk_incline", -45, 20)),
+                      target_s=30),
         form=(HIPS_SAGGING, HIPS_PIKING),
         program=Program(sets=3, hold_s=30, reps=1, rest_s=45),
         cues=("Forearms or hands under shoulders, body in one straight line.",),

@@ -312,11 +312,15 @@ class ExerciseEngine:
 
     def _conditions_state(self, conditions: tuple[Within, ...], features: Features,
                           side: Side | None) -> bool | None:
-        """True or False when every feature is measurable, None when some are not (can't judge)."""
-        values = [self._feature(features, c.feature, side) for c in conditions]
-        if not all(math.isfinite(v) for v in values):
-            return None
-        return all(c.holds_for(v) for c, v in zip(conditions, values, strict=True))
+        """Judged on the conditions that can be measured; None when none can.
+
+        A front view hides the legs of a plank and a close-up crops them: the visible part of the
+        position still tells whether it is held, as it does for a person watching.
+        """
+        judged = [(c, v) for c in conditions if math.isfinite(v := self._feature(features, c.feature, side))]
+        if not judged:
+            return None if conditions else True
+        return all(c.holds_for(v) for c, v in judged)
 
     def _update_posture(self, features: Features, t: float) -> list[Event]:
         posture = self.exercise.posture

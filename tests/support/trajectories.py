@@ -61,8 +61,10 @@ def pose_from_angles(angles: BodyAngles, t: float, *, visibility: float = 0.95) 
         world[Joint.HEEL.of(side)] = ankle - 0.05 * thigh
         world[Joint.FOOT_INDEX.of(side)] = ankle + 0.15 * anterior
         world[Joint.SHOULDER.of(side)] = shoulder
-        world[Joint.ELBOW.of(side)] = shoulder - 0.28 * trunk
-        world[Joint.WRIST.of(side)] = shoulder - 0.5 * trunk
+        # Face down the arms prop the body up (a plank); otherwise they lie along the trunk.
+        arm = np.array([0.0, 1.0, 0.0]) if not angles.chest_up else -trunk
+        world[Joint.ELBOW.of(side)] = shoulder + 0.28 * arm
+        world[Joint.WRIST.of(side)] = shoulder + 0.5 * arm
         world[Joint.EAR.of(side)] = TORSO * 1.3 * trunk + sign * 0.07 * lateral
     head = TORSO * 1.35 * trunk
     for landmark in Landmark:
