@@ -69,7 +69,13 @@ class Joint(StrEnum):
     EAR = "EAR"
 
     def of(self, side: Side) -> Landmark:
-        return Landmark[f"{side.name}_{self.value}"]
+        return _JOINT_LANDMARKS[self, side]
+
+
+_JOINT_LANDMARKS: dict[tuple[Joint, Side], Landmark] = {
+    (joint, side): Landmark[f"{side.name}_{joint.value}"] for joint in Joint for side in Side
+}
+"""Looked up ~30 times a frame, so built once rather than parsed from names each time."""
 
 
 def _mirror_name(name: str) -> str:
