@@ -11,7 +11,8 @@ What keeps the joined trace faithful to the serial one:
   end, and its hash and container time must equal chunk *k+1*'s first frame. A mismatch re-runs the
   later chunks decoding from the start and skipping (``grab``), which is always exact.
 - **Timestamps follow the serial rule.** Workers return the container's ``CAP_PROP_POS_MSEC`` per
-  frame; the parent recomputes every timestamp over the whole clip with :func:`serial_timestamp`,
+  frame; the parent recomputes every timestamp over the whole clip with
+  :class:`~posecoach.sources.ContainerClock`,
   the rule of ``CaptureSource`` (its only history-dependent step needs the previous frame, which a
   worker that starts mid-clip does not have).
 - **Tracking is warm.** VIDEO mode tracks the person between frames and smooths landmarks over
@@ -39,6 +40,7 @@ import numpy as np
 
 from posecoach.errors import PoseCoachError, SourceError
 from posecoach.landmarks import NUM_LANDMARKS
+from posecoach.sources import ContainerClock
 from posecoach.trace import PoseTrace, PoseTraceBuilder
 
 ProgressCallback = Callable[[int], None]
@@ -87,18 +89,6 @@ class ChunkResult:
     frame_after: tuple[str, float] | None = None
     """Hash and container time of frame ``stop`` (decoded, not landmarked), or None at the end."""
     reached_stop: bool = True
-
-
-def serial_timestamp(container_ms: float, index: int, fps: float, last_t: float, *, is_live: bool = False) -> float:
-    """The timestamp ``CaptureSource`` gives frame ``index``: container time when sane, never going back."""
-    step = 1.0 / fps
-    from_index = index * step
-    t = container_ms / 1000.0 if container_ms and container_ms > 0 else from_index
-    if abs(t - from_index) > 2.0 and not is_live:
-        t = from_index
-    if t <= last_t:
-        t = last_t + step / 2 if index else 0.0
-    return t
 
 
 def landmark_video(source: str | os.PathLike[str], *, jobs: int, model_path: Path | None = None,
@@ -234,10 +224,8 @@ def _join(results: list[ChunkResult], name: str, fps: float, size: tuple[int, in
         if not result.reached_stop:
             break
     container_ms = np.concatenate([r.container_ms for r in kept])
-    timestamps = np.empty(len(container_ms), dtype=np.float64)
-    last_t = -1.0
-    for index, ms in enumerate(container_ms):
-        last_t = timestamps[index] = serial_timestamp(float(ms), index, fps, last_t)
+    clock = ContainerClock(fps)
+    timestamps = np.array([clock(float(ms)) for ms in container_ms], dtype=np.float64)
     width, height = next((r.image_size for r in kept if r.image_size != (0, 0)), size)
     return PoseTrace(name, fps, width, height, timestamps,
                      np.concatenate([r.normalized for r in kept]), np.concatenate([r.world for r in kept]))
@@ -294,7 +282,8 @@ def _landmark_frames(capture: Any, estimator: Any, task: ChunkTask, progress: Pr
     normalized: list[np.ndarray] = []
     world: list[np.ndarray] = []
     result = ChunkResult(task.chunk, task.start, np.empty(0), np.empty(0), np.empty(0), (0, 0))
-    index, last_t, pending = task.warm_start, -1.0, 0
+    index, pending = task.warm_start, 0
+    clock = ContainerClock(task.fps)
     while task.stop is None or index <= task.stop:
         try:
             ok, image = capture.read()
@@ -307,8 +296,7 @@ def _landmark_frames(capture: Any, estimator: Any, task: ChunkTask, progress: Pr
         if index == task.stop:
             result.frame_after = _frame_key(image, ms)
             break
-        last_t = serial_timestamp(ms, index, task.fps, last_t)
-        raw = estimator.estimate_raw(image, last_t)
+        raw = estimator.estimate_raw(image, clock(ms))
         if index >= task.start:
             if index == task.start:
                 result.first_frame = _frame_key(image, ms)

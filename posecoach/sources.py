@@ -108,6 +108,46 @@ def _plausible_fps(value: float) -> bool:
     return PLAUSIBLE_FPS[0] <= value <= PLAUSIBLE_FPS[1]
 
 
+class ContainerClock:
+    """Turns a container's per-frame positions (ms) into strictly increasing stream seconds.
+
+    Containers repeat timestamps, reorder them slightly, restart their clock where clips were
+    joined, or report none: repeats step forward half a frame, jumps are re-based onto the frame
+    rate, missing values follow the frame rate. One instance per stream, fed frame by frame; the
+    parallel reader replays the same rule over the positions its workers report.
+    """
+
+    def __init__(self, fps: float, *, is_live: bool = False) -> None:
+        self.fps = fps
+        self.is_live = is_live
+        self.last_t: float | None = None
+        self._offset_s = 0.0
+
+    def __call__(self, raw_ms: float) -> float:
+        self.last_t = self._next(raw_ms)
+        return self.last_t
+
+    def _next(self, raw_ms: float) -> float:
+        last_t = self.last_t
+        step = 1.0 / self.fps
+        expected = 0.0 if last_t is None else last_t + step
+        if not (math.isfinite(raw_ms) and raw_ms > 0):
+            return expected
+        t = raw_ms / 1000.0 - self._offset_s
+        if last_t is None:
+            jumped = t > MAX_TIMESTAMP_JUMP_S
+        elif t <= last_t:
+            if last_t - t < MAX_TIMESTAMP_JUMP_S:
+                return last_t + step / 2  # a repeated or slightly reordered timestamp
+            jumped = True  # the clock restarted (clips joined together)
+        else:
+            jumped = t - last_t > MAX_TIMESTAMP_JUMP_S and not self.is_live
+        if jumped:
+            self._offset_s = raw_ms / 1000.0 - expected
+            return expected
+        return t
+
+
 class CaptureSource(FrameSource):
     """Anything ``cv2.VideoCapture`` opens: files (GIFs included), cameras and URLs.
 
@@ -135,7 +175,7 @@ class CaptureSource(FrameSource):
         self.width = int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self._iterated = False
-        self._offset_s = 0.0
+        self._clock = ContainerClock(self.fps, is_live=is_live)
         self._first: tuple[float, np.ndarray] | None = None
         if not is_live:
             self._first = self._read_first(target)
@@ -232,24 +272,7 @@ class CaptureSource(FrameSource):
 
     def _timestamp(self, last_t: float | None) -> float:
         """The container's clock for the frame just read, made strictly increasing and gap-safe."""
-        step = 1.0 / self.fps
-        expected = 0.0 if last_t is None else last_t + step
-        raw_ms = self._capture.get(cv2.CAP_PROP_POS_MSEC)
-        if not (math.isfinite(raw_ms) and raw_ms > 0):
-            return expected
-        t = raw_ms / 1000.0 - self._offset_s
-        if last_t is None:
-            jumped = t > MAX_TIMESTAMP_JUMP_S
-        elif t <= last_t:
-            if last_t - t < MAX_TIMESTAMP_JUMP_S:
-                return last_t + step / 2  # a repeated or slightly reordered timestamp
-            jumped = True  # the clock restarted (clips joined together)
-        else:
-            jumped = t - last_t > MAX_TIMESTAMP_JUMP_S and not self.is_live
-        if jumped:
-            self._offset_s = raw_ms / 1000.0 - expected
-            return expected
-        return t
+        return self._clock(self._capture.get(cv2.CAP_PROP_POS_MSEC))
 
     def close(self) -> None:
         self._first = None

@@ -23,10 +23,9 @@ from posecoach.parallel import (
     _plan_chunks,
     landmark_chunk,
     landmark_video,
-    serial_timestamp,
 )
 from posecoach.pose import PoseEstimator
-from posecoach.sources import open_source
+from posecoach.sources import ContainerClock, open_source
 from posecoach.trace import PoseTrace, PoseTraceBuilder
 from tests.conftest import SHARED_VIDEOS
 
@@ -141,7 +140,7 @@ def test_a_seek_that_lands_on_another_frame_is_caught_at_the_seam():
     assert _first_bad_seam(off_by_one) == 1
 
 
-def test_serial_timestamp_is_the_rule_capture_source_applies(tmp_path):
+def test_replaying_container_positions_gives_the_capture_source_timestamps(tmp_path):
     path = tmp_path / "tiny.avi"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 29.97, (64, 48))
     for value in range(40):
@@ -151,10 +150,9 @@ def test_serial_timestamp_is_the_rule_capture_source_applies(tmp_path):
         expected = [frame.timestamp_s for frame in source]
         fps = source.fps
     capture = cv2.VideoCapture(str(path))
-    recomputed, last_t = [], -1.0
+    clock, recomputed = ContainerClock(fps), []
     while capture.read()[0]:
-        last_t = serial_timestamp(capture.get(cv2.CAP_PROP_POS_MSEC), len(recomputed), fps, last_t)
-        recomputed.append(last_t)
+        recomputed.append(clock(capture.get(cv2.CAP_PROP_POS_MSEC)))
     capture.release()
     assert recomputed == expected
 
