@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,7 +20,7 @@ from posecoach.cli.options import (
     side_option,
     verbose_option,
 )
-from posecoach.errors import PoseCoachError
+from posecoach.errors import OutputError, PoseCoachError
 from posecoach.sinks.console import render_summaries
 from posecoach.summary import SessionSummary
 
@@ -44,17 +46,18 @@ def _expand(inputs: tuple[str, ...]) -> list[str]:
 
 
 def _analyze_one(source: str, exercise: str, side: str, model: Path | None, verbose: bool,
-                 show_progress: bool) -> SessionSummary:
+                 show_progress: bool, **observers: Any) -> SessionSummary:
     if not show_progress:
-        return analyze_video(source, exercise, side=side, model_path=model, verbose=verbose)
+        return analyze_video(source, exercise, side=side, model_path=model, verbose=verbose, **observers)
     from posecoach.sources import open_source
 
     with open_source(source) as probe:
         length = probe.frame_count
     if not length or length < PROGRESS_MIN_FRAMES:
-        return analyze_video(source, exercise, side=side, model_path=model, verbose=verbose)
+        return analyze_video(source, exercise, side=side, model_path=model, verbose=verbose, **observers)
     with click.progressbar(length=length, label=Path(source).name, file=sys.stderr) as bar:
-        return analyze_video(source, exercise, side=side, model_path=model, verbose=verbose, on_frame=bar.update)
+        return analyze_video(source, exercise, side=side, model_path=model, verbose=verbose, on_frame=bar.update,
+                             **observers)
 
 
 def _analyze_quietly(args: tuple[str, str, str, Path | None, bool]) -> SessionSummary | str:
@@ -74,11 +77,17 @@ def _analyze_quietly(args: tuple[str, str, str, Path | None, bool]) -> SessionSu
               help="Videos analysed in parallel when several are given. Default: all cores.")
 @click.option("--save/--no-save", default=True, show_default=True,
               help="Record each analysed video as a session in the history database.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the video with skeleton, counts, hold ring and warnings drawn (.mp4).")
+@click.option("--clips", "clips_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Cut a short clip around every flagged rep and warning into this folder.")
+@click.option("--force", is_flag=True, help="Overwrite an existing --output video or --clips files.")
 @db_option
 @model_option
 @verbose_option
 def analyze(videos: tuple[str, ...], exercise_slug: str, side: str, output_format: str, jobs: int | None,
-            save: bool, db_path: Path | None, model_path: Path | None, verbose: bool) -> None:
+            output: Path | None, clips_dir: Path | None, force: bool, save: bool, db_path: Path | None,
+            model_path: Path | None, verbose: bool) -> None:
     """Analyse recorded VIDEOS (files, GIFs, image folders or folders of videos).
 
     Counts reps per side, times holds and lists form warnings. Data goes to stdout;
@@ -88,11 +97,16 @@ def analyze(videos: tuple[str, ...], exercise_slug: str, side: str, output_forma
     posecoach analyze clip.mp4 --exercise lying-leg-raise
     posecoach analyze clip.mp4 -e supine-knee-to-chest --format json
     posecoach analyze recordings/ -e glute-bridge --format csv --jobs 2
+    posecoach analyze clip.mp4 -e lying-leg-raise --output annotated.mp4 --clips flagged/
     """
     sources = _expand(videos)
+    annotated, clips = _video_outputs(sources, exercise_slug, output, clips_dir, force)
     if len(sources) == 1:
         try:
-            summaries = [_analyze_one(sources[0], exercise_slug, side, model_path, verbose, show_progress=True)]
+            with annotated or contextlib.nullcontext():
+                observers = {"on_analyzed": annotated, "on_event": annotated.on_event} if annotated else {}
+                summaries = [_analyze_one(sources[0], exercise_slug, side, model_path, verbose, show_progress=True,
+                                          **observers)]
         except KeyboardInterrupt as interruption:
             partial = getattr(interruption, "partial_summary", None)
             if partial is not None:
@@ -103,8 +117,28 @@ def analyze(videos: tuple[str, ...], exercise_slug: str, side: str, output_forma
     else:
         summaries = _analyze_many(sources, exercise_slug, side, model_path, verbose, jobs or os.cpu_count() or 1)
     click.echo(render_summaries(summaries, output_format))
+    if clips is not None:
+        from posecoach.sinks.annotate import cut_clips
+
+        written = cut_clips(output or sources[0], summaries[0], clips)
+        click.echo(f"{len(written)} clip(s) of flagged reps and warnings in {clips}", err=True)
     if save:
         _save_to_history(summaries, db_path)
+
+
+def _video_outputs(sources: list[str], exercise: str, output: Path | None, clips_dir: Path | None,
+                   force: bool) -> tuple[Any, Path | None]:
+    """The annotated-video writer and the clips folder, checked before any analysis starts."""
+    if output is None and clips_dir is None:
+        return None, None
+    if len(sources) > 1:
+        raise OutputError(f"--output and --clips take one video, and {len(sources)} were given; "
+                          "analyse them one at a time")
+    from posecoach.exercises import get_exercise
+    from posecoach.sinks.annotate import AnnotatedVideo, prepare_clip_folder
+
+    annotated = AnnotatedVideo.for_source(output, sources[0], get_exercise(exercise), force=force) if output else None
+    return annotated, prepare_clip_folder(clips_dir, force=force) if clips_dir is not None else None
 
 
 def _save_to_history(summaries: list[SessionSummary], db_path: Path | None) -> None:

@@ -1,0 +1,222 @@
+"""Annotated video and clips of flagged reps, for ``posecoach analyze --output/--clips``.
+
+:class:`AnnotatedVideo` is an ``on_analyzed`` observer of :func:`~posecoach.analysis.analyze_video`:
+it draws each frame with the live window's own :func:`~posecoach.sinks.overlay.render`, so a
+recording and the live screen look the same. An offline video has no set plan, so the coach state
+it draws is the minimal one: one open-ended set, the counts so far, the exercise's target.
+
+:func:`cut_clips` cuts a short clip around every flagged rep and form warning, for a
+physiotherapist to look at the moments that matter without scrubbing through the whole video.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import cv2
+import numpy as np
+
+from posecoach.errors import OutputError
+from posecoach.events import Event, FormWarning, HoldEnded, RepCompleted
+from posecoach.exercises import EngineSnapshot, Exercise, SideMode
+from posecoach.live import CoachState, Stage
+from posecoach.pose import PoseFrame
+from posecoach.sinks.overlay import render
+from posecoach.sources import Frame, open_source
+from posecoach.summary import SessionSummary
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov")
+CLIP_MARGIN_S = 1.5
+
+
+def _fourcc(path: Path) -> int:
+    return cv2.VideoWriter_fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
+
+
+def check_output(path: Path, *, force: bool) -> None:
+    """Fail before any analysis: wrong suffix, missing folder, or an existing file without ``force``."""
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
+        raise OutputError(f"cannot write the annotated video to '{path}': use a {', '.join(VIDEO_SUFFIXES)} file name")
+    if not path.parent.is_dir():
+        raise OutputError(f"cannot write '{path}': the folder '{path.parent}' does not exist; create it first")
+    if path.exists() and not force:
+        raise OutputError(f"'{path}' already exists; pass --force to overwrite it")
+
+
+def coach_state(snapshot: EngineSnapshot, exercise: Exercise, holds_done: dict[str, int]) -> CoachState:
+    """The overlay's plan panel for a recording: one open-ended set of the exercise's program."""
+    sided = exercise.sides is SideMode.EACH
+    if exercise.rep is not None:
+        done = (("left", snapshot.reps_left), ("right", snapshot.reps_right)) if sided \
+            else (("both", snapshot.reps_total),)
+    else:
+        done = tuple((side, holds_done.get(side, 0)) for side in (("left", "right") if sided else ("both",)))
+    hold_s = exercise.hold.target_s if exercise.hold else (exercise.rep.hold_s if exercise.rep else 0.0)
+    current = snapshot.hold_side.value if sided and snapshot.hold_side is not None else None
+    return CoachState(Stage.ACTIVE, 1, 1, exercise.program.reps, done, current, False, False, 0.0, "",
+                      "holds" if exercise.rep is None else "reps", float(hold_s))
+
+
+class AnnotatedVideo:
+    """Writes every analysed frame, drawn, at the source's frame rate.
+
+    Written to a hidden file beside ``path`` and moved into place when closed, so ``--force`` never
+    destroys the old video before a new one exists; an interrupted run keeps what was drawn.
+    """
+
+    def __init__(self, path: str | Path, exercise: Exercise, fps: float, *, force: bool = False) -> None:
+        self.path = Path(path)
+        check_output(self.path, force=force)
+        self.exercise = exercise
+        self.fps = fps if fps > 0 else 30.0
+        self.frames_written = 0
+        self._partial = self.path.with_name(f".{self.path.stem}.writing{self.path.suffix}")
+        self._writer: cv2.VideoWriter | None = None
+        self._holds: dict[str, int] = {}
+
+    @classmethod
+    def for_source(cls, path: str | Path, source: str, exercise: Exercise, *, force: bool = False) -> AnnotatedVideo:
+        """At the frame rate of ``source`` (opened once to read it)."""
+        check_output(Path(path), force=force)
+        with open_source(source) as probe:
+            fps = probe.fps
+        return cls(path, exercise, fps, force=force)
+
+    def on_event(self, event: Event) -> None:
+        """Completed holds, which the engine's snapshot does not count (``analyze_video(on_event=...)``)."""
+        if isinstance(event, HoldEnded) and event.completed:
+            side = event.side.value if event.side is not None and self.exercise.sides is SideMode.EACH else "both"
+            self._holds[side] = self._holds.get(side, 0) + 1
+
+    def __call__(self, frame: Frame, pose: PoseFrame | None, snapshot: EngineSnapshot) -> None:
+        image = render(frame.image, pose, snapshot, self.exercise, coach_state(snapshot, self.exercise, self._holds))
+        self.write(image)
+
+    def write(self, image: np.ndarray) -> None:
+        if self._writer is None:
+            height, width = image.shape[:2]
+            self._writer = cv2.VideoWriter(str(self._partial), _fourcc(self.path), self.fps, (width, height))
+            if not self._writer.isOpened():
+                raise OutputError(f"cannot write '{self.path}': OpenCV could not open a video writer there")
+        self._writer.write(image)
+        self.frames_written += 1
+
+    def close(self, keep: bool = True) -> None:
+        """Finish the file and move it into place (``keep``), or throw the partial file away."""
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
+        if keep and self.frames_written:
+            os.replace(self._partial, self.path)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                self._partial.unlink()
+
+    def __enter__(self) -> AnnotatedVideo:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        # Ctrl-C keeps the frames drawn so far (like analyze keeps the counts); an error discards them.
+        self.close(keep=exc_type is None or issubclass(exc_type, KeyboardInterrupt))
+
+
+# ============================================================================ clips
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A stretch of the video worth a look, and why."""
+
+    start_s: float
+    end_s: float
+    t_s: float
+    codes: tuple[str, ...]
+    rep: int | None = None
+
+    @property
+    def file_name(self) -> str:
+        minutes, seconds = divmod(self.t_s, 60)
+        code = re.sub(r"[^a-z0-9-]+", "-", "+".join(self.codes).lower())
+        rep = f"-rep{self.rep}" if self.rep is not None else ""
+        return f"{int(minutes):02d}m{seconds:04.1f}s{rep}-{code}.mp4"
+
+
+def flagged_moments(summary: SessionSummary, margin_s: float = CLIP_MARGIN_S) -> list[Moment]:
+    """One moment per flagged rep (its whole movement) and per warning outside a rep, ``margin_s`` either side.
+
+    A warning names its rep, so a rep with a warning and quality flags is one moment with every code.
+    """
+    reps = {(rep.side, rep.count): rep for rep in summary.reps}
+    codes: dict[tuple[object, int], list[str]] = {}
+    loose: list[Moment] = []
+    for event in summary.events:
+        if isinstance(event, RepCompleted) and event.flags:
+            codes.setdefault((event.side, event.count), []).extend(event.flags)
+        elif isinstance(event, FormWarning):
+            key = next(((side, count) for side, count in reps if count == event.rep
+                        and (event.side is None or side in (None, event.side))), None) \
+                if event.rep is not None else None
+            if key is not None:
+                codes.setdefault(key, []).append(event.code)
+            else:
+                loose.append(Moment(max(0.0, event.t_s - margin_s), event.t_s + margin_s, event.t_s, (event.code,)))
+    moments = loose + [
+        Moment(max(0.0, reps[key].start_s - margin_s), reps[key].t_s + margin_s, reps[key].start_s,
+               tuple(dict.fromkeys(found)), reps[key].count)
+        for key, found in codes.items()]
+    return sorted(moments, key=lambda m: m.start_s)
+
+
+def prepare_clip_folder(folder: str | Path, *, force: bool) -> Path:
+    """Create the folder (its parent must exist); refuse one that already holds videos unless ``force``."""
+    folder = Path(folder)
+    if not folder.parent.is_dir():
+        raise OutputError(f"cannot put clips in '{folder}': the folder '{folder.parent}' does not exist")
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"cannot put clips in '{folder}': it is a file, not a folder")
+    folder.mkdir(exist_ok=True)
+    if not force and any(p.suffix.lower() == ".mp4" for p in folder.iterdir()):
+        raise OutputError(f"'{folder}' already holds .mp4 files; pass --force to overwrite clips of the same "
+                          "names, or choose an empty folder")
+    return folder
+
+
+def cut_clips(video: str | Path, summary: SessionSummary, folder: str | Path,
+              margin_s: float = CLIP_MARGIN_S) -> list[Path]:
+    """Write a clip of ``video`` around each flagged moment into ``folder``, in one pass; returns the files."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise OutputError(f"cannot put clips in '{folder}': the folder does not exist")
+    moments = flagged_moments(summary, margin_s)
+    if not moments:
+        return []
+    writers: dict[Moment, cv2.VideoWriter] = {}
+    paths = {moment: folder / moment.file_name for moment in moments}
+    try:
+        with open_source(video) as frames:
+            fps = frames.fps or 30.0
+            last_end = max(moment.end_s for moment in moments)
+            for frame in frames:
+                t = frame.timestamp_s
+                if t > last_end:
+                    break
+                for moment in moments:
+                    if moment.start_s <= t <= moment.end_s:
+                        writer = writers.get(moment)
+                        if writer is None:
+                            height, width = frame.image.shape[:2]
+                            writer = cv2.VideoWriter(str(paths[moment]), _fourcc(paths[moment]), fps, (width, height))
+                            if not writer.isOpened():
+                                raise OutputError(f"cannot write the clip '{paths[moment]}'")
+                            writers[moment] = writer
+                        writer.write(frame.image)
+    finally:
+        for writer in writers.values():
+            writer.release()
+    return [paths[moment] for moment in moments if moment in writers]
