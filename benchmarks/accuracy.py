@@ -178,6 +178,12 @@ def print_table(title: str, scores: list[Score], verbose: bool) -> None:
     hold_scores = [s for s in scores if s.truth.holds]
     exact = sum(s.exact for s in scores)
     print(f"exact: {exact}/{len(scores)} ({exact / len(scores):.0%})" if scores else "no clips")
+    by_confidence = {}
+    for s in scores:
+        by_confidence.setdefault(s.truth.confidence, []).append(s.exact)
+    if len(by_confidence) > 1:
+        print("by truth confidence: " + ", ".join(
+            f"{level} {sum(marks)}/{len(marks)}" for level, marks in sorted(by_confidence.items())))
     if rep_scores:
         errors = [s.rep_error or 0 for s in rep_scores]
         obo = sum(e <= 1 for e in errors)
