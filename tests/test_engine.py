@@ -286,3 +286,16 @@ def test_a_hold_ends_when_the_person_is_gone_for_long():
     [hold] = analyse("plank", script, 20.0).holds
     assert hold.held_s == pytest.approx(5.0, abs=0.3)
     assert hold.t_s == pytest.approx(5.0, abs=0.3)
+
+
+def test_a_stretch_is_held_at_the_persons_own_end_range():
+    """Half-kneeling lunge rocking forward three times: each forward phase is a hold; the leg's own
+    furthest extension is the reference, not an absolute angle MediaPipe may never report."""
+    def script(t: float) -> BodyAngles:
+        back_hip = 12.0 - 14.0 * max(bump(t, s, 0.6, 1.2) for s in (2.0, 6.0, 10.0))
+        return replace(STANDING, trunk_elevation=80.0, hip_left=back_hip, hip_right=90.0, knee_left=90.0,
+                       knee_right=90.0)
+
+    holds = analyse("kneeling-hip-flexor-stretch", script, 14.0).holds
+    assert [h.side for h in holds] == [Side.LEFT] * 3
+    assert all(1.0 <= h.held_s <= 2.2 for h in holds[1:])

@@ -20,6 +20,7 @@ from posecoach.exercises.definition import (
     FormRule,
     HoldSpec,
     Kind,
+    NearOwnLimit,
     Posture,
     Program,
     RepSpec,
@@ -279,7 +280,10 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         "kneeling-hip-flexor-stretch", "Kneeling hip flexor stretch", Kind.HOLD, KNEELING_UPRIGHT,
         sides=SideMode.EACH,
-        hold=HoldSpec((Within("hip_flexion.{side}", -60, -12),), target_s=25, min_s=1.0, grace_s=0.3),
+        # The back leg's hip at (or near) the person's own end range of extension, thigh no further
+        # forward than vertical, while the front leg is forward: a half-kneeling lunge.
+        hold=HoldSpec((Within("hip_flexion.{side}", -60, 20), Within("hip_flexion.{other}", 45, 140),
+                       NearOwnLimit("hip_flexion.{side}", band=6.0)), target_s=25, min_s=1.0, grace_s=0.3),
         program=Program(sets=2, hold_s=25, reps=1, rest_s=15),
         cues=("Half-kneel, tuck your pelvis, shift forward until the front of the back hip stretches.",),
         source=Source(SEED_004, "Kneeling hip flexor stretch 20-30 s per side (also 002 lunge stretch, "

@@ -35,7 +35,8 @@ class View(StrEnum):
 
 @dataclass(frozen=True)
 class Within:
-    """A feature must lie in ``[low, high]``. ``{side}`` in the name is the working side."""
+    """A feature must lie in ``[low, high]``. ``{side}`` in the name is the working side,
+    ``{other}`` the other one."""
 
     feature: str
     low: float = -math.inf
@@ -43,6 +44,21 @@ class Within:
 
     def holds_for(self, value: float) -> bool:
         return self.low <= value <= self.high
+
+
+@dataclass(frozen=True)
+class NearOwnLimit:
+    """A feature within ``band`` of the furthest the person has taken it so far (``direction`` -1:
+    the lowest value). A stretch is held at one's own end range, wherever that is: MediaPipe reads a
+    kneeling lunge's hip extension anywhere from -20° to 0°, and a rocking stretch is held only in
+    its forward phases."""
+
+    feature: str
+    band: float
+    direction: int = -1
+
+
+Condition = Within | NearOwnLimit
 
 
 @dataclass(frozen=True)
@@ -94,7 +110,7 @@ class RepSpec:
 class HoldSpec:
     """A timed position: starts when every condition holds, accrues only while they do."""
 
-    conditions: tuple[Within, ...]
+    conditions: tuple[Condition, ...]
     target_s: float
     grace_s: float = 0.6
     """Conditions may lapse this long (jitter, a blink of the model) without ending the hold."""

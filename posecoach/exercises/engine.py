@@ -34,7 +34,7 @@ from posecoach.events import (
     RepCompleted,
     RepRejected,
 )
-from posecoach.exercises.definition import Exercise, FormRule, Kind, SideMode, Within
+from posecoach.exercises.definition import Condition, Exercise, FormRule, Kind, SideMode, Within
 from posecoach.features import Features, OneEuroFilter, compute_features
 from posecoach.landmarks import Side
 from posecoach.pose import PoseFrame
@@ -193,6 +193,7 @@ class ExerciseEngine:
         self._rule_since: dict[tuple[str, Side | None], float] = {}
         self._rule_fired_for: dict[tuple[str, Side | None], int] = {}
         self._holds_started = 0
+        self._own_limits: dict[tuple[str, Side | None], float] = {}
         self._provisional: list[_RepDraft] = []
         """Holds begun so far: a hold exercise's form warning fires once per hold."""
         self._last_warning: FormWarning | None = None
@@ -308,9 +309,11 @@ class ExerciseEngine:
         return events
 
     def _feature(self, features: Features, name: str, side: Side | None) -> float:
-        return features.get(name.replace("{side}", side.value if side else "both"), math.nan)
+        if side is None:
+            return features.get(name.replace("{side}", "both").replace("{other}", "both"), math.nan)
+        return features.get(name.replace("{side}", side.value).replace("{other}", side.other.value), math.nan)
 
-    def _conditions_state(self, conditions: tuple[Within, ...], features: Features,
+    def _conditions_state(self, conditions: tuple[Condition, ...], features: Features,
                           side: Side | None) -> bool | None:
         """Judged on the conditions that can be measured; None when none can.
 
@@ -320,7 +323,16 @@ class ExerciseEngine:
         judged = [(c, v) for c in conditions if math.isfinite(v := self._feature(features, c.feature, side))]
         if not judged:
             return None if conditions else True
-        return all(c.holds_for(v) for c, v in judged)
+        return all(self._condition_holds(c, v, side) for c, v in judged)
+
+    def _condition_holds(self, condition: Condition, value: float, side: Side | None) -> bool:
+        if isinstance(condition, Within):
+            return condition.holds_for(value)
+        key = (condition.feature, side)
+        limit = self._own_limits.get(key, value)
+        limit = min(limit, value) if condition.direction < 0 else max(limit, value)
+        self._own_limits[key] = limit
+        return abs(value - limit) <= condition.band
 
     def _update_posture(self, features: Features, t: float) -> list[Event]:
         posture = self.exercise.posture
