@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from posecoach.features import compute_features
 from posecoach.landmarks import Joint, Landmark, Side
@@ -82,16 +82,18 @@ def classify_posture(pose: PoseFrame | None) -> Posture:
 
 @dataclass(frozen=True)
 class DeskEvent:
+    kind: ClassVar[str] = "desk"
     t_s: float
 
 
 @dataclass(frozen=True)
 class SatDown(DeskEvent):
-    pass
+    kind: ClassVar[str] = "sat-down"
 
 
 @dataclass(frozen=True)
 class Reminder(DeskEvent):
+    kind: ClassVar[str] = "reminder"
     sitting_s: float
     count: int
     """1 for the first reminder of this sitting spell, then 2, 3, ..."""
@@ -101,6 +103,7 @@ class Reminder(DeskEvent):
 class BreakTaken(DeskEvent):
     """The person was up or away long enough: the sitting clock is reset."""
 
+    kind: ClassVar[str] = "break"
     sitting_s: float
     reminded: int
 

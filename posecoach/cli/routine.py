@@ -470,7 +470,7 @@ def _desk_event(event: Any, text: str, output_format: str, live: bool) -> None:
     from dataclasses import asdict
 
     if output_format == "json":
-        click.echo(json.dumps({"kind": type(event).__name__.lower(), **asdict(event)}))
+        click.echo(json.dumps({"kind": event.kind, **asdict(event)}))
         return
     from posecoach.desk import format_clock
 
