@@ -46,7 +46,9 @@ def _expand(inputs: tuple[str, ...]) -> list[str]:
 
 
 def _analyze_one(source: str, exercise: str, side: str, model: Path | None, verbose: bool,
-                 show_progress: bool, **observers: Any) -> SessionSummary:
+                 show_progress: bool, jobs: int = 1, **observers: Any) -> SessionSummary:
+    if jobs > 1 and not observers:
+        return _analyze_in_chunks(source, exercise, side, model, verbose, jobs, show_progress)
     if not show_progress:
         return analyze_video(source, exercise, side=side, model_path=model, verbose=verbose, **observers)
     from posecoach.sources import open_source
@@ -58,6 +60,20 @@ def _analyze_one(source: str, exercise: str, side: str, model: Path | None, verb
     with click.progressbar(length=length, label=Path(source).name, file=sys.stderr) as bar:
         return analyze_video(source, exercise, side=side, model_path=model, verbose=verbose, on_frame=bar.update,
                              **observers)
+
+
+def _analyze_in_chunks(source: str, exercise: str, side: str, model: Path | None, verbose: bool, jobs: int,
+                       show_progress: bool) -> SessionSummary:
+    from posecoach.analysis import analyze_video_in_chunks
+    from posecoach.sources import open_source
+
+    with open_source(source) as probe:
+        length = probe.frame_count
+    if not (show_progress and length):
+        return analyze_video_in_chunks(source, exercise, jobs=jobs, side=side, model_path=model, verbose=verbose)
+    with click.progressbar(length=length, label=Path(source).name, file=sys.stderr) as bar:
+        return analyze_video_in_chunks(source, exercise, jobs=jobs, side=side, model_path=model, verbose=verbose,
+                                       on_frame=bar.update)
 
 
 def _analyze_quietly(args: tuple[str, str, str, Path | None, bool]) -> SessionSummary | str:
@@ -74,7 +90,8 @@ def _analyze_quietly(args: tuple[str, str, str, Path | None, bool]) -> SessionSu
 @side_option
 @format_option("table", "json", "csv")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Videos analysed in parallel when several are given. Default: all cores.")
+              help="Worker processes. Several videos: analysed side by side (default: all cores). "
+                   "One video: landmarked in N chunks at once (default: 1, the exact serial run).")
 @click.option("--save/--no-save", default=True, show_default=True,
               help="Record each analysed video as a session in the history database.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -106,7 +123,7 @@ def analyze(videos: tuple[str, ...], exercise_slug: str, side: str, output_forma
             with annotated or contextlib.nullcontext():
                 observers = {"on_analyzed": annotated, "on_event": annotated.on_event} if annotated else {}
                 summaries = [_analyze_one(sources[0], exercise_slug, side, model_path, verbose, show_progress=True,
-                                          **observers)]
+                                          jobs=jobs or 1, **observers)]
         except KeyboardInterrupt as interruption:
             partial = getattr(interruption, "partial_summary", None)
             if partial is not None:
