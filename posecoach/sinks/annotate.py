@@ -142,7 +142,7 @@ class Moment:
     @property
     def file_name(self) -> str:
         minutes, seconds = divmod(self.t_s, 60)
-        code = re.sub(r"[^a-z0-9-]+", "-", "+".join(self.codes).lower())
+        code = re.sub(r"[^a-z0-9+-]+", "-", "+".join(self.codes).lower())
         rep = f"-rep{self.rep}" if self.rep is not None else ""
         return f"{int(minutes):02d}m{seconds:04.1f}s{rep}-{code}.mp4"
 
