@@ -146,11 +146,11 @@ def test_analyze_records_the_session_in_history_unless_told_not_to(runner, share
 def test_one_video_landmarked_in_two_chunks_counts_like_the_serial_run(runner, shared_videos):
     clip = str(shared_videos / "fizik__bridge.mp4")
     serial = json.loads(runner.invoke(cli, ["analyze", clip, "-e", "glute-bridge", "--no-save", "--format", "json"])
-                        .output)
+                        .stdout)
     chunked = runner.invoke(cli, ["analyze", clip, "-e", "glute-bridge", "--no-save", "--format", "json",
                                   "--jobs", "2"])
     assert chunked.exit_code == 0, chunked.output
-    chunked_summary = json.loads(chunked.output)
+    chunked_summary = json.loads(chunked.stdout)
     assert chunked_summary["reps"] == serial["reps"] == {"total": 3, "left": 0, "right": 0}
     assert chunked_summary["frames"] == serial["frames"]
     assert [round(e["t_s"], 1) for e in chunked_summary["events"] if e["kind"] == "rep"] == \
