@@ -333,8 +333,13 @@ def screenshot(display: str) -> np.ndarray:
 def test_window_shows_the_overlay_on_screen(xvfb_display):
     shots: list[np.ndarray] = []
 
+    def shows_the_frame(shot: np.ndarray) -> bool:
+        return bool((np.abs(shot.astype(int) - 110) <= 3).all(axis=2).any())
+
     def render_and_capture(image, pose, snapshot, exercise, coach, **kwargs):
-        if len(shots) == 0 and coach.count("both") >= 1:
+        # Grab the screen on the frames after the first rep until the window has been painted:
+        # under load the X server may not have drawn the previous frame yet.
+        if coach.count("both") >= 1 and len(shots) < 30 and not any(map(shows_the_frame, shots)):
             shots.append(screenshot(xvfb_display))
         return overlay.render(image, pose, snapshot, exercise, coach, **kwargs)
 
@@ -342,7 +347,7 @@ def test_window_shows_the_overlay_on_screen(xvfb_display):
     result = session(FakeSource(6.0), pacing=Pacing.FAST, window=window, renderer=render_and_capture,
                      skip_setup=True).run()
     assert result.summary.rep_counts()["total"] == 2 and shots
-    screen = shots[0]
+    screen = next((shot for shot in shots if shows_the_frame(shot)), shots[-1])
     on_screen = (np.abs(screen.astype(int) - 110) > 12).any(axis=2)
     ys, xs = np.where((np.abs(screen.astype(int) - 110) <= 3).all(axis=2))
     assert ys.size, "the grey video frame is not on screen"
