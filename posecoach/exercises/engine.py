@@ -14,7 +14,14 @@ How a rep is recognised (per counting channel: one per side, or one for the whol
   peak toward rest (the second threshold: hysteresis, so jitter never adds a rep);
 * the rep then counts only if its range is at least ``partial_fraction`` of the person's typical
   range (calibrated from their own earlier reps), it took a plausible time, and any hold inside it
-  reached its target; otherwise it is reported as rejected, with the reason.
+  reached its target; otherwise it is reported as rejected, with the reason;
+* before any rep has calibrated the range, a small first rep is provisional: the next rep decides
+  (counts are only ever added, never taken back);
+* at the edges of a stream, a rep already under way counts if its top is seen, and one cut off on
+  its way down counts as uncertain.
+
+Holds start when their conditions hold, accrue only while they do (judged on what the camera can
+see), pause while nobody is visible, and report held against target seconds.
 """
 
 from __future__ import annotations
@@ -53,6 +60,7 @@ MAX_FRAME_GAP_S = 0.5
 LOW_VISIBILITY = 0.5
 """Mean visibility of a side's hip, knee, ankle and shoulder below which its reps are 'uncertain'."""
 BASELINE_SAMPLES = 15
+"""Frames at rest (or at the start of a hold) averaged into the baseline of relative form rules."""
 FIRST_REP_CONFIDENT = 0.9
 """A first rep (nothing to calibrate against yet) smaller than this fraction of the nominal range is
 provisional: the next rep decides whether it was a full rep or a partial one (counted late, never
@@ -88,7 +96,6 @@ class _Channel:
     top_s: float = 0.0
     top_started_t: float | None = None
     top_below_since: float | None = None
-    top_spans: int = 0
     min_visibility: float = 1.0
     other_rest: float = math.nan
     other_raised_s: float = 0.0
@@ -146,7 +153,6 @@ class _Hold:
     started_t: float | None = None
     held_s: float = 0.0
     last_good_t: float | None = None
-    announced: bool = False
     unjudged_s: float = 0.0
     """Time since the last good frame when the position could not be judged (legs out of a close-up)."""
 
@@ -414,7 +420,7 @@ class ExerciseEngine:
                 channel.phase = Phase.WORK
                 channel.peak, channel.peak_t = x, t
                 channel.min_visibility = visibility if math.isfinite(visibility) else 1.0
-                channel.top_s, channel.top_spans = 0.0, 0
+                channel.top_s = 0.0
                 channel.other_rest = self._other_rest(channel, features)
                 channel.other_raised_s = channel.other_seen_s = channel.other_peak_rise = 0.0
                 channel.peak_sides = self._side_values(features)
@@ -491,7 +497,6 @@ class ExerciseEngine:
             channel.top_below_since = None
             if channel.top_started_t is None:
                 channel.top_started_t = t
-                channel.top_spans += 1
                 if spec.hold_s > 0 and not channel.hold_announced:
                     channel.hold_announced = True
                     events.append(HoldStarted(t, channel.side, spec.hold_s))
