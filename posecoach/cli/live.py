@@ -12,10 +12,8 @@ import click
 from posecoach.cli.options import exercise_option, format_option, model_option, side_option, verbose_option
 from posecoach.errors import PoseCoachError
 
-EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 
-
-def _has_display() -> bool:
+def has_display() -> bool:
     if sys.platform.startswith("linux"):
         return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     return True
@@ -78,7 +76,6 @@ def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec
         Pacing,
         Plan,
         PrinterSink,
-        StopReason,
         TerminalKeys,
         VideoRecorder,
         WindowSink,
@@ -90,7 +87,7 @@ def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec
 
     if camera is not None and source_spec is not None:
         raise click.UsageError("give either --camera or --source, not both")
-    if window and not _has_display():
+    if window and not has_display():
         raise PoseCoachError("there is no display to open a window on (DISPLAY is not set); "
                              "use --no-window, or run under a desktop session")
     exercise = exercise_with_hold(get_exercise(exercise_slug), hold_s)
@@ -139,14 +136,22 @@ def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec
         click.echo(describe_summary(summary))
     if result.stats.frames_processed:
         _stderr(result.stats.describe())
-    if result.reason is StopReason.INTERRUPTED:
-        _stderr("Interrupted; what was recorded so far has been saved.")
+    exit_for_stop(ctx, result.reason, kept="what was recorded so far has been saved",
+                  failure=summary.notes[0] if summary.notes else result.reason.value)
+
+
+def exit_for_stop(ctx: click.Context, reason: object, *, kept: str, failure: str) -> None:
+    """Leave with the documented exit code for how a live session stopped (after its output)."""
+    from posecoach.cli import EXIT_INTERRUPTED, EXIT_TERMINATED
+    from posecoach.live import StopReason
+
+    if reason is StopReason.INTERRUPTED:
+        _stderr(f"Interrupted; {kept}.")
         ctx.exit(EXIT_INTERRUPTED)
-    if result.reason is StopReason.TERMINATED:
+    if reason is StopReason.TERMINATED:
         ctx.exit(EXIT_TERMINATED)
-    if result.reason is StopReason.SOURCE_FAILED:
-        raise PoseCoachError(f"{summary.notes[0] if summary.notes else result.reason.value}; "
-                             "the session so far was kept (flagged partial)")
+    if reason is StopReason.SOURCE_FAILED:
+        raise PoseCoachError(f"{failure}; {kept} (flagged partial)")
 
 
 COMMANDS = [live]

@@ -20,23 +20,14 @@ from typing import Any
 
 import click
 
+from posecoach.cli.live import exit_for_stop, has_display
 from posecoach.cli.options import db_option, format_option, model_option, verbose_option
 from posecoach.errors import PoseCoachError
 from posecoach.routines import Change, Decision, Routine, available_routines, find_routine, progress, session_tag
 
-EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
-
 
 def _stderr(message: str) -> None:
     click.echo(message, err=True)
-
-
-def _has_display() -> bool:
-    import os
-
-    if sys.platform.startswith("linux"):
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    return True
 
 
 file_option = click.option("--file", "routine_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -221,10 +212,9 @@ def run(ctx: click.Context, name: str, routine_file: Path | None, camera: int | 
     if len(source_specs) not in (0, 1, len(routine_.steps)):
         raise click.UsageError(f"give --source once, or once for each of the {len(routine_.steps)} steps "
                                f"(got {len(source_specs)})")
-    if window and not _has_display():
+    if window and not has_display():
         raise PoseCoachError("there is no display to open a window on (DISPLAY is not set); "
                              "use --no-window, or run under a desktop session")
-    from posecoach.live import StopReason
     from posecoach.sinks.history import open_store
 
     with open_store(db_path) as store:
@@ -237,13 +227,8 @@ def run(ctx: click.Context, name: str, routine_file: Path | None, camera: int | 
             runner.close()
     for line in results:
         click.echo(line)
-    if runner.stopped is StopReason.INTERRUPTED:
-        _stderr("Interrupted; the steps done so far are saved.")
-        ctx.exit(EXIT_INTERRUPTED)
-    if runner.stopped is StopReason.TERMINATED:
-        ctx.exit(EXIT_TERMINATED)
-    if runner.stopped is StopReason.SOURCE_FAILED:
-        raise PoseCoachError("the camera or stream stopped sending frames; the steps done so far are saved")
+    exit_for_stop(ctx, runner.stopped, kept="the steps done so far are saved",
+                  failure="the camera or stream stopped sending frames")
 
 
 class _Runner:
@@ -459,7 +444,9 @@ def desk(ctx: click.Context, camera: int | None, source_spec: str | None, sit_li
                             _notify_desktop("posecoach: time to move", describe(event))
     except KeyboardInterrupt as stop:
         _desk_totals(monitor, samples, wall0, cpu0)
-        ctx.exit(EXIT_TERMINATED if type(stop).__name__ == "Terminated" else EXIT_INTERRUPTED)
+        from posecoach.cli import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
+
+        ctx.exit(EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED)
     finally:
         if speaker is not None:
             speaker.close()
