@@ -57,8 +57,16 @@ def _panel(image: np.ndarray, x0: int, y0: int, x1: int, y1: int, colour: Colour
 
 def _text(image: np.ndarray, text: str, origin: tuple[int, int], size: float, colour: Colour,
           thickness: int) -> None:
-    """Text with a dark outline, readable on a bright mat or a dark room alike."""
-    cv2.putText(image, text, origin, FONT, size, BLACK, thickness + max(2, thickness), cv2.LINE_AA)
+    """Text with a dark outline, readable on a bright mat or a dark room alike.
+
+    The outline is the same text stamped around the origin: OpenCV 5's font widens glyph advances
+    with stroke thickness, so a thicker black copy drifts off the letters instead of ringing them.
+    """
+    ring = max(1, thickness)
+    x, y = origin
+    for dx, dy in ((-ring, 0), (ring, 0), (0, -ring), (0, ring), (-ring, -ring), (ring, ring), (-ring, ring),
+                   (ring, -ring)):
+        cv2.putText(image, text, (x + dx, y + dy), FONT, size, BLACK, thickness, cv2.LINE_AA)
     cv2.putText(image, text, origin, FONT, size, colour, thickness, cv2.LINE_AA)
 
 
