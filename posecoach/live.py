@@ -420,7 +420,9 @@ def exercise_with_hold(exercise: Exercise, hold_s: float | None) -> Exercise:
 DARK_BRIGHTNESS = 45.0
 """Mean grey level (0-255) below which the model starts missing limbs."""
 SIDE_VIEW_MAX_RATIO = 0.6
-"""Shoulder width / torso length above this is a front (or feet-first) view, not side-on."""
+"""Shoulder width / torso length above this is not a side view."""
+OBLIQUE_VIEW_MAX_RATIO = 0.9
+"""... and above this not an oblique one either: a front (or feet-first) view."""
 BODY_PARTS: tuple[tuple[str, tuple[Landmark, ...]], ...] = (
     ("head", (Landmark.NOSE, Landmark.LEFT_EAR, Landmark.RIGHT_EAR)),
     ("shoulders", (Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)),
@@ -467,7 +469,8 @@ def check_setup(pose: PoseFrame | None, brightness: float, exercise: Exercise) -
         shoulders = float(np.linalg.norm(xy[Landmark.LEFT_SHOULDER] - xy[Landmark.RIGHT_SHOULDER]))
         torso = float(np.linalg.norm((xy[Landmark.LEFT_SHOULDER] + xy[Landmark.RIGHT_SHOULDER]) / 2
                                      - (xy[Landmark.LEFT_HIP] + xy[Landmark.RIGHT_HIP]) / 2))
-        if math.isfinite(shoulders) and torso > 0 and shoulders / torso > SIDE_VIEW_MAX_RATIO:
+        limit = OBLIQUE_VIEW_MAX_RATIO if View.OBLIQUE in exercise.views else SIDE_VIEW_MAX_RATIO
+        if math.isfinite(shoulders) and torso > 0 and shoulders / torso > limit:
             return SetupCheck(False, "Turn side-on to the camera: put it beside your mat, level with your hips",
                               brightness)
     return SetupCheck(True, None, brightness)

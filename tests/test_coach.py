@@ -197,10 +197,15 @@ def _without(pose, *landmarks):
     return type(pose)(pose.timestamp_s, xyzv, pose.world, pose.image_size)
 
 
-def _front_view(pose):
+def _shoulders_apart(pose, pixels: float):
+    """Seen from further round to the front, the shoulders spread apart in the image."""
     xyzv = pose.xyzv.copy()
-    xyzv[Landmark.LEFT_SHOULDER, :2] = xyzv[Landmark.RIGHT_SHOULDER, :2] + (0.0, 250.0)
+    xyzv[Landmark.LEFT_SHOULDER, :2] = xyzv[Landmark.RIGHT_SHOULDER, :2] + (0.0, pixels)
     return type(pose)(pose.timestamp_s, xyzv, pose.world, pose.image_size)
+
+
+def _front_view(pose):
+    return _shoulders_apart(pose, 250.0)
 
 
 @pytest.mark.parametrize(("pose", "brightness", "slug", "hint"), [
@@ -212,7 +217,9 @@ def _front_view(pose):
      120.0, "lying-leg-raise", "your knees and ankles"),
     (_front_view(LYING_POSE), 120.0, "lying-leg-raise", "side-on"),
     (_front_view(LYING_POSE), 120.0, "standing-march", None),
-], ids=["ok", "dark", "nobody", "no-ankles", "no-legs", "front-view-floor-work", "front-view-allowed-standing"])
+    (_shoulders_apart(LYING_POSE, 110.0), 120.0, "lying-leg-raise", None),
+], ids=["ok", "dark", "nobody", "no-ankles", "no-legs", "front-view-floor-work", "front-view-allowed-standing",
+        "oblique-view-allowed-floor-work"])
 def test_setup_check_says_what_to_change(pose, brightness, slug, hint):
     check = check_setup(pose, brightness, get_exercise(slug))
     assert check.ok is (hint is None)
