@@ -299,3 +299,14 @@ def test_a_stretch_is_held_at_the_persons_own_end_range():
     holds = analyse("kneeling-hip-flexor-stretch", script, 14.0).holds
     assert [h.side for h in holds] == [Side.LEFT] * 3
     assert all(1.0 <= h.held_s <= 2.2 for h in holds[1:])
+
+
+@pytest.mark.parametrize("apparent_trunk", [90.0, 60.0, 50.0], ids=["level-camera", "tilted-30", "tilted-40"])
+def test_a_march_is_counted_when_the_camera_tilts_the_upright_trunk(apparent_trunk):
+    """World landmarks follow the camera's axes: a laptop looking down makes a standing trunk lean."""
+    def script(t: float) -> BodyAngles:
+        left = 95.0 * reps_signal(t, [1.0, 4.0], 0.5, 0.4)
+        right = 95.0 * reps_signal(t, [2.5, 5.5], 0.5, 0.4)
+        return replace(STANDING, trunk_elevation=apparent_trunk, hip_left=left, hip_right=right)
+
+    assert analyse("standing-march", script, 7.5).rep_counts() == {"total": 4, "left": 2, "right": 2}
