@@ -45,7 +45,7 @@ SUPINE_KNEES_BENT = Posture(
 # Generous: world landmarks follow the camera's axes, so a laptop looking down (or a phone on the
 # floor looking up) tilts an upright trunk by 20-30°.
 STANDING = Posture("standing", (Within("trunk_incline", 45, 90),))
-HANGING = Posture("hanging from a bar", (Within("trunk_incline", 55, 90), Within("arm_elevation.both", 130, 180)))
+HANGING = Posture("hanging from a bar", (Within("trunk_incline", 45, 90), Within("arm_elevation.both", 130, 180)))
 # Trunk incline reaches -30° and beyond in front views, where MediaPipe's depth is least certain.
 FRONT_SUPPORT = Posture("in a plank", (Within("chest_facing", -90, -30), Within("trunk_incline", -45, 45)))
 ALL_FOURS = Posture(
@@ -56,7 +56,7 @@ SIDE_LYING = Posture("lying on your side", (Within("pelvis_vertical", 40, 90), W
 SEATED_LEANING_BACK = Posture(
     "sitting, leaning back (or a hollow-body V)", (Within("trunk_incline", 4, 80), Within("chest_facing", -5, 90))
 )
-KNEELING_UPRIGHT = Posture("kneeling upright", (Within("trunk_incline", 50, 90),))
+KNEELING_UPRIGHT = Posture("kneeling upright", (Within("trunk_incline", 45, 90),))
 SIT_UP_POSITION = Posture(
     "lying on your back, knees bent",
     (Within("chest_facing", -10, 90), Within("knee_flexion.both", 35, 180), Within("trunk_incline", -30, 95)),
