@@ -23,11 +23,11 @@ if TYPE_CHECKING:
     from posecoach.sources import Frame
 
 MIN_POSE_COVERAGE = 0.5
+"""Below this share of frames with a person, the summary says the clip is hard to judge."""
 TOO_DARK = 25.0
 """Mean brightness (0-255) under which a clip is too dark for the pose model to find a person."""
 BRIGHTNESS_EVERY = 10
 """Sample one frame in this many for the brightness check; a strided mean costs microseconds."""
-"""Below this share of frames with a person, the summary says the clip is hard to judge."""
 
 EventCallback = Callable[[Event], None]
 
@@ -61,7 +61,7 @@ class AnalysisSession:
         if pose is not None:
             self.summary.frames_with_pose += 1
         events = self.engine.update(pose, t)
-        if self.engine.snapshot().in_position:
+        if self.engine.in_position:
             self._frames_in_position += 1
         value = self.engine.signal_value()
         if pose is not None and math.isfinite(value):
@@ -180,8 +180,5 @@ def analyze_video_in_chunks(source: str | Path, exercise_slug: str, *, jobs: int
     trace = landmark_video(source, jobs=jobs, model_path=model_path, verbose=verbose, on_frame=on_frame)
     if len(trace) == 0:
         raise SourceError(f"'{source}' has no frames that could be decoded")
-    session = AnalysisSession(get_exercise(exercise_slug), trace.source, side, trace.fps)
-    for t, pose in trace.pose_frames():
-        session.feed(t, pose)
-    return session.finish()
+    return replay(trace.pose_frames(), exercise_slug, side=side, source=trace.source, fps=trace.fps)
 

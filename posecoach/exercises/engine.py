@@ -288,6 +288,11 @@ class ExerciseEngine:
                               target, self._last_warning)
 
     @property
+    def in_position(self) -> bool:
+        """In the exercise's position (settled), so counting can happen."""
+        return self._in_position
+
+    @property
     def features(self) -> Features:
         """Features of the latest frame with a pose (for overlays and traces)."""
         return self._features
