@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -47,33 +48,29 @@ def _expand(inputs: tuple[str, ...]) -> list[str]:
 
 def _analyze_one(source: str, exercise: str, side: str, model: Path | None, verbose: bool,
                  show_progress: bool, jobs: int = 1, **observers: Any) -> SessionSummary:
-    if jobs > 1 and not observers:
-        return _analyze_in_chunks(source, exercise, side, model, verbose, jobs, show_progress)
-    if not show_progress:
-        return analyze_video(source, exercise, side=side, model_path=model, verbose=verbose, **observers)
-    from posecoach.sources import open_source
+    """One video, with a progress bar when it is long enough to want one; ``jobs`` > 1 landmarks it in
+    chunks in parallel (not when observers need every frame in order, e.g. an annotated video)."""
+    from posecoach.analysis import analyze_video_in_chunks
 
-    with open_source(source) as probe:
-        length = probe.frame_count
-    if not length or length < PROGRESS_MIN_FRAMES:
-        return analyze_video(source, exercise, side=side, model_path=model, verbose=verbose, **observers)
-    with click.progressbar(length=length, label=Path(source).name, file=sys.stderr) as bar:
-        return analyze_video(source, exercise, side=side, model_path=model, verbose=verbose, on_frame=bar.update,
+    def run(on_frame: Callable[[int], None] | None) -> SessionSummary:
+        if jobs > 1 and not observers:
+            return analyze_video_in_chunks(source, exercise, jobs=jobs, side=side, model_path=model,
+                                           verbose=verbose, on_frame=on_frame)
+        return analyze_video(source, exercise, side=side, model_path=model, verbose=verbose, on_frame=on_frame,
                              **observers)
 
+    length = _frame_count(source) if show_progress else None
+    if not length or length < PROGRESS_MIN_FRAMES:
+        return run(None)
+    with click.progressbar(length=length, label=Path(source).name, file=sys.stderr) as bar:
+        return run(bar.update)
 
-def _analyze_in_chunks(source: str, exercise: str, side: str, model: Path | None, verbose: bool, jobs: int,
-                       show_progress: bool) -> SessionSummary:
-    from posecoach.analysis import analyze_video_in_chunks
+
+def _frame_count(source: str) -> int | None:
     from posecoach.sources import open_source
 
     with open_source(source) as probe:
-        length = probe.frame_count
-    if not (show_progress and length):
-        return analyze_video_in_chunks(source, exercise, jobs=jobs, side=side, model_path=model, verbose=verbose)
-    with click.progressbar(length=length, label=Path(source).name, file=sys.stderr) as bar:
-        return analyze_video_in_chunks(source, exercise, jobs=jobs, side=side, model_path=model, verbose=verbose,
-                                       on_frame=bar.update)
+        return probe.frame_count
 
 
 def _analyze_quietly(args: tuple[str, str, str, Path | None, bool]) -> SessionSummary | str:
