@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING
 from posecoach.errors import SourceError
 from posecoach.events import Event, RepCompleted
 from posecoach.exercises import EngineSnapshot, Exercise, ExerciseEngine, get_exercise
+from posecoach.features import near_side
+from posecoach.landmarks import Side
 from posecoach.pose import PoseFrame
 from posecoach.summary import SessionSummary
 
@@ -46,6 +49,7 @@ class AnalysisSession:
     _first_t: float | None = field(default=None, init=False)
     _last_t: float = field(default=0.0, init=False)
     _frames_in_position: int = field(default=0, init=False)
+    _near_sides: Counter[Side | None] = field(default_factory=Counter, init=False)
     brightness: list[float] = field(default_factory=list)
     """Mean brightness of sampled frames, when the caller can see pixels (offline and live)."""
 
@@ -61,6 +65,8 @@ class AnalysisSession:
         if pose is not None:
             self.summary.frames_with_pose += 1
         events = self.engine.update(pose, t)
+        if pose is not None:
+            self._near_sides[near_side(self.engine.features)] += 1
         if self.engine.in_position:
             self._frames_in_position += 1
         value = self.engine.signal_value()
@@ -84,6 +90,9 @@ class AnalysisSession:
         summary.duration_s = (self._last_t - self._first_t) + (1.0 / self.fps if self.fps else 0.0) \
             if self._first_t is not None else 0.0
         summary.partial = partial
+        if self._near_sides:
+            side, frames = self._near_sides.most_common(1)[0]
+            summary.camera_side = side.value if side and frames >= 0.6 * summary.frames_with_pose else None
         rep = self.exercise.rep
         summary.signal_name = rep.signal.replace(".{side}", "").replace(".both", "") if rep else ""
         if reason:

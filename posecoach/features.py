@@ -105,6 +105,14 @@ class Skeleton3D:
         return cls([(x, y, 0.0) for x, y in pose.xyzv[:, :2].tolist()], visibility)
 
 
+def near_side(features: Features, margin: float = 0.15) -> Side | None:
+    """The side of the body facing the camera, or None for a front/back view or when unknown."""
+    nearer = features.get("left_side_nearer", math.nan)
+    if not abs(nearer) > margin:
+        return None
+    return Side.LEFT if nearer > 0 else Side.RIGHT
+
+
 def compute_features(pose: PoseFrame) -> Features:
     """All features of one frame. Missing landmarks give NaN, never an exception."""
     skeleton = Skeleton3D.from_pose(pose)
@@ -155,6 +163,13 @@ def compute_features(pose: PoseFrame) -> Features:
     features["pelvis_tilt"] = _elevation_deg(hip_axis)
     features["pelvis_vertical"] = abs(features["pelvis_tilt"])
     features["shoulder_tilt"] = _elevation_deg(_sub(p[Landmark.RIGHT_SHOULDER], p[Landmark.LEFT_SHOULDER]))
+    # Which side faces the camera: > 0 the left side is nearer (MediaPipe's z grows away from the
+    # camera), in torso lengths; near 0 for a front or back view.
+    z = pose.xyzv[:, 2]
+    nearer = (z[Landmark.RIGHT_SHOULDER] + z[Landmark.RIGHT_HIP] - z[Landmark.LEFT_SHOULDER]
+              - z[Landmark.LEFT_HIP]) / 2.0
+    image_torso = float(np.linalg.norm(pose.xyzv[Landmark.LEFT_SHOULDER, :2] - pose.xyzv[Landmark.LEFT_HIP, :2]))
+    features["left_side_nearer"] = float(nearer) / image_torso if image_torso > 1e-9 else math.nan
     return features
 
 

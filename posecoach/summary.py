@@ -28,6 +28,8 @@ class SessionSummary:
     """True when the input ended early (truncated video, camera lost, interrupted)."""
     notes: list[str] = field(default_factory=list)
     """Plain-language caveats: what could not be judged and why."""
+    camera_side: str | None = None
+    """The side of the body that faced the camera in most frames ('left'/'right'), None for front views."""
     signal_name: str = ""
     """The tracked signal (e.g. ``hip_flexion``), in degrees; plotted by reports."""
     signal_trace: list[tuple[float, float]] = field(default_factory=list)
@@ -104,6 +106,7 @@ class SessionSummary:
             "frames": self.frames,
             "frames_with_pose": self.frames_with_pose,
             "partial": self.partial,
+            "camera_side": self.camera_side,
             "reps": self.rep_counts(),
             "holds": [
                 {

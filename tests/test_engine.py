@@ -310,3 +310,12 @@ def test_a_march_is_counted_when_the_camera_tilts_the_upright_trunk(apparent_tru
         return replace(STANDING, trunk_elevation=apparent_trunk, hip_left=left, hip_right=right)
 
     assert analyse("standing-march", script, 7.5).rep_counts() == {"total": 4, "left": 2, "right": 2}
+
+
+@pytest.mark.parametrize(("chest_up", "expected"), [(True, "left"), (False, "right")],
+                         ids=["on-the-back-left-side-to-camera", "face-down-right-side-to-camera"])
+def test_the_summary_says_which_side_faced_the_camera(chest_up, expected):
+    """The stick body's right hip is further from the camera when lying on its back, nearer face down."""
+    summary = analyse("lying-leg-raise", leg_raises([1.0]) if chest_up else (lambda t: PLANK), 4.0)
+    assert summary.camera_side == expected
+    assert summary.to_dict()["camera_side"] == expected
