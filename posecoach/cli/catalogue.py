@@ -40,8 +40,9 @@ def exercises(output_format: str) -> None:
     rows = []
     for r in records:
         kind = "timer only" if not r["judged"] else r["kind"]
-        rows.append([r["slug"], kind, r["sides"], ",".join(r["views"]), str(r["source"]["article"])[:3]
-                     if r["source"] else "", ",".join(r["form_checks"])])
+        article = str(r["source"]["article"]) if r["source"] else ""
+        seed = article[:3] if article[:3].isdigit() else "-"
+        rows.append([r["slug"], kind, r["sides"], ",".join(r["views"]), seed, ",".join(r["form_checks"])])
     click.echo(format_table(rows, ["slug", "kind", "sides", "views", "seed", "form checks"]))
 
 
