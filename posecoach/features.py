@@ -9,6 +9,8 @@ Everything here is numpy only: no OpenCV, no MediaPipe.
 from __future__ import annotations
 
 import math
+import statistics
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,12 +167,38 @@ def compute_features(pose: PoseFrame) -> Features:
     features["shoulder_tilt"] = _elevation_deg(_sub(p[Landmark.RIGHT_SHOULDER], p[Landmark.LEFT_SHOULDER]))
     # Which side faces the camera: > 0 the left side is nearer (MediaPipe's z grows away from the
     # camera), in torso lengths; near 0 for a front or back view.
-    z = pose.xyzv[:, 2]
-    nearer = (z[Landmark.RIGHT_SHOULDER] + z[Landmark.RIGHT_HIP] - z[Landmark.LEFT_SHOULDER]
-              - z[Landmark.LEFT_HIP]) / 2.0
-    image_torso = float(np.linalg.norm(pose.xyzv[Landmark.LEFT_SHOULDER, :2] - pose.xyzv[Landmark.LEFT_HIP, :2]))
-    features["left_side_nearer"] = float(nearer) / image_torso if image_torso > 1e-9 else math.nan
+    image = pose.xyzv[:, :3].tolist()
+    left_shoulder, right_shoulder = image[Landmark.LEFT_SHOULDER], image[Landmark.RIGHT_SHOULDER]
+    left_hip, right_hip = image[Landmark.LEFT_HIP], image[Landmark.RIGHT_HIP]
+    nearer = (right_shoulder[2] + right_hip[2] - left_shoulder[2] - left_hip[2]) / 2.0
+    image_torso = math.hypot(left_shoulder[0] - left_hip[0], left_shoulder[1] - left_hip[1])
+    features["left_side_nearer"] = nearer / image_torso if image_torso > 1e-9 else math.nan
     return features
+
+
+class RollingMedian:
+    """Median of the values seen in the last ``window_s`` seconds.
+
+    MediaPipe swaps a hidden leg with the visible one for a frame or a few (the far leg in a side
+    view jumps to where the near knee is); a short median removes those bursts before smoothing,
+    where a low-pass filter would only smear them into fake movement.
+    """
+
+    def __init__(self, window_s: float = 0.2) -> None:
+        self.window_s = window_s
+        self._samples: deque[tuple[float, float]] = deque()
+
+    def reset(self) -> None:
+        self._samples.clear()
+
+    def __call__(self, value: float, t: float) -> float:
+        if not math.isfinite(value):
+            return value
+        samples = self._samples
+        samples.append((t, value))
+        while samples and samples[0][0] < t - self.window_s:
+            samples.popleft()
+        return statistics.median(v for _, v in samples)
 
 
 class OneEuroFilter:

@@ -265,7 +265,7 @@ def test_a_rep_cut_off_on_its_way_down_counts_as_uncertain():
         hip = 80.0 * reps_signal(t, [1.0, 4.0], 1.0, 0.2)
         return replace(LYING, hip_left=hip, hip_right=hip)
 
-    summary = analyse("lying-leg-raise", script, 5.7)
+    summary = analyse("lying-leg-raise", script, 5.8)
     assert summary.rep_counts()["total"] == 2
     assert summary.reps[-1].uncertain == "the recording ended on the way back down"
 

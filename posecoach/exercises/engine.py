@@ -42,10 +42,12 @@ from posecoach.events import (
     RepRejected,
 )
 from posecoach.exercises.definition import Condition, Exercise, FormRule, Kind, SideMode, Within
-from posecoach.features import Features, OneEuroFilter, compute_features
+from posecoach.features import Features, OneEuroFilter, RollingMedian, compute_features
 from posecoach.landmarks import Side
 from posecoach.pose import PoseFrame
 
+BOTH_SIDES_SHARE = 0.5
+"""...for more than this share of the rep (a two-knee hug keeps both legs up throughout)."""
 OTHER_SIDE_SHARE = 0.7
 """In a one-sided exercise the other side 'moved too' when it rose this share of the working side's
 rise. Lower values would mistake MediaPipe's echo of a hidden far leg (often ~half) for real movement."""
@@ -87,6 +89,7 @@ class _Channel:
     """One counting channel: a side, or the whole body (``side`` None)."""
 
     side: Side | None
+    despiker: RollingMedian = field(default_factory=RollingMedian)
     smoother: OneEuroFilter = field(default_factory=OneEuroFilter)
     phase: Phase = Phase.REST
     rest: float = math.nan
@@ -123,6 +126,7 @@ class _Channel:
         self.top_started_t = None
         self.top_below_since = None
         self.hold_announced = False
+        self.despiker.reset()
         self.smoother.reset()
 
 
@@ -408,7 +412,7 @@ class ExerciseEngine:
         raw = self._feature(features, spec.signal, channel.side)
         if not math.isfinite(raw):
             return []
-        value = channel.smoother(raw, t)
+        value = channel.smoother(channel.despiker(raw, t), t)
         channel.value = value
         x = spec.direction * value
         visibility = self._feature(features, "visibility.{side}", channel.side)
@@ -469,6 +473,11 @@ class ExerciseEngine:
         spec = self.exercise.rep
         if spec is None or channel.side is None or not spec.one_sided:
             return math.nan
+        for other in self._channels:
+            if other is not channel and math.isfinite(other.value):
+                # The other side's filtered signal: a hidden leg flickering to where the visible knee
+                # is must not pass for a second leg being hugged.
+                return spec.direction * other.value
         return spec.direction * self._feature(features, spec.signal, channel.side.other)
 
     def _side_values(self, features: Features) -> tuple[float, float]:
@@ -527,7 +536,7 @@ class ExerciseEngine:
     @staticmethod
     def _both_sides_moved(channel: _Channel) -> bool:
         """The other side was raised most of the rep: a two-legged movement, not this exercise."""
-        return channel.other_seen_s > 0 and channel.other_raised_s > 0.5 * channel.other_seen_s
+        return channel.other_seen_s > 0 and channel.other_raised_s > BOTH_SIDES_SHARE * channel.other_seen_s
 
     def _complete_rep(self, channel: _Channel, t: float) -> list[Event]:
         spec = self.exercise.rep
