@@ -139,10 +139,20 @@ def _matches(warning: dict, fault: dict) -> bool:
             and fault["start_s"] - before <= warning["t_s"] <= fault["end_s"] + after)
 
 
-def score_synthetic(folder: Path, warnings: WarningScore) -> list[Score]:
-    """Rendered clips: ``*.truth.json`` beside each video; runs the pose model (slow)."""
-    from posecoach.analysis import analyze_video
+def replay_cached(video: Path, slug: str) -> SessionSummary:
+    """Landmark a rendered clip once (``<clip>.trace.npz`` beside it, outside git), then replay it:
+    the landmarks do not depend on the engine, so re-scoring after an engine change takes seconds."""
+    from cache_landmarks import cache_clip
 
+    trace_path = video.with_suffix(".trace.npz")
+    if not trace_path.exists():
+        cache_clip(video, trace_path)
+    trace = PoseTrace.load(trace_path)
+    return replay(trace.pose_frames(), slug, source=video.name, fps=trace.fps)
+
+
+def score_synthetic(folder: Path, warnings: WarningScore) -> list[Score]:
+    """Rendered clips: ``*.truth.json`` beside each video; landmarked once with the pose model (slow)."""
     scores = []
     for truth_file in sorted(folder.glob("*.truth.json")):
         data = json.loads(truth_file.read_text())
@@ -154,7 +164,7 @@ def score_synthetic(folder: Path, warnings: WarningScore) -> list[Score]:
         sides = (expected["left"], expected["right"]) if expected["left"] or expected["right"] else None
         truth = Truth(video.name, data["exercise"], expected["total"] if expected["total"] or not holds else None,
                       sides, holds, "exact")
-        summary = analyze_video(video, truth.slug)
+        summary = replay_cached(video, truth.slug)
         warnings.add(data.get("faults", []), summary.to_dict()["warnings"])
         scores.append(score(truth, summary))
     return scores
