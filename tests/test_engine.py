@@ -319,3 +319,18 @@ def test_the_summary_says_which_side_faced_the_camera(chest_up, expected):
     summary = analyse("lying-leg-raise", leg_raises([1.0]) if chest_up else (lambda t: PLANK), 4.0)
     assert summary.camera_side == expected
     assert summary.to_dict()["camera_side"] == expected
+
+
+def test_a_hidden_far_leg_flickering_onto_the_hugged_knee_does_not_void_the_rep():
+    """Side-on, MediaPipe keeps swapping the hidden straight leg onto the hugged knee for runs of frames:
+    a leg jumping 0 ↔ 115° between frames is the model guessing, not a second knee being hugged."""
+    hug = knee_hugs([(1.0, Side.RIGHT, 3.5), (7.0, Side.RIGHT, 3.5)])
+
+    def script(t: float) -> BodyAngles:
+        angles = hug(t)
+        frame = round(t * 30)
+        if angles.hip_right > 60 and frame % 3 != 0:
+            return replace(angles, hip_left=angles.hip_right, knee_left=angles.knee_right)
+        return angles
+
+    assert analyse("supine-knee-to-chest", script, 13.0).rep_counts() == {"total": 2, "left": 0, "right": 2}

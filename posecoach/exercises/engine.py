@@ -46,6 +46,12 @@ from posecoach.features import Features, OneEuroFilter, RollingMedian, compute_f
 from posecoach.landmarks import Side
 from posecoach.pose import PoseFrame
 
+FLICKER_MIN_DEG = 15.0
+FLICKER_RATIO = 2.0
+"""A side whose mean frame-to-frame jump is over twice the working side's (and over 15°) is MediaPipe
+guessing where a hidden limb is, not a limb moving (a held knee shakes by a few degrees a frame; a
+swapped one jumps 25-35° on average)."""
+FLICKER_SMOOTHING = 0.1
 BOTH_SIDES_SHARE = 0.5
 """...for more than this share of the rep (a two-knee hug keeps both legs up throughout)."""
 OTHER_SIDE_SHARE = 0.7
@@ -90,6 +96,12 @@ class _Channel:
 
     side: Side | None
     despiker: RollingMedian = field(default_factory=RollingMedian)
+    last_raw: float = math.nan
+    flicker: float = 0.0
+    """Running mean of the raw signal's frame-to-frame jump (degrees): high for a hidden, swapped leg."""
+    flicker_peak: float = 0.0
+    other_flicker_peak: float = 0.0
+    """The highest flicker of this side and of the other during the current rep."""
     smoother: OneEuroFilter = field(default_factory=OneEuroFilter)
     phase: Phase = Phase.REST
     rest: float = math.nan
@@ -412,6 +424,9 @@ class ExerciseEngine:
         raw = self._feature(features, spec.signal, channel.side)
         if not math.isfinite(raw):
             return []
+        if math.isfinite(channel.last_raw):
+            channel.flicker += FLICKER_SMOOTHING * (abs(raw - channel.last_raw) - channel.flicker)
+        channel.last_raw = raw
         value = channel.smoother(channel.despiker(raw, t), t)
         channel.value = value
         x = spec.direction * value
@@ -432,6 +447,7 @@ class ExerciseEngine:
                 channel.top_s = 0.0
                 channel.other_rest = self._other_rest(channel, features)
                 channel.other_raised_s = channel.other_seen_s = channel.other_peak_rise = 0.0
+                channel.flicker_peak = channel.other_flicker_peak = 0.0
                 channel.peak_sides = self._side_values(features)
                 return opening
             return []
@@ -443,6 +459,10 @@ class ExerciseEngine:
         if math.isfinite(visibility):
             channel.min_visibility = min(channel.min_visibility, visibility)
         other = self._other_value(channel, features)
+        channel.flicker_peak = max(channel.flicker_peak, channel.flicker)
+        for other_channel in self._channels:
+            if other_channel is not channel:
+                channel.other_flicker_peak = max(channel.other_flicker_peak, other_channel.flicker)
         if math.isfinite(other) and math.isfinite(channel.other_rest):
             channel.other_seen_s += dt
             channel.other_peak_rise = max(channel.other_peak_rise, other - channel.other_rest)
@@ -533,9 +553,14 @@ class ExerciseEngine:
         channel.top_started_t = None
         return [HoldEnded(end, channel.side, end - held, held, spec.hold_s, held >= spec.hold_s)]
 
-    @staticmethod
-    def _both_sides_moved(channel: _Channel) -> bool:
-        """The other side was raised most of the rep: a two-legged movement, not this exercise."""
+    def _both_sides_moved(self, channel: _Channel) -> bool:
+        """The other side was raised most of the rep: a two-legged movement, not this exercise.
+
+        Unless the other side flickers: MediaPipe keeps swapping a hidden far leg onto the visible
+        one, and a leg jumping tens of degrees between frames is not a leg being held up.
+        """
+        if channel.other_flicker_peak > max(FLICKER_MIN_DEG, FLICKER_RATIO * channel.flicker_peak):
+            return False
         return channel.other_seen_s > 0 and channel.other_raised_s > BOTH_SIDES_SHARE * channel.other_seen_s
 
     def _complete_rep(self, channel: _Channel, t: float) -> list[Event]:
