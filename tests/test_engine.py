@@ -334,3 +334,14 @@ def test_a_hidden_far_leg_flickering_onto_the_hugged_knee_does_not_void_the_rep(
         return angles
 
     assert analyse("supine-knee-to-chest", script, 13.0).rep_counts() == {"total": 2, "left": 0, "right": 2}
+
+
+def test_settling_into_the_start_position_is_not_a_rep_already_under_way():
+    """Knees bent, a little higher, then legs straightened: it goes up and comes down, but not as
+    far as the reps that follow, so it is not taken for a rep caught in the middle."""
+    def script(t: float) -> BodyAngles:
+        settling = 50.0 + 12.0 * bump(t, 0.0, 0.4, 0.2) if t < 0.6 else 62.0 * max(0.0, 1.0 - (t - 0.6) / 1.0)
+        hip = max(settling, 100.0 * reps_signal(t, [2.5, 5.5, 8.5], 1.0, 0.2))
+        return replace(LYING, hip_left=hip, hip_right=hip)
+
+    assert analyse("lying-leg-raise", script, 11.5).rep_counts()["total"] == 3

@@ -75,7 +75,10 @@ provisional: the next rep decides whether it was a full rep or a partial one (co
 taken back), and the end of the stream counts it if no rep follows."""
 OPENING_TURN = 0.25
 """How far (in ``min_excursion``) the signal must still rise after counting begins for a rep already
-under way to be recognised as one."""
+under way to be recognised as one (a position held from the first frame has no top to see)."""
+OPENING_SHARE = 0.8
+"""A rep already under way must have nearly the range of the rep after it (settling into the start
+position also goes up a little and comes down, but not as far as a real rep)."""
 ENDING_TURN = 0.25
 """How far (in fractions of its range) a rep cut off by the end of the stream must have come back
 down to count: the top was clearly passed."""
@@ -158,6 +161,8 @@ class _RepDraft:
     held_s: float
     flags: tuple[str, ...]
     uncertain: str | None
+    opening: bool = False
+    """Under way when counting began: judged against the next rep more strictly."""
 
 
 @dataclass
@@ -581,7 +586,7 @@ class ExerciseEngine:
             return events + self._reject(draft, reason)
         events += self._settle_provisional(draft.rom)
         calibrated = any(c.ranges for c in self._channels)
-        if not calibrated and draft.rom < FIRST_REP_CONFIDENT * spec.nominal_range:
+        if draft.opening or (not calibrated and draft.rom < FIRST_REP_CONFIDENT * spec.nominal_range):
             self._provisional.append(draft)
             return events
         return events + self._count(draft)
@@ -614,7 +619,7 @@ class ExerciseEngine:
         draft = _RepDraft(channel, channel.rest_t, channel.side, channel.opening_start_t, channel.opening_peak_t,
                           span, channel.opening_peak, channel.opening_peak_t - channel.opening_start_t,
                           channel.rest_t - channel.opening_peak_t, 0.0, (),
-                          "the rep began before posecoach could see it")
+                          "the rep began before posecoach could see it", opening=True)
         return self._judge(channel, draft)
 
     def _draft_rep(self, channel: _Channel, t: float) -> _RepDraft:
@@ -659,7 +664,7 @@ class ExerciseEngine:
         assert spec is not None
         events: list[Event] = []
         for draft in self._provisional:
-            if draft.rom >= spec.partial_fraction * next_rom:
+            if draft.rom >= (OPENING_SHARE if draft.opening else spec.partial_fraction) * next_rom:
                 events += self._count(draft)
             else:
                 # Before any calibration a small first movement is usually getting into position:
