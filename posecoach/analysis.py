@@ -30,7 +30,7 @@ MIN_POSE_COVERAGE = 0.5
 TOO_DARK = 25.0
 """Mean brightness (0-255) under which a clip is too dark for the pose model to find a person."""
 BRIGHTNESS_EVERY = 10
-"""Sample one frame in this many for the brightness check; a strided mean costs microseconds."""
+"""Sample one frame in this many for the brightness check."""
 
 EventCallback = Callable[[Event], None]
 
@@ -147,7 +147,7 @@ def analyze_video(source: str | Path, exercise_slug: str, *, side: str = "auto",
     with a note saying where reading stopped.
     """
     from posecoach.pose import PoseEstimator
-    from posecoach.sources import open_source
+    from posecoach.sources import frame_brightness, open_source
 
     exercise = get_exercise(exercise_slug)
     with open_source(source) as frames, PoseEstimator(model_path, verbose=verbose) as estimator:
@@ -155,7 +155,7 @@ def analyze_video(source: str | Path, exercise_slug: str, *, side: str = "auto",
         try:
             for frame in frames:
                 if frame.index % BRIGHTNESS_EVERY == 0:
-                    session.brightness.append(float(frame.image[::8, ::8].mean()))
+                    session.brightness.append(frame_brightness(frame.image))
                 pose = estimator.estimate(frame.image, frame.timestamp_s)
                 session.feed(frame.timestamp_s, pose)
                 if on_analyzed is not None:

@@ -54,7 +54,7 @@ from posecoach.events import (
 from posecoach.exercises import EngineSnapshot, Exercise, SideMode, View
 from posecoach.landmarks import Landmark, Side
 from posecoach.pose import PoseFrame
-from posecoach.sources import Frame, FrameSource, open_source
+from posecoach.sources import Frame, FrameSource, frame_brightness, open_source
 from posecoach.summary import SessionSummary
 
 Clock = Callable[[], float]
@@ -437,13 +437,6 @@ class SetupCheck:
     ok: bool
     hint: str | None
     brightness: float
-
-
-def frame_brightness(image: np.ndarray) -> float:
-    """Mean luma of a thumbnail: cheap enough for every frame."""
-    small = cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA)
-    b, g, r = cv2.mean(small)[:3]
-    return 0.114 * b + 0.587 * g + 0.299 * r
 
 
 def _in_frame(pose: PoseFrame, landmark: Landmark) -> bool:

@@ -47,6 +47,14 @@ _CONTAINER_SIGNATURES = (
 )
 
 
+def frame_brightness(image: np.ndarray) -> float:
+    """Mean luma (0-255) of a thumbnail: cheap enough for every frame; the live setup check and the
+    offline 'too dark' note both judge light with it."""
+    small = cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA)
+    b, g, r = cv2.mean(small)[:3]
+    return 0.114 * b + 0.587 * g + 0.299 * r
+
+
 @dataclass(frozen=True)
 class Frame:
     """One decoded image (BGR, uint8) with its position in the stream."""
