@@ -17,6 +17,7 @@ from posecoach.trace import PoseTrace
 
 GOLDEN = Path(__file__).resolve().parent
 EXPECTED = GOLDEN / "expected.tsv"
+TRUTH = GOLDEN.parent.parent.parent / "shared" / "videos" / "truth.tsv"
 FIELDS = ("trace", "exercise", "reps", "left", "right", "holds_s", "warnings")
 
 
@@ -40,8 +41,25 @@ def read_expected() -> list[dict[str, str]]:
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
+def exercises_by_trace() -> dict[str, str]:
+    """Each cached trace's exercise: the table's, or for a newly cached clip the slug in truth.tsv."""
+    known = {row["trace"]: row["exercise"] for row in read_expected()}
+    if TRUTH.exists():
+        with TRUTH.open() as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                known.setdefault(Path(row["file"]).stem, row["slug"])
+    cached = sorted(p.stem for p in (GOLDEN / "traces").glob("*.npz"))
+    missing = [name for name in cached if name not in known]
+    if missing:
+        raise SystemExit(f"no exercise known for {', '.join(missing)}: add them to {TRUTH}")
+    return {name: known[name] for name in cached}
+
+
 def main() -> int:
-    rows = [golden_row(row["trace"], row["exercise"]) for row in read_expected()]
+    order = [row["trace"] for row in read_expected()]
+    traces = exercises_by_trace()
+    names = [name for name in order if name in traces] + [name for name in traces if name not in order]
+    rows = [golden_row(name, traces[name]) for name in names]
     with EXPECTED.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=FIELDS, delimiter="\t", lineterminator="\n")
         writer.writeheader()
