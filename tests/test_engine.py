@@ -44,10 +44,13 @@ FIVE = [1.0, 4.0, 7.0, 10.0, 13.0]
         (leg_raises(FIVE), 17.0, 2.0, 5),
         (leg_raises([1.0, 8.0], rise=2.5), 14.0, 1.0, 2),
         (leg_raises(FIVE, height=45.0), 17.0, 0.0, 5),
-        (leg_raises(FIVE, height=20.0), 17.0, 0.0, 0),
-        (leg_raises([1.0, 4.0, 7.0, 10.0, 13.0, 16.0]), 17.2, 0.0, 5),
+        (leg_raises(FIVE, height=20.0), 17.0, 1.0, 5),
+        (leg_raises(FIVE, height=8.0), 17.0, 1.0, 0),
+        (leg_raises([1.0, 4.0, 7.0, 10.0, 13.0, 16.0]), 16.5, 0.0, 5),
+        (leg_raises([1.0, 4.0, 7.0, 10.0, 13.0, 16.0]), 17.2, 0.0, 6),
     ],
-    ids=["clean", "noisy", "slow", "stiff-beginner-small-range", "too-small-to-be-a-rep", "ends-mid-raise"],
+    ids=["clean", "noisy", "slow", "stiff-beginner-small-range", "rehab-straight-leg-raise-of-20-degrees",
+         "a-wobble-is-not-a-rep", "ends-mid-raise", "ends-at-the-top"],
 )
 def test_leg_raise_counts_exactly_the_full_reps(script, duration, noise, expected):
     summary = analyse("lying-leg-raise", script, duration, noise_deg=noise)

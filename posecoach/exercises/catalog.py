@@ -45,7 +45,9 @@ SUPINE_KNEES_BENT = Posture(
 # Generous: world landmarks follow the camera's axes, so a laptop looking down (or a phone on the
 # floor looking up) tilts an upright trunk by 20-30°.
 STANDING = Posture("standing", (Within("trunk_incline", 45, 90),))
-HANGING = Posture("hanging from a bar", (Within("trunk_incline", 45, 90), Within("arm_elevation.both", 130, 180)))
+# Upright is what the camera can judge: the arms are overhead on a bar but down on a captain's
+# chair's pads, so they say nothing about the position.
+HANGING = Posture("hanging from a bar or on a captain's chair", (Within("trunk_incline", 45, 90),))
 # Trunk incline reaches -30° and beyond in front views, where MediaPipe's depth is least certain.
 FRONT_SUPPORT = Posture("in a plank", (Within("chest_facing", -90, -30), Within("trunk_incline", -45, 45)))
 ALL_FOURS = Posture(

@@ -82,6 +82,19 @@ position also goes up a little and comes down, but not as far as a real rep)."""
 ENDING_TURN = 0.25
 """How far (in fractions of its range) a rep cut off by the end of the stream must have come back
 down to count: the top was clearly passed."""
+LEAVE_POSITION_S = 1.0
+"""Out of position only after this long: getting up takes longer, while MediaPipe misreading a joint at
+the top of a fast rep (a crunch's knees behind the ball) lasts a few frames."""
+ENDING_TOP_SHARE = 0.8
+"""A rep still at its top when the stream ends counts once it has this share of the person's usual
+range (a clip cut at the top of the last bridge); a raise cut off half-way does not."""
+ECHO_RATIO = 2.0
+"""A rejected movement of one side during a rep of the other side at least this much larger is an echo."""
+SMALL_RANGE_SHARE = 0.5
+"""The smallest rep, as a share of the catalogue's full-range ``min_excursion``
+(see ``ExerciseEngine._entry_excursion``)."""
+SETTLED_REST_S = 0.5
+"""How long the signal must stay at rest before a movement smaller than ``min_excursion`` may start a rep."""
 REST_BAND = 0.2
 """Within this fraction of ``min_excursion`` above rest the body is still at rest: the rep starts
 when it leaves this band, which gives honest durations and tempo."""
@@ -123,6 +136,12 @@ class _Channel:
     count: int = 0
     ranges: list[float] = field(default_factory=list)
     value: float = math.nan
+    rest_since: float | None = None
+    rest_settled: bool = False
+    """The signal has stayed at rest for ``SETTLED_REST_S`` (from ``rest_since``): a rest that lasted
+    is a rest, not a pause mid-rep."""
+    last_rep: tuple[float, float, float] | None = None
+    """(start, end, range) of this side's last counted rep: the other side's echo falls inside it."""
     hold_announced: bool = False
     opening_done: bool = False
     """Until the first rep starts, the channel watches for a rep already under way when it began."""
@@ -136,6 +155,8 @@ class _Channel:
         self.opening_first = self.opening_peak = math.nan
         self.phase = Phase.REST
         self.rest = math.nan
+        self.rest_since = None
+        self.rest_settled = False
         self.peak = math.nan
         self.top_s = 0.0
         self.top_started_t = None
@@ -163,6 +184,8 @@ class _RepDraft:
     uncertain: str | None
     opening: bool = False
     """Under way when counting began: judged against the next rep more strictly."""
+    cut_at_top: bool = False
+    """Still at its top when the stream ended: how long it would have taken is unknown."""
 
 
 @dataclass
@@ -278,11 +301,18 @@ class ExerciseEngine:
             return self._finish_opening(channel)
         span = channel.peak - channel.rest
         came_down = spec.direction * channel.value <= channel.peak - ENDING_TURN * span
-        if not came_down or spec.hold_s > 0:
+        typical = self._typical_range(channel)
+        at_full_top = typical is not None and span >= ENDING_TOP_SHARE * typical
+        if came_down and spec.hold_s <= 0:
+            uncertain = "the recording ended on the way back down"
+        elif at_full_top and (spec.hold_s <= 0 or channel.top_s >= spec.hold_s):
+            uncertain = "the recording ended at the top of the rep"
+        else:
             return self._close_top(channel, end)
-        draft = replace(self._draft_rep(channel, end), uncertain="the recording ended on the way back down")
+        events = self._close_top(channel, end)
+        draft = replace(self._draft_rep(channel, end), uncertain=uncertain, cut_at_top=not came_down)
         channel.phase = Phase.REST
-        return self._judge(channel, draft)
+        return events + self._judge(channel, draft)
 
     def snapshot(self) -> EngineSnapshot:
         counts = {s: 0 for s in Side}
@@ -373,7 +403,12 @@ class ExerciseEngine:
             name = condition.feature.replace("{side}", "both")
             smoother = self._posture_filters.setdefault(name, OneEuroFilter(min_cutoff_hz=0.8))
             smoothed[condition.feature] = smoother(features.get(name, math.nan), t)
-        ok = all(c.holds_for(smoothed[c.feature]) for c in posture.conditions)
+        # Judged on what the camera can see: a close-up that crops the knees still shows a trunk
+        # lying back; a frame where nothing of the posture can be measured changes nothing.
+        judged = [c.holds_for(smoothed[c.feature]) for c in posture.conditions if math.isfinite(smoothed[c.feature])]
+        if not judged and posture.conditions:
+            return []
+        ok = all(judged)
         if ok:
             self._posture_bad_since = None
             if self._posture_ok_since is None:
@@ -386,7 +421,7 @@ class ExerciseEngine:
         self._posture_ok_since = None
         if self._posture_bad_since is None:
             self._posture_bad_since = t
-        if self._in_position and t - self._posture_bad_since >= posture.settle_s:
+        if self._in_position and t - self._posture_bad_since >= max(posture.settle_s, LEAVE_POSITION_S):
             return self._leave_position(t)
         return []
 
@@ -417,11 +452,32 @@ class ExerciseEngine:
         return events
 
     # ------------------------------------------------------------------ reps
-    def _typical_range(self, channel: _Channel) -> float:
+    def _typical_range(self, channel: _Channel) -> float | None:
+        """The person's own typical range, from their reps so far; None before the first one.
+
+        Never the catalogue's nominal range: a rehab leg raise of 20° or a crunch of 22° is a whole
+        rep for that person, so nothing is called partial before their own range is known.
+        """
+        ranges = [r for c in self._channels for r in c.ranges] or [d.rom for d in self._provisional]
+        return statistics.median(ranges[-6:]) if ranges else None
+
+    def _entry_excursion(self, channel: _Channel, t: float) -> float:
+        """How far from rest the signal must go to start a rep: scaled to the person's own range.
+
+        The catalogue's ``min_excursion`` fits a full-range rep; a rehab straight-leg raise of 20°
+        never reaches it. Before any rep, a movement of ``SMALL_RANGE_SHARE`` of it may start one
+        (the provisional first-rep rule then lets the next rep confirm it), but only from a settled
+        rest: a clip that opens mid-rep has not shown where rest is yet. Once the person's range is
+        known the threshold sits at half of it, within those two bounds, so small reps keep
+        counting and noise between large reps does not start any.
+        """
         spec = self.exercise.rep
         assert spec is not None
-        ranges = [r for c in self._channels for r in c.ranges] or [d.rom for d in self._provisional]
-        return statistics.median(ranges[-6:]) if ranges else spec.nominal_range
+        floor = SMALL_RANGE_SHARE * spec.min_excursion
+        typical = self._typical_range(channel)
+        if typical is None:
+            return floor if channel.rest_settled else spec.min_excursion
+        return min(spec.min_excursion, max(floor, 0.5 * typical))
 
     def _step_reps(self, channel: _Channel, features: Features, t: float, dt: float) -> list[Event]:
         spec = self.exercise.rep
@@ -441,10 +497,17 @@ class ExerciseEngine:
             if not math.isfinite(channel.rest) or x < channel.rest:
                 channel.rest = x
                 channel.phase = Phase.REST
-            if x <= channel.rest + REST_BAND * spec.min_excursion:
+            if x > channel.rest + REST_BAND * SMALL_RANGE_SHARE * spec.min_excursion:
+                channel.rest_since = None
+            elif channel.rest_since is None:
+                channel.rest_since = t
+            elif t - channel.rest_since >= SETTLED_REST_S:
+                channel.rest_settled = True
+            excursion = self._entry_excursion(channel, t)
+            if x <= channel.rest + REST_BAND * excursion:
                 channel.rest_t = t
             self._remember_baseline(features)
-            if x >= channel.rest + spec.min_excursion:
+            if x >= channel.rest + excursion:
                 opening = self._finish_opening(channel)
                 channel.phase = Phase.WORK
                 channel.peak, channel.peak_t = x, t
@@ -471,7 +534,7 @@ class ExerciseEngine:
         if math.isfinite(other) and math.isfinite(channel.other_rest):
             channel.other_seen_s += dt
             channel.other_peak_rise = max(channel.other_peak_rise, other - channel.other_rest)
-            own_rise = max(x - channel.rest, spec.min_excursion)
+            own_rise = max(x - channel.rest, self._entry_excursion(channel, t))
             if other - channel.other_rest > OTHER_SIDE_SHARE * own_rise:
                 channel.other_raised_s += dt
         events += self._track_top(channel, x, t, dt)
@@ -524,7 +587,10 @@ class ExerciseEngine:
     def _top_level(self, channel: _Channel) -> float:
         spec = self.exercise.rep
         assert spec is not None
-        span = max(channel.peak - channel.rest, spec.partial_fraction * self._typical_range(channel))
+        typical = self._typical_range(channel)
+        span = channel.peak - channel.rest
+        if typical is not None:
+            span = max(span, spec.partial_fraction * typical)
         return channel.rest + spec.top_fraction * span
 
     def _track_top(self, channel: _Channel, x: float, t: float, dt: float) -> list[Event]:
@@ -611,10 +677,11 @@ class ExerciseEngine:
         if channel.opening_done:
             return []
         channel.opening_done = True
-        turned = channel.opening_peak - channel.opening_first >= OPENING_TURN * spec.min_excursion
+        excursion = self._entry_excursion(channel, channel.rest_t)
+        turned = channel.opening_peak - channel.opening_first >= OPENING_TURN * excursion
         span = channel.opening_peak - channel.rest
         came_down_after = channel.opening_peak_t < channel.rest_t
-        if not (turned and came_down_after and span >= spec.min_excursion):
+        if not (turned and came_down_after and span >= excursion):
             return []
         draft = _RepDraft(channel, channel.rest_t, channel.side, channel.opening_start_t, channel.opening_peak_t,
                           span, channel.opening_peak, channel.opening_peak_t - channel.opening_start_t,
@@ -645,9 +712,9 @@ class ExerciseEngine:
         typical = self._typical_range(channel)
         if self._both_sides_moved(channel):
             return "both sides moved: this is not a one-sided rep"
-        if draft.rom < spec.partial_fraction * typical:
+        if typical is not None and draft.rom < spec.partial_fraction * typical:
             return f"partial range: {draft.rom:.0f}° of your usual {typical:.0f}°"
-        if draft.t_s - draft.start_s < spec.min_rep_s:
+        if draft.t_s - draft.start_s < spec.min_rep_s and not draft.cut_at_top:
             return f"too fast: {draft.t_s - draft.start_s:.2f} s"
         if spec.hold_s > 0 and draft.held_s < spec.hold_s - 0.05:
             return f"hold too short: {draft.held_s:.1f} s of {spec.hold_s:.0f} s"
@@ -655,8 +722,22 @@ class ExerciseEngine:
 
     def _is_echo(self, channel: _Channel, draft: _RepDraft) -> bool:
         """This side only followed the other, which moved far more: MediaPipe's echo of a limb,
-        or the passive leg of a two-legged move. Not a rep, and not worth a 'not counted' line."""
-        return self._both_sides_moved(channel) and OTHER_SIDE_SHARE * channel.other_peak_rise > draft.rom
+        the passive leg of a two-legged move, or the standing hip shifting while the other leg
+        reaches back (a bird-dog). Not a rep, and not worth a 'not counted' line."""
+        if self._both_sides_moved(channel) and OTHER_SIDE_SHARE * channel.other_peak_rise > draft.rom:
+            return True
+        for other in self._channels:
+            if other is channel:
+                continue
+            if other.phase is Phase.WORK and other.rest_t <= draft.t_s:
+                span = other.peak - other.rest
+            elif other.last_rep is not None and other.last_rep[0] <= draft.t_s and draft.start_s <= other.last_rep[1]:
+                span = other.last_rep[2]
+            else:
+                continue
+            if span >= ECHO_RATIO * draft.rom:
+                return True
+        return False
 
     def _settle_provisional(self, next_rom: float) -> list[Event]:
         """Judge the uncalibrated first rep(s) against the range of the rep that followed."""
@@ -678,6 +759,7 @@ class ExerciseEngine:
         channel = draft.channel
         channel.count += 1
         channel.ranges.append(draft.rom)
+        channel.last_rep = (draft.start_s, draft.t_s, draft.rom)
         events: list[Event] = [RepCompleted(
             draft.t_s, draft.side, channel.count, draft.start_s, draft.peak_s, round(draft.rom, 1),
             round(draft.peak, 1), round(draft.peak_s - draft.start_s, 3), round(draft.t_s - draft.peak_s, 3),
