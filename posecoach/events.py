@@ -81,6 +81,9 @@ class HoldEnded(Event):
     held_s: float = 0.0
     target_s: float = 0.0
     completed: bool = False
+    counted: bool = True
+    """False for the top of a movement that did not count (both knees hugged in a one-leg
+    exercise): the event closes what ``HoldStarted`` opened, but it is no hold of this exercise."""
 
 
 @dataclass(frozen=True)

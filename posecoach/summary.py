@@ -41,7 +41,7 @@ class SessionSummary:
 
     @property
     def holds(self) -> list[HoldEnded]:
-        return [e for e in self.events if isinstance(e, HoldEnded)]
+        return [e for e in self.events if isinstance(e, HoldEnded) and e.counted]
 
     @property
     def warnings(self) -> list[FormWarning]:

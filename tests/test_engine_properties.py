@@ -6,12 +6,15 @@ Each example scripts a random set — rep count, range, tempo, pauses — so the
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import pairwise
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from posecoach.analysis import replay
-from posecoach.events import RepCompleted
+from posecoach.events import HoldEnded, HoldStarted, RepCompleted
+from posecoach.exercises import CATALOG
 from posecoach.landmarks import Side
 from tests.support.trajectories import BodyAngles, bump, sample
 
@@ -101,3 +104,58 @@ def test_mirroring_the_body_swaps_the_per_side_counts(pattern):
     mirrored = replay(sample(march([s.other for s in pattern]), duration), "lying-march").rep_counts()
     assert (straight["left"], straight["right"]) == (mirrored["right"], mirrored["left"])
     assert (straight["left"], straight["right"]) == (pattern.count(Side.LEFT), pattern.count(Side.RIGHT))
+
+
+@st.composite
+def wandering_bodies(draw: st.DrawFn) -> tuple[list[tuple[float, BodyAngles | None]], float]:
+    """A body that wanders through random positions (lying, standing, face down, in between), with
+    spells where nobody is visible: keyframes at random times, joints interpolated between them."""
+    keys: list[tuple[float, BodyAngles | None]] = []
+    t = 0.0
+    for _ in range(draw(st.integers(2, 9))):
+        if draw(st.integers(0, 5)) == 0:
+            keys.append((t, None))
+        else:
+            keys.append((t, BodyAngles(
+                hip_left=draw(st.floats(-30, 130)), hip_right=draw(st.floats(-30, 130)),
+                knee_left=draw(st.floats(0, 140)), knee_right=draw(st.floats(0, 140)),
+                trunk_elevation=draw(st.floats(-20, 95)), chest_up=draw(st.booleans()),
+                pelvis_roll=draw(st.floats(-25, 25)))))
+        t += draw(st.floats(0.3, 4.0))
+    return keys, t
+
+
+def _interpolated(keys: list[tuple[float, BodyAngles | None]]):
+    def script(t: float) -> BodyAngles | None:
+        for (t0, a), (t1, b) in pairwise(keys):
+            if t0 <= t < t1:
+                if a is None or b is None:
+                    return a
+                w = (t - t0) / (t1 - t0)
+                mix = {name: (1 - w) * getattr(a, name) + w * getattr(b, name)
+                       for name in ("hip_left", "hip_right", "knee_left", "knee_right", "trunk_elevation",
+                                    "pelvis_roll")}
+                return BodyAngles(**mix, chest_up=a.chest_up if w < 0.5 else b.chest_up)
+        return keys[-1][1]
+    return script
+
+
+@pytest.mark.parametrize("slug", sorted(CATALOG))
+@settings(max_examples=6, deadline=None)
+@given(body=wandering_bodies(), seed=st.integers(0, 1000))
+def test_every_hold_started_is_ended_once_and_events_come_in_time_order(slug, body, seed):
+    """Whatever the body does, a hold-started is followed by exactly one hold-ended for its side
+    before the next one starts, none is left open at the end, and events are listed in time order."""
+    keys, duration = body
+    summary = replay(sample(_interpolated(keys), duration, 15.0, noise_deg=2.0, seed=seed), slug)
+    times = [event.t_s for event in summary.events]
+    assert times == sorted(times)
+    open_holds: set[Side | None] = set()
+    for event in summary.events:
+        if isinstance(event, HoldStarted):
+            assert event.side not in open_holds, f"second hold-started for {event.side} at {event.t_s:.2f} s"
+            open_holds.add(event.side)
+        elif isinstance(event, HoldEnded):
+            assert event.side in open_holds, f"hold-ended for {event.side} at {event.t_s:.2f} s without a start"
+            open_holds.remove(event.side)
+    assert not open_holds, f"holds left open: {open_holds}"

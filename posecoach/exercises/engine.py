@@ -41,7 +41,7 @@ from posecoach.events import (
     RepCompleted,
     RepRejected,
 )
-from posecoach.exercises.definition import Condition, Exercise, FormRule, Kind, SideMode, Within
+from posecoach.exercises.definition import Condition, Exercise, FormRule, SideMode, Within
 from posecoach.features import Features, OneEuroFilter, RollingMedian, compute_features
 from posecoach.landmarks import Side
 from posecoach.pose import PoseFrame
@@ -142,7 +142,8 @@ class _Channel:
     is a rest, not a pause mid-rep."""
     last_rep: tuple[float, float, float] | None = None
     """(start, end, range) of this side's last counted rep: the other side's echo falls inside it."""
-    hold_announced: bool = False
+    hold_open: bool = False
+    """A ``HoldStarted`` was emitted for this rep's top and its ``HoldEnded`` is still owed."""
     opening_done: bool = False
     """Until the first rep starts, the channel watches for a rep already under way when it began."""
     opening_first: float = math.nan
@@ -161,7 +162,7 @@ class _Channel:
         self.top_s = 0.0
         self.top_started_t = None
         self.top_below_since = None
-        self.hold_announced = False
+        self.hold_open = False
         self.despiker.reset()
         self.smoother.reset()
 
@@ -416,26 +417,30 @@ class ExerciseEngine:
             if not self._in_position and t - self._posture_ok_since >= posture.settle_s:
                 self._in_position = True
             return []
+        events: list[Event] = []
         if not self._in_position and self._posture_ok_since is not None:
-            self._forget_unsettled_start()
+            events += self._forget_unsettled_start(t)
         self._posture_ok_since = None
         if self._posture_bad_since is None:
             self._posture_bad_since = t
         if self._in_position and t - self._posture_bad_since >= max(posture.settle_s, LEAVE_POSITION_S):
-            return self._leave_position(t)
-        return []
+            events += self._leave_position(t)
+        return events
 
-    def _forget_unsettled_start(self) -> None:
+    def _forget_unsettled_start(self, t: float) -> list[Event]:
         """The position was only glimpsed (a title card, a person passing): forget what it started.
 
         Channels and holds run from the first frame in position so a set that starts at once is
-        counted from its first rep; if the position does not last ``settle_s``, nothing of it stays.
+        counted from its first rep; if the position does not last ``settle_s``, nothing of it stays
+        (a hold already announced is still closed, so every start has its end).
         """
+        events: list[Event] = []
         for channel in self._channels:
+            events += self._close_top(channel, t)
             channel.reset()
         for hold in self._holds:
-            hold.in_position_since = hold.started_t = hold.last_good_t = None
-            hold.held_s = 0.0
+            events += self._end_hold(hold, t)
+        return events
 
     def _leave_position(self, t: float, *, keep_holds: bool = False) -> list[Event]:
         """Out of position: abandon reps in progress; end holds unless the person only vanished
@@ -445,8 +450,7 @@ class ExerciseEngine:
         for hold in self._holds if not keep_holds else ():
             events += self._end_hold(hold, t)
         for channel in self._channels:
-            if channel.phase is Phase.WORK and self.exercise.kind is Kind.REPS_WITH_HOLD:
-                events += self._close_top(channel, t)
+            events += self._close_top(channel, t)
             channel.reset()
         self._rule_since.clear()
         return events
@@ -544,6 +548,7 @@ class ExerciseEngine:
             channel.phase = Phase.REST
             channel.rest, channel.rest_t = x, t
         elif t - channel.rest_t > spec.max_rep_s + spec.hold_s * 4:
+            events += self._close_top(channel, t)
             events.append(RepRejected(t, channel.side, "too slow: the rep took too long to come back", channel.rest_t,
                                       span))
             channel.phase = Phase.REST
@@ -602,8 +607,9 @@ class ExerciseEngine:
             channel.top_below_since = None
             if channel.top_started_t is None:
                 channel.top_started_t = t
-                if spec.hold_s > 0 and not channel.hold_announced:
-                    channel.hold_announced = True
+                # Both knees hugged together is another exercise: its top is no hold of this one.
+                if spec.hold_s > 0 and not channel.hold_open and not self._both_sides_moved(channel):
+                    channel.hold_open = True
                     events.append(HoldStarted(t, channel.side, spec.hold_s))
             else:
                 channel.top_s += dt
@@ -613,16 +619,16 @@ class ExerciseEngine:
 
     def _close_top(self, channel: _Channel, t: float) -> list[Event]:
         spec = self.exercise.rep
-        assert spec is not None
-        if spec.hold_s <= 0 or channel.top_started_t is None:
+        if spec is None or spec.hold_s <= 0 or channel.top_started_t is None:
             return []
-        if self._both_sides_moved(channel):
-            channel.top_started_t = None
+        channel.top_started_t = None
+        if not channel.hold_open:
             return []
+        channel.hold_open = False
         end = channel.top_below_since or t
         held = channel.top_s
-        channel.top_started_t = None
-        return [HoldEnded(end, channel.side, end - held, held, spec.hold_s, held >= spec.hold_s)]
+        counted = not self._both_sides_moved(channel)
+        return [HoldEnded(end, channel.side, end - held, held, spec.hold_s, counted and held >= spec.hold_s, counted)]
 
     def _both_sides_moved(self, channel: _Channel) -> bool:
         """The other side was raised most of the rep: a two-legged movement, not this exercise.
@@ -795,7 +801,7 @@ class ExerciseEngine:
         if state:
             if hold.in_position_since is None:
                 hold.in_position_since = t
-            if hold.started_t is None and t - hold.in_position_since >= min(spec.min_s, 0.5):
+            if hold.started_t is None and t - hold.in_position_since >= spec.min_s:
                 hold.started_t = hold.in_position_since
                 hold.held_s = t - hold.in_position_since
                 self._holds_started += 1
@@ -812,7 +818,7 @@ class ExerciseEngine:
     def _end_hold(self, hold: _Hold, t: float) -> list[Event]:
         spec = self.exercise.hold
         events: list[Event] = []
-        if spec is not None and hold.started_t is not None and hold.held_s >= spec.min_s:
+        if spec is not None and hold.started_t is not None:
             end = hold.last_good_t if hold.last_good_t is not None else t
             completed = hold.held_s >= spec.target_s
             events.append(HoldEnded(end, hold.side, hold.started_t, round(hold.held_s, 3), spec.target_s, completed))
