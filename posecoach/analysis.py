@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from posecoach.errors import SourceError
-from posecoach.events import Event, RepCompleted
+from posecoach.events import Event, RepCompleted, RepRejected
 from posecoach.exercises import EngineSnapshot, Exercise, ExerciseEngine, get_exercise
+from posecoach.exercises.definition import feature_words
+from posecoach.exercises.engine import SMALL_RANGE_SHARE
 from posecoach.features import near_side
 from posecoach.landmarks import Side
 from posecoach.pose import PoseFrame
@@ -112,14 +114,47 @@ class AnalysisSession:
         if summary.frames and summary.pose_coverage < MIN_POSE_COVERAGE:
             notes.append(f"A person was found in only {summary.pose_coverage:.0%} of frames: "
                          "counts may be incomplete.")
-        if summary.frames_with_pose and self._frames_in_position == 0:
-            notes.append(f"Never saw the starting position ({self.exercise.posture.name}): "
-                         "check the exercise and that the camera sees the whole body from the side.")
+        notes.extend(self._why_little_counted())
         uncertain = [e for e in summary.events if isinstance(e, RepCompleted) and e.uncertain]
         if uncertain:
             reasons = sorted({rep.uncertain for rep in uncertain if rep.uncertain})
             notes.append(f"{len(uncertain)} rep(s) marked uncertain: {'; '.join(reasons)}.")
         return notes
+
+
+    def _why_little_counted(self) -> list[str]:
+        """Never silent: when a person was seen but nothing counted, say what was seen and what to try."""
+        seen = self.engine.diagnostics
+        exercise, summary = self.exercise, self.summary
+        if not seen.frames_with_pose:
+            return []
+        end_on = seen.end_on_frames > 0.5 * seen.frames_with_pose
+        camera = (" The camera seems to look along your body (from your head or your feet): film from the side."
+                  if end_on else "")
+        if seen.frames_in_position == 0:
+            posture = seen.postures_seen.most_common(1)[0][0] if seen.postures_seen else "out of the picture"
+            frames_out = sum(seen.postures_seen.values())
+            off = [feature_words(name) for name, n in seen.posture_misses.most_common() if n >= 0.5 * frames_out]
+            why = f" ({' and '.join(dict.fromkeys(off))} did not match)" if off and not end_on else ""
+            return [f"Never saw the starting position ({exercise.posture.name}): you seemed to be {posture} "
+                    f"most of the time{why}. Check the exercise (-e) and that the camera sees your whole body."
+                    + camera]
+        in_position = f"{seen.frames_in_position / self.fps:.0f} s" if self.fps else "a while"
+        if exercise.rep is not None and not summary.reps:
+            rejected = [e for e in summary.events if isinstance(e, RepRejected)]
+            if rejected:
+                reasons = sorted({e.reason.split(":")[0] for e in rejected})
+                return [f"Nothing counted: {len(rejected)} movement(s) did not count ({', '.join(reasons)})." + camera]
+            unit = " hip widths" if exercise.rep.signal.startswith("knee_gap") else "°"
+            smallest = SMALL_RANGE_SHARE * exercise.rep.min_excursion
+            return [f"You were in position for {in_position} but no rep was seen: the largest movement of "
+                    f"{feature_words(exercise.rep.signal)} was {seen.largest_movement:.0f}{unit}, and a rep needs "
+                    f"at least {smallest:.0f}{unit}. Check the exercise (-e)." + camera]
+        if exercise.hold is not None and exercise.rep is None and not summary.holds:
+            off = seen.hold_misses.most_common(1)
+            why = f": {feature_words(off[0][0])} was out of range most of the time" if off else ""
+            return [f"You were in position for {in_position} but the hold was never held{why}." + camera]
+        return []
 
 
 def replay(poses: Iterable[tuple[float, PoseFrame | None]], exercise_slug: str, *, side: str = "auto",

@@ -115,6 +115,28 @@ def near_side(features: Features, margin: float = 0.15) -> Side | None:
     return Side.LEFT if nearer > 0 else Side.RIGHT
 
 
+def describe_posture(features: Features) -> str:
+    """The body's position in plain words, for notes that say what posecoach saw instead."""
+    incline = features.get("trunk_incline", math.nan)
+    chest = features.get("chest_facing", math.nan)
+    if not (math.isfinite(incline) and math.isfinite(chest)):
+        return "partly out of the picture"
+    if incline >= 45:
+        return "upright (standing, kneeling or sitting tall)"
+    if features.get("pelvis_vertical", 0.0) >= 40 and abs(incline) < 50:
+        return "lying on your side"
+    if chest >= 25 and incline < 40:
+        return "lying on your back"
+    if chest <= -30:
+        return "face down (a plank or on hands and knees)"
+    return "sitting or leaning back"
+
+
+END_ON_RATIO = 1.1
+"""Hip width over torso length as the image shows them: ~0.1 from the side, ~0.6 from the front of an
+upright body, and above 1 when the trunk points at the camera (filmed from the head or the feet)."""
+
+
 def compute_features(pose: PoseFrame) -> Features:
     """All features of one frame. Missing landmarks give NaN, never an exception."""
     skeleton = Skeleton3D.from_pose(pose)
@@ -173,6 +195,11 @@ def compute_features(pose: PoseFrame) -> Features:
     nearer = (right_shoulder[2] + right_hip[2] - left_shoulder[2] - left_hip[2]) / 2.0
     image_torso = math.hypot(left_shoulder[0] - left_hip[0], left_shoulder[1] - left_hip[1])
     features["left_side_nearer"] = nearer / image_torso if image_torso > 1e-9 else math.nan
+    image_hips = math.hypot(left_hip[0] - right_hip[0], left_hip[1] - right_hip[1])
+    image_trunk = math.hypot((left_shoulder[0] + right_shoulder[0] - left_hip[0] - right_hip[0]) / 2.0,
+                             (left_shoulder[1] + right_shoulder[1] - left_hip[1] - right_hip[1]) / 2.0)
+    # > END_ON_RATIO: the camera looks along the trunk (from the head or the feet).
+    features["end_on"] = image_hips / image_trunk if image_trunk > 1e-9 else math.nan
     return features
 
 

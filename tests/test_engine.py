@@ -348,3 +348,21 @@ def test_settling_into_the_start_position_is_not_a_rep_already_under_way():
         return replace(LYING, hip_left=hip, hip_right=hip)
 
     assert analyse("lying-leg-raise", script, 11.5).rep_counts()["total"] == 3
+
+
+def test_a_clip_where_nothing_counts_says_what_was_seen_instead():
+    """Never silent: standing in front of the camera for a lying leg raise names the posture seen."""
+    summary = analyse("lying-leg-raise", lambda t: STANDING, 4.0)
+    assert summary.rep_counts()["total"] == 0
+    assert summary.notes == [
+        "Never saw the starting position (lying on your back): you seemed to be upright (standing, kneeling "
+        "or sitting tall) most of the time (the way your chest faced and the angle of your trunk did not match). "
+        "Check the exercise (-e) and that the camera sees your whole body."]
+
+
+def test_movements_too_small_to_count_are_measured_in_the_note():
+    summary = analyse("lying-leg-raise", leg_raises(FIVE, height=8.0), 17.0)
+    assert summary.rep_counts()["total"] == 0
+    assert len(summary.notes) == 1
+    assert summary.notes[0].startswith("You were in position for 17 s but no rep was seen: the largest movement of "
+                                       "the angle at your hips was 8°, and a rep needs at least 12°.")

@@ -143,9 +143,10 @@ def _interpolated(keys: list[tuple[float, BodyAngles | None]]):
 @pytest.mark.parametrize("slug", sorted(CATALOG))
 @settings(max_examples=6, deadline=None)
 @given(body=wandering_bodies(), seed=st.integers(0, 1000))
-def test_every_hold_started_is_ended_once_and_events_come_in_time_order(slug, body, seed):
+def test_every_hold_started_is_ended_once_events_come_in_time_order_and_nothing_is_silent(slug, body, seed):
     """Whatever the body does, a hold-started is followed by exactly one hold-ended for its side
-    before the next one starts, none is left open at the end, and events are listed in time order."""
+    before the next one starts, none is left open at the end, events are listed in time order, and
+    a clip with a person in view where nothing counted says why."""
     keys, duration = body
     summary = replay(sample(_interpolated(keys), duration, 15.0, noise_deg=2.0, seed=seed), slug)
     times = [event.t_s for event in summary.events]
@@ -159,3 +160,5 @@ def test_every_hold_started_is_ended_once_and_events_come_in_time_order(slug, bo
             assert event.side in open_holds, f"hold-ended for {event.side} at {event.t_s:.2f} s without a start"
             open_holds.remove(event.side)
     assert not open_holds, f"holds left open: {open_holds}"
+    if summary.frames_with_pose and not summary.reps and not summary.holds:
+        assert summary.notes, "a person was in view, nothing counted, and no note says why"

@@ -33,6 +33,28 @@ class View(StrEnum):
     FRONT = "front"
 
 
+FEATURE_WORDS: dict[str, str] = {
+    "trunk_incline": "the angle of your trunk",
+    "chest_facing": "the way your chest faced",
+    "knee_flexion": "the bend of your knees",
+    "hip_flexion": "the angle at your hips",
+    "thigh_elevation": "the height of your thighs",
+    "arm_elevation": "the position of your arms",
+    "upper_arm_from_vertical": "your arms under your shoulders",
+    "body_line": "the line from shoulders to heels",
+    "body_side_bend": "the line of your hips (sideways)",
+    "pelvis_vertical": "your hips stacked on top of each other",
+    "knee_gap": "the gap between your knees",
+}
+"""Features in plain words, for notes that say what was out of range."""
+
+
+def feature_words(feature: str) -> str:
+    """``knee_flexion.{side}`` -> 'the bend of your knees'."""
+    base = feature.split(".")[0]
+    return FEATURE_WORDS.get(base, base.replace("_", " "))
+
+
 @dataclass(frozen=True)
 class Within:
     """A feature must lie in ``[low, high]``. ``{side}`` in the name is the working side,

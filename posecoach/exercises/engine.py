@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -42,7 +43,7 @@ from posecoach.events import (
     RepRejected,
 )
 from posecoach.exercises.definition import Condition, Exercise, FormRule, SideMode, Within
-from posecoach.features import Features, OneEuroFilter, RollingMedian, compute_features
+from posecoach.features import END_ON_RATIO, Features, OneEuroFilter, RollingMedian, compute_features, describe_posture
 from posecoach.landmarks import Side
 from posecoach.pose import PoseFrame
 
@@ -202,6 +203,24 @@ class _Hold:
     """Time since the last good frame when the position could not be judged (legs out of a close-up)."""
 
 
+@dataclass
+class Diagnostics:
+    """What the engine saw, so that a clip where little or nothing counted can say why."""
+
+    frames_with_pose: int = 0
+    frames_in_position: int = 0
+    postures_seen: Counter[str] = field(default_factory=Counter)
+    """Out of position: the body's position in plain words, frame by frame."""
+    posture_misses: Counter[str] = field(default_factory=Counter)
+    """Out of position: which of the posture's features were out of range."""
+    end_on_frames: int = 0
+    """Frames where the camera looked along the trunk (from the head or the feet)."""
+    largest_movement: float = 0.0
+    """The largest movement of the tracked signal away from rest while in position (signal units)."""
+    hold_misses: Counter[str] = field(default_factory=Counter)
+    """In position but not holding: which of the hold's features were out of range."""
+
+
 @dataclass(frozen=True)
 class EngineSnapshot:
     """What a display needs right now; derived from the engine's state, never stored twice."""
@@ -249,6 +268,7 @@ class ExerciseEngine:
         """Holds begun so far: a hold exercise's form warning fires once per hold."""
         self._last_warning: FormWarning | None = None
         self._t = 0.0
+        self.diagnostics = Diagnostics()
 
     # ------------------------------------------------------------------ public API
     def update(self, pose: PoseFrame | None, t: float) -> list[Event]:
@@ -269,7 +289,10 @@ class ExerciseEngine:
             events.append(PoseFound(t))
         features = compute_features(pose)
         self._features = features
+        self.diagnostics.frames_with_pose += 1
+        self.diagnostics.end_on_frames += features.get("end_on", 0.0) > END_ON_RATIO
         events += self._update_posture(features, t)
+        self.diagnostics.frames_in_position += self._in_position
         if self._in_position or self._posture_ok_since is not None:
             dt = min(gap, MAX_FRAME_GAP_S)
             if self.exercise.rep is not None:
@@ -410,6 +433,11 @@ class ExerciseEngine:
         if not judged and posture.conditions:
             return []
         ok = all(judged)
+        if not ok and not self._in_position:
+            self.diagnostics.postures_seen[describe_posture(features)] += 1
+            self.diagnostics.posture_misses.update(
+                c.feature for c in posture.conditions
+                if math.isfinite(smoothed[c.feature]) and not c.holds_for(smoothed[c.feature]))
         if ok:
             self._posture_bad_since = None
             if self._posture_ok_since is None:
@@ -501,6 +529,8 @@ class ExerciseEngine:
             if not math.isfinite(channel.rest) or x < channel.rest:
                 channel.rest = x
                 channel.phase = Phase.REST
+            if self._in_position:
+                self.diagnostics.largest_movement = max(self.diagnostics.largest_movement, x - channel.rest)
             if x > channel.rest + REST_BAND * SMALL_RANGE_SHARE * spec.min_excursion:
                 channel.rest_since = None
             elif channel.rest_since is None:
@@ -792,6 +822,11 @@ class ExerciseEngine:
         assert spec is not None
         events: list[Event] = []
         state = self._conditions_state(spec.conditions, features, hold.side)
+        if state is False and hold.started_t is None and self._in_position:
+            self.diagnostics.hold_misses.update(
+                c.feature for c in spec.conditions
+                if isinstance(c, Within) and math.isfinite(value := self._feature(features, c.feature, hold.side))
+                and not c.holds_for(value))
         if state is None:
             if hold.started_t is not None:
                 hold.unjudged_s += dt
