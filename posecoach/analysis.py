@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from posecoach.errors import SourceError
 from posecoach.events import Event, RepCompleted, RepRejected
 from posecoach.exercises import EngineSnapshot, Exercise, ExerciseEngine, get_exercise
-from posecoach.exercises.definition import feature_words
+from posecoach.exercises.definition import feature_words, with_hold_target
 from posecoach.exercises.engine import SMALL_RANGE_SHARE
 from posecoach.features import near_side
 from posecoach.landmarks import Side
@@ -46,6 +46,8 @@ class AnalysisSession:
     side: str = "auto"
     fps: float = 0.0
     on_event: EventCallback | None = None
+    hold_target_prescribed: bool = True
+    """A routine, a plan or ``--hold`` set the hold target; recorded videos without one only time holds."""
     engine: ExerciseEngine = field(init=False)
     summary: SessionSummary = field(init=False)
     _first_t: float | None = field(default=None, init=False)
@@ -56,7 +58,7 @@ class AnalysisSession:
     """Mean brightness of sampled frames, when the caller can see pixels (offline and live)."""
 
     def __post_init__(self) -> None:
-        self.engine = ExerciseEngine(self.exercise, self.side)
+        self.engine = ExerciseEngine(self.exercise, self.side, hold_target_prescribed=self.hold_target_prescribed)
         self.summary = SessionSummary(self.exercise.slug, self.source, fps=self.fps)
 
     def feed(self, t: float, pose: PoseFrame | None) -> list[Event]:
@@ -158,9 +160,13 @@ class AnalysisSession:
 
 
 def replay(poses: Iterable[tuple[float, PoseFrame | None]], exercise_slug: str, *, side: str = "auto",
-           source: str = "", fps: float = 0.0) -> SessionSummary:
-    """Run the engine over already-estimated poses (a cached trace, a synthetic trajectory)."""
-    session = AnalysisSession(get_exercise(exercise_slug), source, side, fps)
+           source: str = "", fps: float = 0.0, hold_s: float | None = None) -> SessionSummary:
+    """Run the engine over already-estimated poses (a cached trace, a synthetic trajectory).
+
+    ``hold_s`` prescribes a hold target; without it holds are timed, not judged against the catalogue's.
+    """
+    session = AnalysisSession(with_hold_target(get_exercise(exercise_slug), hold_s), source, side, fps,
+                              hold_target_prescribed=hold_s is not None)
     for t, pose in poses:
         session.feed(t, pose)
     return session.finish()
@@ -171,7 +177,7 @@ FrameObserver = Callable[["Frame", PoseFrame | None, EngineSnapshot], None]
 
 
 def analyze_video(source: str | Path, exercise_slug: str, *, side: str = "auto", model_path: Path | None = None,
-                  verbose: bool = False, on_event: EventCallback | None = None,
+                  verbose: bool = False, hold_s: float | None = None, on_event: EventCallback | None = None,
                   on_frame: ProgressCallback | None = None,
                   on_analyzed: FrameObserver | None = None) -> SessionSummary:
     """Analyse a recorded video, image folder or stream end to end.
@@ -184,9 +190,10 @@ def analyze_video(source: str | Path, exercise_slug: str, *, side: str = "auto",
     from posecoach.pose import PoseEstimator
     from posecoach.sources import frame_brightness, open_source
 
-    exercise = get_exercise(exercise_slug)
+    exercise = with_hold_target(get_exercise(exercise_slug), hold_s)
     with open_source(source) as frames, PoseEstimator(model_path, verbose=verbose) as estimator:
-        session = AnalysisSession(exercise, frames.name, side, frames.fps, on_event)
+        session = AnalysisSession(exercise, frames.name, side, frames.fps, on_event,
+                                  hold_target_prescribed=hold_s is not None)
         try:
             for frame in frames:
                 if frame.index % BRIGHTNESS_EVERY == 0:
@@ -210,7 +217,7 @@ def analyze_video(source: str | Path, exercise_slug: str, *, side: str = "auto",
 
 
 def analyze_video_in_chunks(source: str | Path, exercise_slug: str, *, jobs: int, side: str = "auto",
-                            model_path: Path | None = None, verbose: bool = False,
+                            model_path: Path | None = None, verbose: bool = False, hold_s: float | None = None,
                             on_frame: ProgressCallback | None = None) -> SessionSummary:
     """Analyse one recorded video with ``jobs`` worker processes landmarking contiguous chunks.
 
@@ -224,5 +231,5 @@ def analyze_video_in_chunks(source: str | Path, exercise_slug: str, *, jobs: int
     trace = landmark_video(source, jobs=jobs, model_path=model_path, verbose=verbose, on_frame=on_frame)
     if len(trace) == 0:
         raise SourceError(f"'{source}' has no frames that could be decoded")
-    return replay(trace.pose_frames(), exercise_slug, side=side, source=trace.source, fps=trace.fps)
+    return replay(trace.pose_frames(), exercise_slug, side=side, source=trace.source, fps=trace.fps, hold_s=hold_s)
 

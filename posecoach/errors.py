@@ -29,6 +29,16 @@ class UnknownExerciseError(PoseCoachError):
         self.valid = valid
 
 
+class NoHoldError(PoseCoachError):
+    """A hold target given for an exercise that has no hold."""
+
+    exit_code = 2
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"'{slug}' has no hold, so --hold does not apply; exercises with holds include "
+                         "plank, side-plank and supine-knee-to-chest")
+
+
 class OutputError(PoseCoachError):
     """An output path that cannot be written (missing folder, no permission, would overwrite)."""
 

@@ -30,7 +30,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
@@ -40,7 +40,7 @@ import cv2
 import numpy as np
 
 from posecoach.analysis import AnalysisSession
-from posecoach.errors import HistoryError, OutputError, PoseCoachError, SourceError
+from posecoach.errors import HistoryError, OutputError, SourceError
 from posecoach.events import (
     Event,
     FormWarning,
@@ -401,18 +401,6 @@ class Coach:
         return CoachState(self.stage, self.set_index, self.plan.sets, self.plan.target, tuple(self.done.items()),
                           self.current_side, self.paused, self.muted, countdown, self.message, self.plan.unit,
                           self.plan.hold_s)
-
-
-def exercise_with_hold(exercise: Exercise, hold_s: float | None) -> Exercise:
-    """The exercise with its hold target replaced (``--hold``); the engine then judges that target."""
-    if hold_s is None:
-        return exercise
-    if exercise.hold is not None:
-        return replace(exercise, hold=replace(exercise.hold, target_s=float(hold_s)))
-    if exercise.rep is not None and exercise.rep.hold_s > 0:
-        return replace(exercise, rep=replace(exercise.rep, hold_s=float(hold_s)))
-    raise PoseCoachError(f"'{exercise.slug}' has no hold, so --hold does not apply; exercises with holds include "
-                         "plank, side-plank and supine-knee-to-chest")
 
 
 # ============================================================================ setup check (pure)

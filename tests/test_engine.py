@@ -366,3 +366,26 @@ def test_movements_too_small_to_count_are_measured_in_the_note():
     assert len(summary.notes) == 1
     assert summary.notes[0].startswith("You were in position for 17 s but no rep was seen: the largest movement of "
                                        "the angle at your hips was 8°, and a rep needs at least 12°.")
+
+
+def _plank_for(seconds: float):
+    return lambda t: PLANK if 0.5 <= t < 0.5 + seconds else (None if t >= 0.5 + seconds else LYING)
+
+
+def test_a_recorded_hold_is_timed_not_judged_against_a_target_nobody_prescribed():
+    """A 6 s plank demonstration is a 6 s hold, not a plank 'broken early' at 6 of the catalogue's 30 s."""
+    summary = analyse("plank", _plank_for(6.0), 9.0)
+    assert [round(h.held_s) for h in summary.holds] == [6]
+    assert summary.warnings == []
+
+
+def test_a_prescribed_hold_that_falls_short_is_warned_about():
+    summary = replay(sample(_plank_for(6.0), 9.0), "plank", hold_s=10.0)
+    assert [(round(h.held_s), h.target_s, h.completed) for h in summary.holds] == [(6, 10.0, False)]
+    assert [w.code for w in summary.warnings] == ["hold-broken-early"]
+
+
+def test_a_hold_still_going_when_the_recording_stops_was_not_broken():
+    summary = replay(sample(lambda t: PLANK, 6.0), "plank", hold_s=10.0)
+    assert [h.completed for h in summary.holds] == [False]
+    assert summary.warnings == []

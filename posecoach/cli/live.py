@@ -70,6 +70,7 @@ def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec
     posecoach live -e plank --source clip.mp4 --no-window --format json --as-fast-as-possible
     """
     from posecoach.exercises import get_exercise
+    from posecoach.exercises.definition import with_hold_target
     from posecoach.live import (
         HistorySink,
         LiveSession,
@@ -79,7 +80,6 @@ def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec
         TerminalKeys,
         VideoRecorder,
         WindowSink,
-        exercise_with_hold,
         open_live_source,
     )
     from posecoach.pose import PoseEstimator
@@ -90,7 +90,7 @@ def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec
     if window and not has_display():
         raise PoseCoachError("there is no display to open a window on (DISPLAY is not set); "
                              "use --no-window, or run under a desktop session")
-    exercise = exercise_with_hold(get_exercise(exercise_slug), hold_s)
+    exercise = with_hold_target(get_exercise(exercise_slug), hold_s)
     plan = Plan.for_exercise(exercise, side, sets=sets, reps=reps, rest_s=rest_s, get_ready_s=get_ready_s)
     as_json = output_format == "json"
     recorder = VideoRecorder(record) if record is not None else None

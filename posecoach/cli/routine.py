@@ -307,6 +307,7 @@ class _Runner:
 
     def _run_step(self, index: int, step: Any, key: str, decision: Decision, get_ready_s: float) -> tuple[Any, bool]:
         from posecoach.exercises import get_exercise
+        from posecoach.exercises.definition import with_hold_target
         from posecoach.live import (
             HistorySink,
             LiveSession,
@@ -314,7 +315,6 @@ class _Runner:
             Plan,
             PrinterSink,
             WindowSink,
-            exercise_with_hold,
             open_live_source,
         )
         from posecoach.pose import PoseEstimator
@@ -322,7 +322,7 @@ class _Runner:
         from posecoach.sinks.history import HistoryRecorder, Target
 
         dose = decision.dose
-        exercise = exercise_with_hold(get_exercise(step.exercise), dose.hold_s or None)
+        exercise = with_hold_target(get_exercise(step.exercise), dose.hold_s or None)
         plan = Plan.for_exercise(exercise, "auto", sets=dose.sets, reps=dose.reps, rest_s=step.rest_s,
                                  get_ready_s=get_ready_s)
         spec = self.sources[min(index, len(self.sources) - 1)] if self.sources else None

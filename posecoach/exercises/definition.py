@@ -8,8 +8,10 @@ torso lengths, times are seconds.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+
+from posecoach.errors import NoHoldError
 
 
 class Kind(StrEnum):
@@ -204,3 +206,14 @@ class Exercise:
     @property
     def counts_reps(self) -> bool:
         return self.rep is not None
+
+
+def with_hold_target(exercise: Exercise, hold_s: float | None) -> Exercise:
+    """The exercise with its hold target replaced (a routine's dose, ``--hold``); None keeps it."""
+    if hold_s is None:
+        return exercise
+    if exercise.hold is not None:
+        return replace(exercise, hold=replace(exercise.hold, target_s=float(hold_s)))
+    if exercise.rep is not None and exercise.rep.hold_s > 0:
+        return replace(exercise, rep=replace(exercise.rep, hold_s=float(hold_s)))
+    raise NoHoldError(exercise.slug)

@@ -242,8 +242,13 @@ class EngineSnapshot:
 class ExerciseEngine:
     """Counts reps, times holds and checks form for one exercise."""
 
-    def __init__(self, exercise: Exercise, side: str | Side | None = "auto") -> None:
+    def __init__(self, exercise: Exercise, side: str | Side | None = "auto", *,
+                 hold_target_prescribed: bool = True) -> None:
+        """``hold_target_prescribed``: someone (a routine, a plan, ``--hold``) set the hold target, so a
+        hold that falls short of it is warned about; otherwise holds are only timed (a recorded
+        demonstration of a 10 s plank was not meant to be the catalogue's 30 s)."""
         self.exercise = exercise
+        self.hold_target_prescribed = hold_target_prescribed
         chosen = None if side in (None, "auto") else Side(side)
         if exercise.sides is SideMode.EACH:
             sides: list[Side | None] = [chosen] if chosen else list(Side)
@@ -309,7 +314,7 @@ class ExerciseEngine:
         end = self._t if t is None else t
         events: list[Event] = []
         for hold in self._holds:
-            events += self._end_hold(hold, end)
+            events += self._end_hold(hold, end, stream_ended=True)
         for channel in self._channels:
             events += self._finish_channel(channel, end)
         for draft in self._provisional:
@@ -850,14 +855,17 @@ class ExerciseEngine:
             events += self._end_hold(hold, t)
         return events
 
-    def _end_hold(self, hold: _Hold, t: float) -> list[Event]:
+    def _end_hold(self, hold: _Hold, t: float, *, stream_ended: bool = False) -> list[Event]:
+        """Close a hold. Falling short of the target is warned about only when the target was
+        prescribed and the person let go: a hold still going when the recording stops was not broken."""
         spec = self.exercise.hold
         events: list[Event] = []
         if spec is not None and hold.started_t is not None:
             end = hold.last_good_t if hold.last_good_t is not None else t
             completed = hold.held_s >= spec.target_s
             events.append(HoldEnded(end, hold.side, hold.started_t, round(hold.held_s, 3), spec.target_s, completed))
-            if not completed:
+            still_holding = stream_ended and hold.last_good_t is not None and t - hold.last_good_t <= spec.grace_s
+            if not completed and self.hold_target_prescribed and not still_holding:
                 events.append(self._warn(end, "hold-broken-early",
                                          f"Hold ended after {hold.held_s:.0f} s of {spec.target_s:.0f} s: "
                                          "rest, then try to hold the position a little longer.", hold.side, None))
