@@ -255,8 +255,10 @@ EXERCISES: tuple[Exercise, ...] = (
         Posture("in a side plank", (Within("pelvis_vertical", 35, 90), Within("trunk_incline", -20, 60))),
         hold=HoldSpec((Within("body_side_bend", -20, 20), Within("knee_flexion.both", 0, 60),
                        Within("trunk_incline", 5, 60)), target_s=20),
+        # Relative to the line held at the start, like the plank's: MediaPipe's sideways bend of a
+        # straight side plank depends on the build and the camera.
         form=(FormRule("hips-sagging", "Lift your hips: keep one straight line from head to feet.",
-                       "body_side_bend", above=16.0, below=-16.0, phase="work", min_s=0.6),),
+                       "body_side_bend", above=16.0, below=-16.0, relative=True, phase="work", min_s=0.6),),
         views=(View.FRONT, View.OBLIQUE),
         program=Program(sets=2, hold_s=20, reps=1, rest_s=45),
         cues=("On one forearm, feet stacked, lift your hips into a straight line.",),

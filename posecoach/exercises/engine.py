@@ -91,6 +91,13 @@ ENDING_TOP_SHARE = 0.8
 range (a clip cut at the top of the last bridge); a raise cut off half-way does not."""
 ECHO_RATIO = 2.0
 """A rejected movement of one side during a rep of the other side at least this much larger is an echo."""
+HOLD_EXIT_S = 1.0
+"""A fault in the last second of a hold is the person leaving the position."""
+PEAK_MARGIN = 15.0
+"""How far (degrees) a rep's top must fall short of the side's usual top to be a fault of that rep."""
+FIRST_EPISODE_STRICTNESS = 2.0
+"""Before the person's usual movement is known (their first rep), a relative form rule needs this many
+times its limit to warn."""
 SMALL_RANGE_SHARE = 0.5
 """The smallest rep, as a share of the catalogue's full-range ``min_excursion``
 (see ``ExerciseEngine._entry_excursion``)."""
@@ -141,6 +148,8 @@ class _Channel:
     rest_settled: bool = False
     """The signal has stayed at rest for ``SETTLED_REST_S`` (from ``rest_since``): a rest that lasted
     is a rest, not a pause mid-rep."""
+    peaks: list[float] = field(default_factory=list)
+    """The tops of this side's counted reps, in the exercise's signal."""
     last_rep: tuple[float, float, float] | None = None
     """(start, end, range) of this side's last counted rep: the other side's echo falls inside it."""
     hold_open: bool = False
@@ -267,6 +276,14 @@ class ExerciseEngine:
         self._baseline_samples: dict[str, list[float]] = {}
         self._rule_since: dict[tuple[str, Side | None], float] = {}
         self._rule_fired_for: dict[tuple[str, Side | None], int] = {}
+        self._pending_warnings: list[FormWarning] = []
+        """A hold's form warnings waiting to see whether the hold goes on (see ``_release_hold_warnings``)."""
+        self._rule_extremes: dict[tuple[str, Side | None], tuple[float, float]] = {}
+        """How far each relative rule's feature went above and below its baseline in the current
+        episode (a rep's work phase, or the rest between reps)."""
+        self._rule_usual: dict[tuple[str, Side | None], list[tuple[float, float]]] = {}
+        """Those extremes in the person's earlier episodes: how their body (and this camera's view of
+        it) usually moves along with the exercise."""
         self._holds_started = 0
         self._own_limits: dict[tuple[str, Side | None], float] = {}
         self._provisional: list[_RepDraft] = []
@@ -307,6 +324,7 @@ class ExerciseEngine:
                 for hold in self._holds:
                     events += self._step_hold(hold, features, t, dt)
             events += self._check_form(features, t)
+        events += self._release_hold_warnings(t)
         return events
 
     def finish(self, t: float | None = None) -> list[Event]:
@@ -320,6 +338,7 @@ class ExerciseEngine:
         for draft in self._provisional:
             events += self._count(draft)
         self._provisional.clear()
+        events += self._release_hold_warnings(math.inf)
         return events
 
     def _finish_channel(self, channel: _Channel, end: float) -> list[Event]:
@@ -545,9 +564,13 @@ class ExerciseEngine:
             excursion = self._entry_excursion(channel, t)
             if x <= channel.rest + REST_BAND * excursion:
                 channel.rest_t = t
-            self._remember_baseline(features)
+            if channel.rest_settled and channel.rest_since is not None:
+                # The baseline of form rules is the body at a rest that lasted, not a rep the clip
+                # opened in the middle of (a knee drive under a title card).
+                self._remember_baseline(features)
             if x >= channel.rest + excursion:
                 opening = self._finish_opening(channel)
+                self._end_form_episode()
                 channel.phase = Phase.WORK
                 channel.peak, channel.peak_t = x, t
                 channel.min_visibility = visibility if math.isfinite(visibility) else 1.0
@@ -580,6 +603,7 @@ class ExerciseEngine:
         span = channel.peak - channel.rest
         if x <= channel.peak - spec.return_fraction * span:
             events += self._complete_rep(channel, t)
+            self._end_form_episode()
             channel.phase = Phase.REST
             channel.rest, channel.rest_t = x, t
         elif t - channel.rest_t > spec.max_rep_s + spec.hold_s * 4:
@@ -807,9 +831,27 @@ class ExerciseEngine:
             round(draft.held_s, 3), draft.flags, draft.uncertain,
         )]
         for rule in self.exercise.form:
-            if rule.absolute and rule.feature == "peak" and rule.violated_by(draft.peak):
+            earlier = channel.peaks or [peak for other in self._channels for peak in other.peaks]
+            if rule.absolute and rule.feature == "peak" and self._peak_fault(rule, draft.peak, earlier):
                 events.append(self._warn(draft.t_s, rule.code, rule.message, channel.side, channel.count))
+        channel.peaks.append(draft.peak)
         return events
+
+    @staticmethod
+    def _peak_fault(rule: FormRule, peak: float, earlier: list[float]) -> bool:
+        """A rep's top beyond the rule's limit *and* clearly short of this side's own earlier tops.
+
+        A camera at an angle reads every knee drive of one leg 20° low; an instructor's clean set
+        then looked like 'knee below hip' rep after rep. The limit says what is wrong, the person's
+        own reps say whether this rep was different (a side's first rep is compared with the other
+        side's); the very first rep has nothing to compare with.
+        """
+        if not earlier or not rule.violated_by(peak):
+            return False
+        usual = statistics.median(earlier[-6:])
+        if rule.below is not None and peak < rule.below:
+            return peak < usual - PEAK_MARGIN
+        return peak > usual + PEAK_MARGIN
 
     def _reject(self, draft: _RepDraft, reason: str, *, warn: bool = True) -> list[Event]:
         events: list[Event] = [RepRejected(draft.t_s, draft.channel.side, reason, draft.start_s, draft.rom)]
@@ -869,6 +911,8 @@ class ExerciseEngine:
                 events.append(self._warn(end, "hold-broken-early",
                                          f"Hold ended after {hold.held_s:.0f} s of {spec.target_s:.0f} s: "
                                          "rest, then try to hold the position a little longer.", hold.side, None))
+        if not stream_ended:
+            self._pending_warnings = [w for w in self._pending_warnings if w.side != hold.side]
         hold.in_position_since = None
         hold.started_t = None
         hold.held_s = 0.0
@@ -901,6 +945,10 @@ class ExerciseEngine:
                 side = channel.side if rule.per_side else None
                 key = (rule.code, side)
                 value = self._rule_value(rule, features, side)
+                if rule.relative and self.exercise.rep is not None and math.isfinite(value):
+                    above, below = self._rule_extremes.get(key, (0.0, 0.0))
+                    self._rule_extremes[key] = (max(above, value), max(below, -value))
+                    value = self._beyond_usual(key, value)
                 if not rule.violated_by(value):
                     self._rule_since.pop(key, None)
                     continue
@@ -909,8 +957,43 @@ class ExerciseEngine:
                 episode = rep_number if rep_number is not None else self._holds_started
                 if t - since >= rule.min_s and self._rule_fired_for.get(key) != episode:
                     self._rule_fired_for[key] = episode
-                    events.append(self._warn(t, rule.code, rule.message, side, rep_number))
+                    warning = FormWarning(t, rule.code, rule.message, side, rep_number)
+                    if self.exercise.rep is None:
+                        self._pending_warnings.append(warning)
+                    else:
+                        events.append(self._warn(t, rule.code, rule.message, side, rep_number))
         return events
+
+    def _release_hold_warnings(self, t: float) -> list[Event]:
+        """A hold's form warning is said once the hold went on ``HOLD_EXIT_S`` past it: hips that drop
+        as a plank ends are the person getting down, not a fault of the hold."""
+        due = [w for w in self._pending_warnings if t - w.t_s >= HOLD_EXIT_S]
+        self._pending_warnings = [w for w in self._pending_warnings if t - w.t_s < HOLD_EXIT_S]
+        for warning in due:
+            self._last_warning = warning
+        return list(due)
+
+    def _beyond_usual(self, key: tuple[str, Side | None], value: float) -> float:
+        """A deviation from baseline, less what the person's earlier reps (or rests) showed anyway.
+
+        A straight-leg raise tilts MediaPipe's pelvis a few degrees on every clean rep, and an
+        oblique camera reads some trunk lift into every leg raise: a fault is a departure from how
+        this person moves, seen from this camera. Before any earlier episode there is nothing to
+        compare with, so only a deviation ``FIRST_EPISODE_STRICTNESS`` times the limit counts.
+        """
+        usual = self._rule_usual.get(key)
+        if not usual:
+            return value / FIRST_EPISODE_STRICTNESS
+        recent = usual[-6:]
+        if value >= 0:
+            return max(0.0, value - statistics.median(above for above, _ in recent))
+        return min(0.0, value + statistics.median(below for _, below in recent))
+
+    def _end_form_episode(self) -> None:
+        """A rep started or ended: remember how far each rule's feature went in the episode just over."""
+        for key, extremes in self._rule_extremes.items():
+            self._rule_usual.setdefault(key, []).append(extremes)
+        self._rule_extremes.clear()
 
     def _rule_value(self, rule: FormRule, features: Features, side: Side | None) -> float:
         value = self._feature(features, rule.feature, side)
