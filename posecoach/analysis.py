@@ -145,7 +145,7 @@ class AnalysisSession:
         if exercise.rep is not None and not summary.reps:
             rejected = [e for e in summary.events if isinstance(e, RepRejected)]
             if rejected:
-                reasons = sorted({e.reason.split(":")[0] for e in rejected})
+                reasons = sorted({e.code.replace("-", " ") for e in rejected})
                 return [f"Nothing counted: {len(rejected)} movement(s) did not count ({', '.join(reasons)})." + camera]
             unit = " hip widths" if exercise.rep.signal.startswith("knee_gap") else "°"
             smallest = SMALL_RANGE_SHARE * exercise.rep.min_excursion

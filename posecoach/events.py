@@ -62,6 +62,9 @@ class RepRejected(Event):
     reason: str = ""
     start_s: float = 0.0
     rom: float = 0.0
+    code: str = ""
+    """The kind of rejection, stable for programs: ``partial-range``, ``too-fast``, ``too-slow``,
+    ``hold-too-short``, ``both-sides-moved``; ``reason`` says it in words."""
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,25 @@ REST_BAND = 0.2
 when it leaves this band, which gives honest durations and tempo."""
 
 
+class Rejection(StrEnum):
+    """Why a movement that looked like a rep did not count (``RepRejected.code``)."""
+
+    BOTH_SIDES_MOVED = "both-sides-moved"
+    PARTIAL_RANGE = "partial-range"
+    TOO_FAST = "too-fast"
+    TOO_SLOW = "too-slow"
+    HOLD_TOO_SHORT = "hold-too-short"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("-", " ")
+
+    @property
+    def warning(self) -> tuple[str, str] | None:
+        """The form warning (code, message) a rejection of this kind deserves, if any."""
+        return _REJECTION_WARNINGS.get(self)
+
+
 class Phase(StrEnum):
     OUT_OF_POSITION = "out-of-position"
     REST = "rest"
@@ -608,8 +627,8 @@ class ExerciseEngine:
             channel.rest, channel.rest_t = x, t
         elif t - channel.rest_t > spec.max_rep_s + spec.hold_s * 4:
             events += self._close_top(channel, t)
-            events.append(RepRejected(t, channel.side, "too slow: the rep took too long to come back", channel.rest_t,
-                                      span))
+            reason = f"{Rejection.TOO_SLOW.label}: the rep took too long to come back"
+            events.append(RepRejected(t, channel.side, reason, channel.rest_t, span, Rejection.TOO_SLOW.value))
             channel.phase = Phase.REST
             channel.rest, channel.rest_t = x, t
         return events
@@ -714,7 +733,7 @@ class ExerciseEngine:
         if reason and self._is_echo(channel, draft):
             return events
         if reason:
-            return events + self._reject(draft, reason)
+            return events + self._reject(draft, *reason)
         events += self._settle_provisional(draft.rom)
         calibrated = any(c.ranges for c in self._channels)
         if draft.opening or (not calibrated and draft.rom < FIRST_REP_CONFIDENT * spec.nominal_range):
@@ -771,18 +790,19 @@ class ExerciseEngine:
         return _RepDraft(channel, t, self._working_side(channel, span), channel.rest_t, channel.peak_t, span,
                          spec.direction * channel.peak, up_s, down_s, channel.top_s, tuple(flags), uncertain)
 
-    def _rejection_reason(self, channel: _Channel, draft: _RepDraft) -> str | None:
+    def _rejection_reason(self, channel: _Channel, draft: _RepDraft) -> tuple[Rejection, str] | None:
+        """Why this movement does not count, with the details a person needs; None when it counts."""
         spec = self.exercise.rep
         assert spec is not None
         typical = self._typical_range(channel)
         if self._both_sides_moved(channel):
-            return "both sides moved: this is not a one-sided rep"
+            return Rejection.BOTH_SIDES_MOVED, "this is not a one-sided rep"
         if typical is not None and draft.rom < spec.partial_fraction * typical:
-            return f"partial range: {draft.rom:.0f}° of your usual {typical:.0f}°"
+            return Rejection.PARTIAL_RANGE, f"{draft.rom:.0f}° of your usual {typical:.0f}°"
         if draft.t_s - draft.start_s < spec.min_rep_s and not draft.cut_at_top:
-            return f"too fast: {draft.t_s - draft.start_s:.2f} s"
+            return Rejection.TOO_FAST, f"{draft.t_s - draft.start_s:.2f} s"
         if spec.hold_s > 0 and draft.held_s < spec.hold_s - 0.05:
-            return f"hold too short: {draft.held_s:.1f} s of {spec.hold_s:.0f} s"
+            return Rejection.HOLD_TOO_SHORT, f"{draft.held_s:.1f} s of {spec.hold_s:.0f} s"
         return None
 
     def _is_echo(self, channel: _Channel, draft: _RepDraft) -> bool:
@@ -815,8 +835,8 @@ class ExerciseEngine:
             else:
                 # Before any calibration a small first movement is usually getting into position:
                 # say it did not count, but do not scold.
-                events += self._reject(draft, f"partial range: {draft.rom:.0f}° of your usual {next_rom:.0f}°",
-                                       warn=False)
+                events += self._reject(draft, Rejection.PARTIAL_RANGE,
+                                       f"{draft.rom:.0f}° of your usual {next_rom:.0f}°", warn=False)
         self._provisional.clear()
         return events
 
@@ -853,10 +873,11 @@ class ExerciseEngine:
             return peak < usual - PEAK_MARGIN
         return peak > usual + PEAK_MARGIN
 
-    def _reject(self, draft: _RepDraft, reason: str, *, warn: bool = True) -> list[Event]:
-        events: list[Event] = [RepRejected(draft.t_s, draft.channel.side, reason, draft.start_s, draft.rom)]
-        code, message = _REJECTION_WARNINGS[reason.split(":")[0]]
-        if code and warn:
+    def _reject(self, draft: _RepDraft, rejection: Rejection, detail: str, *, warn: bool = True) -> list[Event]:
+        events: list[Event] = [RepRejected(draft.t_s, draft.channel.side, f"{rejection.label}: {detail}",
+                                           draft.start_s, draft.rom, rejection.value)]
+        if rejection.warning and warn:
+            code, message = rejection.warning
             events.append(self._warn(draft.t_s, code, message, draft.channel.side, draft.channel.count + 1))
         return events
 
@@ -1015,9 +1036,8 @@ class ExerciseEngine:
         return warning
 
 
-_REJECTION_WARNINGS: dict[str, tuple[str | None, str]] = {
-    "partial range": ("partial-range", "That one was short of your full range: go all the way."),
-    "too fast": ("too-fast", "Slow down: move with control."),
-    "hold too short": ("hold-broken-early", "Hold the top position for the full count."),
-    "both sides moved": (None, ""),
+_REJECTION_WARNINGS: dict[Rejection, tuple[str, str]] = {
+    Rejection.PARTIAL_RANGE: ("partial-range", "That one was short of your full range: go all the way."),
+    Rejection.TOO_FAST: ("too-fast", "Slow down: move with control."),
+    Rejection.HOLD_TOO_SHORT: ("hold-broken-early", "Hold the top position for the full count."),
 }
