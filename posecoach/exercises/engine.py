@@ -86,6 +86,9 @@ down to count: the top was clearly passed."""
 LEAVE_POSITION_S = 1.0
 """Out of position only after this long: getting up takes longer, while MediaPipe misreading a joint at
 the top of a fast rep (a crunch's knees behind the ball) lasts a few frames."""
+OPENING_OTHER_SIDE_S = 0.5
+"""The other side must be seen within this long of the start of a rep already under way to tell it from
+both legs starting up."""
 ENDING_TOP_SHARE = 0.8
 """A rep still at its top when the stream ends counts once it has this share of the person's usual
 range (a clip cut at the top of the last bridge); a raise cut off half-way does not."""
@@ -765,13 +768,27 @@ class ExerciseEngine:
         turned = channel.opening_peak - channel.opening_first >= OPENING_TURN * excursion
         span = channel.opening_peak - channel.rest
         came_down_after = channel.opening_peak_t < channel.rest_t
-        if not (turned and came_down_after and span >= excursion):
+        if not (turned and came_down_after and span >= excursion) or self._both_sides_started_up(channel, span):
             return []
         draft = _RepDraft(channel, channel.rest_t, channel.side, channel.opening_start_t, channel.opening_peak_t,
                           span, channel.opening_peak, channel.opening_peak_t - channel.opening_start_t,
                           channel.rest_t - channel.opening_peak_t, 0.0, (),
                           "the rep began before posecoach could see it", opening=True)
         return self._judge(channel, draft)
+
+    def _both_sides_started_up(self, channel: _Channel, span: float) -> bool:
+        """Both legs were up when the stream began and came down together: a starting position (on
+        hands and knees before a plank, knees up before a march), not one side's rep under way. When
+        the other leg was hidden at the start (behind the near one), nobody can tell: not a rep."""
+        for other in self._channels:
+            if other is channel:
+                continue
+            if not math.isfinite(other.opening_first) or \
+                    other.opening_start_t > channel.opening_start_t + OPENING_OTHER_SIDE_S:
+                return True
+            if math.isfinite(other.rest) and other.opening_first - other.rest >= BOTH_SIDES_SHARE * span:
+                return True
+        return False
 
     def _draft_rep(self, channel: _Channel, t: float) -> _RepDraft:
         spec = self.exercise.rep
