@@ -389,3 +389,19 @@ def test_a_hold_still_going_when_the_recording_stops_was_not_broken():
     summary = replay(sample(lambda t: PLANK, 6.0), "plank", hold_s=10.0)
     assert [h.completed for h in summary.holds] == [False]
     assert summary.warnings == []
+
+
+def test_a_reverse_lunge_before_each_knee_drive_is_not_a_knee_lift():
+    """Lunge back (front hip flexes 80°, back hip reaches behind to -30°), then drive the back knee up:
+    only the drives count, though the lunge's front hip rises as high."""
+    def script(t: float) -> BodyAngles:
+        left = right = 0.0
+        for start in (1.0, 5.0, 9.0):
+            lunge = bump(t, start, 0.6, 0.3)
+            drive = bump(t, start + 2.0, 0.5, 0.3)
+            left += 80.0 * lunge
+            right += -30.0 * lunge + 90.0 * drive
+        return replace(STANDING, hip_left=left, hip_right=right, knee_left=80.0 * bump(t, 1.0, 0.6, 0.3))
+
+    summary = analyse("standing-march", script, 13.0)
+    assert summary.rep_counts() == {"total": 3, "left": 0, "right": 3}

@@ -83,6 +83,10 @@ HIPS_PIKING = FormRule(
     "hips-piking", "Your hips are too high: lower them into one straight line from shoulders to heels.",
     "body_line", above=15.0, relative=True, phase="work", min_s=0.6,
 )
+# A knee lift stands on the other leg. At the top of a reverse lunge, whose front hip flexes like a
+# knee lift, the back leg reaches behind the body (hip extended past -20°). The stance knee cannot
+# tell them apart: in fast high knees it reads 40-80° bent at the other leg's top.
+ON_THE_OTHER_LEG = (Within("hip_flexion.{other}", -20, 180),)
 KNEE_BELOW_HIP = FormRule(
     "knee-below-hip", "Bring your knee up to hip height.", "peak", below=75.0, absolute=True,
 )
@@ -125,7 +129,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         "standing-march", "Standing march", Kind.REPS, STANDING, sides=SideMode.EACH,
         rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=80, min_rep_s=0.2, max_rep_s=8,
-                    pause_s=0.3, alternating=True),
+                    pause_s=0.3, alternating=True, at_top=ON_THE_OTHER_LEG),
         form=(KNEE_BELOW_HIP,),
         views=(View.SIDE, View.OBLIQUE, View.FRONT),
         program=Program(sets=2, reps=10),
@@ -228,7 +232,7 @@ EXERCISES: tuple[Exercise, ...] = (
         "standing-psoas-activation", "Standing psoas activation", Kind.REPS_WITH_HOLD, STANDING,
         sides=SideMode.EACH,
         rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=85, min_rep_s=1.0, max_rep_s=30,
-                    hold_s=5.0, top_fraction=0.75, one_sided=True),
+                    hold_s=5.0, top_fraction=0.75, one_sided=True, at_top=ON_THE_OTHER_LEG),
         form=(KNEE_BELOW_HIP,),
         views=(View.SIDE, View.OBLIQUE, View.FRONT),
         program=Program(sets=1, reps=4, hold_s=5, rest_s=30),

@@ -128,6 +128,10 @@ class RepSpec:
     both knees) is a different exercise and does not count."""
     alternating: bool = False
     """Sides are expected to alternate (march): only used to report the pattern."""
+    at_top: tuple[Within, ...] = ()
+    """What the rest of the body does at the top of a real rep (a standing knee lift stands on a
+    straight leg); a movement whose top breaks it is another exercise (a lunge) and does not count.
+    Judged only where the camera can measure it."""
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from posecoach.events import (
     RepCompleted,
     RepRejected,
 )
-from posecoach.exercises.definition import Condition, Exercise, FormRule, SideMode, Within
+from posecoach.exercises.definition import Condition, Exercise, FormRule, SideMode, Within, feature_words
 from posecoach.features import END_ON_RATIO, Features, OneEuroFilter, RollingMedian, compute_features, describe_posture
 from posecoach.landmarks import Side
 from posecoach.pose import PoseFrame
@@ -119,6 +119,8 @@ class Rejection(StrEnum):
     TOO_FAST = "too-fast"
     TOO_SLOW = "too-slow"
     HOLD_TOO_SHORT = "hold-too-short"
+    OTHER_MOVEMENT = "other-movement"
+    """The top broke the exercise's ``at_top`` conditions: a lunge before a knee drive."""
 
     @property
     def label(self) -> str:
@@ -163,6 +165,8 @@ class _Channel:
     other_seen_s: float = 0.0
     other_peak_rise: float = 0.0
     peak_sides: tuple[float, float] = (math.nan, math.nan)
+    peak_body: tuple[float, ...] = ()
+    """The values of the exercise's ``at_top`` features at the rep's peak."""
     count: int = 0
     ranges: list[float] = field(default_factory=list)
     value: float = math.nan
@@ -601,6 +605,7 @@ class ExerciseEngine:
                 channel.other_raised_s = channel.other_seen_s = channel.other_peak_rise = 0.0
                 channel.flicker_peak = channel.other_flicker_peak = 0.0
                 channel.peak_sides = self._side_values(features)
+                channel.peak_body = self._top_values(channel, features)
                 return opening
             return []
 
@@ -608,6 +613,7 @@ class ExerciseEngine:
         if x > channel.peak:
             channel.peak, channel.peak_t = x, t
             channel.peak_sides = self._side_values(features)
+            channel.peak_body = self._top_values(channel, features)
         if math.isfinite(visibility):
             channel.min_visibility = min(channel.min_visibility, visibility)
         other = self._other_value(channel, features)
@@ -660,6 +666,11 @@ class ExerciseEngine:
         assert spec is not None
         name = spec.signal.replace(".both", ".{side}")
         return (self._feature(features, name, Side.LEFT), self._feature(features, name, Side.RIGHT))
+
+    def _top_values(self, channel: _Channel, features: Features) -> tuple[float, ...]:
+        spec = self.exercise.rep
+        assert spec is not None
+        return tuple(self._feature(features, c.feature, channel.side) for c in spec.at_top)
 
     def _working_side(self, channel: _Channel, span: float) -> Side | None:
         """A whole-body channel names a side when one limb did the rep alone (single-leg raises)."""
@@ -814,6 +825,10 @@ class ExerciseEngine:
         typical = self._typical_range(channel)
         if self._both_sides_moved(channel):
             return Rejection.BOTH_SIDES_MOVED, "this is not a one-sided rep"
+        broken = [c for c, v in zip(spec.at_top, channel.peak_body, strict=False)
+                  if math.isfinite(v) and not c.holds_for(v)]
+        if broken:
+            return Rejection.OTHER_MOVEMENT, f"{feature_words(broken[0].feature)} was off at the top"
         if typical is not None and draft.rom < spec.partial_fraction * typical:
             return Rejection.PARTIAL_RANGE, f"{draft.rom:.0f}° of your usual {typical:.0f}°"
         if draft.t_s - draft.start_s < spec.min_rep_s and not draft.cut_at_top:
