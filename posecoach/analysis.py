@@ -18,8 +18,7 @@ from posecoach.errors import SourceError
 from posecoach.events import Event, RepCompleted
 from posecoach.exercises import EngineSnapshot, Exercise, ExerciseEngine, get_exercise
 from posecoach.features import near_side
-from posecoach.landmarks import Side
-from posecoach.pose import PoseFrame
+from posecoach.landmarks import PoseFrame, Side
 from posecoach.summary import SessionSummary
 
 if TYPE_CHECKING:

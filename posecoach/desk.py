@@ -26,8 +26,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
 from posecoach.features import compute_features
-from posecoach.landmarks import Joint, Landmark, Side
-from posecoach.pose import PoseFrame
+from posecoach.landmarks import Joint, Landmark, PoseFrame, Side
 
 if TYPE_CHECKING:
     from posecoach.sources import Frame

@@ -52,8 +52,7 @@ from posecoach.events import (
     SetCompleted,
 )
 from posecoach.exercises import EngineSnapshot, Exercise, SideMode, View
-from posecoach.landmarks import Landmark, Side
-from posecoach.pose import PoseFrame
+from posecoach.landmarks import Landmark, PoseFrame, Side
 from posecoach.sources import Frame, FrameSource, frame_brightness, open_source
 from posecoach.summary import SessionSummary
 

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from posecoach.landmarks import NUM_LANDMARKS
-from posecoach.pose import PoseFrame, RawPose
+from posecoach.landmarks import NUM_LANDMARKS, PoseFrame, RawPose
 
 TRACE_FORMAT_VERSION = 1
 

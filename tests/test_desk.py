@@ -25,7 +25,7 @@ from posecoach.desk import (
     classify_posture,
     sample_frames,
 )
-from posecoach.pose import PoseFrame
+from posecoach.landmarks import PoseFrame
 from posecoach.sources import Frame
 from tests.support.trajectories import BodyAngles, pose_from_angles
 

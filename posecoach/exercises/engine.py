@@ -43,8 +43,7 @@ from posecoach.events import (
 )
 from posecoach.exercises.definition import Condition, Exercise, FormRule, Kind, SideMode, Within
 from posecoach.features import Features, OneEuroFilter, RollingMedian, compute_features
-from posecoach.landmarks import Side
-from posecoach.pose import PoseFrame
+from posecoach.landmarks import PoseFrame, Side
 
 FLICKER_MIN_DEG = 15.0
 FLICKER_RATIO = 2.0

@@ -17,18 +17,22 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from posecoach.errors import OutputError
 from posecoach.events import Event, FormWarning, HoldEnded, RepCompleted
-from posecoach.exercises import EngineSnapshot, Exercise, SideMode
+from posecoach.exercises.definition import Exercise, SideMode
+from posecoach.landmarks import PoseFrame
 from posecoach.live import CoachState, Stage
-from posecoach.pose import PoseFrame
 from posecoach.sinks.overlay import render
 from posecoach.sources import Frame, open_source
 from posecoach.summary import SessionSummary
+
+if TYPE_CHECKING:
+    from posecoach.exercises.engine import EngineSnapshot
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov")
 CLIP_MARGIN_S = 1.5
