@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from posecoach.coach import Coach, Command, Plan, Stage, check_setup, exercise_with_hold
 from posecoach.errors import PoseCoachError
 from posecoach.events import FormWarning, HoldEnded, HoldStarted, PoseLost, RepCompleted
 from posecoach.exercises import get_exercise
 from posecoach.landmarks import Landmark, Side
-from posecoach.live import Coach, Command, Plan, Stage, check_setup, exercise_with_hold
 from tests.support.trajectories import BodyAngles, pose_from_angles
 
 L, R = Side.LEFT, Side.RIGHT

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from posecoach.cli import cli
-from posecoach.cli.routine import Duration
+from posecoach.cli.desk import Duration
 from posecoach.desk import (
     BreakTaken,
     DeskConfig,

@@ -69,21 +69,14 @@ def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec
     posecoach live -e glute-bridge --camera 1 --reps 12 --sets 2
     posecoach live -e plank --source clip.mp4 --no-window --format json --as-fast-as-possible
     """
+    from posecoach.capture import open_live_source
+    from posecoach.coach import Plan, exercise_with_hold
     from posecoach.exercises import get_exercise
-    from posecoach.live import (
-        HistorySink,
-        LiveSession,
-        Pacing,
-        Plan,
-        PrinterSink,
-        TerminalKeys,
-        VideoRecorder,
-        WindowSink,
-        exercise_with_hold,
-        open_live_source,
-    )
+    from posecoach.live import build_session
     from posecoach.pose import PoseEstimator
-    from posecoach.sinks.console import EventPrinter, describe_summary
+    from posecoach.sinks.console import describe_summary
+    from posecoach.sinks.recorder import VideoRecorder
+    from posecoach.sinks.window import TerminalKeys
 
     if camera is not None and source_spec is not None:
         raise click.UsageError("give either --camera or --source, not both")
@@ -97,37 +90,28 @@ def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec
     with open_live_source(camera, source_spec) as frames:
         if frames.is_live and not realtime:
             raise click.UsageError("--as-fast-as-possible applies to files; a camera always runs in real time")
-        pacing = Pacing.LIVE if frames.is_live else (Pacing.REALTIME if realtime else Pacing.FAST)
-        if recorder is not None:
-            recorder.fps = frames.fps or 30.0
-        sinks: list = [PrinterSink(EventPrinter(sys.stdout, as_json))]
         history = None
         if save:
-            from posecoach.sinks.history import HistoryRecorder, Target
+            from posecoach.sinks.history import HistoryRecorder
 
             history = HistoryRecorder(db)
-            target = Target(plan.sets, plan.target, plan.hold_s, len(plan.sides) > 1)
-            sinks.append(HistorySink(history, exercise.slug, frames.name, target, warn=_stderr))
-        with PoseEstimator(model_path, verbose=verbose) as estimator:
-            speaker = None
-            if voice:
-                from posecoach.sinks.voice import Speaker
+        try:
+            with PoseEstimator(model_path, verbose=verbose) as estimator:
+                speaker = None
+                if voice:
+                    from posecoach.sinks.voice import Speaker
 
-                speaker = Speaker(notify=_stderr)
-            renderer = None
-            if window or recorder is not None:
-                from posecoach.sinks.overlay import render as renderer
-            session = LiveSession(
-                exercise, frames, estimator, plan, side=side, pacing=pacing,
-                window=WindowSink(f"posecoach: {exercise.name}") if window else None,
-                keys=TerminalKeys() if not window else None, speaker=speaker, recorder=recorder, sinks=sinks,
-                renderer=renderer, mirror=mirror, prompt=None if window else _stderr,
-            )
-            try:
+                    speaker = Speaker(notify=_stderr)
+                session = build_session(
+                    exercise, plan, frames, estimator, side=side, realtime=realtime,
+                    window_title=f"posecoach: {exercise.name}" if window else None,
+                    keys=TerminalKeys() if not window else None, speaker=speaker, recorder=recorder,
+                    history=history, as_json=as_json, mirror=mirror, notify=_stderr,
+                )
                 result = session.run()
-            finally:
-                if history is not None:
-                    history.__exit__(None, None, None)
+        finally:
+            if history is not None:
+                history.__exit__(None, None, None)
     summary = result.summary
     if as_json:
         click.echo(json.dumps({"kind": "summary", **summary.to_dict(), "live": result.stats.to_dict(),

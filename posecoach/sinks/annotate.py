@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from posecoach.coach import CoachState, Stage
 from posecoach.errors import OutputError
 from posecoach.events import Event, FormWarning, HoldEnded, RepCompleted
 from posecoach.exercises.definition import Exercise, SideMode
 from posecoach.landmarks import PoseFrame
-from posecoach.live import CoachState, Stage
 from posecoach.sinks.overlay import render
 from posecoach.sources import Frame, open_source
 from posecoach.summary import SessionSummary

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 from posecoach.events import Event, FormWarning, HoldEnded, HoldStarted, PoseFound, PoseLost, RepCompleted, RepRejected
@@ -139,3 +139,16 @@ class EventPrinter:
         line = json.dumps(event.to_dict()) if self.as_json else describe_event(event)
         if line is not None:
             print(line, file=self.stream, flush=True)
+
+
+class PrinterSink:
+    """Events as text or JSON lines on a stream (stdout), via the console sink's printer."""
+
+    def __init__(self, printer: Callable[[Event], None]) -> None:
+        self._printer = printer
+
+    def handle(self, event: Event) -> None:
+        self._printer(event)
+
+    def close(self, summary: SessionSummary, status: str) -> None:
+        """Nothing buffered: every line was flushed as it was printed."""

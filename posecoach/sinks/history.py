@@ -894,3 +894,30 @@ class HistoryRecorder:
         if self._closed:
             raise HistoryError(f"session {self.session_id} is already closed; open a new recorder for a new session")
         return self.session_id
+
+
+class HistorySink:
+    """Saves the session event by event through :class:`~posecoach.sinks.history.HistoryRecorder`."""
+
+    def __init__(self, recorder: HistoryRecorder, exercise: str, source: str, target: Target | None,
+                 warn: Callable[[str], None] | None = None) -> None:
+        self._recorder = recorder
+        self._warn = warn or (lambda message: print(message, file=sys.stderr, flush=True))
+        self._failed = False
+        self.session_id = recorder.open_session(exercise, source, mode="live", target=target)
+
+    def handle(self, event: Event) -> None:
+        if self._failed:
+            return
+        try:
+            self._recorder.record(event)
+        except HistoryError as exc:  # a locked database must not stop the workout; say it once
+            self._failed = True
+            self._warn(f"history: {exc}; the session goes on but will be saved only at the end")
+
+    def close(self, summary: SessionSummary, status: str) -> None:
+        if self._failed:
+            self._recorder.detach()
+            self._recorder.store.save_summary(summary, mode="live")
+            return
+        self._recorder.close(summary, status=status)

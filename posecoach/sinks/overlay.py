@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from posecoach.coach import CoachState, Stage
 from posecoach.exercises.definition import Exercise
 from posecoach.landmarks import SKELETON, Joint, Landmark, PoseFrame, Side
-from posecoach.live import CoachState, Stage
 
 if TYPE_CHECKING:
     from posecoach.exercises.engine import EngineSnapshot
