@@ -27,7 +27,7 @@ from posecoach.events import (
     RepRejected,
     SetCompleted,
 )
-from posecoach.exercises.definition import Exercise, SideMode, View
+from posecoach.exercises.definition import Exercise, SideMode, Target, View
 from posecoach.landmarks import Landmark, PoseFrame, Side
 
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
@@ -77,10 +77,14 @@ class Plan:
             sides = ("left", "right") if side in (None, "auto") else (Side(side).value,)
         else:
             sides = ("both",)
-        hold_s = exercise.hold.target_s if exercise.hold else (exercise.rep.hold_s if exercise.rep else 0.0)
-        return cls(sets=sets or program.sets, target=reps or program.reps, hold_s=float(hold_s),
+        return cls(sets=sets or program.sets, target=reps or program.reps, hold_s=exercise.hold_target_s,
                    rest_s=float(program.rest_s if rest_s is None else rest_s), sides=sides,
                    counts_holds=exercise.rep is None, get_ready_s=get_ready_s)
+
+    @property
+    def prescription(self) -> Target:
+        """What this plan asks for, as stored with the session in the history."""
+        return Target(self.sets, self.target, self.hold_s, len(self.sides) > 1)
 
     @property
     def unit(self) -> str:

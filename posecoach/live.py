@@ -32,7 +32,7 @@ from posecoach.exercises import EngineSnapshot, Exercise
 from posecoach.landmarks import PoseFrame
 from posecoach.sinks import EventSink
 from posecoach.sinks.console import EventPrinter, PrinterSink
-from posecoach.sinks.history import HistoryRecorder, HistorySink, Target
+from posecoach.sinks.history import HistoryRecorder, HistorySink
 from posecoach.sinks.recorder import VideoRecorder
 from posecoach.sinks.window import WindowSink
 from posecoach.sources import FrameSource, frame_brightness
@@ -333,8 +333,7 @@ def build_session(exercise: Exercise, plan: Plan, source: FrameSource, estimator
         recorder.fps = source.fps or 30.0
     sinks: list[EventSink] = [PrinterSink(EventPrinter(out or sys.stdout, as_json))]
     if history is not None:
-        target = Target(plan.sets, plan.target, plan.hold_s, len(plan.sides) > 1)
-        sinks.append(HistorySink(history, exercise.slug, history_source or source.name, target, warn=notify))
+        sinks.append(HistorySink(history, exercise.slug, history_source or source.name, plan.prescription, warn=notify))
     renderer: Renderer | None = None
     if window_title is not None or recorder is not None:
         from posecoach.sinks.overlay import render

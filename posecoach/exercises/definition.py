@@ -146,14 +146,54 @@ class FormRule:
         return (self.above is not None and value > self.above) or (self.below is not None and value < self.below)
 
 
-@dataclass(frozen=True)
-class Program:
-    """The dose the seed article prescribes, used as live defaults."""
+@dataclass(frozen=True, order=True)
+class Dose:
+    """How much of one exercise: sets, reps per set (per side when the exercise is sided; holds per
+    set for hold exercises), seconds per hold (0 when it has none) and seconds of rest between sets.
+
+    An exercise's ``program`` is the dose its seed article prescribes; a routine step's dose is that
+    or what progression made of it. Rest says when, not how much work, so doses compare (and order,
+    for progression ladders) by sets, reps and hold only.
+    """
 
     sets: int = 1
     reps: int = 10
     hold_s: float = 0.0
-    rest_s: float = 60.0
+    rest_s: float = field(default=60.0, compare=False)
+
+    def describe(self, exercise: Exercise) -> str:
+        each = " each side" if exercise.sides is SideMode.EACH else ""
+        unit = "hold" if exercise.rep is None else "rep"
+        text = f"{self.sets} x {self.reps} {unit}{'s' if self.reps != 1 else ''}{each}"
+        return text + (f", {self.hold_s:g} s hold" if self.hold_s else "")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A dose as prescribed for one session, stored with it so a later catalogue change doesn't
+    rewrite history.
+
+    ``per_side``: ``reps`` (and each hold) are asked of each side, as in "10 reps on each side".
+    """
+
+    sets: int
+    reps: int
+    hold_s: float = 0.0
+    per_side: bool = False
+
+    @classmethod
+    def from_exercise(cls, exercise: Exercise) -> Target:
+        program = exercise.program
+        return cls(program.sets, program.reps, float(program.hold_s), exercise.sides is SideMode.EACH)
+
+    @property
+    def dose(self) -> Dose:
+        return Dose(self.sets, self.reps, float(self.hold_s))
+
+    @property
+    def total_reps(self) -> int:
+        """Reps asked of each side when ``per_side``, else of the whole session."""
+        return self.sets * self.reps
 
 
 @dataclass(frozen=True)
@@ -173,12 +213,15 @@ class Exercise:
     rep: RepSpec | None = None
     hold: HoldSpec | None = None
     form: tuple[FormRule, ...] = ()
-    program: Program = field(default_factory=Program)
+    program: Dose = field(default_factory=Dose)
     cues: tuple[str, ...] = ()
     source: Source | None = None
     tracked: tuple[str, ...] = ("HIP", "KNEE")
     """Joints the overlay highlights."""
 
     @property
-    def counts_reps(self) -> bool:
-        return self.rep is not None
+    def hold_target_s(self) -> float:
+        """Seconds each hold must last: of the hold exercise, or of the hold inside each rep (0: none)."""
+        if self.hold is not None:
+            return float(self.hold.target_s)
+        return float(self.rep.hold_s) if self.rep is not None else 0.0

@@ -60,10 +60,9 @@ def coach_state(snapshot: EngineSnapshot, exercise: Exercise, holds_done: dict[s
             else (("both", snapshot.reps_total),)
     else:
         done = tuple((side, holds_done.get(side, 0)) for side in (("left", "right") if sided else ("both",)))
-    hold_s = exercise.hold.target_s if exercise.hold else (exercise.rep.hold_s if exercise.rep else 0.0)
     current = snapshot.hold_side.value if sided and snapshot.hold_side is not None else None
     return CoachState(Stage.ACTIVE, 1, 1, exercise.program.reps, done, current, False, False, 0.0, "",
-                      "holds" if exercise.rep is None else "reps", float(hold_s))
+                      "holds" if exercise.rep is None else "reps", exercise.hold_target_s)
 
 
 class AnnotatedVideo:

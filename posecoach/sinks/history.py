@@ -30,7 +30,7 @@ import numpy as np
 from posecoach.errors import HistoryError
 from posecoach.events import Event, FormWarning, HoldEnded, RepCompleted, SetCompleted, event_from_dict
 from posecoach.exercises.catalog import CATALOG
-from posecoach.exercises.definition import Exercise, SideMode
+from posecoach.exercises.definition import Target
 from posecoach.summary import SessionSummary
 
 SCHEMA_VERSION = 2
@@ -229,32 +229,10 @@ assert len(MIGRATIONS) == SCHEMA_VERSION
 # ----------------------------------------------------------------------------- records
 
 
-@dataclass(frozen=True)
-class Target:
-    """What was prescribed, stored with the session so a later catalogue change doesn't rewrite history.
-
-    ``per_side``: ``reps`` (and each hold) are asked of each side, as in "10 reps on each side".
-    """
-
-    sets: int
-    reps: int
-    hold_s: float = 0.0
-    per_side: bool = False
-
-    @classmethod
-    def from_exercise(cls, exercise: Exercise) -> Target:
-        program = exercise.program
-        return cls(program.sets, program.reps, float(program.hold_s), exercise.sides is SideMode.EACH)
-
-    @classmethod
-    def for_slug(cls, slug: str) -> Target | None:
-        exercise = CATALOG.get(slug)
-        return cls.from_exercise(exercise) if exercise is not None else None
-
-    @property
-    def total_reps(self) -> int:
-        """Reps asked of each side when ``per_side``, else of the whole session."""
-        return self.sets * self.reps
+def target_for(slug: str) -> Target | None:
+    """The catalogue's prescription for exercise ``slug``; None for an exercise it no longer has."""
+    exercise = CATALOG.get(slug)
+    return Target.from_exercise(exercise) if exercise is not None else None
 
 
 @dataclass(frozen=True)
@@ -504,7 +482,7 @@ class HistoryStore:
 
         ``target`` defaults to the catalogue's prescription for ``summary.exercise``.
         """
-        target = Target.for_slug(summary.exercise) if target is None else target
+        target = target_for(summary.exercise) if target is None else target
         with self.transaction("save the session"):
             recorder = HistoryRecorder(self)
             session_id = recorder.open_session(summary.exercise, summary.source, mode=mode, target=target,
