@@ -36,7 +36,7 @@ from posecoach.sinks.history import HistoryRecorder, HistorySink
 from posecoach.sinks.recorder import VideoRecorder
 from posecoach.sinks.window import WindowSink
 from posecoach.sources import FrameSource, frame_brightness
-from posecoach.summary import SessionSummary
+from posecoach.summary import SessionStatus, SessionSummary
 
 
 def _percentile(values: Sequence[float], q: float) -> float:
@@ -293,8 +293,9 @@ class LiveSession:
         summary = session.finish(partial=partial, reason=note)
         if self.stats.frames_processed:
             summary.notes.append(self.stats.describe())
-        status = "interrupted" if reason in (StopReason.INTERRUPTED, StopReason.TERMINATED, StopReason.ERROR) \
-            else ("partial" if partial else "complete")
+        status = SessionStatus.INTERRUPTED \
+            if reason in (StopReason.INTERRUPTED, StopReason.TERMINATED, StopReason.ERROR) \
+            else (SessionStatus.PARTIAL if partial else SessionStatus.COMPLETE)
         with contextlib.ExitStack() as closing:
             for sink in self.sinks:
                 closing.callback(sink.close, summary, status)

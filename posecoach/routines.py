@@ -38,6 +38,7 @@ from typing import Any, Protocol
 from posecoach.errors import PoseCoachError
 from posecoach.exercises.catalog import CATALOG, SEED_000, SEED_001, SEED_003, SEED_004
 from posecoach.exercises.definition import Dose, Exercise, Target
+from posecoach.summary import SessionStatus
 
 ENV_ROUTINES = "POSECOACH_ROUTINES"
 """A folder of routine files that replaces the default one in the user's config directory."""
@@ -371,7 +372,7 @@ def target_met(record: SessionRecord, counts_holds: bool) -> bool:
 
 def is_clean(record: SessionRecord, counts_holds: bool) -> bool:
     """Finished, everything done, no form warning: the session earns progress."""
-    return record.status == "complete" and record.warnings == 0 and target_met(record, counts_holds)
+    return record.status == SessionStatus.COMPLETE and record.warnings == 0 and target_met(record, counts_holds)
 
 
 @dataclass(frozen=True)

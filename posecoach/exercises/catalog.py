@@ -27,6 +27,7 @@ from posecoach.exercises.definition import (
     SideMode,
     Source,
     View,
+    WarningCode,
     Within,
 )
 
@@ -64,28 +65,28 @@ SIT_UP_POSITION = Posture(
 
 # ---------------------------------------------------------------- form rules used by several exercises
 BACK_LIFTING = FormRule(
-    "back-lifting", "Keep your back on the floor: brace your belly and press your lower back down.",
+    WarningCode.BACK_LIFTING, "Keep your back on the floor: brace your belly and press your lower back down.",
     "trunk_incline", above=15.0, relative=True, min_s=0.3,
 )
 PELVIS_ROCKING = FormRule(
-    "pelvis-rocking", "Keep your pelvis still: don't let your hips rock side to side.",
+    WarningCode.PELVIS_ROCKING, "Keep your pelvis still: don't let your hips rock side to side.",
     "pelvis_tilt", above=14.0, below=-14.0, relative=True, min_s=0.3,
 )
 # Relative to the line the person held at the start: MediaPipe reads a straight plank anywhere
 # from about 0° to +15° depending on build and camera, so an absolute limit would misjudge.
 HIPS_SAGGING = FormRule(
-    "hips-sagging", "Your hips are sagging: squeeze your glutes and lift them in line with your shoulders.",
+    WarningCode.HIPS_SAGGING, "Your hips are sagging: squeeze your glutes and lift them in line with your shoulders.",
     "body_line", below=-12.0, relative=True, phase="work", min_s=0.6,
 )
 HIPS_PIKING = FormRule(
-    "hips-piking", "Your hips are too high: lower them into one straight line from shoulders to heels.",
+    WarningCode.HIPS_PIKING, "Your hips are too high: lower them into one straight line from shoulders to heels.",
     "body_line", above=15.0, relative=True, phase="work", min_s=0.6,
 )
 KNEE_BELOW_HIP = FormRule(
-    "knee-below-hip", "Bring your knee up to hip height.", "peak", below=75.0, absolute=True,
+    WarningCode.KNEE_BELOW_HIP, "Bring your knee up to hip height.", "peak", below=75.0, absolute=True,
 )
 TRUNK_ROTATING = FormRule(
-    "trunk-rotating", "Keep your hips square: don't let your trunk rotate as the limb moves.",
+    WarningCode.TRUNK_ROTATING, "Keep your hips square: don't let your trunk rotate as the limb moves.",
     "pelvis_tilt", above=15.0, below=-15.0, relative=True, min_s=0.3,
 )
 
@@ -103,7 +104,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         "hanging-leg-raise", "Hanging leg raise", Kind.REPS, HANGING,
         rep=RepSpec("hip_flexion.both", min_excursion=30, nominal_range=80, min_rep_s=0.8),
-        form=(FormRule("legs-swinging", "Stop the swing: pause at the bottom before the next lift.",
+        form=(FormRule(WarningCode.LEGS_SWINGING, "Stop the swing: pause at the bottom before the next lift.",
                        "trunk_incline", above=12.0, below=-12.0, relative=True, min_s=0.3),),
         views=(View.SIDE, View.OBLIQUE, View.FRONT),
         program=Dose(sets=3, reps=8),
@@ -153,7 +154,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         "frankenstein-walk", "Frankenstein walk", Kind.REPS, STANDING, sides=SideMode.EACH,
         rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=80, min_rep_s=0.4, alternating=True),
-        form=(FormRule("knee-bent", "Keep the lifting leg straight, kick toward the opposite hand.",
+        form=(FormRule(WarningCode.KNEE_BENT, "Keep the lifting leg straight, kick toward the opposite hand.",
                        "knee_flexion.{side}", above=40.0, per_side=True, min_s=0.3),),
         views=(View.SIDE, View.OBLIQUE, View.FRONT),
         program=Dose(sets=2, reps=10),
@@ -194,7 +195,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         "clamshell", "Clamshell", Kind.REPS, SIDE_LYING,
         rep=RepSpec("knee_gap", min_excursion=0.5, nominal_range=1.2, min_rep_s=0.5),
-        form=(FormRule("trunk-rotating", "Keep your hips stacked: don't roll back as the knee opens.",
+        form=(FormRule(WarningCode.TRUNK_ROTATING, "Keep your hips stacked: don't roll back as the knee opens.",
                        "pelvis_vertical", below=-15.0, relative=True, min_s=0.3),),
         views=(View.FRONT, View.OBLIQUE),
         program=Dose(sets=2, reps=12),
@@ -253,7 +254,7 @@ EXERCISES: tuple[Exercise, ...] = (
         Posture("in a side plank", (Within("pelvis_vertical", 35, 90), Within("trunk_incline", -20, 60))),
         hold=HoldSpec((Within("body_side_bend", -20, 20), Within("knee_flexion.both", 0, 60),
                        Within("trunk_incline", 5, 60)), target_s=20),
-        form=(FormRule("hips-sagging", "Lift your hips: keep one straight line from head to feet.",
+        form=(FormRule(WarningCode.HIPS_SAGGING, "Lift your hips: keep one straight line from head to feet.",
                        "body_side_bend", above=16.0, below=-16.0, phase="work", min_s=0.6),),
         views=(View.FRONT, View.OBLIQUE),
         program=Dose(sets=2, hold_s=20, reps=1, rest_s=45),
@@ -265,7 +266,7 @@ EXERCISES: tuple[Exercise, ...] = (
         "boat-pose", "Boat pose", Kind.HOLD, SEATED_LEANING_BACK,
         hold=HoldSpec((Within("hip_flexion.both", 25, 140), Within("thigh_elevation.both", 110, 180)),
                       target_s=20),
-        form=(FormRule("back-rounding", "Lift your chest: keep your back long, don't slump.",
+        form=(FormRule(WarningCode.BACK_ROUNDING, "Lift your chest: keep your back long, don't slump.",
                        "trunk_incline", below=4.0, phase="work", min_s=0.8),),
         program=Dose(sets=3, hold_s=20, reps=1, rest_s=30),
         cues=("Sit, lean back, lift your legs (knees bent is fine) and balance; hold about 20 seconds.",),

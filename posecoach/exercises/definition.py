@@ -33,6 +33,24 @@ class View(StrEnum):
     FRONT = "front"
 
 
+class WarningCode(StrEnum):
+    """Every code a :class:`~posecoach.events.FormWarning` carries: the catalogue's form rules and
+    the engine's own checks of each rep and hold. Stable: history and JSON output store them."""
+
+    BACK_LIFTING = "back-lifting"
+    PELVIS_ROCKING = "pelvis-rocking"
+    HIPS_SAGGING = "hips-sagging"
+    HIPS_PIKING = "hips-piking"
+    KNEE_BELOW_HIP = "knee-below-hip"
+    TRUNK_ROTATING = "trunk-rotating"
+    LEGS_SWINGING = "legs-swinging"
+    KNEE_BENT = "knee-bent"
+    BACK_ROUNDING = "back-rounding"
+    PARTIAL_RANGE = "partial-range"
+    TOO_FAST = "too-fast"
+    HOLD_BROKEN_EARLY = "hold-broken-early"
+
+
 @dataclass(frozen=True)
 class Within:
     """A feature must lie in ``[low, high]``. ``{side}`` in the name is the working side,
@@ -126,7 +144,7 @@ class FormRule:
     trunk rose from where it lay), so they work for every body and camera height.
     """
 
-    code: str
+    code: WarningCode
     message: str
     feature: str
     above: float | None = None

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from posecoach.events import Event
-    from posecoach.summary import SessionSummary
+    from posecoach.summary import SessionStatus, SessionSummary
 
 
 class EventSink(Protocol):
@@ -16,4 +16,4 @@ class EventSink(Protocol):
 
     def handle(self, event: Event) -> None: ...
 
-    def close(self, summary: SessionSummary, status: str) -> None: ...
+    def close(self, summary: SessionSummary, status: SessionStatus) -> None: ...

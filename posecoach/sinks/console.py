@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 from posecoach.events import Event, FormWarning, HoldEnded, HoldStarted, PoseFound, PoseLost, RepCompleted, RepRejected
-from posecoach.summary import SessionSummary
+from posecoach.summary import SessionStatus, SessionSummary
 
 SUMMARY_CSV_FIELDS = ("source", "exercise", "duration_s", "frames", "frames_with_pose", "reps_total", "reps_left",
                       "reps_right", "holds", "holds_s", "warnings", "partial")
@@ -150,5 +150,5 @@ class PrinterSink:
     def handle(self, event: Event) -> None:
         self._printer(event)
 
-    def close(self, summary: SessionSummary, status: str) -> None:
+    def close(self, summary: SessionSummary, status: SessionStatus) -> None:
         """Nothing buffered: every line was flushed as it was printed."""

@@ -15,10 +15,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Literal
 
 import numpy as np
 
+from posecoach.exercises.definition import WarningCode
 from posecoach.synth.kinematics import (
     CHANNELS,
     SIDES,
@@ -34,8 +36,32 @@ Pose = dict[str, float]
 SidedPose = Pose | Callable[[str], Pose]
 Posture = Literal["lying", "standing", "seated", "kneeling", "all-fours", "side-lying"]
 
-FAULT_CODES = ("back-lift", "pelvis-rock", "partial-range", "too-fast", "hold-broken-early",
-               "knee-below-hip", "hip-sag")
+
+
+class Fault(StrEnum):
+    """A fault a script can inject, named for the movement (``back-lift``); :attr:`warning` is the
+    code posecoach should answer it with (``back-lifting``)."""
+
+    BACK_LIFT = "back-lift"
+    PELVIS_ROCK = "pelvis-rock"
+    PARTIAL_RANGE = "partial-range"
+    TOO_FAST = "too-fast"
+    HOLD_BROKEN_EARLY = "hold-broken-early"
+    KNEE_BELOW_HIP = "knee-below-hip"
+    HIP_SAG = "hip-sag"
+
+    @property
+    def warning(self) -> WarningCode:
+        return _FAULT_WARNINGS[self]
+
+
+_FAULT_WARNINGS = {
+    Fault.BACK_LIFT: WarningCode.BACK_LIFTING, Fault.PELVIS_ROCK: WarningCode.PELVIS_ROCKING,
+    Fault.PARTIAL_RANGE: WarningCode.PARTIAL_RANGE, Fault.TOO_FAST: WarningCode.TOO_FAST,
+    Fault.HOLD_BROKEN_EARLY: WarningCode.HOLD_BROKEN_EARLY, Fault.KNEE_BELOW_HIP: WarningCode.KNEE_BELOW_HIP,
+    Fault.HIP_SAG: WarningCode.HIPS_SAGGING,
+}
+FAULT_CODES = tuple(fault.value for fault in Fault)
 NOT_COUNTED = frozenset({"partial-range", "too-fast"})
 PARTIAL_RANGE_FRACTION = 0.4
 KNEE_BELOW_HIP_FRACTION = 0.68
