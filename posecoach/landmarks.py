@@ -83,17 +83,6 @@ _JOINT_LANDMARKS: dict[tuple[Joint, Side], Landmark] = {
 """Looked up ~30 times a frame, so built once rather than parsed from names each time."""
 
 
-def _mirror_name(name: str) -> str:
-    if name.startswith("LEFT_"):
-        return "RIGHT_" + name[5:]
-    if name.startswith("RIGHT_"):
-        return "LEFT_" + name[6:]
-    return name
-
-
-MIRROR: tuple[int, ...] = tuple(Landmark[_mirror_name(lm.name)].value for lm in Landmark)
-"""``array[MIRROR]`` swaps every left landmark with its right twin."""
-
 SKELETON: tuple[tuple[Landmark, Landmark], ...] = (
     (Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER),
     (Landmark.LEFT_HIP, Landmark.RIGHT_HIP),

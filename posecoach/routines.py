@@ -30,7 +30,7 @@ import os
 import sys
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
@@ -420,6 +420,3 @@ def progress(step: Step, history: Sequence[SessionRecord], *, clean_needed: int 
            else "not yet two clean sessions at this dose")
     return Decision(current, Change.HOLD, why)
 
-
-def with_dose(step: Step, dose: Dose) -> Step:
-    return replace(step, sets=dose.sets, reps=dose.reps, hold_s=dose.hold_s)

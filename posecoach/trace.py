@@ -30,10 +30,6 @@ class PoseTrace:
     normalized: np.ndarray
     world: np.ndarray
 
-    @classmethod
-    def empty(cls, source: str, fps: float, width: int, height: int) -> PoseTraceBuilder:
-        return PoseTraceBuilder(source, fps, width, height)
-
     def __len__(self) -> int:
         return len(self.timestamps_s)
 

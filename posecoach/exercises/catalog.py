@@ -113,8 +113,7 @@ EXERCISES: tuple[Exercise, ...] = (
     ),
     Exercise(
         "lying-march", "Lying march (dead-bug legs)", Kind.REPS, SUPINE, sides=SideMode.EACH,
-        rep=RepSpec("hip_flexion.{side}", min_excursion=30, nominal_range=70, direction=-1, min_rep_s=0.6,
-                    alternating=True),
+        rep=RepSpec("hip_flexion.{side}", min_excursion=30, nominal_range=70, direction=-1, min_rep_s=0.6),
         form=(BACK_LIFTING, PELVIS_ROCKING),
         program=Dose(sets=2, reps=10),
         cues=("Both knees up at 90 degrees.", "Straighten one leg fully, bring it back, then the other.",
@@ -124,7 +123,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         "standing-march", "Standing march", Kind.REPS, STANDING, sides=SideMode.EACH,
         rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=80, min_rep_s=0.2, max_rep_s=8,
-                    pause_s=0.3, alternating=True),
+                    pause_s=0.3),
         form=(KNEE_BELOW_HIP,),
         views=(View.SIDE, View.OBLIQUE, View.FRONT),
         program=Dose(sets=2, reps=10),
@@ -134,8 +133,7 @@ EXERCISES: tuple[Exercise, ...] = (
     ),
     Exercise(
         "alternating-knee-to-chest", "Alternating knee-to-chest", Kind.REPS, SUPINE, sides=SideMode.EACH,
-        rep=RepSpec("hip_flexion.{side}", min_excursion=40, nominal_range=90, min_rep_s=0.5, one_sided=True,
-                    alternating=True),
+        rep=RepSpec("hip_flexion.{side}", min_excursion=40, nominal_range=90, min_rep_s=0.5, one_sided=True),
         form=(BACK_LIFTING,),
         program=Dose(sets=2, reps=10),
         cues=("Lying on your back, hug one knee to your chest, release, switch.",),
@@ -144,7 +142,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         "plank-knee-drive", "Plank knee drive (runner's pose)", Kind.REPS, FRONT_SUPPORT, sides=SideMode.EACH,
         rep=RepSpec("hip_flexion.{side}", min_excursion=30, nominal_range=70, min_rep_s=0.2, max_rep_s=10,
-                    pause_s=2.0, alternating=True),
+                    pause_s=2.0),
         form=(replace(HIPS_SAGGING, phase="rest"),),
         program=Dose(sets=2, reps=6, hold_s=2),
         cues=("From a high plank, drive one knee toward your chest, hold 2 seconds, return, switch.",),
@@ -153,7 +151,7 @@ EXERCISES: tuple[Exercise, ...] = (
     ),
     Exercise(
         "frankenstein-walk", "Frankenstein walk", Kind.REPS, STANDING, sides=SideMode.EACH,
-        rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=80, min_rep_s=0.4, alternating=True),
+        rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=80, min_rep_s=0.4),
         form=(FormRule(WarningCode.KNEE_BENT, "Keep the lifting leg straight, kick toward the opposite hand.",
                        "knee_flexion.{side}", above=40.0, per_side=True, min_s=0.3),),
         views=(View.SIDE, View.OBLIQUE, View.FRONT),
@@ -176,7 +174,7 @@ EXERCISES: tuple[Exercise, ...] = (
         "marching-bridge", "Marching bridge", Kind.REPS,
         Posture("in a bridge", (*SUPINE_KNEES_BENT.conditions, Within("trunk_incline", -60, -3))),
         sides=SideMode.EACH,
-        rep=RepSpec("hip_flexion.{side}", min_excursion=25, nominal_range=60, min_rep_s=0.5, alternating=True),
+        rep=RepSpec("hip_flexion.{side}", min_excursion=25, nominal_range=60, min_rep_s=0.5),
         form=(PELVIS_ROCKING,),
         program=Dose(sets=2, reps=8),
         cues=("Hold the bridge, lift one foot, put it down, switch; keep your hips level.",),
@@ -184,8 +182,7 @@ EXERCISES: tuple[Exercise, ...] = (
     ),
     Exercise(
         "bird-dog", "Bird-dog", Kind.REPS, ALL_FOURS, sides=SideMode.EACH,
-        rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=80, direction=-1, min_rep_s=0.6,
-                    alternating=True),
+        rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=80, direction=-1, min_rep_s=0.6),
         form=(TRUNK_ROTATING,),
         program=Dose(sets=2, reps=8),
         cues=("On hands and knees, reach one arm forward and the opposite leg back, return, switch.",),

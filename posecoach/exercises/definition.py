@@ -120,8 +120,6 @@ class RepSpec:
     one_sided: bool = False
     """The other side stays down: a rep where it rose nearly as much for most of the time (hugging
     both knees) is a different exercise and does not count."""
-    alternating: bool = False
-    """Sides are expected to alternate (march): only used to report the pattern."""
 
 
 @dataclass(frozen=True)

@@ -426,7 +426,6 @@ SCRIPTS: tuple[Script, ...] = (
 )
 SCRIPTS_BY_SLUG: dict[str, Script] = {script.slug: script for script in SCRIPTS}
 EXERCISES: tuple[str, ...] = tuple(SCRIPTS_BY_SLUG)
-CONDITIONED_EXERCISES = EXERCISES
 
 
 def get_script(slug: str) -> Script:

@@ -148,9 +148,6 @@ class Camera:
                            self.centre[1] - self.focal_px * cam[..., 1] / depth], axis=-1)
         return pixels * scale, cam[..., 2]
 
-    def with_target_shift(self, shift: np.ndarray) -> Camera:
-        return Camera(self.position + shift, self.target + shift, self.focal_px, self.width, self.height, self.centre)
-
 
 def _unit(vector: np.ndarray) -> np.ndarray:
     return vector / max(float(np.linalg.norm(vector)), 1e-9)
