@@ -191,15 +191,15 @@ def sample_frames(frames: Iterable[Frame], interval_s: float, *, live: bool, fps
     fresh_after = 0.5 / (fps or 30.0)
     while True:
         started = clock()
-        frame = None
+        sample: Frame | None = None
         for _ in range(12):
             before = clock()
-            frame = next(iterator, None)
-            if frame is None or clock() - before >= fresh_after:
+            sample = next(iterator, None)
+            if sample is None or clock() - before >= fresh_after:
                 break
-        if frame is None:
+        if sample is None:
             return
-        yield frame
+        yield sample
         sleep(max(0.0, interval_s - (clock() - started)))
 
 

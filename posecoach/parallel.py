@@ -34,7 +34,7 @@ import signal
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -55,7 +55,7 @@ MIN_CHUNK_S = 2.0
 """A chunk shorter than this costs more in worker start-up and warm-up than it saves."""
 PROGRESS_EVERY = 8
 """Frames per progress message from a worker: often enough for a progress bar, cheap on the queue."""
-START_METHOD = "spawn"
+START_METHOD: Final = "spawn"
 POLL_S = 0.2
 LAST_WORDS_S = 2.0
 

@@ -201,7 +201,7 @@ def _check(where: str, key: str, value: Any, kind: type) -> Any:
     if not isinstance(value, kind) or isinstance(value, bool):
         expected = {str: "text in quotes", int: "a whole number", float: "a number", list: "a list of [[steps]]"}
         raise RoutineError(f"{where}: '{key}' must be {expected[kind]} (got {value!r})")
-    if kind in (int, float) and value < 0:
+    if isinstance(value, int | float) and value < 0:
         raise RoutineError(f"{where}: '{key}' cannot be negative (got {value:g})")
     return value
 

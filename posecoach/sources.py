@@ -237,8 +237,8 @@ class CaptureSource(FrameSource):
         return image if ok and image is not None and image.size else None
 
     def _more_expected(self) -> bool:
-        expected = self.stats.frames_expected
-        return bool(expected) and not self.is_live and self.stats.frames_read + self.stats.frames_skipped < expected
+        expected = self.stats.frames_expected or 0
+        return expected > 0 and not self.is_live and self.stats.frames_read + self.stats.frames_skipped < expected
 
     def __iter__(self) -> Iterator[Frame]:
         if self._iterated:
@@ -248,10 +248,10 @@ class CaptureSource(FrameSource):
         damaged_at: float | None = None
         index = 0
         if self._first is not None:
-            last_t, ms, image = self._first
+            last_t, ms, first_image = self._first
             self._first = None
             self.stats.frames_read += 1
-            yield Frame(0, last_t, image, ms)
+            yield Frame(0, last_t, first_image, ms)
             index = 1
         failures = 0
         while True:

@@ -26,7 +26,7 @@ from posecoach.coach import CoachState, Stage
 from posecoach.errors import OutputError
 from posecoach.events import Event, FormWarning, HoldEnded, RepCompleted
 from posecoach.exercises.definition import Exercise, SideMode
-from posecoach.landmarks import PoseFrame
+from posecoach.landmarks import PoseFrame, Side
 from posecoach.sinks.overlay import render
 from posecoach.sources import Frame, open_source
 from posecoach.summary import SessionSummary
@@ -39,7 +39,7 @@ CLIP_MARGIN_S = 1.5
 
 
 def _fourcc(path: Path) -> int:
-    return cv2.VideoWriter_fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
+    return cv2.VideoWriter.fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
 
 
 def check_output(path: Path, *, force: bool) -> None:
@@ -56,7 +56,7 @@ def coach_state(snapshot: EngineSnapshot, exercise: Exercise, holds_done: dict[s
     """The overlay's plan panel for a recording: one open-ended set of the exercise's program."""
     sided = exercise.sides is SideMode.EACH
     if exercise.rep is not None:
-        done = (("left", snapshot.reps_left), ("right", snapshot.reps_right)) if sided \
+        done: tuple[tuple[str, int], ...] = (("left", snapshot.reps_left), ("right", snapshot.reps_right)) if sided \
             else (("both", snapshot.reps_total),)
     else:
         done = tuple((side, holds_done.get(side, 0)) for side in (("left", "right") if sided else ("both",)))
@@ -156,7 +156,7 @@ def flagged_moments(summary: SessionSummary, margin_s: float = CLIP_MARGIN_S) ->
     A warning names its rep, so a rep with a warning and quality flags is one moment with every code.
     """
     reps = {(rep.side, rep.count): rep for rep in summary.reps}
-    codes: dict[tuple[object, int], list[str]] = {}
+    codes: dict[tuple[Side | None, int], list[str]] = {}
     loose: list[Moment] = []
     for event in summary.events:
         if isinstance(event, RepCompleted) and event.flags:

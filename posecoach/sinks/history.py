@@ -590,10 +590,10 @@ class HistoryStore:
             entry["sessions"] += 1
             entry["held_s"] += info.held_s
         for rep in reps:
-            info = by_id.get(rep["session_id"])
-            if info is None:
+            owner = by_id.get(rep["session_id"])
+            if owner is None:
                 continue
-            entry = bucket(info)
+            entry = bucket(owner)
             entry["reps"][rep["side"] or "both"] += 1
             entry["rom"].append(rep["rom"])
         return [

@@ -564,8 +564,8 @@ def build_motion(slug: str, *, reps: int | None = None, faults: Sequence[FaultRe
             f"{slug} cannot show {', '.join(unsupported)}. Faults it can show: {', '.join(sorted(script.faults))}")
     rng = np.random.default_rng([seed, 11])
     first = first_side or ("l" if rng.random() < 0.5 else "r")
-    sides = _side_order(script, reps, first)
-    targets = _choose_fault_targets(faults, len(sides), rng)
+    order = _side_order(script, reps, first)
+    targets = _choose_fault_targets(faults, len(order), rng)
 
     timeline = _Timeline(script.pose("rest", first), first)
     timeline.pause(duration_scale * rng.uniform(0.8, 1.4))
@@ -573,9 +573,9 @@ def build_motion(slug: str, *, reps: int | None = None, faults: Sequence[FaultRe
     hold_truths: list[HoldTruth] = []
     fault_truths: list[FaultTruth] = []
     rep_tops: list[Pose] = []
-    previous_side = sides[0]
+    previous_side = order[0]
     get_in_s = duration_scale * 1.6
-    for number, side in enumerate(sides, start=1):
+    for number, side in enumerate(order, start=1):
         truth_side = SIDE_NAMES[side]
         pose_side = first if side == "both" else side
         start = script.pose("start", pose_side)
