@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from typing import Protocol
 
 import numpy as np
 
@@ -151,3 +152,9 @@ class PoseFrame:
         world = raw.world.astype(np.float64, copy=True)
         world[hidden] = np.nan
         return cls(timestamp_s, xyzv, world, (width, height))
+
+
+class Estimator(Protocol):
+    """Anything that turns an image into a pose: ``pose.PoseEstimator``, or a fake in tests."""
+
+    def estimate(self, image_bgr: np.ndarray, timestamp_s: float) -> PoseFrame | None: ...

@@ -29,7 +29,7 @@ from posecoach.capture import Clock, FrameGrabber, Pacing, Sleep
 from posecoach.coach import Coach, CoachState, CoachStep, Command, Plan, SetupCheck, Stage, check_setup
 from posecoach.events import Event, RepCompleted
 from posecoach.exercises import EngineSnapshot, Exercise
-from posecoach.landmarks import PoseFrame
+from posecoach.landmarks import Estimator, PoseFrame
 from posecoach.sinks import EventSink
 from posecoach.sinks.console import EventPrinter, PrinterSink
 from posecoach.sinks.history import HistoryRecorder, HistorySink
@@ -116,10 +116,6 @@ class KeySource(Protocol):
     def poll(self) -> Command | None: ...
 
     def close(self) -> None: ...
-
-
-class Estimator(Protocol):
-    def estimate(self, image_bgr: np.ndarray, timestamp_s: float) -> PoseFrame | None: ...
 
 
 class Renderer(Protocol):

@@ -84,13 +84,13 @@ def desk(ctx: click.Context, camera: int | None, source_spec: str | None, sit_li
     posecoach desk --source day.mp4 --sit-limit 2m --every 1s --format json
     """
     from posecoach.capture import open_live_source
-    from posecoach.desk import DeskConfig, DeskMonitor, Reminder, classify_posture, describe, sample_frames
+    from posecoach.desk import DeskConfig, DeskMonitor, Reminder, describe, watch
     from posecoach.pose import PoseEstimator
 
     if camera is not None and source_spec is not None:
         raise click.UsageError("give either --camera or --source, not both")
     monitor = DeskMonitor(DeskConfig(sit_limit_s, break_s, remind_every_s))
-    wall0, cpu0, samples = time.monotonic(), time.process_time(), 0
+    wall0, cpu0 = time.monotonic(), time.process_time()
     speaker = None
     try:
         with open_live_source(camera, source_spec) as frames, PoseEstimator(model_path, verbose=verbose) as estimator:
@@ -101,27 +101,22 @@ def desk(ctx: click.Context, camera: int | None, source_spec: str | None, sit_li
             limit = f"{sit_limit_s / 60:g} min" if sit_limit_s >= 60 else f"{sit_limit_s:g} s"
             _stderr(f"desk: watching {frames.name} every {interval_s:g} s; a reminder after {limit} of sitting"
                     + (" (Ctrl-C to stop)" if frames.is_live else ""))
-            start = time.monotonic()
-            for frame in sample_frames(frames, interval_s, live=frames.is_live, fps=frames.fps):
-                t = time.monotonic() - start if frames.is_live else frame.timestamp_s
-                posture = classify_posture(estimator.estimate(frame.image, frame.timestamp_s))
-                samples += 1
-                for event in monitor.update(posture, t):
-                    _desk_event(event, describe(event), output_format, frames.is_live)
-                    if isinstance(event, Reminder):
-                        if speaker is not None:
-                            speaker.say("Time to stand up and stretch", key="desk", kind="stage", priority=2)
-                        if notify:
-                            _notify_desktop("posecoach: time to move", describe(event))
+            for event in watch(frames, estimator, monitor, interval_s):
+                _desk_event(event, describe(event), output_format, frames.is_live)
+                if isinstance(event, Reminder):
+                    if speaker is not None:
+                        speaker.say("Time to stand up and stretch", key="desk", kind="stage", priority=2)
+                    if notify:
+                        _notify_desktop("posecoach: time to move", describe(event))
     except KeyboardInterrupt as stop:
-        _desk_totals(monitor, samples, wall0, cpu0)
+        _desk_totals(monitor, wall0, cpu0)
         from posecoach.cli import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
 
         ctx.exit(EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED)
     finally:
         if speaker is not None:
             speaker.close()
-    _desk_totals(monitor, samples, wall0, cpu0)
+    _desk_totals(monitor, wall0, cpu0)
 
 
 def _desk_event(event: Any, text: str, output_format: str, live: bool) -> None:
@@ -136,9 +131,9 @@ def _desk_event(event: Any, text: str, output_format: str, live: bool) -> None:
     click.echo(f"{when}  {text}")
 
 
-def _desk_totals(monitor: Any, samples: int, wall0: float, cpu0: float) -> None:
+def _desk_totals(monitor: Any, wall0: float, cpu0: float) -> None:
     wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
-    _stderr(f"desk: {samples} looks, {monitor.breaks} break(s), {monitor.reminded} reminder(s); "
+    _stderr(f"desk: {monitor.looks} looks, {monitor.breaks} break(s), {monitor.reminded} reminder(s); "
             f"CPU {cpu:.1f} s over {wall:.0f} s ({100 * cpu / wall if wall > 0 else 0:.1f}% of one core)")
 
 
