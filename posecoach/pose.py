@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from posecoach.errors import ModelError
 from posecoach.landmarks import NUM_LANDMARKS, PoseFrame, RawPose
+from posecoach.sources import silenced_native_stderr
 
 MODEL_ENV_VAR = "POSECOACH_MODEL"
 MODEL_FILENAME = "pose_landmarker_full.task"
@@ -67,28 +66,6 @@ def check_model_file(path: Path) -> None:
         raise ModelError(
             f"'{path}' is not a pose landmarker bundle (it lacks {', '.join(sorted(needed - names))}). {GET_A_MODEL}"
         )
-
-
-@contextlib.contextmanager
-def silenced_native_stderr(enabled: bool = True) -> Iterator[None]:
-    """Hide the C++ log lines TFLite and absl print straight to file descriptor 2."""
-    if not enabled:
-        yield
-        return
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 class PoseEstimator:

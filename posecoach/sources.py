@@ -408,18 +408,31 @@ def _quiet_ffmpeg() -> Iterator[None]:
     logging = cv2.utils.logging
     previous = logging.getLogLevel()
     logging.setLogLevel(logging.LOG_LEVEL_SILENT)
-    saved = devnull = -1
     try:
-        with contextlib.suppress(OSError, ValueError):
-            sys.stderr.flush()
-            saved = os.dup(2)
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 2)
+        with silenced_native_stderr():
+            yield
+    finally:
+        logging.setLogLevel(previous)
+
+
+@contextlib.contextmanager
+def silenced_native_stderr(enabled: bool = True) -> Iterator[None]:
+    """Hide the log lines native code (TFLite, absl, FFmpeg) prints straight to file descriptor 2."""
+    if not enabled:
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
         yield
     finally:
-        if saved >= 0:
-            os.dup2(saved, 2)
-            os.close(saved)
-        if devnull >= 0:
-            os.close(devnull)
-        logging.setLogLevel(previous)
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+

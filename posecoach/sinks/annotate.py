@@ -28,18 +28,14 @@ from posecoach.events import Event, FormWarning, HoldEnded, RepCompleted
 from posecoach.exercises.definition import Exercise, SideMode
 from posecoach.landmarks import PoseFrame, Side
 from posecoach.sinks.overlay import render
+from posecoach.sinks.recorder import VIDEO_SUFFIXES, fourcc
 from posecoach.sources import Frame, open_source
 from posecoach.summary import SessionSummary
 
 if TYPE_CHECKING:
     from posecoach.exercises.engine import EngineSnapshot
 
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov")
 CLIP_MARGIN_S = 1.5
-
-
-def _fourcc(path: Path) -> int:
-    return cv2.VideoWriter.fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
 
 
 def check_output(path: Path, *, force: bool) -> None:
@@ -103,7 +99,7 @@ class AnnotatedVideo:
     def write(self, image: np.ndarray) -> None:
         if self._writer is None:
             height, width = image.shape[:2]
-            self._writer = cv2.VideoWriter(str(self._partial), _fourcc(self.path), self.fps, (width, height))
+            self._writer = cv2.VideoWriter(str(self._partial), fourcc(self.path), self.fps, (width, height))
             if not self._writer.isOpened():
                 raise OutputError(f"cannot write '{self.path}': OpenCV could not open a video writer there")
         self._writer.write(image)
@@ -214,7 +210,7 @@ def cut_clips(video: str | Path, summary: SessionSummary, folder: str | Path,
                         writer = writers.get(moment)
                         if writer is None:
                             height, width = frame.image.shape[:2]
-                            writer = cv2.VideoWriter(str(paths[moment]), _fourcc(paths[moment]), fps, (width, height))
+                            writer = cv2.VideoWriter(str(paths[moment]), fourcc(paths[moment]), fps, (width, height))
                             if not writer.isOpened():
                                 raise OutputError(f"cannot write the clip '{paths[moment]}'")
                             writers[moment] = writer

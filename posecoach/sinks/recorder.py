@@ -9,6 +9,13 @@ import numpy as np
 
 from posecoach.errors import OutputError
 
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov")
+"""What posecoach writes video to (MJPG in .avi, mp4v otherwise)."""
+
+
+def fourcc(path: Path) -> int:
+    return cv2.VideoWriter.fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
+
 
 class VideoRecorder:
     """Writes the annotated frames at a fixed rate, repeating frames across dropped ones so the
@@ -20,7 +27,7 @@ class VideoRecorder:
         self.path = Path(path)
         if not self.path.parent.exists():
             raise OutputError(f"cannot record to '{self.path}': folder '{self.path.parent}' does not exist")
-        if self.path.suffix.lower() not in (".mp4", ".avi", ".mkv", ".mov"):
+        if self.path.suffix.lower() not in VIDEO_SUFFIXES:
             raise OutputError(f"cannot record to '{self.path}': use a .mp4, .avi, .mkv or .mov file name")
         self.fps = fps
         self.frames_written = 0
@@ -29,9 +36,8 @@ class VideoRecorder:
 
     def write(self, image: np.ndarray, t_s: float) -> None:
         if self._writer is None:
-            fourcc = cv2.VideoWriter.fourcc(*("MJPG" if self.path.suffix.lower() == ".avi" else "mp4v"))
             height, width = image.shape[:2]
-            self._writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, (width, height))
+            self._writer = cv2.VideoWriter(str(self.path), fourcc(self.path), self.fps, (width, height))
             if not self._writer.isOpened():
                 raise OutputError(f"cannot record to '{self.path}': OpenCV could not open a video writer there")
             self._t0 = t_s
