@@ -19,6 +19,15 @@ def has_display() -> bool:
     return True
 
 
+def check_live_options(camera: int | None, has_source: bool, window: bool) -> None:
+    """What ``live`` and ``routine run`` refuse before opening anything."""
+    if camera is not None and has_source:
+        raise click.UsageError("give either --camera or --source, not both")
+    if window and not has_display():
+        raise PoseCoachError("there is no display to open a window on (DISPLAY is not set); "
+                             "use --no-window, or run under a desktop session")
+
+
 def _stderr(message: str) -> None:
     click.echo(message, err=True)
 
@@ -78,11 +87,7 @@ def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec
     from posecoach.sinks.recorder import VideoRecorder
     from posecoach.sinks.window import TerminalKeys
 
-    if camera is not None and source_spec is not None:
-        raise click.UsageError("give either --camera or --source, not both")
-    if window and not has_display():
-        raise PoseCoachError("there is no display to open a window on (DISPLAY is not set); "
-                             "use --no-window, or run under a desktop session")
+    check_live_options(camera, source_spec is not None, window)
     exercise = exercise_with_hold(get_exercise(exercise_slug), hold_s)
     plan = Plan.for_exercise(exercise, side, sets=sets, reps=reps, rest_s=rest_s, get_ready_s=get_ready_s)
     as_json = output_format == "json"

@@ -12,9 +12,8 @@ from typing import Any
 
 import click
 
-from posecoach.cli.live import exit_for_stop, has_display
+from posecoach.cli.live import check_live_options, exit_for_stop
 from posecoach.cli.options import db_option, format_option, model_option, verbose_option
-from posecoach.errors import PoseCoachError
 from posecoach.routines import Decision, Routine, available_routines, find_routine
 
 
@@ -158,14 +157,10 @@ def run(ctx: click.Context, name: str, routine_file: Path | None, camera: int | 
     posecoach routine run psoas --source a.mp4 --source b.mp4 ... --no-window --no-voice
     """
     routine_ = _find(name, routine_file)
-    if camera is not None and source_specs:
-        raise click.UsageError("give either --camera or --source, not both")
+    check_live_options(camera, bool(source_specs), window)
     if len(source_specs) not in (0, 1, len(routine_.steps)):
         raise click.UsageError(f"give --source once, or once for each of the {len(routine_.steps)} steps "
                                f"(got {len(source_specs)})")
-    if window and not has_display():
-        raise PoseCoachError("there is no display to open a window on (DISPLAY is not set); "
-                             "use --no-window, or run under a desktop session")
     from posecoach.routine_runner import RoutineRunner, sessions_of
     from posecoach.sinks.history import open_store
 
