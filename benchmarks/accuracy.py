@@ -24,6 +24,7 @@ from pathlib import Path
 
 from posecoach.analysis import replay
 from posecoach.summary import SessionSummary
+from posecoach.synth.motions import Fault
 from posecoach.trace import PoseTrace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,12 +107,6 @@ def score_real(truth_path: Path, traces: Path) -> list[Score]:
     return scores
 
 
-FAULT_WARNINGS = {
-    "back-lift": "back-lifting", "pelvis-rock": "pelvis-rocking", "partial-range": "partial-range",
-    "too-fast": "too-fast", "hold-broken-early": "hold-broken-early", "knee-below-hip": "knee-below-hip",
-    "hip-sag": "hips-sagging",
-}
-"""The warning code posecoach should raise for each fault the renderer injects."""
 FAULT_SLACK_S = (1.0, 2.0)
 """A warning matches an injected fault from this long before it starts to this long after it ends."""
 
@@ -124,7 +119,7 @@ class WarningScore:
     correct: int = 0
 
     def add(self, faults: list[dict], warnings: list[dict]) -> None:
-        relevant = [w for w in warnings if w["code"] in FAULT_WARNINGS.values()]
+        relevant = [w for w in warnings if w["code"] in {fault.warning for fault in Fault}]
         self.expected += len(faults)
         self.raised += len(relevant)
         for fault in faults:
@@ -135,7 +130,7 @@ class WarningScore:
 
 def _matches(warning: dict, fault: dict) -> bool:
     before, after = FAULT_SLACK_S
-    return (warning["code"] == FAULT_WARNINGS[fault["code"]]
+    return (warning["code"] == Fault(fault["code"]).warning
             and fault["start_s"] - before <= warning["t_s"] <= fault["end_s"] + after)
 
 

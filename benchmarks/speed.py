@@ -129,8 +129,8 @@ def measure_annotated(clip: Path, exercise: str, jobs: int) -> dict[str, Any]:
     import cv2
 
     from posecoach.analysis import AnalysisSession
+    from posecoach.coach import Coach, Plan
     from posecoach.exercises import get_exercise
-    from posecoach.live import Coach, Plan
     from posecoach.pose import PoseEstimator
     from posecoach.sinks.overlay import render
     from posecoach.sources import open_source

@@ -20,8 +20,7 @@ from posecoach.exercises import EngineSnapshot, Exercise, ExerciseEngine, get_ex
 from posecoach.exercises.definition import feature_words, with_hold_target
 from posecoach.exercises.engine import SMALL_RANGE_SHARE
 from posecoach.features import near_side
-from posecoach.landmarks import Side
-from posecoach.pose import PoseFrame
+from posecoach.landmarks import PoseFrame, Side
 from posecoach.summary import SessionSummary
 
 if TYPE_CHECKING:
@@ -153,8 +152,8 @@ class AnalysisSession:
                     f"{feature_words(exercise.rep.signal)} was {seen.largest_movement:.0f}{unit}, and a rep needs "
                     f"at least {smallest:.0f}{unit}. Check the exercise (-e)." + camera]
         if exercise.hold is not None and exercise.rep is None and not summary.holds:
-            off = seen.hold_misses.most_common(1)
-            why = f": {feature_words(off[0][0])} was out of range most of the time" if off else ""
+            missed = seen.hold_misses.most_common(1)
+            why = f": {feature_words(missed[0][0])} was out of range most of the time" if missed else ""
             return [f"You were in position for {in_position} but the hold was never held{why}." + camera]
         return []
 

@@ -26,11 +26,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
 from posecoach.features import compute_features
-from posecoach.landmarks import Joint, Landmark, Side
-from posecoach.pose import PoseFrame
+from posecoach.landmarks import Estimator, Joint, Landmark, PoseFrame, Side
 
 if TYPE_CHECKING:
-    from posecoach.sources import Frame
+    from posecoach.sources import Frame, FrameSource
 
 STANDING_TRUNK_MIN = 60.0
 """Trunk elevation (degrees above horizontal) of an upright person."""
@@ -129,6 +128,8 @@ class DeskMonitor:
         """Reminders in the current sitting spell."""
         self.reminded = 0
         self.breaks = 0
+        self.looks = 0
+        """Posture samples taken (calls of :meth:`update`)."""
         self._next_reminder: float | None = None
         self._last_t: float | None = None
         self._last_sitting_t: float | None = None
@@ -145,6 +146,7 @@ class DeskMonitor:
         return [event]
 
     def update(self, posture: Posture, t: float) -> list[DeskEvent]:
+        self.looks += 1
         events: list[DeskEvent] = []
         if self._last_t is not None and t - self._last_t >= self.config.break_s:
             # No samples for that long (the laptop slept, the camera stalled): nobody sat through it.
@@ -192,16 +194,29 @@ def sample_frames(frames: Iterable[Frame], interval_s: float, *, live: bool, fps
     fresh_after = 0.5 / (fps or 30.0)
     while True:
         started = clock()
-        frame = None
+        sample: Frame | None = None
         for _ in range(12):
             before = clock()
-            frame = next(iterator, None)
-            if frame is None or clock() - before >= fresh_after:
+            sample = next(iterator, None)
+            if sample is None or clock() - before >= fresh_after:
                 break
-        if frame is None:
+        if sample is None:
             return
-        yield frame
+        yield sample
         sleep(max(0.0, interval_s - (clock() - started)))
+
+
+def watch(frames: FrameSource, estimator: Estimator, monitor: DeskMonitor, interval_s: float, *,
+          clock: Callable[[], float] = time.monotonic) -> Iterator[DeskEvent]:
+    """The desk loop: one look every ``interval_s``, its posture to ``monitor``, and what it says.
+
+    A camera's stream time is the clock since the first look; a file's is its own timeline.
+    """
+    start = clock()
+    for frame in sample_frames(frames, interval_s, live=frames.is_live, fps=frames.fps):
+        t = clock() - start if frames.is_live else frame.timestamp_s
+        posture = classify_posture(estimator.estimate(frame.image, frame.timestamp_s))
+        yield from monitor.update(posture, t)
 
 
 def format_clock(seconds: float) -> str:

@@ -6,7 +6,7 @@ Every event is a frozen dataclass with ``t_s``, the stream time in seconds when 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 from posecoach.landmarks import Side
@@ -119,19 +119,10 @@ class SetCompleted(Event):
     reps_right: int = 0
 
 
-@dataclass(frozen=True)
-class Uncertain(Event):
-    """Part of the stream could not be judged (wrong view, joints out of frame); says why."""
-
-    kind: ClassVar[str] = "uncertain"
-    reason: str = ""
-    until_s: float = 0.0
-
-
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (RepCompleted, RepRejected, HoldStarted, HoldEnded, FormWarning, PoseLost, PoseFound,
-                SetCompleted, Uncertain)
+                SetCompleted)
 }
 
 
@@ -144,17 +135,3 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     if "flags" in fields:
         fields["flags"] = tuple(fields["flags"])
     return cls(**fields)
-
-
-@dataclass
-class Tally:
-    """Running totals derived from events; what a live display or summary shows."""
-
-    reps_total: int = 0
-    reps: dict[str, int] = field(default_factory=lambda: {"left": 0, "right": 0})
-
-    def add(self, event: Event) -> None:
-        if isinstance(event, RepCompleted):
-            self.reps_total += 1
-            if event.side is not None:
-                self.reps[event.side.value] += 1

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from posecoach.landmarks import Joint, Landmark, Side
-from posecoach.pose import PoseFrame
+from posecoach.landmarks import Joint, Landmark, PoseFrame, Side
 
 Features = dict[str, float]
 """Named scalar features of one frame, e.g. ``hip_flexion.left``; NaN when not measurable."""

@@ -1,11 +1,17 @@
 """Named landmarks of MediaPipe's 33-point BlazePose topology, sides and the skeleton.
 
 posecoach owns these names so no module ever indexes a landmark array with a bare number.
+The pose types (:class:`RawPose`, :class:`PoseFrame`) live here too: everything downstream of the
+MediaPipe adapter (``pose.py``) needs them, and none of it should import the adapter.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from typing import Protocol
+
+import numpy as np
 
 NUM_LANDMARKS = 33
 
@@ -78,17 +84,6 @@ _JOINT_LANDMARKS: dict[tuple[Joint, Side], Landmark] = {
 """Looked up ~30 times a frame, so built once rather than parsed from names each time."""
 
 
-def _mirror_name(name: str) -> str:
-    if name.startswith("LEFT_"):
-        return "RIGHT_" + name[5:]
-    if name.startswith("RIGHT_"):
-        return "LEFT_" + name[6:]
-    return name
-
-
-MIRROR: tuple[int, ...] = tuple(Landmark[_mirror_name(lm.name)].value for lm in Landmark)
-"""``array[MIRROR]`` swaps every left landmark with its right twin."""
-
 SKELETON: tuple[tuple[Landmark, Landmark], ...] = (
     (Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER),
     (Landmark.LEFT_HIP, Landmark.RIGHT_HIP),
@@ -109,3 +104,57 @@ SKELETON: tuple[tuple[Landmark, Landmark], ...] = (
     (Landmark.RIGHT_EYE, Landmark.RIGHT_EAR),
 )
 """Bones drawn by the overlay."""
+
+VISIBILITY_CUT = 0.3
+"""Landmarks whose visibility is below this are NaN in a :class:`PoseFrame`.
+
+Low on purpose: MediaPipe reports visibility of lying bodies' far-side joints around 0.3-0.6
+while their positions are still usable; the features weigh the near side anyway.
+"""
+
+
+@dataclass(frozen=True)
+class RawPose:
+    """The model's answer for one frame, before any posecoach interpretation.
+
+    ``normalized`` is (33, 5): x, y in [0, 1] of the image, z (scaled like x), visibility, presence.
+    ``world`` is (33, 3) metres around the hips. ``None`` of this exists when no person was found.
+    """
+
+    normalized: np.ndarray
+    world: np.ndarray
+
+
+@dataclass(frozen=True)
+class PoseFrame:
+    """One person's landmarks at one instant, in posecoach's terms.
+
+    ``xyzv`` is (33, 4): x and y in pixels of the (rotated) frame, so angles are true angles on a
+    non-square image; z in the same scale as x; visibility in [0, 1]. Rows of landmarks below the
+    visibility cut are NaN. ``world`` is (33, 3) metres, or None.
+    """
+
+    timestamp_s: float
+    xyzv: np.ndarray = field(repr=False)
+    world: np.ndarray | None = field(default=None, repr=False)
+    image_size: tuple[int, int] = (0, 0)
+
+    @classmethod
+    def from_raw(cls, raw: RawPose, timestamp_s: float, width: int, height: int,
+                 visibility_cut: float = VISIBILITY_CUT) -> PoseFrame:
+        xyzv = np.empty((NUM_LANDMARKS, 4), dtype=np.float64)
+        xyzv[:, 0] = raw.normalized[:, 0] * width
+        xyzv[:, 1] = raw.normalized[:, 1] * height
+        xyzv[:, 2] = raw.normalized[:, 2] * width
+        xyzv[:, 3] = raw.normalized[:, 3]
+        hidden = raw.normalized[:, 3] < visibility_cut
+        xyzv[hidden, :3] = np.nan
+        world = raw.world.astype(np.float64, copy=True)
+        world[hidden] = np.nan
+        return cls(timestamp_s, xyzv, world, (width, height))
+
+
+class Estimator(Protocol):
+    """Anything that turns an image into a pose: ``pose.PoseEstimator``, or a fake in tests."""
+
+    def estimate(self, image_bgr: np.ndarray, timestamp_s: float) -> PoseFrame | None: ...

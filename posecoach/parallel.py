@@ -31,10 +31,10 @@ import multiprocessing as mp
 import os
 import queue
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -42,6 +42,10 @@ from posecoach.errors import PoseCoachError, SourceError
 from posecoach.landmarks import NUM_LANDMARKS
 from posecoach.sources import ContainerClock
 from posecoach.trace import PoseTrace, PoseTraceBuilder
+
+if TYPE_CHECKING:
+    from posecoach.pose import PoseEstimator
+    from posecoach.sources import Frame
 
 ProgressCallback = Callable[[int], None]
 
@@ -51,7 +55,7 @@ MIN_CHUNK_S = 2.0
 """A chunk shorter than this costs more in worker start-up and warm-up than it saves."""
 PROGRESS_EVERY = 8
 """Frames per progress message from a worker: often enough for a progress bar, cheap on the queue."""
-START_METHOD = "spawn"
+START_METHOD: Final = "spawn"
 POLL_S = 0.2
 LAST_WORDS_S = 2.0
 
@@ -247,56 +251,35 @@ def _worker(task: ChunkTask, messages: Any) -> None:
 
 
 def landmark_chunk(task: ChunkTask, progress: ProgressCallback | None = None) -> ChunkResult:
-    """Decode and landmark one chunk in this process (the body of a worker; callable directly in tests)."""
-    import cv2
+    """Decode and landmark one chunk in this process (the body of a worker; callable directly in tests).
 
+    Frames come from the same reader as the serial path (:class:`~posecoach.sources.CaptureSource`,
+    started at the chunk's warm-up frame), so a damaged frame is skipped here as it is there.
+    """
     from posecoach.pose import PoseEstimator
+    from posecoach.sources import CaptureSource
 
-    capture = cv2.VideoCapture(task.path)
-    if not capture.isOpened():
-        raise SourceError(f"cannot read '{task.path}' as a video in a worker process")
-    capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
-    try:
-        _move_to(capture, task)
-        with PoseEstimator(Path(task.model_path) if task.model_path else None, verbose=task.verbose) as estimator:
-            return _landmark_frames(capture, estimator, task, progress)
-    finally:
-        capture.release()
+    model = Path(task.model_path) if task.model_path else None
+    frames = CaptureSource(task.path, task.path, fps_hint=task.fps, start_frame=task.warm_start, seek=task.seek)
+    with frames, PoseEstimator(model, verbose=task.verbose) as estimator:
+        return _landmark_frames(frames, estimator, task, progress)
 
 
-def _move_to(capture: Any, task: ChunkTask) -> None:
-    import cv2
-
-    if task.seek:
-        capture.set(cv2.CAP_PROP_POS_FRAMES, task.warm_start)
-        return
-    for _ in range(task.warm_start):
-        if not capture.grab():
-            break
-
-
-def _landmark_frames(capture: Any, estimator: Any, task: ChunkTask, progress: ProgressCallback | None) -> ChunkResult:
-    import cv2
-
+def _landmark_frames(frames: Iterable[Frame], estimator: PoseEstimator, task: ChunkTask,
+                     progress: ProgressCallback | None) -> ChunkResult:
     container_ms: list[float] = []
     normalized: list[np.ndarray] = []
     world: list[np.ndarray] = []
     result = ChunkResult(task.chunk, task.start, np.empty(0), np.empty(0), np.empty(0), (0, 0))
-    index, pending = task.warm_start, 0
-    clock = ContainerClock(task.fps)
-    while task.stop is None or index <= task.stop:
-        try:
-            ok, image = capture.read()
-        except cv2.error:
-            ok, image = False, None
-        if not ok or image is None:
-            result.reached_stop = task.stop is None
-            break
-        ms = float(capture.get(cv2.CAP_PROP_POS_MSEC))
+    result.reached_stop = task.stop is None
+    pending = 0
+    for frame in frames:
+        index, image, ms = task.warm_start + frame.index, frame.image, frame.container_ms
         if index == task.stop:
             result.frame_after = _frame_key(image, ms)
+            result.reached_stop = True
             break
-        raw = estimator.estimate_raw(image, clock(ms))
+        raw = estimator.estimate_raw(image, frame.timestamp_s)
         if index >= task.start:
             if index == task.start:
                 result.first_frame = _frame_key(image, ms)
@@ -308,7 +291,6 @@ def _landmark_frames(capture: Any, estimator: Any, task: ChunkTask, progress: Pr
             if progress is not None and pending >= PROGRESS_EVERY:
                 progress(pending)
                 pending = 0
-        index += 1
     if progress is not None and pending:
         progress(pending)
     result.container_ms = np.asarray(container_ms, dtype=np.float64)

@@ -1,33 +1,27 @@
 """The pose stage: MediaPipe's Tasks ``PoseLandmarker`` behind one adapter.
 
 This is the only module that touches MediaPipe types. It turns a ``PoseLandmarkerResult`` into
-posecoach's own :class:`RawPose` (what the model said, kept for caching and replay) and
-:class:`PoseFrame` (aspect-correct coordinates, NaN where a landmark is missing or not visible).
+posecoach's own :class:`~posecoach.landmarks.RawPose` (what the model said, kept for caching and
+replay) and :class:`~posecoach.landmarks.PoseFrame` (aspect-correct coordinates, NaN where a
+landmark is missing or not visible); those types live in ``landmarks.py`` so nothing downstream
+imports this adapter.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from posecoach.errors import ModelError
-from posecoach.landmarks import NUM_LANDMARKS
+from posecoach.landmarks import NUM_LANDMARKS, PoseFrame, RawPose
+from posecoach.sources import silenced_native_stderr
 
 MODEL_ENV_VAR = "POSECOACH_MODEL"
 MODEL_FILENAME = "pose_landmarker_full.task"
-VISIBILITY_CUT = 0.3
-"""Landmarks whose visibility is below this are NaN in a :class:`PoseFrame`.
-
-Low on purpose: MediaPipe reports visibility of lying bodies' far-side joints around 0.3-0.6
-while their positions are still usable; the features weigh the near side anyway.
-"""
 MAX_MODEL_INPUT_SIDE = 960
 """Frames larger than this are downscaled before the model: it works at 256x256 internally, so
 4K and 1080p frames only cost conversion time (landmarks are normalised, so nothing else changes)."""
@@ -36,47 +30,6 @@ GET_A_MODEL = (
     "Use the bundled models/pose_landmarker_full.task (rebuild it with 'python models/build_pose_task.py'), "
     "or download an official pose_landmarker_{lite,full,heavy}.task and pass --model PATH"
 )
-
-
-@dataclass(frozen=True)
-class RawPose:
-    """The model's answer for one frame, before any posecoach interpretation.
-
-    ``normalized`` is (33, 5): x, y in [0, 1] of the image, z (scaled like x), visibility, presence.
-    ``world`` is (33, 3) metres around the hips. ``None`` of this exists when no person was found.
-    """
-
-    normalized: np.ndarray
-    world: np.ndarray
-
-
-@dataclass(frozen=True)
-class PoseFrame:
-    """One person's landmarks at one instant, in posecoach's terms.
-
-    ``xyzv`` is (33, 4): x and y in pixels of the (rotated) frame, so angles are true angles on a
-    non-square image; z in the same scale as x; visibility in [0, 1]. Rows of landmarks below the
-    visibility cut are NaN. ``world`` is (33, 3) metres, or None.
-    """
-
-    timestamp_s: float
-    xyzv: np.ndarray = field(repr=False)
-    world: np.ndarray | None = field(default=None, repr=False)
-    image_size: tuple[int, int] = (0, 0)
-
-    @classmethod
-    def from_raw(cls, raw: RawPose, timestamp_s: float, width: int, height: int,
-                 visibility_cut: float = VISIBILITY_CUT) -> PoseFrame:
-        xyzv = np.empty((NUM_LANDMARKS, 4), dtype=np.float64)
-        xyzv[:, 0] = raw.normalized[:, 0] * width
-        xyzv[:, 1] = raw.normalized[:, 1] * height
-        xyzv[:, 2] = raw.normalized[:, 2] * width
-        xyzv[:, 3] = raw.normalized[:, 3]
-        hidden = raw.normalized[:, 3] < visibility_cut
-        xyzv[hidden, :3] = np.nan
-        world = raw.world.astype(np.float64, copy=True)
-        world[hidden] = np.nan
-        return cls(timestamp_s, xyzv, world, (width, height))
 
 
 def default_model_path() -> Path:
@@ -113,28 +66,6 @@ def check_model_file(path: Path) -> None:
         raise ModelError(
             f"'{path}' is not a pose landmarker bundle (it lacks {', '.join(sorted(needed - names))}). {GET_A_MODEL}"
         )
-
-
-@contextlib.contextmanager
-def silenced_native_stderr(enabled: bool = True) -> Iterator[None]:
-    """Hide the C++ log lines TFLite and absl print straight to file descriptor 2."""
-    if not enabled:
-        yield
-        return
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 class PoseEstimator:

@@ -30,14 +30,15 @@ import os
 import sys
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
 from posecoach.errors import PoseCoachError
 from posecoach.exercises.catalog import CATALOG, SEED_000, SEED_001, SEED_003, SEED_004
-from posecoach.exercises.definition import Exercise, SideMode
+from posecoach.exercises.definition import Dose, Exercise, Target
+from posecoach.summary import SessionStatus
 
 ENV_ROUTINES = "POSECOACH_ROUTINES"
 """A folder of routine files that replaces the default one in the user's config directory."""
@@ -59,22 +60,6 @@ class Change(StrEnum):
     REGRESS = "regress"
 
 
-@dataclass(frozen=True, order=True)
-class Dose:
-    """How much of one exercise: sets, reps per set (per side when sided; holds for hold exercises)
-    and seconds per hold (0 when the exercise has none)."""
-
-    sets: int
-    reps: int
-    hold_s: float = 0.0
-
-    def describe(self, exercise: Exercise) -> str:
-        each = " each side" if exercise.sides is SideMode.EACH else ""
-        unit = "hold" if exercise.rep is None else "rep"
-        text = f"{self.sets} x {self.reps} {unit}{'s' if self.reps != 1 else ''}{each}"
-        return text + (f", {self.hold_s:g} s hold" if self.hold_s else "")
-
-
 @dataclass(frozen=True)
 class Step:
     """One exercise of a routine as prescribed, with the caps its progression may reach."""
@@ -94,7 +79,7 @@ class Step:
 
     @property
     def dose(self) -> Dose:
-        return Dose(self.sets, self.reps, self.hold_s)
+        return Dose(self.sets, self.reps, self.hold_s, self.rest_s)
 
     @property
     def definition(self) -> Exercise:
@@ -106,17 +91,17 @@ class Step:
         sets, reps, hold_s = self.sets, self.reps, self.hold_s
         while sets < (self.max_sets or self.sets):
             sets += 1
-            rungs.append(Dose(sets, reps, hold_s))
+            rungs.append(Dose(sets, reps, hold_s, self.rest_s))
         if self.definition.rep is None:
             cap = self.max_hold_s or hold_s
             while hold_s < cap:
                 hold_s = min(cap, hold_s + self.hold_step_s)
-                rungs.append(Dose(sets, reps, hold_s))
+                rungs.append(Dose(sets, reps, hold_s, self.rest_s))
         else:
             cap_reps = self.max_reps or reps
             while reps < cap_reps:
                 reps = min(cap_reps, reps + self.rep_step)
-                rungs.append(Dose(sets, reps, hold_s))
+                rungs.append(Dose(sets, reps, hold_s, self.rest_s))
         return rungs
 
 
@@ -216,7 +201,7 @@ def _check(where: str, key: str, value: Any, kind: type) -> Any:
     if not isinstance(value, kind) or isinstance(value, bool):
         expected = {str: "text in quotes", int: "a whole number", float: "a number", list: "a list of [[steps]]"}
         raise RoutineError(f"{where}: '{key}' must be {expected[kind]} (got {value!r})")
-    if kind in (int, float) and value < 0:
+    if isinstance(value, int | float) and value < 0:
         raise RoutineError(f"{where}: '{key}' cannot be negative (got {value:g})")
     return value
 
@@ -238,7 +223,7 @@ def parse_step(data: Mapping[str, Any], where: str) -> Step:
         raise RoutineError(f"{where}: unknown exercise '{slug}'. Valid exercises: {', '.join(sorted(CATALOG))}")
     exercise = CATALOG[slug]
     program = exercise.program
-    has_hold = exercise.hold is not None or (exercise.rep is not None and exercise.rep.hold_s > 0)
+    has_hold = exercise.hold_target_s > 0
     if not has_hold and (values.get("hold_s") or values.get("max_hold_s")):
         raise RoutineError(f"{where}: '{slug}' has no hold, so 'hold_s' does not apply; exercises with holds "
                            "include plank, kneeling-hip-flexor-stretch and supine-knee-to-chest")
@@ -350,20 +335,13 @@ def find_routine(name: str, file: Path | None = None, folder: Path | None = None
 # ============================================================================ progression (pure)
 
 
-class TargetLike(Protocol):
-    sets: int
-    reps: int
-    hold_s: float
-    per_side: bool
-
-
 class SessionRecord(Protocol):
     """What progression reads of a past session; :class:`~posecoach.sinks.history.SessionInfo` is one."""
 
     @property
     def status(self) -> str: ...
     @property
-    def target(self) -> TargetLike | None: ...
+    def target(self) -> Target | None: ...
     @property
     def reps(self) -> int: ...
     @property
@@ -394,7 +372,7 @@ def target_met(record: SessionRecord, counts_holds: bool) -> bool:
 
 def is_clean(record: SessionRecord, counts_holds: bool) -> bool:
     """Finished, everything done, no form warning: the session earns progress."""
-    return record.status == "complete" and record.warnings == 0 and target_met(record, counts_holds)
+    return record.status == SessionStatus.COMPLETE and record.warnings == 0 and target_met(record, counts_holds)
 
 
 @dataclass(frozen=True)
@@ -405,8 +383,7 @@ class Decision:
 
 
 def _dose_of(record: SessionRecord) -> Dose | None:
-    target = record.target
-    return Dose(target.sets, target.reps, float(target.hold_s)) if target is not None else None
+    return record.target.dose if record.target is not None else None
 
 
 def _rung(ladder: Sequence[Dose], dose: Dose) -> int:
@@ -443,6 +420,3 @@ def progress(step: Step, history: Sequence[SessionRecord], *, clean_needed: int 
            else "not yet two clean sessions at this dose")
     return Decision(current, Change.HOLD, why)
 
-
-def with_dose(step: Step, dose: Dose) -> Step:
-    return replace(step, sets=dose.sets, reps=dose.reps, hold_s=dose.hold_s)

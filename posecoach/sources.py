@@ -62,6 +62,9 @@ class Frame:
     index: int
     timestamp_s: float
     image: np.ndarray = field(repr=False)
+    container_ms: float = math.nan
+    """The container's own clock for this frame (``CAP_PROP_POS_MSEC``) before it is made
+    increasing; NaN where there is none (image folders). The parallel path joins chunks on it."""
 
 
 @dataclass
@@ -166,7 +169,10 @@ class CaptureSource(FrameSource):
     before any model is loaded.
     """
 
-    def __init__(self, target: str | int, name: str, *, is_live: bool = False, fps_hint: float | None = None) -> None:
+    def __init__(self, target: str | int, name: str, *, is_live: bool = False, fps_hint: float | None = None,
+                 start_frame: int = 0, seek: bool = True) -> None:
+        """``start_frame`` starts a file there (a parallel worker's chunk): by seeking, or with
+        ``seek=False`` by decoding from the start and skipping, for containers that seek inexactly."""
         super().__init__()
         self.name = name
         self.is_live = is_live
@@ -179,16 +185,26 @@ class CaptureSource(FrameSource):
         self.fps = reported_fps if _plausible_fps(reported_fps) else (fps_hint or 30.0)
         count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         self.frame_count = count if count > 0 and not is_live else None
-        self.stats.frames_expected = self.frame_count
+        self.stats.frames_expected = max(self.frame_count - start_frame, 0) if self.frame_count else None
         self.width = int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self._iterated = False
         self._clock = ContainerClock(self.fps, is_live=is_live)
-        self._first: tuple[float, np.ndarray] | None = None
+        self._first: tuple[float, float, np.ndarray] | None = None
+        if start_frame:
+            self._move_to(start_frame, seek)
         if not is_live:
             self._first = self._read_first(target)
 
-    def _read_first(self, target: str | int) -> tuple[float, np.ndarray]:
+    def _move_to(self, frame: int, seek: bool) -> None:
+        if seek:
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, frame)
+            return
+        for _ in range(frame):
+            if not self._capture.grab():
+                break
+
+    def _read_first(self, target: str | int) -> tuple[float, float, np.ndarray]:
         image = self._read_one()
         if image is None:
             self._capture.release()
@@ -197,7 +213,7 @@ class CaptureSource(FrameSource):
                 f"frame, or in a codec OpenCV/FFmpeg cannot decode. {_REENCODE_HINT.format(path=target)}"
             )
         self.height, self.width = image.shape[:2]  # after rotation metadata is applied
-        return self._timestamp(None), image
+        return (*self._timestamp(), image)
 
     @staticmethod
     def _cannot_open_message(target: str | int) -> str:
@@ -221,8 +237,8 @@ class CaptureSource(FrameSource):
         return image if ok and image is not None and image.size else None
 
     def _more_expected(self) -> bool:
-        expected = self.stats.frames_expected
-        return bool(expected) and not self.is_live and self.stats.frames_read + self.stats.frames_skipped < expected
+        expected = self.stats.frames_expected or 0
+        return expected > 0 and not self.is_live and self.stats.frames_read + self.stats.frames_skipped < expected
 
     def __iter__(self) -> Iterator[Frame]:
         if self._iterated:
@@ -232,10 +248,10 @@ class CaptureSource(FrameSource):
         damaged_at: float | None = None
         index = 0
         if self._first is not None:
-            last_t, image = self._first
+            last_t, ms, first_image = self._first
             self._first = None
             self.stats.frames_read += 1
-            yield Frame(0, last_t, image)
+            yield Frame(0, last_t, first_image, ms)
             index = 1
         failures = 0
         while True:
@@ -250,10 +266,10 @@ class CaptureSource(FrameSource):
                 self.stats.frames_skipped += failures
                 damaged_at = damaged_at if damaged_at is not None else last_t
                 failures = 0
-            t = self._timestamp(last_t)
+            t, ms = self._timestamp()
             last_t = t
             self.stats.frames_read += 1
-            yield Frame(index, t, image)
+            yield Frame(index, t, image, ms)
             index += 1
         self._judge_completeness(last_t, damaged_at)
 
@@ -278,9 +294,11 @@ class CaptureSource(FrameSource):
             stats.stopped_early = True
             stats.error = "; ".join(problems) + ": the results cover only what was read"
 
-    def _timestamp(self, last_t: float | None) -> float:
-        """The container's clock for the frame just read, made strictly increasing and gap-safe."""
-        return self._clock(self._capture.get(cv2.CAP_PROP_POS_MSEC))
+    def _timestamp(self) -> tuple[float, float]:
+        """The container's clock for the frame just read, made strictly increasing and gap-safe, and
+        as the container reported it."""
+        ms = float(self._capture.get(cv2.CAP_PROP_POS_MSEC))
+        return self._clock(ms), ms
 
     def close(self) -> None:
         self._first = None
@@ -390,18 +408,31 @@ def _quiet_ffmpeg() -> Iterator[None]:
     logging = cv2.utils.logging
     previous = logging.getLogLevel()
     logging.setLogLevel(logging.LOG_LEVEL_SILENT)
-    saved = devnull = -1
     try:
-        with contextlib.suppress(OSError, ValueError):
-            sys.stderr.flush()
-            saved = os.dup(2)
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 2)
+        with silenced_native_stderr():
+            yield
+    finally:
+        logging.setLogLevel(previous)
+
+
+@contextlib.contextmanager
+def silenced_native_stderr(enabled: bool = True) -> Iterator[None]:
+    """Hide the log lines native code (TFLite, absl, FFmpeg) prints straight to file descriptor 2."""
+    if not enabled:
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
         yield
     finally:
-        if saved >= 0:
-            os.dup2(saved, 2)
-            os.close(saved)
-        if devnull >= 0:
-            os.close(devnull)
-        logging.setLogLevel(previous)
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+

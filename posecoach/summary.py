@@ -7,12 +7,34 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from posecoach.events import Event, FormWarning, HoldEnded, RepCompleted, RepRejected
 
 SUMMARY_SCHEMA_VERSION = 1
 RANGE_DECAY_SHARE = 0.8
+
+
+class SessionMode(StrEnum):
+    """How a session was run, as stored in the history."""
+
+    LIVE = "live"
+    ANALYZE = "analyze"
+    UNKNOWN = "unknown"
+    """Sessions saved before the history recorded it."""
+
+
+class SessionStatus(StrEnum):
+    """How a session ended, as stored in the history."""
+
+    OPEN = "open"
+    """Still running, or ended abruptly (killed): everything committed so far is kept."""
+    COMPLETE = "complete"
+    PARTIAL = "partial"
+    """The input ended early (truncated video, camera lost)."""
+    INTERRUPTED = "interrupted"
+    """Ctrl-C, SIGTERM or an error."""
 
 
 @dataclass

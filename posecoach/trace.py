@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from posecoach.landmarks import NUM_LANDMARKS
-from posecoach.pose import PoseFrame, RawPose
+from posecoach.landmarks import NUM_LANDMARKS, PoseFrame, RawPose
 
 TRACE_FORMAT_VERSION = 1
 
@@ -30,10 +29,6 @@ class PoseTrace:
     timestamps_s: np.ndarray
     normalized: np.ndarray
     world: np.ndarray
-
-    @classmethod
-    def empty(cls, source: str, fps: float, width: int, height: int) -> PoseTraceBuilder:
-        return PoseTraceBuilder(source, fps, width, height)
 
     def __len__(self) -> int:
         return len(self.timestamps_s)

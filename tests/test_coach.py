@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from posecoach.coach import Coach, Command, Plan, Stage, check_setup
 from posecoach.errors import PoseCoachError
 from posecoach.events import FormWarning, HoldEnded, HoldStarted, PoseLost, RepCompleted
 from posecoach.exercises import get_exercise
 from posecoach.exercises.definition import with_hold_target as exercise_with_hold
 from posecoach.landmarks import Landmark, Side
-from posecoach.live import Coach, Command, Plan, Stage, check_setup
 from tests.support.trajectories import BodyAngles, pose_from_angles
 
 L, R = Side.LEFT, Side.RIGHT

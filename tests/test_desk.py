@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from posecoach.cli import cli
-from posecoach.cli.routine import Duration
+from posecoach.cli.desk import Duration
 from posecoach.desk import (
     BreakTaken,
     DeskConfig,
@@ -25,7 +25,7 @@ from posecoach.desk import (
     classify_posture,
     sample_frames,
 )
-from posecoach.pose import PoseFrame
+from posecoach.landmarks import PoseFrame
 from posecoach.sources import Frame
 from tests.support.trajectories import BodyAngles, pose_from_angles
 

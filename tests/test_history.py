@@ -24,9 +24,10 @@ from posecoach.events import (
     RepCompleted,
     SetCompleted,
 )
+from posecoach.exercises.definition import Target
 from posecoach.landmarks import Side
 from posecoach.sinks import history
-from posecoach.sinks.history import SCHEMA_VERSION, HistoryRecorder, HistoryStore, Target, default_db_path
+from posecoach.sinks.history import SCHEMA_VERSION, HistoryRecorder, HistoryStore, default_db_path
 from posecoach.summary import SessionSummary
 
 REPO = Path(__file__).resolve().parents[1]

@@ -23,21 +23,15 @@ import pytest
 from click.testing import CliRunner
 
 from posecoach.analysis import analyze_video, replay
+from posecoach.capture import FrameGrabber, Pacing, open_live_source
 from posecoach.cli.live import live
+from posecoach.coach import Plan
 from posecoach.errors import SourceError
 from posecoach.events import Event, SetCompleted
 from posecoach.exercises import get_exercise
-from posecoach.live import (
-    FrameGrabber,
-    LiveSession,
-    LiveStats,
-    Pacing,
-    Plan,
-    StopReason,
-    WindowSink,
-    open_live_source,
-)
+from posecoach.live import LiveSession, LiveStats, StopReason
 from posecoach.sinks import overlay
+from posecoach.sinks.window import WindowSink
 from posecoach.sources import Frame, FrameSource
 from posecoach.summary import SessionSummary
 from tests.support.trajectories import BodyAngles, pose_from_angles, reps_signal

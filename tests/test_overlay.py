@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from posecoach.coach import Coach, CoachState, Plan, Stage
 from posecoach.events import FormWarning
 from posecoach.exercises import EngineSnapshot, Phase, get_exercise
 from posecoach.landmarks import Landmark
-from posecoach.live import Coach, CoachState, Plan, Stage
 from posecoach.sinks import overlay
 from tests.support.trajectories import BodyAngles, pose_from_angles
 

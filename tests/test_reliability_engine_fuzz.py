@@ -21,8 +21,7 @@ from hypothesis import strategies as st
 
 from posecoach.events import Event, HoldEnded, HoldStarted, RepCompleted
 from posecoach.exercises import CATALOG, ExerciseEngine, SideMode, get_exercise
-from posecoach.landmarks import NUM_LANDMARKS
-from posecoach.pose import PoseFrame
+from posecoach.landmarks import NUM_LANDMARKS, PoseFrame
 from tests.support.trajectories import BodyAngles, pose_from_angles, reps_signal
 
 EPS = 1e-6

@@ -11,8 +11,9 @@ import pytest
 
 from posecoach.errors import OutputError
 from posecoach.events import FormWarning, HoldEnded, RepCompleted, SetCompleted
+from posecoach.exercises.definition import Target
 from posecoach.landmarks import Side
-from posecoach.sinks.history import Target, WeekStats
+from posecoach.sinks.history import WeekStats
 from posecoach.sinks.report import (
     REP_MARKERS_GID,
     WARNING_MARKS_GID,

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 
 from posecoach.cli import cli
 from posecoach.exercises import CATALOG
+from posecoach.exercises.definition import Dose, Target
 from posecoach.routines import (
     PSOAS,
     Change,
-    Dose,
     RoutineError,
     Step,
     find_routine,
@@ -24,7 +24,7 @@ from posecoach.routines import (
     progress,
     user_routines_dir,
 )
-from posecoach.sinks.history import Target, open_store
+from posecoach.sinks.history import open_store
 
 
 def test_psoas_routine_is_made_of_catalogue_exercises_and_the_seed_doses() -> None:

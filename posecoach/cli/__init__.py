@@ -136,9 +136,9 @@ def cli(ctx: click.Context) -> None:
 
 
 def _register_commands() -> None:
-    from posecoach.cli import analyze, catalogue, history, live, routine, synth
+    from posecoach.cli import analyze, catalogue, desk, history, live, routine, synth
 
-    for module in (analyze, catalogue, history, live, routine, synth):
+    for module in (analyze, catalogue, history, live, routine, desk, synth):
         for command in module.COMMANDS:
             cli.add_command(command)
 

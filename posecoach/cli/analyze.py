@@ -157,11 +157,12 @@ def _video_outputs(sources: list[str], exercise: str, output: Path | None, clips
 
 def _save_to_history(summaries: list[SessionSummary], db_path: Path | None) -> None:
     """After the results are out: a history problem must never cost the user the analysis."""
-    from posecoach.sinks.history import Target, open_store
+    from posecoach.sinks.history import open_store, target_for
+    from posecoach.summary import SessionMode
 
     with open_store(db_path) as store:
         for summary in summaries:
-            store.save_summary(summary, mode="analyze", target=Target.for_slug(summary.exercise))
+            store.save_summary(summary, mode=SessionMode.ANALYZE, target=target_for(summary.exercise))
 
 
 def _analyze_many(sources: list[str], exercise: str, side: str, model: Path | None, verbose: bool,

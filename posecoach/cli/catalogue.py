@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -11,7 +12,7 @@ from posecoach.exercises import CATALOG, Exercise, Kind
 from posecoach.sinks.console import format_table
 
 
-def exercise_record(exercise: Exercise) -> dict[str, object]:
+def exercise_record(exercise: Exercise) -> dict[str, Any]:
     program = exercise.program
     return {
         "slug": exercise.slug,

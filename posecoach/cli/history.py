@@ -26,12 +26,12 @@ from posecoach.cli.options import (
     verbose_option,
 )
 from posecoach.errors import HistoryError, SourceError
+from posecoach.exercises.definition import Target
 from posecoach.sinks.console import format_table
 from posecoach.sinks.history import (
     EXPORT_CSV_FIELDS,
     HistoryStore,
     SessionInfo,
-    Target,
     default_db_path,
     open_store,
 )

@@ -19,6 +19,15 @@ def has_display() -> bool:
     return True
 
 
+def check_live_options(camera: int | None, has_source: bool, window: bool) -> None:
+    """What ``live`` and ``routine run`` refuse before opening anything."""
+    if camera is not None and has_source:
+        raise click.UsageError("give either --camera or --source, not both")
+    if window and not has_display():
+        raise PoseCoachError("there is no display to open a window on (DISPLAY is not set); "
+                             "use --no-window, or run under a desktop session")
+
+
 def _stderr(message: str) -> None:
     click.echo(message, err=True)
 
@@ -69,27 +78,17 @@ def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec
     posecoach live -e glute-bridge --camera 1 --reps 12 --sets 2
     posecoach live -e plank --source clip.mp4 --no-window --format json --as-fast-as-possible
     """
+    from posecoach.capture import open_live_source
+    from posecoach.coach import Plan
     from posecoach.exercises import get_exercise
     from posecoach.exercises.definition import with_hold_target
-    from posecoach.live import (
-        HistorySink,
-        LiveSession,
-        Pacing,
-        Plan,
-        PrinterSink,
-        TerminalKeys,
-        VideoRecorder,
-        WindowSink,
-        open_live_source,
-    )
+    from posecoach.live import build_session
     from posecoach.pose import PoseEstimator
-    from posecoach.sinks.console import EventPrinter, describe_summary
+    from posecoach.sinks.console import describe_summary
+    from posecoach.sinks.recorder import VideoRecorder
+    from posecoach.sinks.window import TerminalKeys
 
-    if camera is not None and source_spec is not None:
-        raise click.UsageError("give either --camera or --source, not both")
-    if window and not has_display():
-        raise PoseCoachError("there is no display to open a window on (DISPLAY is not set); "
-                             "use --no-window, or run under a desktop session")
+    check_live_options(camera, source_spec is not None, window)
     exercise = with_hold_target(get_exercise(exercise_slug), hold_s)
     plan = Plan.for_exercise(exercise, side, sets=sets, reps=reps, rest_s=rest_s, get_ready_s=get_ready_s)
     as_json = output_format == "json"
@@ -97,37 +96,28 @@ def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec
     with open_live_source(camera, source_spec) as frames:
         if frames.is_live and not realtime:
             raise click.UsageError("--as-fast-as-possible applies to files; a camera always runs in real time")
-        pacing = Pacing.LIVE if frames.is_live else (Pacing.REALTIME if realtime else Pacing.FAST)
-        if recorder is not None:
-            recorder.fps = frames.fps or 30.0
-        sinks: list = [PrinterSink(EventPrinter(sys.stdout, as_json))]
         history = None
         if save:
-            from posecoach.sinks.history import HistoryRecorder, Target
+            from posecoach.sinks.history import HistoryRecorder
 
             history = HistoryRecorder(db)
-            target = Target(plan.sets, plan.target, plan.hold_s, len(plan.sides) > 1)
-            sinks.append(HistorySink(history, exercise.slug, frames.name, target, warn=_stderr))
-        with PoseEstimator(model_path, verbose=verbose) as estimator:
-            speaker = None
-            if voice:
-                from posecoach.sinks.voice import Speaker
+        try:
+            with PoseEstimator(model_path, verbose=verbose) as estimator:
+                speaker = None
+                if voice:
+                    from posecoach.sinks.voice import Speaker
 
-                speaker = Speaker(notify=_stderr)
-            renderer = None
-            if window or recorder is not None:
-                from posecoach.sinks.overlay import render as renderer
-            session = LiveSession(
-                exercise, frames, estimator, plan, side=side, pacing=pacing,
-                window=WindowSink(f"posecoach: {exercise.name}") if window else None,
-                keys=TerminalKeys() if not window else None, speaker=speaker, recorder=recorder, sinks=sinks,
-                renderer=renderer, mirror=mirror, prompt=None if window else _stderr,
-            )
-            try:
+                    speaker = Speaker(notify=_stderr)
+                session = build_session(
+                    exercise, plan, frames, estimator, side=side, realtime=realtime,
+                    window_title=f"posecoach: {exercise.name}" if window else None,
+                    keys=TerminalKeys() if not window else None, speaker=speaker, recorder=recorder,
+                    history=history, as_json=as_json, mirror=mirror, notify=_stderr,
+                )
                 result = session.run()
-            finally:
-                if history is not None:
-                    history.__exit__(None, None, None)
+        finally:
+            if history is not None:
+                history.__exit__(None, None, None)
     summary = result.summary
     if as_json:
         click.echo(json.dumps({"kind": "summary", **summary.to_dict(), "live": result.stats.to_dict(),

@@ -16,17 +16,18 @@ from dataclasses import replace
 
 from posecoach.errors import UnknownExerciseError
 from posecoach.exercises.definition import (
+    Dose,
     Exercise,
     FormRule,
     HoldSpec,
     Kind,
     NearOwnLimit,
     Posture,
-    Program,
     RepSpec,
     SideMode,
     Source,
     View,
+    WarningCode,
     Within,
 )
 
@@ -66,21 +67,21 @@ SIT_UP_POSITION = Posture(
 
 # ---------------------------------------------------------------- form rules used by several exercises
 BACK_LIFTING = FormRule(
-    "back-lifting", "Keep your back on the floor: brace your belly and press your lower back down.",
+    WarningCode.BACK_LIFTING, "Keep your back on the floor: brace your belly and press your lower back down.",
     "trunk_incline", above=15.0, relative=True, min_s=0.3,
 )
 PELVIS_ROCKING = FormRule(
-    "pelvis-rocking", "Keep your pelvis still: don't let your hips rock side to side.",
+    WarningCode.PELVIS_ROCKING, "Keep your pelvis still: don't let your hips rock side to side.",
     "pelvis_tilt", above=14.0, below=-14.0, relative=True, min_s=0.3,
 )
 # Relative to the line the person held at the start: MediaPipe reads a straight plank anywhere
 # from about 0° to +15° depending on build and camera, so an absolute limit would misjudge.
 HIPS_SAGGING = FormRule(
-    "hips-sagging", "Your hips are sagging: squeeze your glutes and lift them in line with your shoulders.",
+    WarningCode.HIPS_SAGGING, "Your hips are sagging: squeeze your glutes and lift them in line with your shoulders.",
     "body_line", below=-12.0, relative=True, phase="work", min_s=0.6,
 )
 HIPS_PIKING = FormRule(
-    "hips-piking", "Your hips are too high: lower them into one straight line from shoulders to heels.",
+    WarningCode.HIPS_PIKING, "Your hips are too high: lower them into one straight line from shoulders to heels.",
     "body_line", above=15.0, relative=True, phase="work", min_s=0.6,
 )
 # A knee lift stands on the other leg. At the top of a reverse lunge, whose front hip flexes like a
@@ -88,10 +89,10 @@ HIPS_PIKING = FormRule(
 # tell them apart: in fast high knees it reads 40-80° bent at the other leg's top.
 ON_THE_OTHER_LEG = (Within("hip_flexion.{other}", -20, 180),)
 KNEE_BELOW_HIP = FormRule(
-    "knee-below-hip", "Bring your knee up to hip height.", "peak", below=75.0, absolute=True,
+    WarningCode.KNEE_BELOW_HIP, "Bring your knee up to hip height.", "peak", below=75.0, absolute=True,
 )
 TRUNK_ROTATING = FormRule(
-    "trunk-rotating", "Keep your hips square: don't let your trunk rotate as the limb moves.",
+    WarningCode.TRUNK_ROTATING, "Keep your hips square: don't let your trunk rotate as the limb moves.",
     "pelvis_tilt", above=15.0, below=-15.0, relative=True, min_s=0.3,
 )
 
@@ -101,7 +102,7 @@ EXERCISES: tuple[Exercise, ...] = (
         "lying-leg-raise", "Lying leg raise", Kind.REPS, SUPINE,
         rep=RepSpec("hip_flexion.both", min_excursion=25, nominal_range=75, min_rep_s=0.8, max_rep_s=15),
         form=(BACK_LIFTING, PELVIS_ROCKING),
-        program=Program(sets=3, reps=10, rest_s=60),
+        program=Dose(sets=3, reps=10, rest_s=60),
         cues=("Lie on your back, legs straight.", "Lift both legs together, lower them slowly.",
               "Keep your pelvis stable and your back on the floor."),
         source=Source(SEED_001, "#2 Lying leg raise: lift straight legs, keep the pelvis stable"),
@@ -109,19 +110,18 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         "hanging-leg-raise", "Hanging leg raise", Kind.REPS, HANGING,
         rep=RepSpec("hip_flexion.both", min_excursion=30, nominal_range=80, min_rep_s=0.8),
-        form=(FormRule("legs-swinging", "Stop the swing: pause at the bottom before the next lift.",
+        form=(FormRule(WarningCode.LEGS_SWINGING, "Stop the swing: pause at the bottom before the next lift.",
                        "trunk_incline", above=12.0, below=-12.0, relative=True, min_s=0.3),),
         views=(View.SIDE, View.OBLIQUE, View.FRONT),
-        program=Program(sets=3, reps=8),
+        program=Dose(sets=3, reps=8),
         cues=("Hang from a bar, lift your legs without swinging.",),
         source=Source(SEED_002, "#4 Hanging leg lifts"),
     ),
     Exercise(
         "lying-march", "Lying march (dead-bug legs)", Kind.REPS, SUPINE, sides=SideMode.EACH,
-        rep=RepSpec("hip_flexion.{side}", min_excursion=30, nominal_range=70, direction=-1, min_rep_s=0.6,
-                    alternating=True),
+        rep=RepSpec("hip_flexion.{side}", min_excursion=30, nominal_range=70, direction=-1, min_rep_s=0.6),
         form=(BACK_LIFTING, PELVIS_ROCKING),
-        program=Program(sets=2, reps=10),
+        program=Dose(sets=2, reps=10),
         cues=("Both knees up at 90 degrees.", "Straighten one leg fully, bring it back, then the other.",
               "Keep your back flat on the floor."),
         source=Source(SEED_001, "#4 Lying march (with band): knees at 90°, one leg straightens and returns"),
@@ -129,40 +129,39 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         "standing-march", "Standing march", Kind.REPS, STANDING, sides=SideMode.EACH,
         rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=80, min_rep_s=0.2, max_rep_s=8,
-                    pause_s=0.3, alternating=True, at_top=ON_THE_OTHER_LEG),
+                    pause_s=0.3, at_top=ON_THE_OTHER_LEG),
         form=(KNEE_BELOW_HIP,),
         views=(View.SIDE, View.OBLIQUE, View.FRONT),
-        program=Program(sets=2, reps=10),
+        program=Dose(sets=2, reps=10),
         cues=("Stand tall.", "Drive one knee toward your chest, pause briefly, lower, switch."),
         source=Source(SEED_001, "#6 Standing march: knee toward the chest, brief pause"),
         tracked=("HIP", "KNEE", "ANKLE"),
     ),
     Exercise(
         "alternating-knee-to-chest", "Alternating knee-to-chest", Kind.REPS, SUPINE, sides=SideMode.EACH,
-        rep=RepSpec("hip_flexion.{side}", min_excursion=40, nominal_range=90, min_rep_s=0.5, one_sided=True,
-                    alternating=True),
+        rep=RepSpec("hip_flexion.{side}", min_excursion=40, nominal_range=90, min_rep_s=0.5, one_sided=True),
         form=(BACK_LIFTING,),
-        program=Program(sets=2, reps=10),
+        program=Dose(sets=2, reps=10),
         cues=("Lying on your back, hug one knee to your chest, release, switch.",),
         source=Source(SEED_002, "#5 Alternating knee-to-chest"),
     ),
     Exercise(
         "plank-knee-drive", "Plank knee drive (runner's pose)", Kind.REPS, FRONT_SUPPORT, sides=SideMode.EACH,
         rep=RepSpec("hip_flexion.{side}", min_excursion=30, nominal_range=70, min_rep_s=0.2, max_rep_s=10,
-                    pause_s=2.0, alternating=True),
+                    pause_s=2.0),
         form=(replace(HIPS_SAGGING, phase="rest"),),
-        program=Program(sets=2, reps=6, hold_s=2),
+        program=Dose(sets=2, reps=6, hold_s=2),
         cues=("From a high plank, drive one knee toward your chest, hold 2 seconds, return, switch.",),
         source=Source(SEED_003, "#5 Front support hip flexion: knee to chest, 2 s hold, 6 per side "
                                 "(also 001 #5 runner's pose)"),
     ),
     Exercise(
         "frankenstein-walk", "Frankenstein walk", Kind.REPS, STANDING, sides=SideMode.EACH,
-        rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=80, min_rep_s=0.4, alternating=True),
-        form=(FormRule("knee-bent", "Keep the lifting leg straight, kick toward the opposite hand.",
+        rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=80, min_rep_s=0.4),
+        form=(FormRule(WarningCode.KNEE_BENT, "Keep the lifting leg straight, kick toward the opposite hand.",
                        "knee_flexion.{side}", above=40.0, per_side=True, min_s=0.3),),
         views=(View.SIDE, View.OBLIQUE, View.FRONT),
-        program=Program(sets=2, reps=10),
+        program=Dose(sets=2, reps=10),
         cues=("Walk forward, kicking a straight leg up toward the opposite hand.",),
         source=Source(SEED_001, "#7 Frankenstein walk: straight leg up to the opposite hand, alternating"),
         tracked=("HIP", "KNEE", "ANKLE", "WRIST"),
@@ -172,7 +171,7 @@ EXERCISES: tuple[Exercise, ...] = (
         rep=RepSpec("hip_flexion.both", min_excursion=18, nominal_range=40, direction=-1, min_rep_s=0.8,
                     max_rep_s=20),
         form=(PELVIS_ROCKING,),
-        program=Program(sets=3, reps=10),
+        program=Dose(sets=3, reps=10),
         cues=("Feet flat, knees bent.", "Lift your hips until shoulders, hips and knees line up; lower slowly."),
         source=Source(SEED_004, "Bridge: lift the hips, lower with control"),
         tracked=("SHOULDER", "HIP", "KNEE"),
@@ -181,18 +180,17 @@ EXERCISES: tuple[Exercise, ...] = (
         "marching-bridge", "Marching bridge", Kind.REPS,
         Posture("in a bridge", (*SUPINE_KNEES_BENT.conditions, Within("trunk_incline", -60, -3))),
         sides=SideMode.EACH,
-        rep=RepSpec("hip_flexion.{side}", min_excursion=25, nominal_range=60, min_rep_s=0.5, alternating=True),
+        rep=RepSpec("hip_flexion.{side}", min_excursion=25, nominal_range=60, min_rep_s=0.5),
         form=(PELVIS_ROCKING,),
-        program=Program(sets=2, reps=8),
+        program=Dose(sets=2, reps=8),
         cues=("Hold the bridge, lift one foot, put it down, switch; keep your hips level.",),
         source=Source(SEED_004, "Marching bridge: hold the bridge and march"),
     ),
     Exercise(
         "bird-dog", "Bird-dog", Kind.REPS, ALL_FOURS, sides=SideMode.EACH,
-        rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=80, direction=-1, min_rep_s=0.6,
-                    alternating=True),
+        rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=80, direction=-1, min_rep_s=0.6),
         form=(TRUNK_ROTATING,),
-        program=Program(sets=2, reps=8),
+        program=Dose(sets=2, reps=8),
         cues=("On hands and knees, reach one arm forward and the opposite leg back, return, switch.",),
         source=Source(SEED_004, "Bird-dog: opposite arm and leg, alternating"),
         tracked=("SHOULDER", "HIP", "KNEE", "WRIST"),
@@ -200,10 +198,10 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         "clamshell", "Clamshell", Kind.REPS, SIDE_LYING,
         rep=RepSpec("knee_gap", min_excursion=0.5, nominal_range=1.2, min_rep_s=0.5),
-        form=(FormRule("trunk-rotating", "Keep your hips stacked: don't roll back as the knee opens.",
+        form=(FormRule(WarningCode.TRUNK_ROTATING, "Keep your hips stacked: don't roll back as the knee opens.",
                        "pelvis_vertical", below=-15.0, relative=True, min_s=0.3),),
         views=(View.FRONT, View.OBLIQUE),
-        program=Program(sets=2, reps=12),
+        program=Dose(sets=2, reps=12),
         cues=("Lie on your side, knees bent, feet together; open the top knee, close it slowly.",),
         source=Source(SEED_004, "Clamshells"),
         tracked=("HIP", "KNEE"),
@@ -211,7 +209,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         "sit-up", "Sit-up (hips and knees at 90°)", Kind.REPS, SIT_UP_POSITION,
         rep=RepSpec("trunk_incline", min_excursion=18, nominal_range=45, min_rep_s=0.6),
-        program=Program(sets=2, reps=10),
+        program=Dose(sets=2, reps=10),
         cues=("Hips and knees at 90 degrees; curl up, lower slowly.",),
         source=Source(SEED_002, "#5 Sit-ups with hips and knees at 90°"),
         tracked=("SHOULDER", "HIP", "KNEE"),
@@ -222,7 +220,7 @@ EXERCISES: tuple[Exercise, ...] = (
         rep=RepSpec("hip_flexion.{side}", min_excursion=35, nominal_range=100, min_rep_s=1.0, max_rep_s=40,
                     hold_s=3.0, top_fraction=0.85, one_sided=True),
         form=(BACK_LIFTING,),
-        program=Program(sets=1, reps=10, hold_s=3, rest_s=30),
+        program=Dose(sets=1, reps=10, hold_s=3, rest_s=30),
         cues=("Lie on your back.", "Pull one knee to your chest, hold 3 seconds, release.",
               "Keep your back and the other leg on the floor."),
         source=Source(SEED_000, "Supine knee-to-chest: hold 3 s, back on the floor, 10 reps per side "
@@ -235,7 +233,7 @@ EXERCISES: tuple[Exercise, ...] = (
                     hold_s=5.0, top_fraction=0.75, one_sided=True, at_top=ON_THE_OTHER_LEG),
         form=(KNEE_BELOW_HIP,),
         views=(View.SIDE, View.OBLIQUE, View.FRONT),
-        program=Program(sets=1, reps=4, hold_s=5, rest_s=30),
+        program=Dose(sets=1, reps=4, hold_s=5, rest_s=30),
         cues=("Stand tall, lift one knee to hip level and hold it there for 5 seconds.",),
         source=Source(SEED_003, "#3 Standing 'slumpy' psoas activation: knee to hip level, 5 s hold, 4 per side"),
     ),
@@ -249,7 +247,7 @@ EXERCISES: tuple[Exercise, ...] = (
                        Within("upper_arm_from_vertical.both", 0, 40), Within("trunk_incline", -45, 20)),
                       target_s=30),
         form=(HIPS_SAGGING, HIPS_PIKING),
-        program=Program(sets=3, hold_s=30, reps=1, rest_s=45),
+        program=Dose(sets=3, hold_s=30, reps=1, rest_s=45),
         cues=("Forearms or hands under shoulders, body in one straight line.",),
         source=Source(SEED_001, "#5 Runner's pose starts from a plank (also 003 #5 front support)"),
         tracked=("SHOULDER", "HIP", "ANKLE"),
@@ -261,10 +259,10 @@ EXERCISES: tuple[Exercise, ...] = (
                        Within("trunk_incline", 5, 60)), target_s=20),
         # Relative to the line held at the start, like the plank's: MediaPipe's sideways bend of a
         # straight side plank depends on the build and the camera.
-        form=(FormRule("hips-sagging", "Lift your hips: keep one straight line from head to feet.",
+        form=(FormRule(WarningCode.HIPS_SAGGING, "Lift your hips: keep one straight line from head to feet.",
                        "body_side_bend", above=16.0, below=-16.0, relative=True, phase="work", min_s=0.6),),
         views=(View.FRONT, View.OBLIQUE),
-        program=Program(sets=2, hold_s=20, reps=1, rest_s=45),
+        program=Dose(sets=2, hold_s=20, reps=1, rest_s=45),
         cues=("On one forearm, feet stacked, lift your hips into a straight line.",),
         source=Source("beyond the seeds", "A common companion to the front plank"),
         tracked=("SHOULDER", "HIP", "ANKLE"),
@@ -273,9 +271,9 @@ EXERCISES: tuple[Exercise, ...] = (
         "boat-pose", "Boat pose", Kind.HOLD, SEATED_LEANING_BACK,
         hold=HoldSpec((Within("hip_flexion.both", 25, 140), Within("thigh_elevation.both", 110, 180)),
                       target_s=20),
-        form=(FormRule("back-rounding", "Lift your chest: keep your back long, don't slump.",
+        form=(FormRule(WarningCode.BACK_ROUNDING, "Lift your chest: keep your back long, don't slump.",
                        "trunk_incline", below=4.0, phase="work", min_s=0.8),),
-        program=Program(sets=3, hold_s=20, reps=1, rest_s=30),
+        program=Dose(sets=3, hold_s=20, reps=1, rest_s=30),
         cues=("Sit, lean back, lift your legs (knees bent is fine) and balance; hold about 20 seconds.",),
         source=Source(SEED_001, "#3 Boat pose: hold ~20 s"),
         tracked=("SHOULDER", "HIP", "KNEE"),
@@ -283,7 +281,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         "side-lying-hip-extension", "Side-lying hip extension", Kind.HOLD, SIDE_LYING, sides=SideMode.EACH,
         hold=HoldSpec((Within("hip_flexion.{side}", -60, -8),), target_s=15),
-        program=Program(sets=4, hold_s=15, reps=1, rest_s=20),
+        program=Dose(sets=4, hold_s=15, reps=1, rest_s=20),
         cues=("Lying on your side, take the top leg back behind you and hold.",),
         source=Source(SEED_001, "#1 Side-lying hip extension, hold 15-20 s (003 #4: 10 s holds, 4 rounds per side)"),
     ),
@@ -294,7 +292,7 @@ EXERCISES: tuple[Exercise, ...] = (
         # forward than vertical, while the front leg is forward: a half-kneeling lunge.
         hold=HoldSpec((Within("hip_flexion.{side}", -60, 20), Within("hip_flexion.{other}", 45, 140),
                        NearOwnLimit("hip_flexion.{side}", band=6.0)), target_s=25, min_s=1.0, grace_s=0.3),
-        program=Program(sets=2, hold_s=25, reps=1, rest_s=15),
+        program=Dose(sets=2, hold_s=25, reps=1, rest_s=15),
         cues=("Half-kneel, tuck your pelvis, shift forward until the front of the back hip stretches.",),
         source=Source(SEED_004, "Kneeling hip flexor stretch 20-30 s per side (also 002 lunge stretch, "
                                 "001 couch stretch)"),
@@ -303,14 +301,14 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         "supine-hip-flexor-stretch", "Supine hip flexor stretch", Kind.HOLD, SUPINE, sides=SideMode.EACH,
         hold=HoldSpec((Within("hip_flexion.{side}", -60, -5),), target_s=30),
-        program=Program(sets=2, hold_s=30, reps=1, rest_s=15),
+        program=Dose(sets=2, hold_s=30, reps=1, rest_s=15),
         cues=("Lie at the edge of the bed, hug one knee, let the other leg hang down.",),
         source=Source(SEED_004, "Supine hip flexor stretch, leg hanging off the bed"),
     ),
     Exercise(
         "constructive-rest", "Constructive rest", Kind.HOLD, SUPINE_KNEES_BENT,
         hold=HoldSpec((Within("knee_flexion.both", 50, 180),), target_s=300, grace_s=2.0),
-        program=Program(sets=1, hold_s=300, reps=1),
+        program=Dose(sets=1, hold_s=300, reps=1),
         cues=("Lie on your back, knees bent, feet flat; let your back settle and breathe.",),
         source=Source(SEED_004, "Constructive rest: lying with knees bent"),
     ),
@@ -318,7 +316,7 @@ EXERCISES: tuple[Exercise, ...] = (
         "standing-glute-contraction", "Standing glute contraction", Kind.TIMER, STANDING,
         hold=HoldSpec((), target_s=10, grace_s=1.0),
         views=(View.SIDE, View.OBLIQUE, View.FRONT),
-        program=Program(sets=4, hold_s=10, reps=1, rest_s=10),
+        program=Dose(sets=4, hold_s=10, reps=1, rest_s=10),
         cues=("Stand tall and squeeze your glutes for 10 seconds.",
               "A camera cannot see a muscle squeeze: posecoach only times you while you stand."),
         source=Source(SEED_003, "#1 Standing glute contraction, 10 s x 4"),

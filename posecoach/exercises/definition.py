@@ -57,6 +57,24 @@ def feature_words(feature: str) -> str:
     return FEATURE_WORDS.get(base, base.replace("_", " "))
 
 
+class WarningCode(StrEnum):
+    """Every code a :class:`~posecoach.events.FormWarning` carries: the catalogue's form rules and
+    the engine's own checks of each rep and hold. Stable: history and JSON output store them."""
+
+    BACK_LIFTING = "back-lifting"
+    PELVIS_ROCKING = "pelvis-rocking"
+    HIPS_SAGGING = "hips-sagging"
+    HIPS_PIKING = "hips-piking"
+    KNEE_BELOW_HIP = "knee-below-hip"
+    TRUNK_ROTATING = "trunk-rotating"
+    LEGS_SWINGING = "legs-swinging"
+    KNEE_BENT = "knee-bent"
+    BACK_ROUNDING = "back-rounding"
+    PARTIAL_RANGE = "partial-range"
+    TOO_FAST = "too-fast"
+    HOLD_BROKEN_EARLY = "hold-broken-early"
+
+
 @dataclass(frozen=True)
 class Within:
     """A feature must lie in ``[low, high]``. ``{side}`` in the name is the working side,
@@ -126,8 +144,6 @@ class RepSpec:
     one_sided: bool = False
     """The other side stays down: a rep where it rose nearly as much for most of the time (hugging
     both knees) is a different exercise and does not count."""
-    alternating: bool = False
-    """Sides are expected to alternate (march): only used to report the pattern."""
     at_top: tuple[Within, ...] = ()
     """What the rest of the body does at the top of a real rep (a standing knee lift stands on a
     straight leg); a movement whose top breaks it is another exercise (a lunge) and does not count.
@@ -154,7 +170,7 @@ class FormRule:
     trunk rose from where it lay), so they work for every body and camera height.
     """
 
-    code: str
+    code: WarningCode
     message: str
     feature: str
     above: float | None = None
@@ -174,14 +190,54 @@ class FormRule:
         return (self.above is not None and value > self.above) or (self.below is not None and value < self.below)
 
 
-@dataclass(frozen=True)
-class Program:
-    """The dose the seed article prescribes, used as live defaults."""
+@dataclass(frozen=True, order=True)
+class Dose:
+    """How much of one exercise: sets, reps per set (per side when the exercise is sided; holds per
+    set for hold exercises), seconds per hold (0 when it has none) and seconds of rest between sets.
+
+    An exercise's ``program`` is the dose its seed article prescribes; a routine step's dose is that
+    or what progression made of it. Rest says when, not how much work, so doses compare (and order,
+    for progression ladders) by sets, reps and hold only.
+    """
 
     sets: int = 1
     reps: int = 10
     hold_s: float = 0.0
-    rest_s: float = 60.0
+    rest_s: float = field(default=60.0, compare=False)
+
+    def describe(self, exercise: Exercise) -> str:
+        each = " each side" if exercise.sides is SideMode.EACH else ""
+        unit = "hold" if exercise.rep is None else "rep"
+        text = f"{self.sets} x {self.reps} {unit}{'s' if self.reps != 1 else ''}{each}"
+        return text + (f", {self.hold_s:g} s hold" if self.hold_s else "")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A dose as prescribed for one session, stored with it so a later catalogue change doesn't
+    rewrite history.
+
+    ``per_side``: ``reps`` (and each hold) are asked of each side, as in "10 reps on each side".
+    """
+
+    sets: int
+    reps: int
+    hold_s: float = 0.0
+    per_side: bool = False
+
+    @classmethod
+    def from_exercise(cls, exercise: Exercise) -> Target:
+        program = exercise.program
+        return cls(program.sets, program.reps, float(program.hold_s), exercise.sides is SideMode.EACH)
+
+    @property
+    def dose(self) -> Dose:
+        return Dose(self.sets, self.reps, float(self.hold_s))
+
+    @property
+    def total_reps(self) -> int:
+        """Reps asked of each side when ``per_side``, else of the whole session."""
+        return self.sets * self.reps
 
 
 @dataclass(frozen=True)
@@ -201,15 +257,18 @@ class Exercise:
     rep: RepSpec | None = None
     hold: HoldSpec | None = None
     form: tuple[FormRule, ...] = ()
-    program: Program = field(default_factory=Program)
+    program: Dose = field(default_factory=Dose)
     cues: tuple[str, ...] = ()
     source: Source | None = None
     tracked: tuple[str, ...] = ("HIP", "KNEE")
     """Joints the overlay highlights."""
 
     @property
-    def counts_reps(self) -> bool:
-        return self.rep is not None
+    def hold_target_s(self) -> float:
+        """Seconds each hold must last: of the hold exercise, or of the hold inside each rep (0: none)."""
+        if self.hold is not None:
+            return float(self.hold.target_s)
+        return float(self.rep.hold_s) if self.rep is not None else 0.0
 
 
 def with_hold_target(exercise: Exercise, hold_s: float | None) -> Exercise:

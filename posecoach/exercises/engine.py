@@ -42,10 +42,17 @@ from posecoach.events import (
     RepCompleted,
     RepRejected,
 )
-from posecoach.exercises.definition import Condition, Exercise, FormRule, SideMode, Within, feature_words
+from posecoach.exercises.definition import (
+    Condition,
+    Exercise,
+    FormRule,
+    SideMode,
+    WarningCode,
+    Within,
+    feature_words,
+)
 from posecoach.features import END_ON_RATIO, Features, OneEuroFilter, RollingMedian, compute_features, describe_posture
-from posecoach.landmarks import Side
-from posecoach.pose import PoseFrame
+from posecoach.landmarks import PoseFrame, Side
 
 FLICKER_MIN_DEG = 15.0
 FLICKER_RATIO = 2.0
@@ -961,7 +968,7 @@ class ExerciseEngine:
             events.append(HoldEnded(end, hold.side, hold.started_t, round(hold.held_s, 3), spec.target_s, completed))
             still_holding = stream_ended and hold.last_good_t is not None and t - hold.last_good_t <= spec.grace_s
             if not completed and self.hold_target_prescribed and not still_holding:
-                events.append(self._warn(end, "hold-broken-early",
+                events.append(self._warn(end, WarningCode.HOLD_BROKEN_EARLY,
                                          f"Hold ended after {hold.held_s:.0f} s of {spec.target_s:.0f} s: "
                                          "rest, then try to hold the position a little longer.", hold.side, None))
         if not stream_ended:
@@ -1069,7 +1076,7 @@ class ExerciseEngine:
 
 
 _REJECTION_WARNINGS: dict[Rejection, tuple[str, str]] = {
-    Rejection.PARTIAL_RANGE: ("partial-range", "That one was short of your full range: go all the way."),
-    Rejection.TOO_FAST: ("too-fast", "Slow down: move with control."),
-    Rejection.HOLD_TOO_SHORT: ("hold-broken-early", "Hold the top position for the full count."),
+    Rejection.PARTIAL_RANGE: (WarningCode.PARTIAL_RANGE, "That one was short of your full range: go all the way."),
+    Rejection.TOO_FAST: (WarningCode.TOO_FAST, "Slow down: move with control."),
+    Rejection.HOLD_TOO_SHORT: (WarningCode.HOLD_BROKEN_EARLY, "Hold the top position for the full count."),
 }

@@ -17,25 +17,25 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
+from posecoach.coach import CoachState, Stage
 from posecoach.errors import OutputError
 from posecoach.events import Event, FormWarning, HoldEnded, RepCompleted
-from posecoach.exercises import EngineSnapshot, Exercise, SideMode
-from posecoach.live import CoachState, Stage
-from posecoach.pose import PoseFrame
+from posecoach.exercises.definition import Exercise, SideMode
+from posecoach.landmarks import PoseFrame, Side
 from posecoach.sinks.overlay import render
+from posecoach.sinks.recorder import VIDEO_SUFFIXES, fourcc
 from posecoach.sources import Frame, open_source
 from posecoach.summary import SessionSummary
 
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov")
+if TYPE_CHECKING:
+    from posecoach.exercises.engine import EngineSnapshot
+
 CLIP_MARGIN_S = 1.5
-
-
-def _fourcc(path: Path) -> int:
-    return cv2.VideoWriter_fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
 
 
 def check_output(path: Path, *, force: bool) -> None:
@@ -52,14 +52,13 @@ def coach_state(snapshot: EngineSnapshot, exercise: Exercise, holds_done: dict[s
     """The overlay's plan panel for a recording: one open-ended set of the exercise's program."""
     sided = exercise.sides is SideMode.EACH
     if exercise.rep is not None:
-        done = (("left", snapshot.reps_left), ("right", snapshot.reps_right)) if sided \
+        done: tuple[tuple[str, int], ...] = (("left", snapshot.reps_left), ("right", snapshot.reps_right)) if sided \
             else (("both", snapshot.reps_total),)
     else:
         done = tuple((side, holds_done.get(side, 0)) for side in (("left", "right") if sided else ("both",)))
-    hold_s = exercise.hold.target_s if exercise.hold else (exercise.rep.hold_s if exercise.rep else 0.0)
     current = snapshot.hold_side.value if sided and snapshot.hold_side is not None else None
     return CoachState(Stage.ACTIVE, 1, 1, exercise.program.reps, done, current, False, False, 0.0, "",
-                      "holds" if exercise.rep is None else "reps", float(hold_s))
+                      "holds" if exercise.rep is None else "reps", exercise.hold_target_s)
 
 
 class AnnotatedVideo:
@@ -100,7 +99,7 @@ class AnnotatedVideo:
     def write(self, image: np.ndarray) -> None:
         if self._writer is None:
             height, width = image.shape[:2]
-            self._writer = cv2.VideoWriter(str(self._partial), _fourcc(self.path), self.fps, (width, height))
+            self._writer = cv2.VideoWriter(str(self._partial), fourcc(self.path), self.fps, (width, height))
             if not self._writer.isOpened():
                 raise OutputError(f"cannot write '{self.path}': OpenCV could not open a video writer there")
         self._writer.write(image)
@@ -153,7 +152,7 @@ def flagged_moments(summary: SessionSummary, margin_s: float = CLIP_MARGIN_S) ->
     A warning names its rep, so a rep with a warning and quality flags is one moment with every code.
     """
     reps = {(rep.side, rep.count): rep for rep in summary.reps}
-    codes: dict[tuple[object, int], list[str]] = {}
+    codes: dict[tuple[Side | None, int], list[str]] = {}
     loose: list[Moment] = []
     for event in summary.events:
         if isinstance(event, RepCompleted) and event.flags:
@@ -211,7 +210,7 @@ def cut_clips(video: str | Path, summary: SessionSummary, folder: str | Path,
                         writer = writers.get(moment)
                         if writer is None:
                             height, width = frame.image.shape[:2]
-                            writer = cv2.VideoWriter(str(paths[moment]), _fourcc(paths[moment]), fps, (width, height))
+                            writer = cv2.VideoWriter(str(paths[moment]), fourcc(paths[moment]), fps, (width, height))
                             if not writer.isOpened():
                                 raise OutputError(f"cannot write the clip '{paths[moment]}'")
                             writers[moment] = writer

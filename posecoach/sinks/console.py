@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 from posecoach.events import Event, FormWarning, HoldEnded, HoldStarted, PoseFound, PoseLost, RepCompleted, RepRejected
-from posecoach.summary import SessionSummary
+from posecoach.landmarks import Side
+from posecoach.summary import SessionStatus, SessionSummary
 
 SUMMARY_CSV_FIELDS = ("source", "exercise", "duration_s", "frames", "frames_with_pose", "reps_total", "reps_left",
                       "reps_right", "holds", "holds_s", "warnings", "partial")
@@ -68,8 +69,8 @@ def describe_summary(summary: SessionSummary) -> str:
     lines = [f"{summary.source}: {summary.exercise}, {summary.duration_s:.1f} s, "
              f"person seen in {summary.frames_with_pose}/{summary.frames} frames"]
     if summary.reps or summary.rejected or not summary.holds:
-        sides = f" (left {counts['left']}, right {counts['right']})" if counts["left"] or counts["right"] else ""
-        lines.append(f"reps: {counts['total']}{sides}")
+        per_side = f" (left {counts['left']}, right {counts['right']})" if counts["left"] or counts["right"] else ""
+        lines.append(f"reps: {counts['total']}{per_side}")
     rows = []
     for rep in summary.reps:
         rows.append([f"{rep.t_s:.1f}", rep.side.value if rep.side else "", rep.count, f"{rep.rom:.0f}",
@@ -99,8 +100,8 @@ def describe_summary(summary: SessionSummary) -> str:
         side = f" {rejected.side.value}" if rejected.side else ""
         lines.append(f"not counted{side} at {rejected.t_s:.1f} s: {rejected.reason}")
     for warning in summary.warnings:
-        rep = f" (rep {warning.rep})" if warning.rep else ""
-        lines.append(f"warning at {warning.t_s:.1f} s{rep}: [{warning.code}] {warning.message}")
+        which = f" (rep {warning.rep})" if warning.rep else ""
+        lines.append(f"warning at {warning.t_s:.1f} s{which}: [{warning.code}] {warning.message}")
     if summary.partial:
         lines.append("partial: the input ended early; the counts cover what was read.")
     lines.extend(f"note: {note}" for note in summary.notes)
@@ -109,7 +110,8 @@ def describe_summary(summary: SessionSummary) -> str:
 
 def describe_event(event: Event) -> str | None:
     """One line for a live event, or None for events not worth a line."""
-    side = f" {event.side.value}" if getattr(event, "side", None) else ""
+    sided: Side | None = getattr(event, "side", None)
+    side = f" {sided.value}" if sided else ""
     if isinstance(event, RepCompleted):
         flags = f" [{', '.join(event.flags)}]" if event.flags else ""
         return f"{event.t_s:7.1f}s  rep{side} #{event.count} (range {event.rom:.0f}){flags}"
@@ -139,3 +141,16 @@ class EventPrinter:
         line = json.dumps(event.to_dict()) if self.as_json else describe_event(event)
         if line is not None:
             print(line, file=self.stream, flush=True)
+
+
+class PrinterSink:
+    """Events as text or JSON lines on a stream (stdout), via the console sink's printer."""
+
+    def __init__(self, printer: Callable[[Event], None]) -> None:
+        self._printer = printer
+
+    def handle(self, event: Event) -> None:
+        self._printer(event)
+
+    def close(self, summary: SessionSummary, status: SessionStatus) -> None:
+        """Nothing buffered: every line was flushed as it was printed."""

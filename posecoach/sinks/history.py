@@ -30,8 +30,8 @@ import numpy as np
 from posecoach.errors import HistoryError
 from posecoach.events import Event, FormWarning, HoldEnded, RepCompleted, SetCompleted, event_from_dict
 from posecoach.exercises.catalog import CATALOG
-from posecoach.exercises.definition import Exercise, SideMode
-from posecoach.summary import SessionSummary
+from posecoach.exercises.definition import Target
+from posecoach.summary import SessionMode, SessionStatus, SessionSummary
 
 SCHEMA_VERSION = 2
 EXPORT_FORMAT = "posecoach-history"
@@ -39,11 +39,10 @@ EXPORT_VERSION = 1
 BUSY_TIMEOUT_S = 5.0
 """How long a write waits for another posecoach process to finish its own write."""
 ENV_DB = "POSECOACH_DB"
-MODES = ("live", "analyze", "unknown")
+MODES = tuple(SessionMode)
 EXPORT_CSV_FIELDS = ("session", "started_at", "exercise", "record", "set_index", "side", "rep", "start_s", "end_s",
                      "rom", "peak", "up_s", "down_s", "held_s", "target_s", "completed", "flags", "code", "message")
-STATUSES = ("open", "complete", "partial", "interrupted")
-"""``open``: still running, or ended abruptly (killed) — everything committed so far is kept."""
+STATUSES = tuple(SessionStatus)
 
 
 # ----------------------------------------------------------------------------- where the file lives
@@ -229,32 +228,10 @@ assert len(MIGRATIONS) == SCHEMA_VERSION
 # ----------------------------------------------------------------------------- records
 
 
-@dataclass(frozen=True)
-class Target:
-    """What was prescribed, stored with the session so a later catalogue change doesn't rewrite history.
-
-    ``per_side``: ``reps`` (and each hold) are asked of each side, as in "10 reps on each side".
-    """
-
-    sets: int
-    reps: int
-    hold_s: float = 0.0
-    per_side: bool = False
-
-    @classmethod
-    def from_exercise(cls, exercise: Exercise) -> Target:
-        program = exercise.program
-        return cls(program.sets, program.reps, float(program.hold_s), exercise.sides is SideMode.EACH)
-
-    @classmethod
-    def for_slug(cls, slug: str) -> Target | None:
-        exercise = CATALOG.get(slug)
-        return cls.from_exercise(exercise) if exercise is not None else None
-
-    @property
-    def total_reps(self) -> int:
-        """Reps asked of each side when ``per_side``, else of the whole session."""
-        return self.sets * self.reps
+def target_for(slug: str) -> Target | None:
+    """The catalogue's prescription for exercise ``slug``; None for an exercise it no longer has."""
+    exercise = CATALOG.get(slug)
+    return Target.from_exercise(exercise) if exercise is not None else None
 
 
 @dataclass(frozen=True)
@@ -265,8 +242,8 @@ class SessionInfo:
     uid: str
     exercise: str
     source: str
-    mode: str
-    status: str
+    mode: SessionMode
+    status: SessionStatus
     started_at: datetime
     ended_at: datetime | None
     duration_s: float
@@ -498,13 +475,13 @@ class HistoryStore:
         recorder.open_session(exercise, source, **kwargs)
         return recorder
 
-    def save_summary(self, summary: SessionSummary, *, mode: str = "analyze", target: Target | None = None,
+    def save_summary(self, summary: SessionSummary, *, mode: str = SessionMode.ANALYZE, target: Target | None = None,
                      started_at: datetime | None = None) -> int:
         """Saves a whole run (an analysed video) in one transaction; returns the session id.
 
         ``target`` defaults to the catalogue's prescription for ``summary.exercise``.
         """
-        target = Target.for_slug(summary.exercise) if target is None else target
+        target = target_for(summary.exercise) if target is None else target
         with self.transaction("save the session"):
             recorder = HistoryRecorder(self)
             session_id = recorder.open_session(summary.exercise, summary.source, mode=mode, target=target,
@@ -581,16 +558,16 @@ class HistoryStore:
                 "SELECT data FROM events WHERE session_id = ? ORDER BY id", (session_id,))]
         stored = json.loads(row["summary_json"]) if row["summary_json"] else {}
         notes = list(stored.get("notes", []))
-        if row["status"] == "open":
+        if row["status"] == SessionStatus.OPEN:
             notes.append("This session did not close (still running, or the program was stopped abruptly): "
                          "reps completed until then are shown; the one in progress was lost.")
-        elif row["status"] == "interrupted":
+        elif row["status"] == SessionStatus.INTERRUPTED:
             notes.append("This session was interrupted; reps completed until then are shown.")
         duration = row["duration_s"] or max((e.t_s for e in events), default=0.0)
         return SessionSummary(
             exercise=row["exercise"], source=row["source"], duration_s=duration, fps=row["fps"],
             frames=row["frames"], frames_with_pose=row["frames_with_pose"], events=events,
-            partial=row["status"] != "complete", notes=notes, signal_name=row["signal_name"],
+            partial=row["status"] != SessionStatus.COMPLETE, notes=notes, signal_name=row["signal_name"],
             signal_trace=_trace_from_blob(row["signal_trace"]),
         )
 
@@ -613,10 +590,10 @@ class HistoryStore:
             entry["sessions"] += 1
             entry["held_s"] += info.held_s
         for rep in reps:
-            info = by_id.get(rep["session_id"])
-            if info is None:
+            owner = by_id.get(rep["session_id"])
+            if owner is None:
                 continue
-            entry = bucket(info)
+            entry = bucket(owner)
             entry["reps"][rep["side"] or "both"] += 1
             entry["rom"].append(rep["rom"])
         return [
@@ -631,8 +608,9 @@ class HistoryStore:
             target = Target(row["target_sets"], row["target_reps"], row["target_hold_s"],
                             bool(row["target_per_side"]))
         return SessionInfo(
-            id=row["id"], uid=row["uid"], exercise=row["exercise"], source=row["source"], mode=row["mode"],
-            status=row["status"], started_at=_parse_time(row["started_at"]),
+            id=row["id"], uid=row["uid"], exercise=row["exercise"], source=row["source"],
+            mode=SessionMode(row["mode"]), status=SessionStatus(row["status"]),
+            started_at=_parse_time(row["started_at"]),
             ended_at=_parse_time(row["ended_at"]) if row["ended_at"] else None, duration_s=row["duration_s"],
             target=target, reps=row["n_reps"], reps_left=row["n_left"], reps_right=row["n_right"],
             holds=row["n_holds"], held_s=row["total_held"], warnings=row["n_warnings"],
@@ -730,7 +708,7 @@ class HistoryStore:
                               target=_target_from_dict(record["target"]), started_at=started_at, uid=record["uid"])
         for event in summary.events:
             recorder.record(event)
-        if record["status"] == "open":
+        if record["status"] == SessionStatus.OPEN:
             recorder.detach()
             return
         recorder.close(summary, status=record["status"], ended_at=ended_at)
@@ -791,15 +769,15 @@ class HistoryRecorder:
         try:
             with self.store.transaction("mark the session interrupted"):
                 self.store.db.execute(
-                    "UPDATE sessions SET status = 'interrupted', ended_at = ?, duration_s = "
+                    "UPDATE sessions SET status = ?, ended_at = ?, duration_s = "
                     "coalesce((SELECT max(t_s) FROM events WHERE session_id = ?), 0) WHERE id = ?",
-                    (_iso(_utcnow()), self.session_id, self.session_id))
+                    (SessionStatus.INTERRUPTED, _iso(_utcnow()), self.session_id, self.session_id))
             self._closed = True
         except HistoryError:
             if not quietly:
                 raise
 
-    def open_session(self, exercise: str, source: str, *, mode: str = "live", target: Target | None = None,
+    def open_session(self, exercise: str, source: str, *, mode: str = SessionMode.LIVE, target: Target | None = None,
                      started_at: datetime | None = None, uid: str | None = None) -> int:
         """Creates the session row (committed at once, so even an empty session is on record).
 
@@ -814,8 +792,8 @@ class HistoryRecorder:
         with self.store.transaction("start the session") as db:
             cursor = db.execute(
                 "INSERT INTO sessions (uid, exercise, source, mode, status, started_at, target_sets, target_reps, "
-                "target_hold_s, target_per_side) VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)",
-                (uid or uuid.uuid4().hex, exercise, source, mode, _iso(started),
+                "target_hold_s, target_per_side) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (uid or uuid.uuid4().hex, exercise, source, mode, SessionStatus.OPEN, _iso(started),
                  target.sets if target else None, target.reps if target else None,
                  target.hold_s if target else None, int(target.per_side) if target else None))
         self.session_id = int(cursor.lastrowid or 0)
@@ -867,7 +845,7 @@ class HistoryRecorder:
         """
         session_id = self._require_open()
         if status is None:
-            status = "partial" if summary is not None and summary.partial else "complete"
+            status = SessionStatus.PARTIAL if summary is not None and summary.partial else SessionStatus.COMPLETE
         if status not in STATUSES:
             raise HistoryError(f"unknown session status '{status}'; expected one of {', '.join(STATUSES)}")
         with self.store.transaction("finish the session") as db:
@@ -894,3 +872,30 @@ class HistoryRecorder:
         if self._closed:
             raise HistoryError(f"session {self.session_id} is already closed; open a new recorder for a new session")
         return self.session_id
+
+
+class HistorySink:
+    """Saves the session event by event through :class:`~posecoach.sinks.history.HistoryRecorder`."""
+
+    def __init__(self, recorder: HistoryRecorder, exercise: str, source: str, target: Target | None,
+                 warn: Callable[[str], None] | None = None) -> None:
+        self._recorder = recorder
+        self._warn = warn or (lambda message: print(message, file=sys.stderr, flush=True))
+        self._failed = False
+        self.session_id = recorder.open_session(exercise, source, mode=SessionMode.LIVE, target=target)
+
+    def handle(self, event: Event) -> None:
+        if self._failed:
+            return
+        try:
+            self._recorder.record(event)
+        except HistoryError as exc:  # a locked database must not stop the workout; say it once
+            self._failed = True
+            self._warn(f"history: {exc}; the session goes on but will be saved only at the end")
+
+    def close(self, summary: SessionSummary, status: SessionStatus) -> None:
+        if self._failed:
+            self._recorder.detach()
+            self._recorder.store.save_summary(summary, mode=SessionMode.LIVE)
+            return
+        self._recorder.close(summary, status=status)

@@ -8,13 +8,17 @@ in progress, orange: a form cue, red: "I can't see you", blue: setup hints).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import cv2
 import numpy as np
 
-from posecoach.exercises import EngineSnapshot, Exercise
-from posecoach.landmarks import SKELETON, Joint, Landmark, Side
-from posecoach.live import CoachState, Stage
-from posecoach.pose import PoseFrame
+from posecoach.coach import CoachState, Stage
+from posecoach.exercises.definition import Exercise
+from posecoach.landmarks import SKELETON, Joint, Landmark, PoseFrame, Side
+
+if TYPE_CHECKING:
+    from posecoach.exercises.engine import EngineSnapshot
 
 Colour = tuple[int, int, int]
 WHITE: Colour = (255, 255, 255)

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING
 
 from posecoach.errors import OutputError
 from posecoach.events import FormWarning, HoldEnded, RepCompleted, SetCompleted
+from posecoach.exercises.definition import Target
 from posecoach.landmarks import Side
-from posecoach.sinks.history import Target, WeekStats
+from posecoach.sinks.history import WeekStats
 from posecoach.summary import SessionSummary
 
 if TYPE_CHECKING:

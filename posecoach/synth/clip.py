@@ -107,7 +107,7 @@ def write_clip(spec: SynthSpec | SynthClip, output: Path, *, progress: Progress 
     clip = spec if isinstance(spec, SynthClip) else synthesize(spec)
     width, height = clip.spec.size
     partial = output.with_name(output.stem + ".partial" + output.suffix)
-    writer = cv2.VideoWriter(str(partial), cv2.VideoWriter_fourcc(*"mp4v"), clip.motion.fps, (width, height))
+    writer = cv2.VideoWriter(str(partial), cv2.VideoWriter.fourcc(*"mp4v"), clip.motion.fps, (width, height))
     if not writer.isOpened():
         raise OSError(f"cannot write video '{output}': OpenCV's mp4v writer did not open it")
     total = clip.motion.frame_count

@@ -15,10 +15,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Literal
 
 import numpy as np
 
+from posecoach.exercises.definition import WarningCode
 from posecoach.synth.kinematics import (
     CHANNELS,
     SIDES,
@@ -34,8 +36,32 @@ Pose = dict[str, float]
 SidedPose = Pose | Callable[[str], Pose]
 Posture = Literal["lying", "standing", "seated", "kneeling", "all-fours", "side-lying"]
 
-FAULT_CODES = ("back-lift", "pelvis-rock", "partial-range", "too-fast", "hold-broken-early",
-               "knee-below-hip", "hip-sag")
+
+
+class Fault(StrEnum):
+    """A fault a script can inject, named for the movement (``back-lift``); :attr:`warning` is the
+    code posecoach should answer it with (``back-lifting``)."""
+
+    BACK_LIFT = "back-lift"
+    PELVIS_ROCK = "pelvis-rock"
+    PARTIAL_RANGE = "partial-range"
+    TOO_FAST = "too-fast"
+    HOLD_BROKEN_EARLY = "hold-broken-early"
+    KNEE_BELOW_HIP = "knee-below-hip"
+    HIP_SAG = "hip-sag"
+
+    @property
+    def warning(self) -> WarningCode:
+        return _FAULT_WARNINGS[self]
+
+
+_FAULT_WARNINGS = {
+    Fault.BACK_LIFT: WarningCode.BACK_LIFTING, Fault.PELVIS_ROCK: WarningCode.PELVIS_ROCKING,
+    Fault.PARTIAL_RANGE: WarningCode.PARTIAL_RANGE, Fault.TOO_FAST: WarningCode.TOO_FAST,
+    Fault.HOLD_BROKEN_EARLY: WarningCode.HOLD_BROKEN_EARLY, Fault.KNEE_BELOW_HIP: WarningCode.KNEE_BELOW_HIP,
+    Fault.HIP_SAG: WarningCode.HIPS_SAGGING,
+}
+FAULT_CODES = tuple(fault.value for fault in Fault)
 NOT_COUNTED = frozenset({"partial-range", "too-fast"})
 PARTIAL_RANGE_FRACTION = 0.4
 KNEE_BELOW_HIP_FRACTION = 0.68
@@ -400,7 +426,6 @@ SCRIPTS: tuple[Script, ...] = (
 )
 SCRIPTS_BY_SLUG: dict[str, Script] = {script.slug: script for script in SCRIPTS}
 EXERCISES: tuple[str, ...] = tuple(SCRIPTS_BY_SLUG)
-CONDITIONED_EXERCISES = EXERCISES
 
 
 def get_script(slug: str) -> Script:
@@ -539,8 +564,8 @@ def build_motion(slug: str, *, reps: int | None = None, faults: Sequence[FaultRe
             f"{slug} cannot show {', '.join(unsupported)}. Faults it can show: {', '.join(sorted(script.faults))}")
     rng = np.random.default_rng([seed, 11])
     first = first_side or ("l" if rng.random() < 0.5 else "r")
-    sides = _side_order(script, reps, first)
-    targets = _choose_fault_targets(faults, len(sides), rng)
+    order = _side_order(script, reps, first)
+    targets = _choose_fault_targets(faults, len(order), rng)
 
     timeline = _Timeline(script.pose("rest", first), first)
     timeline.pause(duration_scale * rng.uniform(0.8, 1.4))
@@ -548,9 +573,9 @@ def build_motion(slug: str, *, reps: int | None = None, faults: Sequence[FaultRe
     hold_truths: list[HoldTruth] = []
     fault_truths: list[FaultTruth] = []
     rep_tops: list[Pose] = []
-    previous_side = sides[0]
+    previous_side = order[0]
     get_in_s = duration_scale * 1.6
-    for number, side in enumerate(sides, start=1):
+    for number, side in enumerate(order, start=1):
         truth_side = SIDE_NAMES[side]
         pose_side = first if side == "both" else side
         start = script.pose("start", pose_side)

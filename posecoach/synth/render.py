@@ -148,9 +148,6 @@ class Camera:
                            self.centre[1] - self.focal_px * cam[..., 1] / depth], axis=-1)
         return pixels * scale, cam[..., 2]
 
-    def with_target_shift(self, shift: np.ndarray) -> Camera:
-        return Camera(self.position + shift, self.target + shift, self.focal_px, self.width, self.height, self.centre)
-
 
 def _unit(vector: np.ndarray) -> np.ndarray:
     return vector / max(float(np.linalg.norm(vector)), 1e-9)
@@ -318,7 +315,7 @@ class _Painter:
         self.capsule_centres = np.round(np.stack([a, b], axis=3) * 8).astype(np.int32)  # (T, N, L, 2, 2)
         self.capsule_radii = np.maximum(np.round(np.concatenate([ra, rb], axis=-1) * 8), 1).astype(np.int32)
         self.capsule_depth = depth.mean(axis=-1)
-        self.capsule_visible = (depth > 0.05).all(axis=-1)
+        self.capsule_visible = np.asarray((depth > 0.05).all(axis=-1))
 
     def _prepare_ellipsoids(self, light_2d: np.ndarray, layer_scale: np.ndarray, layer_shift: np.ndarray) -> None:
         centres = np.stack([ellipsoid_centre(self.body, p) for p in self.ellipsoids], axis=1)  # (T, N, 3)
@@ -624,8 +621,8 @@ class ClipRenderer:
         mask = np.zeros((quarter[1], quarter[0]), np.uint8)
         for painter in self._active_painters(index):
             painter.draw_shadow(mask, index)
-        mask = cv2.GaussianBlur(mask, (0, 0), max(quarter[0] / 90, 1.0))
-        shade = cv2.resize(mask, (canvas.shape[1], canvas.shape[0]), interpolation=cv2.INTER_LINEAR)
+        blurred = cv2.GaussianBlur(mask, (0, 0), max(quarter[0] / 90, 1.0))
+        shade = cv2.resize(blurred, (canvas.shape[1], canvas.shape[0]), interpolation=cv2.INTER_LINEAR)
         keep = 255 - (shade.astype(np.uint16) * 140 // 255).astype(np.uint8)
         cv2.multiply(canvas, cv2.merge([keep, keep, keep]), canvas, scale=1 / 255)
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from posecoach.landmarks import NUM_LANDMARKS, Joint, Landmark, Side
-from posecoach.pose import PoseFrame
+from posecoach.landmarks import NUM_LANDMARKS, Joint, Landmark, PoseFrame, Side
 
 THIGH, SHANK, TORSO, HALF_HIPS, HALF_SHOULDERS = 0.42, 0.40, 0.50, 0.10, 0.18
 PIXELS_PER_METRE, IMAGE_SIZE = 300.0, (640, 480)
