@@ -405,3 +405,19 @@ def test_a_reverse_lunge_before_each_knee_drive_is_not_a_knee_lift():
 
     summary = analyse("standing-march", script, 13.0)
     assert summary.rep_counts() == {"total": 3, "left": 0, "right": 3}
+
+
+def test_a_hold_is_timed_from_when_the_body_settles_to_when_it_starts_to_leave():
+    """From kneeling, straightening the knees into a plank takes a second, the last half of it already
+    inside the plank's limits, and so does kneeling back down; the hold is the still part between
+    (2.0-6.0 s)."""
+    def script(t: float) -> BodyAngles:
+        def ramp(u: float) -> float:  # 0 -> 1 over one second
+            return min(max(u, 0.0), 1.0)
+        bent = 1.0 - ramp(t - 1.0) + ramp(t - 6.0)
+        return replace(PLANK, knee_left=90.0 * bent, knee_right=90.0 * bent)
+
+    summary = analyse("plank", script, 8.0)
+    assert len(summary.holds) == 1
+    hold = summary.holds[0]
+    assert 1.7 <= hold.start_s <= 2.3 and 3.6 <= hold.held_s <= 4.4

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -101,6 +101,18 @@ ENDING_TOP_SHARE = 0.8
 range (a clip cut at the top of the last bridge); a raise cut off half-way does not."""
 ECHO_RATIO = 2.0
 """A rejected movement of one side during a rep of the other side at least this much larger is an echo."""
+MOTION_WINDOW_S = 0.5
+STILL_DEG_S = 25.0
+"""Below this speed of the body's big angles (deg/s) the body is still: model jitter is 5-10 deg/s once
+smoothed, getting into a plank 60-90 deg/s."""
+SETTLED_LAG_S = 0.25
+"""Stillness is seen this long after the body stops (the speed is measured over a window): the hold
+is dated back by it."""
+SETTLE_MAX_S = 2.0
+"""A hold starts without a still moment after this long in position (a side plank with hip dips)."""
+EXIT_MOTION_MAX_S = 2.5
+"""A hold that ends after at most this long of motion ends where the motion began (drifting out);
+longer motion inside the position was part of the hold."""
 HOLD_EXIT_S = 1.0
 """A fault in the last second of a hold is the person leaving the position."""
 PEAK_MARGIN = 15.0
@@ -243,6 +255,40 @@ class _Hold:
     last_good_t: float | None = None
     unjudged_s: float = 0.0
     """Time since the last good frame when the position could not be judged (legs out of a close-up)."""
+    still_since: float | None = None
+    """In position and still since: a hold starts when the body settles, not while it gets there."""
+    last_still_t: float | None = None
+    """The last moment of the hold when the body was still: where a hold ends that drifts out."""
+
+
+MOTION_FEATURES = ("trunk_incline", "body_line", "hip_flexion.both", "knee_flexion.both")
+"""The body's big angles: when none of them changes, the body is still."""
+
+
+class Motion:
+    """How fast the body's big angles change (deg/s over ``MOTION_WINDOW_S``), smoothed so model jitter
+    reads as stillness and getting into or out of a position reads as movement."""
+
+    def __init__(self, features: tuple[str, ...]) -> None:
+        self._filters = {name: OneEuroFilter(min_cutoff_hz=1.0) for name in features}
+        self._history: deque[tuple[float, dict[str, float]]] = deque()
+        self.speed = math.nan
+
+    def update(self, features: Features, t: float) -> None:
+        values = {name: f(features.get(name, math.nan), t) for name, f in self._filters.items()}
+        self._history.append((t, values))
+        while len(self._history) > 1 and self._history[1][0] <= t - MOTION_WINDOW_S:
+            self._history.popleft()
+        then_t, then = self._history[0]
+        if t - then_t < 0.5 * MOTION_WINDOW_S:
+            self.speed = math.nan
+            return
+        changes = [abs(values[n] - then[n]) for n in values if math.isfinite(values[n]) and math.isfinite(then[n])]
+        self.speed = max(changes) / (t - then_t) if changes else math.nan
+
+    @property
+    def still(self) -> bool:
+        return not self.speed > STILL_DEG_S
 
 
 @dataclass
@@ -324,6 +370,7 @@ class ExerciseEngine:
         self._last_warning: FormWarning | None = None
         self._t = 0.0
         self.diagnostics = Diagnostics()
+        self._motion = Motion(MOTION_FEATURES)
 
     # ------------------------------------------------------------------ public API
     def update(self, pose: PoseFrame | None, t: float) -> list[Event]:
@@ -347,6 +394,8 @@ class ExerciseEngine:
         self.diagnostics.frames_with_pose += 1
         self.diagnostics.end_on_frames += features.get("end_on", 0.0) > END_ON_RATIO
         events += self._update_posture(features, t)
+        if self.exercise.hold is not None:
+            self._motion.update(features, t)
         self.diagnostics.frames_in_position += self._in_position
         if self._in_position or self._posture_ok_since is not None:
             dt = min(gap, MAX_FRAME_GAP_S)
@@ -941,11 +990,19 @@ class ExerciseEngine:
                     events += self._end_hold(hold, t)
             return events
         if state:
+            still = self._motion.still
             if hold.in_position_since is None:
                 hold.in_position_since = t
-            if hold.started_t is None and t - hold.in_position_since >= spec.min_s:
-                hold.started_t = hold.in_position_since
-                hold.held_s = t - hold.in_position_since
+            if hold.still_since is None and still:
+                # Still over the whole window just measured: settled since its start.
+                hold.still_since = max(hold.in_position_since, t - SETTLED_LAG_S)
+            if still:
+                hold.last_still_t = t
+            settled = hold.still_since is not None or t - hold.in_position_since >= SETTLE_MAX_S
+            begins = hold.still_since if hold.still_since is not None else hold.in_position_since
+            if hold.started_t is None and settled and t - begins >= spec.min_s:
+                hold.started_t = begins
+                hold.held_s = t - begins
                 self._holds_started += 1
                 events.append(HoldStarted(hold.started_t, hold.side, spec.target_s))
             elif hold.started_t is not None:
@@ -964,6 +1021,11 @@ class ExerciseEngine:
         events: list[Event] = []
         if spec is not None and hold.started_t is not None:
             end = hold.last_good_t if hold.last_good_t is not None else t
+            if hold.last_still_t is not None and hold.started_t < hold.last_still_t < end <= \
+                    hold.last_still_t + EXIT_MOTION_MAX_S and not stream_ended:
+                # Drifting out of the position (hips rising before the knees go down) is leaving it.
+                hold.held_s = max(0.0, hold.held_s - (end - hold.last_still_t))
+                end = hold.last_still_t
             completed = hold.held_s >= spec.target_s
             events.append(HoldEnded(end, hold.side, hold.started_t, round(hold.held_s, 3), spec.target_s, completed))
             still_holding = stream_ended and hold.last_good_t is not None and t - hold.last_good_t <= spec.grace_s
@@ -973,7 +1035,7 @@ class ExerciseEngine:
                                          "rest, then try to hold the position a little longer.", hold.side, None))
         if not stream_ended:
             self._pending_warnings = [w for w in self._pending_warnings if w.side != hold.side]
-        hold.in_position_since = None
+        hold.in_position_since = hold.still_since = hold.last_still_t = None
         hold.started_t = None
         hold.held_s = 0.0
         hold.unjudged_s = 0.0
