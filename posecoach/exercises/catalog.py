@@ -269,8 +269,11 @@ EXERCISES: tuple[Exercise, ...] = (
     ),
     Exercise(
         "boat-pose", "Boat pose", Kind.HOLD, SEATED_LEANING_BACK,
-        hold=HoldSpec((Within("hip_flexion.both", 25, 140), Within("thigh_elevation.both", 110, 180)),
-                      target_s=20),
+        # Leaning back, not sitting tall: sitting with the knees up before and after the pose meets
+        # the hip and thigh limits too, with the trunk upright (65-75 deg) instead of reclined (40-61 deg,
+        # rendered boats under every camera; a tilted camera shifts both).
+        hold=HoldSpec((Within("hip_flexion.both", 25, 140), Within("thigh_elevation.both", 110, 180),
+                       Within("trunk_incline", -10, 63)), target_s=20),
         form=(FormRule(WarningCode.BACK_ROUNDING, "Lift your chest: keep your back long, don't slump.",
                        "trunk_incline", below=4.0, phase="work", min_s=0.8),),
         program=Dose(sets=3, hold_s=20, reps=1, rest_s=30),
