@@ -119,7 +119,10 @@ EXERCISES: tuple[Exercise, ...] = (
     ),
     Exercise(
         "lying-march", "Lying march (dead-bug legs)", Kind.REPS, SUPINE, sides=SideMode.EACH,
-        rep=RepSpec("hip_flexion.{side}", min_excursion=30, nominal_range=70, direction=-1, min_rep_s=0.6),
+        # One leg straightens while the other stays up: lying down, putting the feet down or getting
+        # up moves both legs together.
+        rep=RepSpec("hip_flexion.{side}", min_excursion=30, nominal_range=70, direction=-1, min_rep_s=0.6,
+                    one_sided=True),
         form=(BACK_LIFTING, PELVIS_ROCKING),
         program=Dose(sets=2, reps=10),
         cues=("Both knees up at 90 degrees.", "Straighten one leg fully, bring it back, then the other.",
