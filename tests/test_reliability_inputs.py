@@ -32,8 +32,16 @@ import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
-from posecoach.cli import EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, cli
-from posecoach.pose import default_model_path
+from posecoach.cli import (
+    EXIT_ERROR,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    cli,
+    sigterm_as_interrupt,
+)
+from posecoach.pose import default_model_path, signals_held
 from posecoach.sinks.history import HistoryStore
 from posecoach.sources import CaptureSource, open_source
 
@@ -582,6 +590,31 @@ def test_an_unexpected_fault_mid_analysis_is_one_line_and_a_documented_code(clip
         assert result.stderr.strip().splitlines()[-1] == line
     else:
         assert result.output.strip().splitlines() == [line]
+
+
+def test_a_signal_while_the_model_loads_acts_once_loading_is_done() -> None:
+    """What ``PoseEstimator`` does around MediaPipe's loading and closing: the block is never cut short."""
+    finished = []
+    with pytest.raises(KeyboardInterrupt), signals_held():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.01)  # a Python handler would have run by now
+        finished.append("loaded")
+    assert finished == ["loaded"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_held_sigterm_reaches_the_cli_handler_once_and_an_ignored_signal_stays_ignored() -> None:
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # e.g. a parallel worker process
+    try:
+        with pytest.raises(KeyboardInterrupt) as raised, sigterm_as_interrupt(), signals_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.01)
+        assert type(raised.value).__name__ == "Terminated"
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_sigterm_mid_analysis_takes_the_ctrl_c_path(clip: Path, no_model: type) -> None:
