@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from posecoach.summary import SessionSummary
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_VIDEOS = ROOT.parent / "shared" / "videos"
@@ -17,6 +23,23 @@ def shared_videos() -> Path:
     if not (SHARED_VIDEOS / "truth.tsv").exists():
         pytest.skip(f"real clips not available: {SHARED_VIDEOS} is absent (it sits beside the checkout in CI)")
     return SHARED_VIDEOS
+
+
+@pytest.fixture(scope="session")
+def analysed_once() -> Callable[[Path, str], SessionSummary]:
+    """``analyze_video(clip, exercise)``, run once per session: several tests compare other paths (live,
+    chunked) with the same serial analysis of a real clip, and each run costs seconds of inference."""
+    from posecoach.analysis import analyze_video
+
+    done: dict[tuple[Path, str], SessionSummary] = {}
+
+    def analysed(clip: Path, exercise: str) -> SessionSummary:
+        key = (Path(clip).resolve(), exercise)
+        if key not in done:
+            done[key] = analyze_video(clip, exercise)
+        return copy.deepcopy(done[key])  # a test that changes its summary changes nobody else's
+
+    return analysed
 
 
 @pytest.fixture(scope="session")
