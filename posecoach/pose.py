@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +71,48 @@ def check_model_file(path: Path) -> None:
         )
 
 
+HELD_SIGNALS = ("SIGINT", "SIGTERM")
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block ends, then deliver them to the handlers they would have reached.
+
+    MediaPipe runs every C call on a worker thread it starts on first use, and waits for it in the main
+    thread. A ``KeyboardInterrupt`` raised in that wait while the model loads can leave the worker
+    unregistered (the interpreter then hangs at exit, forever) and lets the worker's log lines through
+    once stderr is restored. Loading and closing take about a second at most, so a signal waits for
+    them and then acts as if it had arrived just after: exit 130 or 143, cleanly.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+
+    def hold(signum: int, _frame: object) -> None:
+        held.append(signum)
+
+    previous: dict[int, object] = {}
+    try:
+        for name in HELD_SIGNALS:
+            signum = getattr(signal, name, None)
+            if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, hold)
+    except (ValueError, OSError):  # no signals here (an embedded interpreter)
+        pass
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+        for signum in dict.fromkeys(held):  # each held signal once, in the order it came
+            handler = previous[signum]
+            if callable(handler):
+                handler(signum, None)  # raises KeyboardInterrupt (or the CLI's Terminated)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(signum)
+
+
 class PoseEstimator:
     """Wraps one ``PoseLandmarker`` in VIDEO mode; use it as a context manager.
 
@@ -82,25 +127,31 @@ class PoseEstimator:
         self.model_path = Path(model_path) if model_path else default_model_path()
         check_model_file(self.model_path)
         self._quiet = not verbose
-        with silenced_native_stderr(self._quiet):
-            import mediapipe as mp
-            from mediapipe.tasks.python import BaseOptions, vision
+        self._landmarker = None
+        try:
+            # A Ctrl-C while the model loads takes effect once it has loaded (see signals_held).
+            with signals_held(), silenced_native_stderr(self._quiet):
+                import mediapipe as mp
+                from mediapipe.tasks.python import BaseOptions, vision
 
-            self._mp = mp
-            options = vision.PoseLandmarkerOptions(
-                base_options=BaseOptions(model_asset_path=str(self.model_path)),
-                running_mode=vision.RunningMode.VIDEO,
-                num_poses=1,
-                min_pose_detection_confidence=min_detection_confidence,
-                min_pose_presence_confidence=min_detection_confidence,
-                min_tracking_confidence=min_tracking_confidence,
-            )
-            try:
-                self._landmarker = vision.PoseLandmarker.create_from_options(options)
-            except (RuntimeError, ValueError) as exc:
-                raise ModelError(
-                    f"cannot load pose model '{self.model_path}': {_first_line(exc)}. {GET_A_MODEL}"
-                ) from exc
+                self._mp = mp
+                options = vision.PoseLandmarkerOptions(
+                    base_options=BaseOptions(model_asset_path=str(self.model_path)),
+                    running_mode=vision.RunningMode.VIDEO,
+                    num_poses=1,
+                    min_pose_detection_confidence=min_detection_confidence,
+                    min_pose_presence_confidence=min_detection_confidence,
+                    min_tracking_confidence=min_tracking_confidence,
+                )
+                try:
+                    self._landmarker = vision.PoseLandmarker.create_from_options(options)
+                except (RuntimeError, ValueError) as exc:
+                    raise ModelError(
+                        f"cannot load pose model '{self.model_path}': {_first_line(exc)}. {GET_A_MODEL}"
+                    ) from exc
+        except BaseException:
+            self.close()  # an interrupted or failed load leaves no MediaPipe thread running
+            raise
         self._last_ms = -1
         self._first_call = True
 
@@ -143,13 +194,16 @@ class PoseEstimator:
         return PoseFrame.from_raw(raw, timestamp_s, width, height)
 
     def close(self) -> None:
-        """Release the graph; never raises, because it runs in ``finally`` behind the real error."""
+        """Release the graph; raises no error of its own, because it runs in ``finally`` behind the real one.
+
+        A Ctrl-C while it closes takes effect once it has closed (see :func:`signals_held`).
+        """
         landmarker = getattr(self, "_landmarker", None)
         self._landmarker = None
         if landmarker is None:
             return
         try:
-            with silenced_native_stderr(self._quiet):
+            with signals_held(), silenced_native_stderr(self._quiet):
                 landmarker.close()
         except (RuntimeError, ValueError):
             # A graph that failed reports the failure again on close; its __del__ would retry at exit

@@ -1,10 +1,16 @@
-"""Shared fixtures: where the real clips live, and skips that say why."""
+"""Shared fixtures: where the real clips live, skips that say why, and the same environment on every machine."""
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from posecoach.summary import SessionSummary
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_VIDEOS = ROOT.parent / "shared" / "videos"
@@ -19,8 +25,53 @@ def shared_videos() -> Path:
     return SHARED_VIDEOS
 
 
+@pytest.fixture(scope="session")
+def analysed_once() -> Callable[[Path, str], SessionSummary]:
+    """``analyze_video(clip, exercise)``, run once per session: several tests compare other paths (live,
+    chunked) with the same serial analysis of a real clip, and each run costs seconds of inference."""
+    from posecoach.analysis import analyze_video
+
+    done: dict[tuple[Path, str], SessionSummary] = {}
+
+    def analysed(clip: Path, exercise: str) -> SessionSummary:
+        key = (Path(clip).resolve(), exercise)
+        if key not in done:
+            done[key] = analyze_video(clip, exercise)
+        return copy.deepcopy(done[key])  # a test that changes its summary changes nobody else's
+
+    return analysed
+
+
+@pytest.fixture(scope="session")
+def _shared_caches(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Caches that tools rebuild when missing (matplotlib's font list): one per session, not per test."""
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def isolated_history(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_environment(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, _shared_caches: Path,
+                         monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test depends on the machine it runs on: an empty home with empty data and config folders
+    (no history database, no routine files), and the current directory is the test's own ``tmp_path``
+    (tests find their files relative to ``__file__``, never to where pytest was started).
+
+    Subprocesses inherit all of it. Returns the fake home.
+    """
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_shared_caches))
+    monkeypatch.setenv("MPLCONFIGDIR", str(_shared_caches / "matplotlib"))
+    for name in ("APPDATA", "POSECOACH_ROUTINES", "POSECOACH_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return home
+
+
+@pytest.fixture(autouse=True)
+def isolated_history(isolated_environment: Path, tmp_path_factory: pytest.TempPathFactory,
+                     monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test ever writes to the user's real history database."""
     db = tmp_path_factory.mktemp("history") / "history.db"
     monkeypatch.setenv("POSECOACH_DB", str(db))

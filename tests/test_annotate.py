@@ -4,6 +4,7 @@ lifts the back, plus the output-path errors and the pure choice of moments."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -33,9 +34,9 @@ def _frames(path: Path) -> list[np.ndarray]:
 def leg_raise(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """3 lying leg raises, the back lifting on rep 2; 320x240 at 15 fps, about 13 s (renders in ~3 s)."""
     out = tmp_path_factory.mktemp("clip") / "leg-raise.mp4"
-    subprocess.run(["posecoach", "synth", "lying-leg-raise", "--reps", "3", "--faults", "back-lift@2",
-                    "--size", "320x240", "--fps", "15", "--duration-scale", "0.7", "--no-joints", "-o", str(out)],
-                   check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "posecoach", "synth", "lying-leg-raise", "--reps", "3",
+                    "--faults", "back-lift@2", "--size", "320x240", "--fps", "15", "--duration-scale", "0.7",
+                    "--no-joints", "-o", str(out)], check=True, capture_output=True)
     return out
 
 

@@ -5,6 +5,7 @@ sit-stand-sit video."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -155,8 +156,8 @@ def test_desk_on_a_sit_stand_sit_video(tmp_path: Path) -> None:
     parts = []
     for slug in ("boat-pose", "standing-march"):
         out = tmp_path / f"{slug}.mp4"
-        subprocess.run(["posecoach", "synth", slug, "--size", "320x240", "--fps", "10", "--no-joints",
-                        "-o", str(out)], check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "posecoach", "synth", slug, "--size", "320x240", "--fps", "10",
+                        "--no-joints", "-o", str(out)], check=True, capture_output=True)
         parts.append(out)
     day = tmp_path / "day.mp4"
     writer = None

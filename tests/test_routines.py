@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -193,7 +194,7 @@ def test_progression_reads_real_history_sessions(tmp_path: Path) -> None:
 
 def _render(tmp_path: Path, slug: str) -> Path:
     out = tmp_path / f"{slug}.mp4"
-    subprocess.run(["posecoach", "synth", slug, "--reps", "2", "--size", "320x240", "--fps", "15",
+    subprocess.run([sys.executable, "-m", "posecoach", "synth", slug, "--reps", "2", "--size", "320x240", "--fps", "15",
                     "--duration-scale", "0.6", "--no-joints", "-o", str(out)], check=True, capture_output=True)
     return out
 

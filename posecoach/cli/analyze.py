@@ -62,8 +62,19 @@ def _analyze_one(source: str, exercise: str, side: str, model: Path | None, verb
     length = _frame_count(source) if show_progress else None
     if not length or length < PROGRESS_MIN_FRAMES:
         return run(None)
-    with click.progressbar(length=length, label=Path(source).name, file=sys.stderr) as bar:
-        return run(bar.update)
+    with contextlib.ExitStack() as stack:
+        bar: Any = None
+
+        def update(frames: int) -> None:
+            # The bar (its label, when stderr is not a terminal) appears with the first analysed frame:
+            # loading the model is not progress, and scripts can take the label as "analysis under way".
+            nonlocal bar
+            if bar is None:
+                bar = stack.enter_context(click.progressbar(length=length, label=Path(source).name,
+                                                            file=sys.stderr))
+            bar.update(frames)
+
+        return run(update)
 
 
 def _frame_count(source: str) -> int | None:
