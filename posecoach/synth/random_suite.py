@@ -81,8 +81,11 @@ RANGE = {
 }
 """Range-of-motion scale per exercise: wide where a smaller range is still the clean exercise,
 narrow where a smaller one *is* a fault (a standing march's knee below hip height)."""
-ONE_LEG_RANGE = (0.25, 1.0)
-"""A one-leg straight-leg raise goes from a rehab ~20° of hip flexion up to the full ~80°."""
+ONE_LEG_RANGE = (0.3, 1.0)
+REHAB_RANGE = (0.22, 0.3)
+REHAB_SHARE = 0.4
+"""A one-leg straight-leg raise goes up to the full ~80° of hip flexion; 40% of them are a rehab
+raise of 18-24°."""
 MAX_DURATION_S = {"supine-knee-to-chest": 13.0, "standing-psoas-activation": 13.0}
 """Most clips stay within 10.5 s (12 s for holds); a rep with a 3-5 s hold in it needs longer."""
 MIN_MOVE_S = 0.45
@@ -217,7 +220,10 @@ def draw_clip(index: int, seed: int) -> RandomClip:
     tempo = script.tempo
     fastest = min(tempo.up_s, tempo.down_s)
     tempo_scale = round(float(rng.uniform(max(0.65, MIN_MOVE_S / fastest), 1.45)), 3)
-    low, high = ONE_LEG_RANGE if sides in ("single", "alternating") and script.sides == "both" else RANGE[slug]
+    one_leg = sides in ("single", "alternating") and script.sides == "both"
+    low, high = ONE_LEG_RANGE if one_leg else RANGE[slug]
+    if one_leg and rng.random() < REHAB_SHARE:
+        low, high = REHAB_RANGE
     range_scale = round(float(rng.uniform(low, high)), 3)
     lead_ins = ["in-position", "idle", "fidget", "fidget"] + (["get-down"] * 2 if script.approach is not None else [])
     lead_in = lead_ins[int(rng.integers(len(lead_ins)))]
