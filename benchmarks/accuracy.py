@@ -220,7 +220,9 @@ def replay_cached(video: Path, slug: str) -> SessionSummary:
 
     trace_path = video.with_suffix(".trace.npz")
     if not trace_path.exists():
-        cache_clip(video, trace_path)
+        frames, found, seconds = cache_clip(video, trace_path)
+        print(f"landmarked {video.name}: pose in {found}/{frames} frames, {frames / seconds:.0f} frames/s",
+              file=sys.stderr, flush=True)
     trace = PoseTrace.load(trace_path)
     return replay(trace.pose_frames(), slug, source=video.name, fps=trace.fps)
 
