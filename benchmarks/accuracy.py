@@ -172,12 +172,15 @@ class WarningScore:
     unmatched_codes: dict[str, int] = field(default_factory=dict)
     clean_clips: int = 0
     clean_warned: list[str] = field(default_factory=list)
+    short_target: int = 0
+    """False ``hold-broken-early`` warnings in clips whose hold target is shorter than the catalogue's."""
 
-    def add(self, clip: str, faults: list[dict], warnings: list[dict]) -> None:
+    def add(self, clip: str, faults: list[dict], warnings: list[dict], short_target: bool = False) -> None:
         if not faults:
             self.clean_clips += 1
             if warnings:
-                self.clean_warned.append(f"{clip}: {', '.join(sorted({w['code'] for w in warnings}))}")
+                self.clean_warned.append(f"{clip}: {', '.join(sorted({w['code'] for w in warnings}))}"
+                                         + (" (hold target below the catalogue's)" if short_target else ""))
         for fault in faults:
             found = any(_matches(w, fault) for w in warnings)
             for tally in (self.overall, self.by_fault.setdefault(fault["code"], Tally())):
@@ -194,6 +197,7 @@ class WarningScore:
                 tally.correct += correct
             if not correct:
                 self.unmatched_codes[warning["code"]] = self.unmatched_codes.get(warning["code"], 0) + 1
+                self.short_target += short_target and warning["code"] == "hold-broken-early"
 
     def report(self) -> None:
         print(f"\nform warnings: {self.overall.line()}")
@@ -202,6 +206,9 @@ class WarningScore:
         if self.unmatched_codes:
             print("  false warnings by code: " + ", ".join(f"{code} {n}" for code, n in
                                                           sorted(self.unmatched_codes.items(), key=lambda i: -i[1])))
+        if self.short_target:
+            print(f"  ({self.short_target} of the false hold-broken-early warnings are in clips whose hold target "
+                  f"is shorter than the catalogue's; posecoach is not told the clip's target)")
         print(f"clean clips with any fault warning: {len(self.clean_warned)}/{self.clean_clips}")
         for line in self.clean_warned:
             print(f"  {line}")
@@ -258,12 +265,15 @@ def score_synthetic(folder: Path, warnings: WarningScore) -> list[Score]:
             continue
         expected = data["expected"]["reps"]
         holds = [h["duration_s"] for h in data.get("holds", [])] if data["kind"] == "hold" else []
-        one_sided = get_exercise(data["exercise"]).sides is not SideMode.NONE
+        one_sided = get_exercise(data["exercise"]).sides is not SideMode.NONE  # else only the total is scored
         sides = (expected["left"], expected["right"]) if one_sided and (expected["left"] or expected["right"]) else None
         truth = Truth(video.name, data["exercise"], expected["total"] if data["kind"] == "reps" else None,
                       sides, holds, "exact", synthetic_groups(data))
         summary = replay_cached(video, truth.slug)
-        warnings.add(video.name, data.get("faults", []), summary.to_dict()["warnings"])
+        exercise = get_exercise(data["exercise"])
+        catalog_target = exercise.hold.target_s if exercise.hold is not None else 0.0
+        short_target = any(h["target_s"] < catalog_target - 0.5 for h in data.get("holds", []))
+        warnings.add(video.name, data.get("faults", []), summary.to_dict()["warnings"], short_target)
         scores.append(score(truth, summary))
     return scores
 
