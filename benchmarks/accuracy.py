@@ -19,7 +19,7 @@ import csv
 import json
 import statistics
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from posecoach.analysis import replay
@@ -40,6 +40,8 @@ class Truth:
     sides: tuple[int, int] | None
     holds: list[float]
     confidence: str
+    groups: dict[str, str] = field(default_factory=dict)
+    """Synthetic clips: what the clip varies (exercise, view bucket, portrait, ...), for the breakdowns."""
 
     @property
     def scored(self) -> bool:
@@ -68,6 +70,24 @@ class Score:
         if self.truth.holds:
             return len(self.holds) == len(self.truth.holds) and self.hold_error is not None and self.hold_error <= 1.5
         return True
+
+    @property
+    def within_one(self) -> bool:
+        return self.rep_error is None or self.rep_error <= 1
+
+    @property
+    def holds_within_1s(self) -> bool | None:
+        """Every true hold timed within 1 s by the hold in the same place (None: no holds to time)."""
+        if not self.truth.holds:
+            return None
+        return len(self.holds) == len(self.truth.holds) and all(
+            abs(a - b) <= HOLD_TOLERANCE_S for a, b in zip(self.holds, self.truth.holds, strict=True))
+
+    @property
+    def silent_miss(self) -> bool:
+        """Nothing counted or timed where the truth has something, and no note saying why."""
+        missed = (self.truth.reps and not self.reps) or (self.truth.holds and not self.holds)
+        return bool(missed) and not self.notes
 
     @property
     def hold_error(self) -> float | None:
@@ -107,47 +127,120 @@ def score_real(truth_path: Path, traces: Path) -> list[Score]:
     return scores
 
 
+FAULT_WARNINGS: dict[str, tuple[str, ...]] = {fault.value: tuple(fault.warnings) for fault in Fault}
+"""The warning codes that report each fault the renderer injects (from synth's ``Fault``)."""
 FAULT_SLACK_S = (1.0, 2.0)
 """A warning matches an injected fault from this long before it starts to this long after it ends."""
+HOLD_TOLERANCE_S = 1.0
+BREAKDOWNS = ("exercise", "view", "in catalogue view", "orientation", "sides", "lead-in", "tail", "fault",
+              "conditions")
 
 
 @dataclass
-class WarningScore:
+class Tally:
     expected: int = 0
     found: int = 0
     raised: int = 0
     correct: int = 0
 
-    def add(self, faults: list[dict], warnings: list[dict]) -> None:
-        relevant = [w for w in warnings if w["code"] in {fault.warning for fault in Fault}]
-        self.expected += len(faults)
-        self.raised += len(relevant)
+    def line(self) -> str:
+        recall = f"{self.found / self.expected:.0%}" if self.expected else "-"
+        precision = f"{self.correct / self.raised:.0%}" if self.raised else "-"
+        return (f"recall {recall:>4} ({self.found}/{self.expected}), "
+                f"precision {precision:>4} ({self.correct}/{self.raised})")
+
+
+@dataclass
+class WarningScore:
+    """Form warnings against injected faults: recall and precision overall and per fault type.
+
+    Every warning posecoach raises counts toward precision (the renderer's clean motion never shows
+    a fault it did not inject), and the clean clips with any warning are counted on their own.
+    """
+
+    overall: Tally = field(default_factory=Tally)
+    by_fault: dict[str, Tally] = field(default_factory=dict)
+    unmatched_codes: dict[str, int] = field(default_factory=dict)
+    clean_clips: int = 0
+    clean_warned: list[str] = field(default_factory=list)
+
+    def add(self, clip: str, faults: list[dict], warnings: list[dict]) -> None:
+        if not faults:
+            self.clean_clips += 1
+            if warnings:
+                self.clean_warned.append(f"{clip}: {', '.join(sorted({w['code'] for w in warnings}))}")
         for fault in faults:
-            self.found += any(_matches(w, fault) for w in relevant)
-        for warning in relevant:
-            self.correct += any(_matches(warning, f) for f in faults)
+            found = any(_matches(w, fault) for w in warnings)
+            for tally in (self.overall, self.by_fault.setdefault(fault["code"], Tally())):
+                tally.expected += 1
+                tally.found += found
+        for warning in warnings:
+            correct = any(_matches(warning, f) for f in faults)
+            self.overall.raised += 1
+            self.overall.correct += correct
+            code = next((fault for fault, codes in FAULT_WARNINGS.items() if warning["code"] in codes), None)
+            if code is not None:
+                tally = self.by_fault.setdefault(code, Tally())
+                tally.raised += 1
+                tally.correct += correct
+            if not correct:
+                self.unmatched_codes[warning["code"]] = self.unmatched_codes.get(warning["code"], 0) + 1
+
+    def report(self) -> None:
+        print(f"\nform warnings: {self.overall.line()}")
+        for code in sorted(self.by_fault):
+            print(f"  {code:18} warned as {'/'.join(FAULT_WARNINGS[code]):30} {self.by_fault[code].line()}")
+        if self.unmatched_codes:
+            print("  false warnings by code: " + ", ".join(f"{code} {n}" for code, n in
+                                                          sorted(self.unmatched_codes.items(), key=lambda i: -i[1])))
+        print(f"clean clips with any fault warning: {len(self.clean_warned)}/{self.clean_clips}")
+        for line in self.clean_warned:
+            print(f"  {line}")
 
 
 def _matches(warning: dict, fault: dict) -> bool:
     before, after = FAULT_SLACK_S
-    return (warning["code"] == Fault(fault["code"]).warning
+    return (warning["code"] in FAULT_WARNINGS[fault["code"]]
             and fault["start_s"] - before <= warning["t_s"] <= fault["end_s"] + after)
 
 
-def replay_cached(video: Path, slug: str) -> SessionSummary:
+def replay_cached(video: Path, slug: str, hold_s: float | None = None) -> SessionSummary:
     """Landmark a rendered clip once (``<clip>.trace.npz`` beside it, outside git), then replay it:
     the landmarks do not depend on the engine, so re-scoring after an engine change takes seconds."""
     from cache_landmarks import cache_clip
 
     trace_path = video.with_suffix(".trace.npz")
     if not trace_path.exists():
-        cache_clip(video, trace_path)
+        frames, found, seconds = cache_clip(video, trace_path)
+        print(f"landmarked {video.name}: pose in {found}/{frames} frames, {frames / seconds:.0f} frames/s",
+              file=sys.stderr, flush=True)
     trace = PoseTrace.load(trace_path)
-    return replay(trace.pose_frames(), slug, source=video.name, fps=trace.fps)
+    return replay(trace.pose_frames(), slug, source=video.name, fps=trace.fps, hold_s=hold_s)
+
+
+def synthetic_groups(data: dict) -> dict[str, str]:
+    """What a rendered clip varies, for the breakdowns (clips of the fixed suite have only some)."""
+    variation = data.get("variation", {})
+    camera = data["camera"]
+    conditions = sorted({c["code"] for c in data.get("conditions", [])})
+    return {
+        "exercise": data["exercise"],
+        "view": variation.get("view_bucket", camera["view"]),
+        "in catalogue view": str(variation.get("in_catalog", True)).lower(),
+        "orientation": camera.get("orientation", "landscape"),
+        "sides": variation.get("sides", "-"),
+        "lead-in": variation.get("lead_in", "-"),
+        "tail": variation.get("tail", "-"),
+        "fault": data["faults"][0]["code"] if data.get("faults") else "clean",
+        "conditions": "+".join(conditions) or "none",
+    }
 
 
 def score_synthetic(folder: Path, warnings: WarningScore) -> list[Score]:
     """Rendered clips: ``*.truth.json`` beside each video; landmarked once with the pose model (slow)."""
+    from posecoach.exercises import get_exercise
+    from posecoach.exercises.definition import SideMode
+
     scores = []
     for truth_file in sorted(folder.glob("*.truth.json")):
         data = json.loads(truth_file.read_text())
@@ -155,14 +248,43 @@ def score_synthetic(folder: Path, warnings: WarningScore) -> list[Score]:
         if not video.exists():
             continue
         expected = data["expected"]["reps"]
-        holds = [h["duration_s"] for h in data.get("holds", [])] if not expected["total"] else []
-        sides = (expected["left"], expected["right"]) if expected["left"] or expected["right"] else None
-        truth = Truth(video.name, data["exercise"], expected["total"] if expected["total"] or not holds else None,
-                      sides, holds, "exact")
-        summary = replay_cached(video, truth.slug)
-        warnings.add(data.get("faults", []), summary.to_dict()["warnings"])
+        holds = [h["duration_s"] for h in data.get("holds", [])] if data["kind"] == "hold" else []
+        one_sided = get_exercise(data["exercise"]).sides is not SideMode.NONE  # else only the total is scored
+        sides = (expected["left"], expected["right"]) if one_sided and (expected["left"] or expected["right"]) else None
+        truth = Truth(video.name, data["exercise"], expected["total"] if data["kind"] == "reps" else None,
+                      sides, holds, "exact", synthetic_groups(data))
+        # The script's hold target is what a physiotherapist prescribed for this recording: the
+        # engine judges holds against a target only when one is given.
+        prescribed = data["holds"][0]["target_s"] if data["kind"] == "hold" and data.get("holds") else None
+        summary = replay_cached(video, truth.slug, prescribed)
+        warnings.add(video.name, data.get("faults", []), summary.to_dict()["warnings"])
         scores.append(score(truth, summary))
     return scores
+
+
+def print_breakdowns(scores: list[Score], keys: tuple[str, ...]) -> None:
+    """Counts exact / within one and holds within 1 s, per value of each key (exercise, view, ...)."""
+    for key in keys:
+        groups: dict[str, list[Score]] = {}
+        for s in scores:
+            groups.setdefault(s.truth.groups.get(key, "-"), []).append(s)
+        if len(groups) < 2 and key != "exercise":
+            continue
+        print(f"\nby {key}:")
+        print(f"  {key[:28]:28} {'clips':>5} {'count exact':>12} {'within one':>11} {'holds <=1 s':>12} "
+              f"{'silent':>6}")
+        for value, members in sorted(groups.items()):
+            reps = [s for s in members if s.truth.reps is not None]
+            holds = [s for s in members if s.truth.holds]
+            exact = sum(s.exact for s in reps)
+            obo = sum(s.within_one for s in reps)
+            held = sum(bool(s.holds_within_1s) for s in holds)
+            print(f"  {value[:28]:28} {len(members):5} {_ratio(exact, len(reps)):>12} {_ratio(obo, len(reps)):>11} "
+                  f"{_ratio(held, len(holds)):>12} {sum(s.silent_miss for s in members):6}")
+
+
+def _ratio(part: int, whole: int) -> str:
+    return f"{part}/{whole}" if whole else "-"
 
 
 def print_table(title: str, scores: list[Score], verbose: bool) -> None:
@@ -196,8 +318,13 @@ def print_table(title: str, scores: list[Score], verbose: bool) -> None:
         print(f"rep clips: {len(rep_scores)}, exact {sum(e == 0 for e in errors)}, OBO {obo}, "
               f"MAE {statistics.mean(errors):.2f}, MAE/true {normalised:.3f}")
     if hold_scores:
-        print(f"hold clips: {len(hold_scores)}, mean hold error "
-              f"{statistics.mean(s.hold_error or 0 for s in hold_scores):.2f} s")
+        print(f"hold clips: {len(hold_scores)}, every hold within {HOLD_TOLERANCE_S:.0f} s "
+              f"{sum(bool(s.holds_within_1s) for s in hold_scores)}, mean hold error "
+              f"{statistics.mean(s.hold_error or 0 for s in hold_scores):.2f} s, worst "
+              f"{max(s.hold_error or 0 for s in hold_scores):.2f} s")
+    silent = [s.truth.clip for s in scores if s.silent_miss]
+    if silent:
+        print(f"silent misses (nothing counted or timed, no note): {len(silent)}: {', '.join(silent)}")
 
 
 def main() -> int:
@@ -213,11 +340,10 @@ def main() -> int:
         print(f"no truth table at {args.truth}; skipping real clips", file=sys.stderr)
     if args.synthetic:
         warnings = WarningScore()
-        print_table("Synthetic clips (exact truth)", score_synthetic(args.synthetic, warnings), args.verbose)
-        precision = warnings.correct / warnings.raised if warnings.raised else float("nan")
-        recall = warnings.found / warnings.expected if warnings.expected else float("nan")
-        print(f"form warnings: {warnings.expected} injected faults, recall {recall:.0%} ({warnings.found}); "
-              f"{warnings.raised} fault-type warnings raised, precision {precision:.0%} ({warnings.correct})")
+        scores = score_synthetic(args.synthetic, warnings)
+        print_table("Synthetic clips (exact truth)", scores, args.verbose)
+        print_breakdowns(scores, BREAKDOWNS)
+        warnings.report()
     return 0
 
 

@@ -8,6 +8,15 @@ two cores); the whole suite is a few hundred clips, so run it in the background 
 
     python benchmarks/render_suite.py [--output DIR] [--exercises a,b] [--views side,oblique]
                                       [--size 640x480] [--limit N] [--dry-run]
+
+``--random N --seed S`` renders instead N clips drawn by :mod:`posecoach.synth.random_suite`:
+camera anywhere the exercise's views allow (either side, obliques from both ends, end-on for
+exercises lying on the back), portrait 360x640 or landscape 480x360, body size, tempo, range of
+motion, one leg or alternating, lead-ins and tails, and one fault in about half the clips; every
+choice is recorded in the truth file's ``variation``. Clip i depends only on (S, i), so a larger N
+extends a smaller one. ``--exercises`` filters the drawn clips; ``--views`` and ``--size`` do not apply.
+
+    python benchmarks/render_suite.py --random 120 --seed 7 --output /work/synth-random
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from pathlib import Path
 
 from posecoach.synth import EXERCISES, VIEWS, SynthSpec, truth_path_for, write_clip
 from posecoach.synth.motions import SCRIPTS_BY_SLUG
+from posecoach.synth.random_suite import draw_suite
 
 DEFAULT_OUTPUT = Path.home() / ".cache" / "posecoach" / "synth-suite"
 CONDITION_MIXES: tuple[tuple[str, ...], ...] = (
@@ -98,9 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=_parse_size, default=(640, 480))
     parser.add_argument("--limit", type=int, default=None, help="render at most this many new clips")
     parser.add_argument("--dry-run", action="store_true", help="list the clips that would be rendered")
+    parser.add_argument("--random", type=int, metavar="N", help="draw N randomised clips instead of the fixed suite")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the --random suite (7)")
     args = parser.parse_args(argv)
 
-    clips = suite(args.exercises, args.views, args.size)
+    if args.random is not None:
+        clips = [SuiteClip(clip.name, clip.spec) for clip in draw_suite(args.random, args.seed)
+                 if clip.spec.exercise in args.exercises]
+    else:
+        clips = suite(args.exercises, args.views, args.size)
     todo = [clip for clip in clips if not truth_path_for(args.output / f"{clip.name}.mp4").exists()]
     if args.limit is not None:
         todo = todo[: args.limit]

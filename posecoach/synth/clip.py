@@ -40,6 +40,23 @@ class SynthSpec:
     range_scale: float = 1.0
     """Every rep's range of motion, as a fraction of the exercise's full range."""
     supersample: int = 2
+    hold_s: float | None = None
+    """A hold exercise's hold target in seconds; None = the script's, times ``duration_scale``."""
+    lead_in: str = "idle"
+    """Before the first rep: ``idle``, ``fidget`` or ``get-down`` (from sitting/kneeling upright)."""
+    lead_in_s: float = 0.0
+    tail: str = "idle"
+    """After the last rep: ``idle``, ``fidget`` or ``get-up``."""
+    tail_s: float = 0.0
+    azimuth_deg: float | None = None
+    """Camera azimuth (0 = from +x: a standing person's front, a supine person's feet); None = from the view."""
+    elevation_deg: float | None = None
+    fill: float | None = None
+    """Share of the frame the clip's whole motion fills; None = seeded (0.62-0.82)."""
+    shape: tuple[tuple[str, float], ...] = ()
+    """``BodyShape`` fields to set (height_m, girth, thigh...); the rest seeded."""
+    variation: tuple[tuple[str, object], ...] = ()
+    """Labels copied into the truth's ``variation`` (what a randomised suite chose), not used to render."""
 
     @property
     def effective_fps(self) -> float:
@@ -74,13 +91,15 @@ def synthesize(spec: SynthSpec) -> SynthClip:
     faults = [FaultRequest.parse(text) for text in spec.faults]
     motion = build_motion(spec.exercise, reps=spec.reps, faults=faults, fps=spec.effective_fps,
                           duration_scale=spec.duration_scale, seed=spec.seed, first_side=spec.first_side,
-                          sides=spec.sides, range_scale=spec.range_scale)  # type: ignore[arg-type]
+                          sides=spec.sides, range_scale=spec.range_scale, hold_s=spec.hold_s,  # type: ignore[arg-type]
+                          lead_in=spec.lead_in, lead_in_s=spec.lead_in_s, tail=spec.tail, tail_s=spec.tail_s)
     renderer = ClipRenderer(motion, RenderOptions(spec.size, spec.view, frozenset(spec.conditions), spec.seed,
-                                                  spec.supersample, spec.mirrored))
+                                                  spec.supersample, spec.mirrored, spec.azimuth_deg,
+                                                  spec.elevation_deg, spec.fill, tuple(spec.shape)))
     truth = ClipTruth(
         exercise=spec.exercise, kind=motion.script.kind, fps=motion.fps, frame_count=motion.frame_count,
         size=spec.size, seed=spec.seed, camera=renderer.camera_truth(), reps=motion.reps, holds=motion.holds,
-        faults=motion.faults, conditions=renderer.condition_truths(),
+        faults=motion.faults, conditions=renderer.condition_truths(), variation=dict(spec.variation),
     )
     return SynthClip(spec, motion, renderer, truth)
 

@@ -54,6 +54,14 @@ class Fault(StrEnum):
     def warning(self) -> WarningCode:
         return _FAULT_WARNINGS[self]
 
+    @property
+    def warnings(self) -> tuple[WarningCode, ...]:
+        """Every code that reports this fault: a rolling pelvis is ``trunk-rotating`` where the
+        catalogue calls it that (clamshell, bird-dog)."""
+        if self is Fault.PELVIS_ROCK:
+            return (WarningCode.PELVIS_ROCKING, WarningCode.TRUNK_ROTATING)
+        return (self.warning,)
+
 
 _FAULT_WARNINGS = {
     Fault.BACK_LIFT: WarningCode.BACK_LIFTING, Fault.PELVIS_ROCK: WarningCode.PELVIS_ROCKING,
@@ -70,6 +78,13 @@ TOO_FAST_MOVE_S = 0.22
 WHOLE_BODY_CHANNELS = frozenset({"plant_l", "plant_r", "grab_l", "grab_r", "level"})
 ARM_PARTS = tuple(f"{p}_{s}" for p in ("upper_arm", "forearm", "hand") for s in SIDES)
 LEG_PARTS = tuple(f"{p}_{s}" for p in ("thigh", "shank", "foot") for s in SIDES)
+LEAD_INS = ("idle", "fidget", "get-down", "in-position")
+"""Before the first rep: lie/stand still, shift about (arms, head, a small leg shuffle), get down
+from the script's ``approach`` pose (sitting, kneeling upright, lying on the back) into ``rest``, or
+start already in the start position (the recording began after the person got ready)."""
+TAILS = ("idle", "fidget", "get-up", "none")
+"""After the last rep: still, shifting about, getting back up to ``approach``, or ``none``: the
+recording stops right after the last rep, in the start position."""
 
 
 class SynthOptionError(ValueError):
@@ -100,7 +115,7 @@ class Script:
     start: SidedPose
     top: SidedPose
     tempo: Tempo
-    sides: Literal["both", "alternating", "blocked"] = "both"
+    sides: Literal["both", "alternating", "blocked", "single"] = "both"
     default_reps: int = 5
     hold_target_s: float = 0.0
     """Target of a rep's top pause (reps), or of each hold (holds); 0 = no target."""
@@ -118,6 +133,13 @@ class Script:
     """Where planted feet go: this pose's ankle positions relative to the anchor."""
     tracked: str = "hip_flex_{side}"
     """The channel whose motion defines a rep (for tests and for range faults)."""
+    one_leg_start: SidedPose | None = None
+    one_leg_top: SidedPose | None = None
+    """A both-legs exercise done one leg at a time (a rehab straight-leg raise: the other knee bent,
+    its foot planted): the start and top poses for the working side; None = it cannot be."""
+    approach: SidedPose | None = None
+    """The pose a person is in before getting down into ``rest`` (sitting before lying back, kneeling
+    upright before going onto all fours); None = they start in ``rest``."""
 
     def pose(self, which: Literal["rest", "start", "top"], side: str) -> Pose:
         return _complete(_at(getattr(self, which), side))
@@ -125,6 +147,13 @@ class Script:
     @property
     def working_sides(self) -> tuple[str, ...]:
         return ("both",) if self.sides == "both" else SIDES
+
+    @property
+    def side_orders(self) -> tuple[str, ...]:
+        """The side orders :func:`build_motion` accepts for this exercise (empty: both sides together only)."""
+        if self.sides == "both" and self.one_leg_top is None:
+            return ()
+        return ("alternating", "blocked", "single")
 
 
 @dataclass(frozen=True)
@@ -283,6 +312,11 @@ def _side_plank(down: str) -> Pose:
             **one(down, shoulder_abd=88, elbow_flex=90), **one(up, shoulder_abd=80, elbow_flex=5)}
 
 
+def _one_leg_supine(side: str) -> Pose:
+    """Lying with the working leg straight and the other knee bent, its foot planted (a rehab leg raise)."""
+    return {**SUPINE, **one(other(side), hip_flex=50, knee_flex=100, ankle_flex=40, plant=1)}
+
+
 SCRIPTS: tuple[Script, ...] = (
     Script(
         "lying-leg-raise", "reps", "lying",
@@ -292,6 +326,9 @@ SCRIPTS: tuple[Script, ...] = (
         faults=frozenset({"back-lift", "pelvis-rock", "partial-range", "too-fast"}),
         back_lift={"spine_flex": 26.0, "neck_flex": 15.0}, rock={"roll": 16.0, "spine_twist": -16.0},
         anchor="shoulder_mid", plant_reference=SUPINE_KNEES_BENT, tracked="hip_flex_l",
+        one_leg_start=_one_leg_supine, one_leg_top=lambda side: {**_one_leg_supine(side),
+                                                                 **one(side, hip_flex=80, knee_flex=6, ankle_flex=15)},
+        approach=SEATED,
     ),
     Script(
         "lying-march", "reps", "lying",
@@ -302,6 +339,7 @@ SCRIPTS: tuple[Script, ...] = (
         faults=frozenset({"back-lift", "pelvis-rock", "partial-range", "too-fast"}),
         back_lift={"spine_flex": 20.0, "neck_flex": 12.0}, rock={"roll": 16.0, "spine_twist": -16.0},
         anchor="shoulder_mid", plant_reference=SUPINE_KNEES_BENT,
+        approach=SEATED,
     ),
     Script(
         "supine-knee-to-chest", "reps", "lying",
@@ -312,6 +350,7 @@ SCRIPTS: tuple[Script, ...] = (
         faults=frozenset({"back-lift", "pelvis-rock", "partial-range", "too-fast", "hold-broken-early"}),
         back_lift={"spine_flex": 24.0, "neck_flex": 15.0}, rock={"roll": 14.0, "spine_twist": -14.0},
         anchor="shoulder_mid", plant_reference=SUPINE_KNEES_BENT,
+        approach=SEATED,
     ),
     Script(
         "standing-march", "reps", "standing",
@@ -328,6 +367,7 @@ SCRIPTS: tuple[Script, ...] = (
         faults=frozenset({"partial-range", "too-fast", "pelvis-rock"}),
         rock={"roll": 10.0, "spine_twist": -10.0},
         anchor="shoulder_mid", plant_reference=BRIDGE_SET, tracked="pitch",
+        approach=SEATED,
     ),
     Script(
         "plank", "hold", "all-fours",
@@ -335,6 +375,7 @@ SCRIPTS: tuple[Script, ...] = (
         tempo=Tempo(1.5, 12.0, 1.2, 1.0), default_reps=1, hold_target_s=12.0,
         faults=frozenset({"hip-sag", "hold-broken-early"}),
         sag={"spine_flex": -12.0, **both(hip_flex=-14)}, anchor="elbow_mid", tracked="hip_flex_l",
+        approach=KNEELING_TALL,
     ),
     Script(
         "boat-pose", "hold", "seated",
@@ -353,6 +394,7 @@ SCRIPTS: tuple[Script, ...] = (
         faults=frozenset({"back-lift", "pelvis-rock", "partial-range", "too-fast"}),
         back_lift={"spine_flex": 24.0, "neck_flex": 15.0}, rock={"roll": 14.0, "spine_twist": -14.0},
         anchor="shoulder_mid", plant_reference=SUPINE_KNEES_BENT,
+        approach=SEATED,
     ),
     Script(
         "plank-knee-drive", "reps", "all-fours",
@@ -362,6 +404,7 @@ SCRIPTS: tuple[Script, ...] = (
         faults=frozenset({"hip-sag", "partial-range", "too-fast", "hold-broken-early", "pelvis-rock"}),
         sag={"spine_flex": -12.0, **both(hip_flex=-12)}, rock={"roll": 12.0, "spine_twist": -12.0},
         anchor="wrist_mid",
+        approach=KNEELING_TALL,
     ),
     Script(
         "marching-bridge", "reps", "lying",
@@ -371,6 +414,7 @@ SCRIPTS: tuple[Script, ...] = (
         faults=frozenset({"pelvis-rock", "partial-range", "too-fast", "hip-sag"}),
         rock={"roll": 10.0, "spine_twist": -10.0}, sag=_bridge_sag,
         anchor="shoulder_mid", plant_reference=BRIDGE_SET,
+        approach=SEATED,
     ),
     Script(
         "bird-dog", "reps", "all-fours",
@@ -380,6 +424,7 @@ SCRIPTS: tuple[Script, ...] = (
         tempo=Tempo(1.0, 1.5, 1.0, 0.5), sides="alternating", default_reps=3,
         faults=frozenset({"pelvis-rock", "partial-range", "too-fast", "hip-sag"}),
         rock={"roll": 12.0, "spine_twist": -6.0}, sag={"spine_flex": -16.0},
+        approach=KNEELING_TALL,
     ),
     Script(
         "clamshell", "reps", "side-lying",
@@ -388,6 +433,7 @@ SCRIPTS: tuple[Script, ...] = (
         tempo=Tempo(0.9, 0.5, 0.9, 0.4), sides="blocked", default_reps=4,
         faults=frozenset({"pelvis-rock", "partial-range", "too-fast"}),
         rock=lambda side: {"roll": 14.0 if side == "l" else -14.0}, tracked="hip_twist_{side}",
+        approach=SUPINE_KNEES_BENT,
     ),
     Script(
         "sit-up", "reps", "lying",
@@ -396,6 +442,7 @@ SCRIPTS: tuple[Script, ...] = (
              **both(shoulder_flex=75, shoulder_abd=8, elbow_flex=5)},
         tempo=Tempo(1.0, 0.3, 1.2, 0.6), default_reps=5,
         plant_reference={**SUPINE, **both(hip_flex=60, knee_flex=100)}, tracked="pitch",
+        approach=SEATED,
     ),
     Script(
         "side-plank", "hold", "side-lying",
@@ -406,6 +453,7 @@ SCRIPTS: tuple[Script, ...] = (
         faults=frozenset({"hip-sag", "hold-broken-early"}),
         sag=lambda side: {"spine_lateral": -14.0 if side == "l" else 14.0, **both(hip_abd=-10)},
         anchor="elbow_{side}", tracked="level",
+        approach=SUPINE_KNEES_BENT,
     ),
     Script(
         "kneeling-hip-flexor-stretch", "hold", "kneeling",
@@ -516,6 +564,8 @@ def _side_order(script: Script, reps: int, first: str) -> list[str]:
     second = other(first)
     if script.sides == "alternating":
         return [first if i % 2 == 0 else second for i in range(2 * reps)]
+    if script.sides == "single":
+        return [first] * reps
     return [first] * reps + [second] * reps
 
 
@@ -537,13 +587,20 @@ def _choose_fault_targets(requests: Sequence[FaultRequest], count: int, rng: np.
 
 def build_motion(slug: str, *, reps: int | None = None, faults: Sequence[FaultRequest] = (), fps: float = 30.0,
                  duration_scale: float = 1.0, seed: int = 0, first_side: str | None = None,
-                 sides: Literal["alternating", "blocked"] | None = None, range_scale: float = 1.0,
-                 tempo_jitter: float = 0.08) -> Motion:
+                 sides: Literal["alternating", "blocked", "single"] | None = None, range_scale: float = 1.0,
+                 tempo_jitter: float = 0.08, hold_s: float | None = None, lead_in: str = "idle",
+                 lead_in_s: float = 0.0, tail: str = "idle", tail_s: float = 0.0) -> Motion:
     """Lay out one clip of ``slug``: ``reps`` per side (holds, for a hold exercise), faults on chosen reps.
 
-    ``sides`` overrides the script's alternating/blocked order for one-sided exercises;
-    ``range_scale`` scales every rep's range of motion (1 = the script's); ``duration_scale``
-    stretches every pause, move and hold.
+    ``sides`` overrides the script's alternating/blocked order for one-sided exercises (``single``:
+    only the first side works), and makes a both-legs exercise that can be done one leg at a time
+    (``Script.one_leg_top``) one-sided; ``range_scale`` scales every rep's range of motion (1 = the
+    script's); ``duration_scale`` stretches every pause, move and hold; ``hold_s`` sets a hold
+    exercise's hold target (default: the script's, times ``duration_scale``).
+
+    ``lead_in_s`` seconds of ``lead_in`` (:data:`LEAD_INS`) replace the usual short seeded idle
+    before the reps (0 = keep it), and ``tail_s`` seconds of ``tail`` (:data:`TAILS`) the one after;
+    ``get-down``/``get-up`` need a script with an ``approach`` pose and spend at least 1.2 s moving.
     """
     script = get_script(slug)
     reps = script.default_reps if reps is None else reps
@@ -553,9 +610,20 @@ def build_motion(slug: str, *, reps: int | None = None, faults: Sequence[FaultRe
         raise SynthOptionError("--duration-scale must be positive")
     if not 0.2 <= range_scale <= 1.3:
         raise SynthOptionError(f"range scale {range_scale} is out of 0.2-1.3 (1 = the exercise's full range)")
+    if lead_in not in LEAD_INS or tail not in TAILS:
+        raise SynthOptionError(f"bad lead-in '{lead_in}' or tail '{tail}': lead-ins {', '.join(LEAD_INS)}; "
+                               f"tails {', '.join(TAILS)}")
+    if lead_in_s < 0 or tail_s < 0:
+        raise SynthOptionError("lead-in and tail lengths cannot be negative")
+    if (lead_in == "get-down" or tail == "get-up") and script.approach is None:
+        raise SynthOptionError(f"{slug} starts in its rest pose; it has no getting down or up")
+    if hold_s is not None and (script.kind != "hold" or hold_s <= 0):
+        raise SynthOptionError("a hold length applies to hold exercises only, and must be positive")
     if sides is not None:
-        if script.sides == "both":
+        if not script.side_orders:
             raise SynthOptionError(f"{slug} works both sides together; it has no side order to choose")
+        if script.sides == "both":
+            script = replace(script, start=script.one_leg_start, top=script.one_leg_top, tracked="hip_flex_{side}")
         script = replace(script, sides=sides)
     not_counted = NOT_COUNTED | ({"hold-broken-early"} if script.hold_required else set())
     unsupported = sorted({f.code for f in faults} - script.faults)
@@ -567,8 +635,23 @@ def build_motion(slug: str, *, reps: int | None = None, faults: Sequence[FaultRe
     order = _side_order(script, reps, first)
     targets = _choose_fault_targets(faults, len(order), rng)
 
-    timeline = _Timeline(script.pose("rest", first), first)
-    timeline.pause(duration_scale * rng.uniform(0.8, 1.4))
+    lead_rng = np.random.default_rng([seed, 12])
+    rest_pose = script.pose("rest", first)
+    idle_s = duration_scale * rng.uniform(0.8, 1.4)
+    if lead_in == "get-down":
+        timeline = _Timeline(_complete(_at(script.approach, first)), first)
+        move_s = max(1.2, 0.6 * lead_in_s)
+        timeline.pause(max(lead_in_s - move_s, 0.2))
+        timeline.move(rest_pose, move_s)
+        timeline.pause(0.3)
+    elif lead_in == "in-position":
+        timeline = _Timeline(script.pose("start", first), first)
+        timeline.pause(max(lead_in_s, 0.2))
+    else:
+        timeline = _Timeline(rest_pose, first)
+        if lead_in == "fidget" and lead_in_s > 0:
+            _fidget(timeline, timeline.now, lead_in_s, script, lead_rng)
+        timeline.pause(lead_in_s if lead_in_s > 0 else idle_s)
     rep_truths: list[RepTruth] = []
     hold_truths: list[HoldTruth] = []
     fault_truths: list[FaultTruth] = []
@@ -599,8 +682,10 @@ def build_motion(slug: str, *, reps: int | None = None, faults: Sequence[FaultRe
         jitter = 1.0 + rng.uniform(-tempo_jitter, tempo_jitter)
         tempo = script.tempo.scaled(duration_scale * jitter)
         top_s = tempo.top_s
+        hold_target = (hold_s if hold_s is not None else script.hold_target_s * duration_scale
+                       ) if script.kind == "hold" else script.hold_target_s
         if script.kind == "hold":
-            top_s = script.hold_target_s * duration_scale
+            top_s = hold_target
         elif script.hold_target_s:
             top_s = script.hold_target_s
         if "partial-range" in codes:
@@ -631,8 +716,7 @@ def build_motion(slug: str, *, reps: int | None = None, faults: Sequence[FaultRe
             rep_truths.append(RepTruth(len(rep_truths) + 1, truth_side, rep_start, 0.5 * (top_start + top_end),
                                        rep_end, counted=not (set(codes) & not_counted), faults=tuple(codes)))
         if (script.kind == "hold" or script.hold_target_s) and top_s > 0:
-            hold_truths.append(HoldTruth(truth_side, top_start, top_end, script.hold_target_s * (
-                duration_scale if script.kind == "hold" else 1.0)))
+            hold_truths.append(HoldTruth(truth_side, top_start, top_end, hold_target))
         rep_ref = number if script.kind == "reps" else None
         for code in codes:
             if code == "pelvis-rock":
@@ -649,14 +733,46 @@ def build_motion(slug: str, *, reps: int | None = None, faults: Sequence[FaultRe
                 fault_truths.append(FaultTruth(code, top_end, top_start + target_s, rep_ref))
             else:
                 fault_truths.append(FaultTruth(code, rep_start, rep_end, rep_ref))
-    if timeline.pose != script.pose("rest", previous_side if previous_side != "both" else first):
-        timeline.move(script.pose("rest", first if previous_side == "both" else previous_side), get_in_s)
-    timeline.pause(duration_scale * rng.uniform(0.8, 1.4))
+    end_side = first if previous_side == "both" else previous_side
+    idle_s = duration_scale * rng.uniform(0.8, 1.4)
+    if tail == "none":
+        timeline.pause(max(tail_s, 0.1))
+    else:
+        if timeline.pose != script.pose("rest", end_side):
+            timeline.move(script.pose("rest", end_side), get_in_s)
+        if tail == "get-up":
+            move_s = max(1.2, 0.6 * tail_s)
+            timeline.pause(0.3)
+            timeline.move(_complete(_at(script.approach, end_side)), move_s)
+            timeline.pause(max(tail_s - move_s, 0.2))
+        else:
+            if tail == "fidget" and tail_s > 0:
+                _fidget(timeline, timeline.now, tail_s, script, lead_rng)
+            timeline.pause(tail_s if tail_s > 0 else idle_s)
 
     frame_count = int(np.floor(timeline.now * fps)) + 1
     angles, active = timeline.sample(np.arange(frame_count) / fps)
     return Motion(script, fps, angles, active, rep_truths, hold_truths, sorted(fault_truths, key=lambda f: f.start_s),
                   timeline.keys, rep_tops)
+
+
+def _fidget(timeline: _Timeline, start: float, duration: float, script: Script, rng: np.random.Generator) -> None:
+    """Shifting about while waiting: one or two small arm, head or foot adjustments (overlays that
+    rise and fall back), none bigger than a fidget, so no rep is hidden in them."""
+    moves = [lambda s: {f"shoulder_flex_{s}": float(rng.uniform(12, 30)),
+                        f"elbow_flex_{s}": float(rng.uniform(10, 35))},
+             lambda s: {"neck_flex": float(rng.uniform(-10, 12)), "spine_twist": float(rng.uniform(-6, 6))},
+             lambda s: {f"shoulder_abd_{s}": float(rng.uniform(8, 20))}]
+    if script.posture in ("lying", "seated"):
+        moves.append(lambda s: {f"ankle_flex_{s}": float(rng.uniform(-12, 12))})
+    count = 1 if duration < 2.5 else 2
+    for number in range(count):
+        length = float(rng.uniform(0.8, 1.4))
+        slot = duration / count
+        begin = start + number * slot + float(rng.uniform(0.1, max(slot - length, 0.15)))
+        side = SIDES[int(rng.integers(2))]
+        delta = moves[int(rng.integers(len(moves)))](side)
+        timeline.overlays.append((begin, begin + min(length, slot), delta, "plateau"))
 
 
 def _sides_of(side: str) -> tuple[str, ...]:

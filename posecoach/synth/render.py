@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -470,6 +470,13 @@ class RenderOptions:
     supersample: int = 2
     mirrored: bool | None = None
     """None: mirrored for a quarter of seeds, as a selfie camera would be."""
+    azimuth_deg: float | None = None
+    """None: drawn for the view (see :func:`view_direction`)."""
+    elevation_deg: float | None = None
+    fill: float | None = None
+    """Share of the frame the whole clip's extent fills; None: seeded 0.62-0.82."""
+    shape: tuple[tuple[str, float], ...] = ()
+    """``BodyShape`` fields that replace the seeded person's (height_m, girth, thigh, ...)."""
 
 
 class ClipRenderer:
@@ -491,12 +498,17 @@ class ClipRenderer:
         condition_rng = np.random.default_rng([seed, 4])
 
         self.appearance = Appearance.random(person_rng)
+        if options.shape:
+            self.appearance = replace(self.appearance, shape=replace(self.appearance.shape, **dict(options.shape)))
         self.body = motion.pose(self.appearance.shape)
         posture = motion.script.posture
         azimuth, elevation = view_direction(options.view, posture, camera_rng)
+        azimuth = azimuth if options.azimuth_deg is None else options.azimuth_deg
+        elevation = elevation if options.elevation_deg is None else options.elevation_deg
         fov = np.radians(camera_rng.uniform(52, 68))
         focal = 0.5 * max(self.width, self.height) / np.tan(fov / 2)
         fill = camera_rng.uniform(0.62, 0.82)
+        fill = fill if options.fill is None else options.fill
         offset = tuple(camera_rng.uniform(-0.04, 0.04, 2) * np.array(options.size))
         extent_points = self._extent_points(self.body)
         if "partly-out-of-frame" in options.conditions:

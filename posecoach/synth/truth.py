@@ -37,6 +37,13 @@ Times are seconds of video time (``frame_index / fps``); sides are the person's 
   picture shows the person's left as a right, and no model can tell: ``expected.reps_as_seen``
   swaps the sides accordingly, and is what a pose model's sides should match.
   ``expected.hold_s`` is the summed hold time.
+- ``variation`` (optional; clips from a randomised suite) records every randomised choice made for
+  the clip: ``view_bucket`` (``side``, ``oblique-feet``/``oblique-head`` or ``oblique-front``/
+  ``oblique-back``, ``feet``/``head`` end, ``front``), ``camera_side`` (the person's side nearer
+  the camera), ``catalog_view`` and ``in_catalog`` (whether the exercise's catalogue views include
+  it), ``portrait``, ``tempo`` (duration scale), ``range`` (range scale), ``sides`` (``both``,
+  ``alternating``, ``blocked``, ``single``), ``lead_in``/``lead_in_s``, ``tail``/``tail_s``,
+  ``hold_s``, ``fill``, ``body`` (shape fields set) and ``fault`` (code and rep, or null).
 - ``joints`` (optional) names an ``.npz`` beside the clip: ``image`` (T, 33, 3) the true joints
   projected to pixels (x, y, camera depth in metres, NaN if behind the camera) in MediaPipe's
   landmark order, ``world`` (T, 33, 3) metres, ``times`` (T,) seconds.
@@ -118,6 +125,7 @@ class ClipTruth:
     conditions: list[ConditionTruth] = field(default_factory=list)
     video: str = ""
     joints: str | None = None
+    variation: dict[str, Any] = field(default_factory=dict)
 
     @property
     def duration_s(self) -> float:
@@ -152,6 +160,7 @@ class ClipTruth:
             "faults": [_rounded(asdict(fault)) for fault in self.faults],
             "conditions": [_rounded(asdict(condition)) for condition in self.conditions],
             "expected": self.expected(),
+            **({"variation": self.variation} if self.variation else {}),
         }
 
     def save(self, path: Path) -> None:
@@ -168,7 +177,7 @@ class ClipTruth:
             holds=[HoldTruth(**{k: v for k, v in hold.items() if k != "duration_s"}) for hold in data["holds"]],
             faults=[FaultTruth(**fault) for fault in data["faults"]],
             conditions=[ConditionTruth(**condition) for condition in data["conditions"]],
-            video=data.get("video", ""), joints=data.get("joints"),
+            video=data.get("video", ""), joints=data.get("joints"), variation=dict(data.get("variation", {})),
         )
 
     @classmethod
