@@ -150,7 +150,7 @@ EXERCISES: tuple[Exercise, ...] = (
     ),
     Exercise(
         "plank-knee-drive", "Plank knee drive (runner's pose)", Kind.REPS, FRONT_SUPPORT, sides=SideMode.EACH,
-        rep=RepSpec("hip_flexion.{side}", min_excursion=30, nominal_range=70, min_rep_s=0.2, max_rep_s=10,
+        rep=RepSpec("hip_flexion.{side}", min_excursion=30, nominal_range=70, min_rep_s=0.35, max_rep_s=10,
                     pause_s=2.0),
         form=(replace(HIPS_SAGGING, phase="rest"),),
         program=Dose(sets=2, reps=6, hold_s=2),
