@@ -25,13 +25,15 @@ worker pays an interpreter start and a model load (~1-2 s): short clips are run 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import multiprocessing as mp
 import os
 import queue
 import signal
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,6 +93,34 @@ class ChunkResult:
     reached_stop: bool = True
 
 
+INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def interrupts_blocked() -> Iterator[None]:
+    """Start worker processes inside this: they inherit SIGINT/SIGTERM blocked, so a Ctrl-C that reaches
+    the whole process group while they boot stays pending until :func:`ignore_interrupts` drops it,
+    instead of printing a ``KeyboardInterrupt`` traceback from every worker. The parent handles it."""
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPTS)
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def ignore_interrupts() -> None:
+    """First thing in a worker: Ctrl-C is the parent's business (it stops the workers itself), and SIGTERM
+    (the parent's ``terminate()``) just ends the worker, not through a forked copy of the CLI's handler."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, INTERRUPTS)
+
+
 def landmark_video(source: str | os.PathLike[str], *, jobs: int, model_path: Path | None = None,
                    verbose: bool = False, on_frame: ProgressCallback | None = None,
                    warmup_s: float = DEFAULT_WARMUP_S, min_chunk_s: float = MIN_CHUNK_S,
@@ -115,7 +145,15 @@ def landmark_video(source: str | os.PathLike[str], *, jobs: int, model_path: Pat
     tasks = [ChunkTask(i, name, fps, warm, start, stop, seek and start > 0,
                        str(model_path) if model_path else None, verbose)
              for i, (warm, start, stop) in enumerate(chunks)]
-    results = _run_chunks(tasks, on_frame)
+    try:
+        results = _run_chunks(tasks, on_frame)
+    except KeyboardInterrupt as interruption:
+        # Hand over the frames landmarked before Ctrl-C, from the start up to the first gap.
+        done = getattr(interruption, "partial_results", [])
+        kept = list(itertools.takewhile(lambda pair: pair[0] == pair[1].chunk, enumerate(done)))
+        if kept and len(kept[0][1].container_ms):
+            interruption.partial_trace = _join([r for _, r in kept], name, fps, size)  # type: ignore[attr-defined]
+        raise
     bad = _first_bad_seam(results)
     if bad is not None and seek:
         redo = [ChunkTask(t.chunk, t.path, t.fps, t.warm_start, t.start, t.stop, False, t.model_path, t.verbose)
@@ -136,11 +174,15 @@ def landmark_serial(source: str | os.PathLike[str], *, model_path: Path | None =
 
     with open_source(source) as frames, PoseEstimator(model_path, verbose=verbose) as estimator:
         builder = PoseTraceBuilder(frames.name, frames.fps, frames.width, frames.height)
-        for frame in frames:
-            builder.height, builder.width = frame.image.shape[:2]
-            builder.add(frame.timestamp_s, estimator.estimate_raw(frame.image, frame.timestamp_s))
-            if on_frame is not None:
-                on_frame(1)
+        try:
+            for frame in frames:
+                builder.height, builder.width = frame.image.shape[:2]
+                builder.add(frame.timestamp_s, estimator.estimate_raw(frame.image, frame.timestamp_s))
+                if on_frame is not None:
+                    on_frame(1)
+        except KeyboardInterrupt as interruption:
+            interruption.partial_trace = builder.build()  # type: ignore[attr-defined]
+            raise
     return builder.build()
 
 
@@ -160,12 +202,14 @@ def _run_chunks(tasks: list[ChunkTask], on_frame: ProgressCallback | None) -> li
     """Start one process per task, relay their progress, and collect their results in chunk order."""
     context = mp.get_context(START_METHOD)
     messages: Any = context.Queue()
-    processes = {t.chunk: context.Process(target=_worker, args=(t, messages), name=f"posecoach-landmark-{t.chunk}",
-                                          daemon=True) for t in tasks}
+    stop = context.Event()
+    processes = {t.chunk: context.Process(target=_worker, args=(t, messages, stop),
+                                          name=f"posecoach-landmark-{t.chunk}", daemon=True) for t in tasks}
     results: dict[int, ChunkResult] = {}
     try:
-        for process in processes.values():
-            process.start()
+        with interrupts_blocked():
+            for process in processes.values():
+                process.start()
         while len(results) < len(tasks):
             try:
                 kind, chunk, payload = messages.get(timeout=POLL_S)
@@ -185,6 +229,12 @@ def _run_chunks(tasks: list[ChunkTask], on_frame: ProgressCallback | None) -> li
                 raise payload
         for process in processes.values():
             process.join()
+    except KeyboardInterrupt as interruption:
+        # Workers ignore Ctrl-C: ask them to stop and send what they have, briefly, then give up on them.
+        stop.set()
+        _collect_last_words(messages, processes, results, time.monotonic() + LAST_WORDS_S)
+        interruption.partial_results = [results[t.chunk] for t in tasks if t.chunk in results]  # type: ignore
+        raise
     finally:
         for process in processes.values():
             if process.is_alive():
@@ -192,6 +242,21 @@ def _run_chunks(tasks: list[ChunkTask], on_frame: ProgressCallback | None) -> li
                 process.join()
         messages.close()
     return [results[t.chunk] for t in tasks]
+
+
+def _collect_last_words(messages: Any, processes: dict[int, Any], results: dict[int, ChunkResult],
+                        deadline: float) -> None:
+    while len(results) < len(processes) and time.monotonic() < deadline:
+        try:
+            kind, chunk, payload = messages.get(timeout=max(0.01, min(POLL_S, deadline - time.monotonic())))
+        except queue.Empty:
+            if all(not p.is_alive() for p in processes.values()):
+                return
+            continue
+        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting
+            return
+        if kind == "done":
+            results[chunk] = payload
 
 
 def _lost_worker(processes: dict[int, Any], results: dict[int, ChunkResult]) -> int | None:
@@ -235,18 +300,22 @@ def _frame_key(image: np.ndarray, container_ms: float) -> tuple[str, float]:
     return hashlib.blake2b(image.tobytes(), digest_size=16).hexdigest(), container_ms
 
 
-def _worker(task: ChunkTask, messages: Any) -> None:
-    """Process entry point: landmark one chunk and send the result (or the error) to the parent."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _worker(task: ChunkTask, messages: Any, stop: Any = None) -> None:
+    """Process entry point: landmark one chunk and send the result (or the error) to the parent.
+
+    ``stop`` set (the parent was interrupted) ends the chunk early: what was landmarked is sent.
+    """
+    ignore_interrupts()
     try:
-        messages.put(("done", task.chunk, landmark_chunk(task, lambda n: messages.put(("progress", task.chunk, n)))))
+        messages.put(("done", task.chunk, landmark_chunk(task, lambda n: messages.put(("progress", task.chunk, n)),
+                                                         stop)))
     except BaseException as exc:
         error = exc if isinstance(exc, PoseCoachError) else PoseCoachError(
             f"landmarking part {task.chunk + 1} failed: {type(exc).__name__}: {exc}")
         messages.put(("error", task.chunk, error))
 
 
-def landmark_chunk(task: ChunkTask, progress: ProgressCallback | None = None) -> ChunkResult:
+def landmark_chunk(task: ChunkTask, progress: ProgressCallback | None = None, stop: Any = None) -> ChunkResult:
     """Decode and landmark one chunk in this process (the body of a worker; callable directly in tests)."""
     import cv2
 
@@ -259,7 +328,7 @@ def landmark_chunk(task: ChunkTask, progress: ProgressCallback | None = None) ->
     try:
         _move_to(capture, task)
         with PoseEstimator(Path(task.model_path) if task.model_path else None, verbose=task.verbose) as estimator:
-            return _landmark_frames(capture, estimator, task, progress)
+            return _landmark_frames(capture, estimator, task, progress, stop)
     finally:
         capture.release()
 
@@ -275,7 +344,8 @@ def _move_to(capture: Any, task: ChunkTask) -> None:
             break
 
 
-def _landmark_frames(capture: Any, estimator: Any, task: ChunkTask, progress: ProgressCallback | None) -> ChunkResult:
+def _landmark_frames(capture: Any, estimator: Any, task: ChunkTask, progress: ProgressCallback | None,
+                     stop: Any = None) -> ChunkResult:
     import cv2
 
     container_ms: list[float] = []
@@ -285,6 +355,9 @@ def _landmark_frames(capture: Any, estimator: Any, task: ChunkTask, progress: Pr
     index, pending = task.warm_start, 0
     clock = ContainerClock(task.fps)
     while task.stop is None or index <= task.stop:
+        if stop is not None and stop.is_set():
+            result.reached_stop = False
+            break
         try:
             ok, image = capture.read()
         except cv2.error:

@@ -24,10 +24,11 @@ from posecoach.cli.live import exit_for_stop, has_display
 from posecoach.cli.options import db_option, format_option, model_option, verbose_option
 from posecoach.errors import PoseCoachError
 from posecoach.routines import Change, Decision, Routine, available_routines, find_routine, progress, session_tag
+from posecoach.terminal import echo
 
 
 def _stderr(message: str) -> None:
-    click.echo(message, err=True)
+    echo(message, err=True)
 
 
 file_option = click.option("--file", "routine_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -93,9 +94,9 @@ def list_routines(output_format: str) -> None:
     records = [{"name": r.name, "title": r.title, "steps": len(r.steps),
                 "from": str(r.path) if r.path else "built-in"} for r in routines.values()]
     if output_format == "json":
-        click.echo(json.dumps(records, indent=2))
+        echo(json.dumps(records, indent=2))
         return
-    click.echo(format_table([list(r.values()) for r in records], ["name", "title", "steps", "from"]))
+    echo(format_table([list(r.values()) for r in records], ["name", "title", "steps", "from"]))
     _stderr(f"Your routines folder: {user_routines_dir()}")
 
 
@@ -118,7 +119,7 @@ def show(name: str, routine_file: Path | None, progression: bool, output_format:
                       "change": decision.change.value, "why": decision.reason, "rest_s": step.rest_s,
                       "cap": step.ladder()[-1].describe(exercise), "notes": step.notes, "source": step.source})
     if output_format == "json":
-        click.echo(json.dumps({"name": routine_.name, "title": routine_.title, "description": routine_.description,
+        echo(json.dumps({"name": routine_.name, "title": routine_.title, "description": routine_.description,
                                "source": routine_.source, "rest_between_s": routine_.rest_between_s,
                                "steps": steps}, indent=2))
         return
@@ -134,7 +135,7 @@ def show(name: str, routine_file: Path | None, progression: bool, output_format:
             lines.append(f"   source: {s['source']}")
     lines.append(f"{routine_.rest_between_s:g} s to change position between exercises. Source: {routine_.source}"
                  if routine_.source else f"{routine_.rest_between_s:g} s to change position between exercises.")
-    click.echo("\n".join(lines))
+    echo("\n".join(lines))
 
 
 def _find(name: str, routine_file: Path | None) -> Routine:
@@ -226,7 +227,7 @@ def run(ctx: click.Context, name: str, routine_file: Path | None, camera: int | 
         finally:
             runner.close()
     for line in results:
-        click.echo(line)
+        echo(line)
     exit_for_stop(ctx, runner.stopped, kept="the steps done so far are saved",
                   failure="the camera or stream stopped sending frames")
 
@@ -457,12 +458,12 @@ def _desk_event(event: Any, text: str, output_format: str, live: bool) -> None:
     from dataclasses import asdict
 
     if output_format == "json":
-        click.echo(json.dumps({"kind": event.kind, **asdict(event)}))
+        echo(json.dumps({"kind": event.kind, **asdict(event)}))
         return
     from posecoach.desk import format_clock
 
     when = time.strftime("%H:%M") if live else f"+{format_clock(event.t_s)}"
-    click.echo(f"{when}  {text}")
+    echo(f"{when}  {text}")
 
 
 def _desk_totals(monitor: Any, samples: int, wall0: float, cpu0: float) -> None:
