@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from posecoach.errors import PoseCoachError, SourceError
+from posecoach.inputs import display_path
 from posecoach.landmarks import NUM_LANDMARKS
 from posecoach.sources import ContainerClock
 from posecoach.trace import PoseTrace, PoseTraceBuilder
@@ -142,7 +143,7 @@ def landmark_video(source: str | os.PathLike[str], *, jobs: int, model_path: Pat
     chunks = _plan_chunks(count, fps, jobs, warmup_s, min_chunk_s) if splittable else []
     if len(chunks) < 2:
         return landmark_serial(source, model_path=model_path, verbose=verbose, on_frame=on_frame)
-    tasks = [ChunkTask(i, name, fps, warm, start, stop, seek and start > 0,
+    tasks = [ChunkTask(i, os.fspath(source), fps, warm, start, stop, seek and start > 0,
                        str(model_path) if model_path else None, verbose)
              for i, (warm, start, stop) in enumerate(chunks)]
     try:
@@ -320,10 +321,13 @@ def landmark_chunk(task: ChunkTask, progress: ProgressCallback | None = None, st
     import cv2
 
     from posecoach.pose import PoseEstimator
+    from posecoach.sources import OpenCVName
 
-    capture = cv2.VideoCapture(task.path)
+    opencv_name = OpenCVName(task.path)  # never hand OpenCV a name that is not UTF-8
+    capture = cv2.VideoCapture(opencv_name.name)
     if not capture.isOpened():
-        raise SourceError(f"cannot read '{task.path}' as a video in a worker process")
+        opencv_name.close()
+        raise SourceError(f"cannot read '{display_path(task.path)}' as a video in a worker process")
     capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
     try:
         _move_to(capture, task)
@@ -331,6 +335,7 @@ def landmark_chunk(task: ChunkTask, progress: ProgressCallback | None = None, st
             return _landmark_frames(capture, estimator, task, progress, stop)
     finally:
         capture.release()
+        opencv_name.close()
 
 
 def _move_to(capture: Any, task: ChunkTask) -> None:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -26,6 +26,7 @@ from posecoach.cli.options import (
     verbose_option,
 )
 from posecoach.errors import HistoryError, SourceError
+from posecoach.inputs import read_input_file
 from posecoach.outputs import write_file
 from posecoach.sinks.console import format_table
 from posecoach.sinks.history import (
@@ -35,6 +36,7 @@ from posecoach.sinks.history import (
     Target,
     default_db_path,
     open_store,
+    validate_export,
 )
 from posecoach.sinks.report import (
     REPORT_SUFFIXES,
@@ -180,7 +182,7 @@ def _table_row(info: SessionInfo) -> tuple[object, ...]:
 
 def _open_for_reading(db_path: Path | None) -> HistoryStore | None:
     """None when there is no history yet: listing nothing is not an error."""
-    path = db_path if db_path is not None else default_db_path()
+    path = _db_file(db_path)
     return HistoryStore(path, create=False) if path.exists() else None
 
 
@@ -243,23 +245,31 @@ def export(exercise_slug: str | None, since: datetime | None, output_format: str
     _emit(text, output, force, db_path)
 
 
+MAX_EXPORT_BYTES = 1 << 30
+"""An hour-long session exports to a few MB; a file this large is not an export (or is /dev/zero)."""
+
+
 @click.command("import")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=str))
 @db_option
-def import_(file: TextIO, db_path: Path | None) -> None:
+def import_(file: str, db_path: Path | None) -> None:
     """Import sessions from a 'posecoach export' JSON file.
 
-    FILE is the export ('-' reads stdin).
-    Sessions already in the history are skipped, so importing twice is harmless.
+    FILE is the export ('-' reads stdin). The whole file is checked first: one bad record and
+    nothing is imported. Sessions already in the history are skipped, so importing twice is harmless.
     """
+    how = "import reads the file written by 'posecoach export --format json'"
+    name = "standard input" if file == "-" else file
+    data = read_input_file(file, what="history export", max_bytes=MAX_EXPORT_BYTES, error=HistoryError)
     try:
-        document = json.load(file)
+        document = json.loads(data)  # bytes: UTF-8, or UTF-16/32 with or without a BOM
     except json.JSONDecodeError as exc:
-        raise HistoryError(f"{file.name} is not JSON ({exc.msg} at line {exc.lineno}); import reads the file "
-                           "written by 'posecoach export --format json'") from exc
-    if not isinstance(document, dict):
-        raise HistoryError(f"{file.name} is not a posecoach history export; import reads the file written by "
-                           "'posecoach export --format json'")
+        raise HistoryError(f"{name} is not JSON ({exc.msg} at line {exc.lineno}); {how}") from exc
+    except UnicodeDecodeError as exc:
+        raise HistoryError(f"{name} is not UTF-8 text; {how}") from exc
+    except RecursionError as exc:
+        raise HistoryError(f"{name} is nested too deeply to be a posecoach export; {how}") from exc
+    validate_export(document)  # before the database is opened or created
     with open_store(db_path) as store:
         imported, present = store.import_document(document)
     echo(f"Imported {imported} session(s); {present} already present.", err=True)
