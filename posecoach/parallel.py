@@ -32,6 +32,7 @@ import multiprocessing as mp
 import os
 import queue
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -200,7 +201,12 @@ def _plan_chunks(frame_count: int, fps: float, jobs: int, warmup_s: float,
 
 
 def _run_chunks(tasks: list[ChunkTask], on_frame: ProgressCallback | None) -> list[ChunkResult]:
-    """Start one process per task, relay their progress, and collect their results in chunk order."""
+    """Start one process per task, relay their progress, and collect their results in chunk order.
+
+    Ctrl-C and SIGTERM are noted, not raised, while results are read (an exception in the middle of
+    reading a message would leave half a pickle in the pipe): the workers are then asked to stop and
+    send what they have, and the signal is raised with those results as ``partial_results``.
+    """
     context = mp.get_context(START_METHOD)
     messages: Any = context.Queue()
     stop = context.Event()
@@ -208,34 +214,35 @@ def _run_chunks(tasks: list[ChunkTask], on_frame: ProgressCallback | None) -> li
                                           name=f"posecoach-landmark-{t.chunk}", daemon=True) for t in tasks}
     results: dict[int, ChunkResult] = {}
     try:
-        with interrupts_blocked():
-            for process in processes.values():
-                process.start()
-        while len(results) < len(tasks):
-            try:
-                kind, chunk, payload = messages.get(timeout=POLL_S)
-            except queue.Empty:
-                if _lost_worker(processes, results) is None:
-                    continue
-                try:  # its last message may still be on its way through the pipe
-                    kind, chunk, payload = messages.get(timeout=LAST_WORDS_S)
+        with deferred_interrupts() as received:
+            with interrupts_blocked():
+                for process in processes.values():
+                    process.start()
+            while len(results) < len(tasks) and not received.signals:
+                try:
+                    kind, chunk, payload = messages.get(timeout=POLL_S)
                 except queue.Empty:
-                    raise _lost_worker_error(processes, results) from None
-            if kind == "progress":
-                if on_frame is not None:
-                    on_frame(payload)
-            elif kind == "done":
-                results[chunk] = payload
-            else:
-                raise payload
+                    if _lost_worker(processes, results) is None:
+                        continue
+                    try:  # its last message may still be on its way through the pipe
+                        kind, chunk, payload = messages.get(timeout=LAST_WORDS_S)
+                    except queue.Empty:
+                        raise _lost_worker_error(processes, results) from None
+                if kind == "progress":
+                    if on_frame is not None:
+                        on_frame(payload)
+                elif kind == "done":
+                    results[chunk] = payload
+                else:
+                    raise payload
+            if received.signals:
+                # Workers ignore Ctrl-C: ask them to stop and send what they have, briefly.
+                stop.set()
+                _collect_last_words(messages, processes, results, time.monotonic() + LAST_WORDS_S)
+        if received.signals:
+            received.raise_first(partial_results=[results[t.chunk] for t in tasks if t.chunk in results])
         for process in processes.values():
             process.join()
-    except KeyboardInterrupt as interruption:
-        # Workers ignore Ctrl-C: ask them to stop and send what they have, briefly, then give up on them.
-        stop.set()
-        _collect_last_words(messages, processes, results, time.monotonic() + LAST_WORDS_S)
-        interruption.partial_results = [results[t.chunk] for t in tasks if t.chunk in results]  # type: ignore
-        raise
     finally:
         for process in processes.values():
             if process.is_alive():
@@ -243,6 +250,45 @@ def _run_chunks(tasks: list[ChunkTask], on_frame: ProgressCallback | None) -> li
                 process.join()
         messages.close()
     return [results[t.chunk] for t in tasks]
+
+
+class _Received:
+    """Signals noted by :func:`deferred_interrupts`, and the handlers that were in place before."""
+
+    def __init__(self) -> None:
+        self.signals: list[int] = []
+        self.previous: dict[int, Any] = {}
+
+    def raise_first(self, **attributes: Any) -> None:
+        """Act on the first signal as the previous handler would (the CLI's raise KeyboardInterrupt or
+        Terminated), with ``attributes`` set on the exception."""
+        signum = self.signals[0]
+        handler = self.previous.get(signum)
+        try:
+            if callable(handler):
+                handler(signum, None)
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interruption:
+            for name, value in attributes.items():
+                setattr(interruption, name, value)
+            raise
+
+
+@contextlib.contextmanager
+def deferred_interrupts() -> Iterator[_Received]:
+    """SIGINT/SIGTERM only noted in the block (main thread only; elsewhere nothing changes)."""
+    received = _Received()
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    received.previous = {signum: signal.getsignal(signum) for signum in INTERRUPTS}
+    for signum in INTERRUPTS:
+        signal.signal(signum, lambda number, _frame: received.signals.append(number))
+    try:
+        yield received
+    finally:
+        for signum, handler in received.previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
 
 
 def _collect_last_words(messages: Any, processes: dict[int, Any], results: dict[int, ChunkResult],
@@ -254,7 +300,7 @@ def _collect_last_words(messages: Any, processes: dict[int, Any], results: dict[
             if all(not p.is_alive() for p in processes.values()):
                 return
             continue
-        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting
+        except (EOFError, OSError, ValueError):  # a worker killed mid-message: nothing more to read
             return
         if kind == "done":
             results[chunk] = payload

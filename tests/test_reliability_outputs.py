@@ -414,3 +414,31 @@ def test_two_inputs_with_one_bad_print_the_documented_list(clip: Path, tmp_path:
     printed = json.loads(result.stdout)
     assert isinstance(printed, list) and [s["source"] for s in printed] == [str(clip)]
     assert f"Error: {bad}: cannot read" in result.stderr
+
+
+@pytest.mark.model
+@pytest.mark.slow
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, EXIT_INTERRUPTED), (signal.SIGTERM, EXIT_TERMINATED)],
+                         ids=["ctrl-c", "sigterm"])
+def test_one_video_with_jobs_2_interrupted_prints_and_saves_what_was_landmarked(tmp_path: Path, signum: int,
+                                                                                code: int) -> None:
+    video = write_avi(tmp_path / "long.avi", 900, size=(160, 120))  # 30 s: two chunks, still running when signalled
+    db = tmp_path / "h.db"
+    process = subprocess.Popen([sys.executable, "-m", "posecoach", "analyze", str(video), "-e", "plank", "--jobs",
+                                "2", "--format", "json", "--db", str(db)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    assert process.stderr is not None
+    assert process.stderr.readline().strip() == "long.avi"  # the progress label: the source is open
+    time.sleep(10)  # the workers load their models and landmark a while
+    signalled = time.monotonic()
+    if signum == signal.SIGINT:
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - signalled < 10
+    assert process.returncode == code, stderr
+    assert "Traceback" not in stderr, stderr
+    printed = json.loads(stdout)
+    assert printed["partial"] is True and 0 < printed["frames"] < 900
+    assert sessions(db) == 1
