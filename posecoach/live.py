@@ -786,7 +786,7 @@ class VideoRecorder:
         if self._writer is None:
             fourcc = cv2.VideoWriter_fourcc(*("MJPG" if self.path.suffix.lower() == ".avi" else "mp4v"))
             height, width = image.shape[:2]
-            self._writer = cv2.VideoWriter(str(self._output.temp), fourcc, self.fps, (width, height))
+            self._writer = cv2.VideoWriter(self._output.opencv_name, fourcc, self.fps, (width, height))
             if not self._writer.isOpened():
                 raise OutputError(f"cannot record to '{self.path}': OpenCV could not open a video writer there")
             self._t0 = t_s

@@ -27,6 +27,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from posecoach.errors import OutputError
 
@@ -104,6 +105,22 @@ class PendingOutput:
         self.verify = verify
         self.path = check_output(path, force=force, inputs=self.inputs, suffixes=suffixes, option=option)
         self._temp: Path | None = None
+        self._alias: Any = None
+
+    @property
+    def opencv_name(self) -> str:
+        """:attr:`temp` as a name OpenCV's writers can open: OpenCV crashes on a folder name that is not
+        UTF-8, so it then gets an ASCII-named symlink to the temporary file."""
+        if self._alias is None:
+            from posecoach.sources import OpenCVName
+
+            self._alias = OpenCVName(self.temp)
+        return str(self._alias.name)
+
+    def _drop_alias(self) -> None:
+        if self._alias is not None:
+            self._alias.close()
+            self._alias = None
 
     @property
     def temp(self) -> Path:
@@ -136,6 +153,7 @@ class PendingOutput:
             _fsync(temp)
             # Checked again at the last moment: something may have appeared under the name meanwhile.
             check_output(self.path, force=self.force, inputs=self.inputs, option=self.option)
+            self._drop_alias()
             os.replace(temp, self.path)
             self._temp = None
             with contextlib.suppress(OSError):
@@ -150,6 +168,7 @@ class PendingOutput:
 
     def discard(self) -> None:
         """Remove the temporary file, if any; the real name is never touched."""
+        self._drop_alias()
         if self._temp is not None:
             with contextlib.suppress(OSError):
                 self._temp.unlink()
@@ -195,13 +214,16 @@ def verify_video(path: Path) -> str | None:
     """A written video must be non-empty and decode its first frame (a full disk leaves neither)."""
     import cv2
 
+    from posecoach.sources import OpenCVName
+
     if path.stat().st_size == 0:
         return "the video came out empty (is the disk full?)"
-    capture = cv2.VideoCapture(str(path))
-    try:
-        ok, image = capture.read() if capture.isOpened() else (False, None)
-    finally:
-        capture.release()
+    with OpenCVName(path) as name:
+        capture = cv2.VideoCapture(name.name)
+        try:
+            ok, image = capture.read() if capture.isOpened() else (False, None)
+        finally:
+            capture.release()
     if not ok or image is None:
         return "the video came out unreadable (is the disk full?)"
     return None

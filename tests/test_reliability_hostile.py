@@ -83,6 +83,18 @@ def test_in_a_batch_a_latin1_name_does_not_sink_the_good_videos(tmp_path: Path, 
     assert sorted(Path(s["source"]).name for s in json.loads(result.stdout)) == ["caf\ufffd.avi", "good.avi"]
 
 
+def test_an_annotated_video_into_a_latin1_folder_is_written_not_a_segfault(tmp_path: Path) -> None:
+    folder = os.path.join(os.fsencode(tmp_path), b"vid\xe9os")
+    os.mkdir(folder)
+    video = write_avi(tmp_path / "clip.avi")
+    output = os.path.join(folder, b"annotated.avi")
+    result = stub("analyze", video, "-e", "plank", "--no-save", "--output", output, "--clips",
+                  os.path.join(folder, b"clips"))
+    assert result.returncode == 0, result.stderr
+    assert os.path.getsize(output) > 0
+    assert sorted(os.listdir(folder)) == [b"annotated.avi", b"clips"]
+
+
 # ----------------------------------------------------------------------------- not regular, or absurdly large
 
 

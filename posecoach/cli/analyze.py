@@ -25,7 +25,7 @@ from posecoach.cli.options import (
 from posecoach.errors import OutputError, PoseCoachError
 from posecoach.sinks.console import render_summaries
 from posecoach.summary import SessionSummary
-from posecoach.terminal import echo
+from posecoach.terminal import clean, echo
 
 PROGRESS_MIN_FRAMES = 150
 """Videos shorter than this (about 5 s) finish before a progress bar would help."""
@@ -64,7 +64,7 @@ def _analyze_one(source: str, exercise: str, side: str, model: Path | None, verb
     length = _frame_count(source) if show_progress else None
     if not length or length < PROGRESS_MIN_FRAMES:
         return run(None)
-    with click.progressbar(length=length, label=Path(source).name, file=sys.stderr) as bar:
+    with click.progressbar(length=length, label=clean(Path(source).name), file=sys.stderr) as bar:
         return run(bar.update)
 
 

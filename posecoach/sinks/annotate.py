@@ -110,7 +110,7 @@ class AnnotatedVideo:
         try:
             if self._writer is None:
                 height, width = image.shape[:2]
-                self._writer = cv2.VideoWriter(str(self._output.temp), _fourcc(self.path), self.fps, (width, height))
+                self._writer = cv2.VideoWriter(self._output.opencv_name, _fourcc(self.path), self.fps, (width, height))
                 if not self._writer.isOpened():
                     raise OutputError(f"cannot write '{self.path}': OpenCV could not open a video writer there")
             self._writer.write(image)
@@ -253,7 +253,7 @@ def cut_clips(video: str | Path, summary: SessionSummary, folder: str | Path,
                         writer = writers.get(moment)
                         if writer is None:
                             height, width = frame.image.shape[:2]
-                            writer = cv2.VideoWriter(str(pending[moment].temp), _fourcc(paths[moment]), fps,
+                            writer = cv2.VideoWriter(pending[moment].opencv_name, _fourcc(paths[moment]), fps,
                                                      (width, height))
                             if not writer.isOpened():
                                 raise OutputError(f"cannot write the clip '{paths[moment]}'")

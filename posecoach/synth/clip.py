@@ -111,7 +111,7 @@ def write_clip(spec: SynthSpec | SynthClip, output: Path, *, progress: Progress 
     width, height = clip.spec.size
     total = clip.motion.frame_count
     with PendingOutput(output, force=True) as pending:  # a temporary file, renamed once complete
-        writer = cv2.VideoWriter(str(pending.temp), cv2.VideoWriter_fourcc(*"mp4v"), clip.motion.fps, (width, height))
+        writer = cv2.VideoWriter(pending.opencv_name, cv2.VideoWriter_fourcc(*"mp4v"), clip.motion.fps, (width, height))
         if not writer.isOpened():
             raise OSError(f"cannot write video '{output}': OpenCV's mp4v writer did not open it")
         try:
