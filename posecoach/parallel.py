@@ -287,8 +287,8 @@ def deferred_interrupts() -> Iterator[_Received]:
     try:
         yield received
     finally:
-        for signum, handler in received.previous.items():
-            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        for number, handler in received.previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
 
 
 def _collect_last_words(messages: Any, processes: dict[int, Any], results: dict[int, ChunkResult],

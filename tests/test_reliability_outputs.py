@@ -333,13 +333,18 @@ def test_a_live_rep_is_saved_even_when_stdout_is_gone(tmp_path: Path) -> None:
     assert sessions(db) == 1
 
 
-def test_with_stderr_closed_analyze_still_works(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [
+    ["analyze", "{video}", "-e", "plank", "--format", "json"],
+    ["live", "-e", "plank", "--source", "{video}", "--no-window", "--no-voice", "--as-fast-as-possible", "--format",
+     "json"],
+], ids=["analyze", "live"])
+def test_with_stderr_closed_the_command_still_works(tmp_path: Path, command: list[str]) -> None:
     video = write_avi(tmp_path / "clip.avi")
-    command = " ".join(shlex.quote(a) for a in stub_command("analyze", video, "-e", "plank", "--format", "json",
-                                                      "--db", tmp_path / "h.db"))
-    result = subprocess.run(["sh", "-c", f"exec {command} 2>&-"], capture_output=True, text=True, timeout=60)
+    args = [a.format(video=video) for a in command]
+    line = " ".join(shlex.quote(a) for a in stub_command(*args, "--db", tmp_path / "h.db"))
+    result = subprocess.run(["sh", "-c", f"exec {line} 2>&-"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
-    assert json.loads(result.stdout)["frames"] == 20
+    assert json.loads(result.stdout.strip().splitlines()[-1] if command[0] == "live" else result.stdout)["frames"] == 20
     assert sessions(tmp_path / "h.db") == 1
 
 
