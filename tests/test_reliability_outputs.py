@@ -54,6 +54,18 @@ class Stub:
         return None
 
 posecoach.pose.PoseEstimator = Stub
+
+import multiprocessing, signal
+import posecoach.sources
+_open_source = posecoach.sources.open_source
+
+def open_source(spec):
+    '''A video named crash* kills the worker process that opens it, like a decoder segfault.'''
+    if "crash" in os.path.basename(os.fsdecode(str(spec))) and multiprocessing.parent_process() is not None:
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return _open_source(spec)
+
+posecoach.sources.open_source = open_source
 from posecoach.cli import main
 sys.argv = ["posecoach", *sys.argv[1:]]
 main()
@@ -377,6 +389,19 @@ def test_a_batch_interrupted_after_one_video_prints_and_saves_it_and_exits_promp
     printed = json.loads(stdout)
     assert [Path(s["source"]).name for s in printed] == ["a-short.avi"]
     assert sessions(db) == 1
+
+
+def test_a_worker_crash_in_a_batch_fails_that_video_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for name in ("a.avi", "b-crash.avi", "c.avi", "d.avi"):
+        write_avi(folder / name, 10)
+    result = subprocess.run(stub_command("analyze", folder, "-e", "plank", "--jobs", "2", "--format", "json",
+                                         "--no-save"), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert [Path(s["source"]).name for s in json.loads(result.stdout)] == ["a.avi", "c.avi", "d.avi"]
+    assert f"Error: {folder / 'b-crash.avi'}: the worker process analysing it crashed" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 # ----------------------------------------------------------------------------- one sanitising printer

@@ -220,52 +220,67 @@ def _analyze_many(sources: list[str], exercise: str, side: str, model: Path | No
     Ctrl-C or SIGTERM stops the batch at once (workers are killed, not waited for) and hands the
     videos already finished to the caller on the exception, as ``partial_summaries``.
     """
-    from posecoach.parallel import ignore_interrupts, interrupts_blocked
-
     tasks = [(source, exercise, side, model, verbose) for source in sources]
-    failures: list[str] = []
-    summaries: list[SessionSummary] = []
+    results: dict[int, SessionSummary | str] = {}
     try:
         with click.progressbar(length=len(tasks), label=f"{len(tasks)} videos", file=sys.stderr) as bar:
             if jobs == 1:
-                for task in tasks:
-                    _collect(_analyze_quietly(task), summaries, failures)
+                for index, task in enumerate(tasks):
+                    results[index] = _analyze_quietly(task)
                     bar.update(1)
             else:
-                pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), initializer=ignore_interrupts)
-                try:
-                    with interrupts_blocked():  # workers start with Ctrl-C ignored: no traceback from them
-                        futures = [pool.submit(_analyze_quietly, task) for task in tasks]
-                    for task, future in zip(tasks, futures, strict=True):
-                        try:
-                            result = future.result()
-                        except BrokenProcessPool:
-                            result = (f"{task[0]}: the worker process analysing it crashed; analyse it on its own "
-                                      "to see why")
-                        _collect(result, summaries, failures)
-                        bar.update(1)
-                except BaseException:
-                    for process in list(getattr(pool, "_processes", {}).values()):  # do not wait for them
-                        process.terminate()
-                    raise
-                finally:
-                    pool.shutdown(wait=True, cancel_futures=True)
+                _in_workers(tasks, jobs, results, lambda: bar.update(1))
     except KeyboardInterrupt as interruption:
-        interruption.partial_summaries = summaries  # type: ignore[attr-defined]
+        interruption.partial_summaries = _summaries(results)  # type: ignore[attr-defined]
         raise
     finally:
-        for failure in failures:
-            echo(f"Error: {failure}", err=True)
+        for index in sorted(results):
+            if isinstance(results[index], str):
+                echo(f"Error: {results[index]}", err=True)
+    summaries = _summaries(results)
     if not summaries:
         raise PoseCoachError("none of the videos could be analysed")
     return summaries
 
 
-def _collect(result: SessionSummary | str, summaries: list[SessionSummary], failures: list[str]) -> None:
-    if isinstance(result, str):
-        failures.append(result)
-    else:
-        summaries.append(result)
+def _summaries(results: dict[int, SessionSummary | str]) -> list[SessionSummary]:
+    """In the order the videos were given, whatever order they finished in."""
+    return [result for _, result in sorted(results.items()) if not isinstance(result, str)]
+
+
+def _in_workers(tasks: list[tuple[Any, ...]], jobs: int, results: dict[int, SessionSummary | str],
+                done: Callable[[], None]) -> None:
+    """Analyse ``tasks`` in worker processes into ``results`` (by task index).
+
+    A worker that dies (a decoder crash) breaks the whole pool; the videos it left unfinished are
+    then run again one per pool, so the crash is put on the one video that causes it.
+    """
+    from posecoach.parallel import ignore_interrupts, interrupts_blocked
+
+    pending, isolated = list(range(len(tasks))), False
+    while pending:
+        batch = pending[:1] if isolated else pending
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(batch)), initializer=ignore_interrupts)
+        try:
+            with interrupts_blocked():  # workers start with Ctrl-C ignored: no traceback from them
+                futures = {index: pool.submit(_analyze_quietly, tasks[index]) for index in batch}
+            for index, future in futures.items():
+                try:
+                    results[index] = future.result()
+                except BrokenProcessPool:
+                    if not isolated:
+                        continue
+                    results[index] = (f"{tasks[index][0]}: the worker process analysing it crashed; analyse it on "
+                                      "its own with --verbose to see why")
+                done()
+        except BaseException:
+            for process in list(getattr(pool, "_processes", {}).values()):  # do not wait for them
+                process.terminate()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        pending = [index for index in pending if index not in results]
+        isolated = True
 
 
 COMMANDS = [analyze]
