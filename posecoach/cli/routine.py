@@ -341,7 +341,7 @@ class _Runner:
                 session = LiveSession(
                     exercise, frames, estimator, plan, pacing=pacing,
                     window=WindowSink(f"posecoach: {self.routine.title}") if self.window else None,
-                    speaker=speaker, sinks=[PrinterSink(EventPrinter(sys.stdout)), history], renderer=renderer,
+                    speaker=speaker, sinks=[history, PrinterSink(EventPrinter(sys.stdout))], renderer=renderer,
                     prompt=None if self.window else _stderr,
                 )
                 keys = StepAdvance(session.coach, self.keys, linger_s=0.0 if pacing is Pacing.FAST else 2.0)
