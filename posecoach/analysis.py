@@ -159,7 +159,8 @@ class AnalysisSession:
 
 
 def replay(poses: Iterable[tuple[float, PoseFrame | None]], exercise_slug: str, *, side: str = "auto",
-           source: str = "", fps: float = 0.0, hold_s: float | None = None) -> SessionSummary:
+           source: str = "", fps: float = 0.0, hold_s: float | None = None, partial: bool = False,
+           reason: str | None = None) -> SessionSummary:
     """Run the engine over already-estimated poses (a cached trace, a synthetic trajectory).
 
     ``hold_s`` prescribes a hold target; without it holds are timed, not judged against the catalogue's.
@@ -168,7 +169,7 @@ def replay(poses: Iterable[tuple[float, PoseFrame | None]], exercise_slug: str, 
                               hold_target_prescribed=hold_s is not None)
     for t, pose in poses:
         session.feed(t, pose)
-    return session.finish()
+    return session.finish(partial=partial, reason=reason)
 
 
 ProgressCallback = Callable[[int], None]
@@ -227,7 +228,16 @@ def analyze_video_in_chunks(source: str | Path, exercise_slug: str, *, jobs: int
     from posecoach.parallel import landmark_video
 
     get_exercise(exercise_slug)
-    trace = landmark_video(source, jobs=jobs, model_path=model_path, verbose=verbose, on_frame=on_frame)
+    try:
+        trace = landmark_video(source, jobs=jobs, model_path=model_path, verbose=verbose, on_frame=on_frame)
+    except KeyboardInterrupt as interruption:
+        # Like the serial run: the frames landmarked before Ctrl-C are counted and handed to the CLI.
+        done = getattr(interruption, "partial_trace", None)
+        if done is not None and len(done):
+            interruption.partial_summary = replay(  # type: ignore[attr-defined]
+                done.pose_frames(), exercise_slug, side=side, source=done.source, fps=done.fps, hold_s=hold_s,
+                partial=True, reason=f"interrupted after {len(done)} frames")
+        raise
     if len(trace) == 0:
         raise SourceError(f"'{source}' has no frames that could be decoded")
     return replay(trace.pose_frames(), exercise_slug, side=side, source=trace.source, fps=trace.fps, hold_s=hold_s)

@@ -328,9 +328,10 @@ def build_session(exercise: Exercise, plan: Plan, source: FrameSource, estimator
     pacing = pacing_for(source, realtime)
     if recorder is not None:
         recorder.fps = source.fps or 30.0
-    sinks: list[EventSink] = [PrinterSink(EventPrinter(out or sys.stdout, as_json))]
-    if history is not None:
+    sinks: list[EventSink] = []
+    if history is not None:  # saved before printed: a reader that goes away never costs a rep
         sinks.append(HistorySink(history, exercise.slug, history_source or source.name, plan.prescription, warn=notify))
+    sinks.append(PrinterSink(EventPrinter(out or sys.stdout, as_json)))
     renderer: Renderer | None = None
     if window_title is not None or recorder is not None:
         from posecoach.sinks.overlay import render

@@ -25,13 +25,16 @@ worker pays an interpreter start and a model load (~1-2 s): short clips are run 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import multiprocessing as mp
 import os
 import queue
 import signal
-from collections.abc import Callable, Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -95,6 +98,34 @@ class ChunkResult:
     reached_stop: bool = True
 
 
+INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def interrupts_blocked() -> Iterator[None]:
+    """Start worker processes inside this: they inherit SIGINT/SIGTERM blocked, so a Ctrl-C that reaches
+    the whole process group while they boot stays pending until :func:`ignore_interrupts` drops it,
+    instead of printing a ``KeyboardInterrupt`` traceback from every worker. The parent handles it."""
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPTS)
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def ignore_interrupts() -> None:
+    """First thing in a worker: Ctrl-C is the parent's business (it stops the workers itself), and SIGTERM
+    (the parent's ``terminate()``) just ends the worker, not through a forked copy of the CLI's handler."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, INTERRUPTS)
+
+
 def landmark_video(source: str | os.PathLike[str], *, jobs: int, model_path: Path | None = None,
                    verbose: bool = False, on_frame: ProgressCallback | None = None,
                    warmup_s: float = DEFAULT_WARMUP_S, min_chunk_s: float = MIN_CHUNK_S,
@@ -116,10 +147,18 @@ def landmark_video(source: str | os.PathLike[str], *, jobs: int, model_path: Pat
     chunks = _plan_chunks(count, fps, jobs, warmup_s, min_chunk_s) if splittable else []
     if len(chunks) < 2:
         return landmark_serial(source, model_path=model_path, verbose=verbose, on_frame=on_frame)
-    tasks = [ChunkTask(i, name, fps, warm, start, stop, seek and start > 0,
+    tasks = [ChunkTask(i, os.fspath(source), fps, warm, start, stop, seek and start > 0,
                        str(model_path) if model_path else None, verbose)
              for i, (warm, start, stop) in enumerate(chunks)]
-    results = _run_chunks(tasks, on_frame)
+    try:
+        results = _run_chunks(tasks, on_frame)
+    except KeyboardInterrupt as interruption:
+        # Hand over the frames landmarked before Ctrl-C, from the start up to the first gap.
+        done = getattr(interruption, "partial_results", [])
+        kept = list(itertools.takewhile(lambda pair: pair[0] == pair[1].chunk, enumerate(done)))
+        if kept and len(kept[0][1].container_ms):
+            interruption.partial_trace = _join([r for _, r in kept], name, fps, size)  # type: ignore[attr-defined]
+        raise
     bad = _first_bad_seam(results)
     if bad is not None and seek:
         redo = [ChunkTask(t.chunk, t.path, t.fps, t.warm_start, t.start, t.stop, False, t.model_path, t.verbose)
@@ -140,11 +179,15 @@ def landmark_serial(source: str | os.PathLike[str], *, model_path: Path | None =
 
     with open_source(source) as frames, PoseEstimator(model_path, verbose=verbose) as estimator:
         builder = PoseTraceBuilder(frames.name, frames.fps, frames.width, frames.height)
-        for frame in frames:
-            builder.height, builder.width = frame.image.shape[:2]
-            builder.add(frame.timestamp_s, estimator.estimate_raw(frame.image, frame.timestamp_s))
-            if on_frame is not None:
-                on_frame(1)
+        try:
+            for frame in frames:
+                builder.height, builder.width = frame.image.shape[:2]
+                builder.add(frame.timestamp_s, estimator.estimate_raw(frame.image, frame.timestamp_s))
+                if on_frame is not None:
+                    on_frame(1)
+        except KeyboardInterrupt as interruption:
+            interruption.partial_trace = builder.build()  # type: ignore[attr-defined]
+            raise
     return builder.build()
 
 
@@ -161,32 +204,46 @@ def _plan_chunks(frame_count: int, fps: float, jobs: int, warmup_s: float,
 
 
 def _run_chunks(tasks: list[ChunkTask], on_frame: ProgressCallback | None) -> list[ChunkResult]:
-    """Start one process per task, relay their progress, and collect their results in chunk order."""
+    """Start one process per task, relay their progress, and collect their results in chunk order.
+
+    Ctrl-C and SIGTERM are noted, not raised, while results are read (an exception in the middle of
+    reading a message would leave half a pickle in the pipe): the workers are then asked to stop and
+    send what they have, and the signal is raised with those results as ``partial_results``.
+    """
     context = mp.get_context(START_METHOD)
     messages: Any = context.Queue()
-    processes = {t.chunk: context.Process(target=_worker, args=(t, messages), name=f"posecoach-landmark-{t.chunk}",
-                                          daemon=True) for t in tasks}
+    stop = context.Event()
+    processes = {t.chunk: context.Process(target=_worker, args=(t, messages, stop),
+                                          name=f"posecoach-landmark-{t.chunk}", daemon=True) for t in tasks}
     results: dict[int, ChunkResult] = {}
     try:
-        for process in processes.values():
-            process.start()
-        while len(results) < len(tasks):
-            try:
-                kind, chunk, payload = messages.get(timeout=POLL_S)
-            except queue.Empty:
-                if _lost_worker(processes, results) is None:
-                    continue
-                try:  # its last message may still be on its way through the pipe
-                    kind, chunk, payload = messages.get(timeout=LAST_WORDS_S)
+        with deferred_interrupts() as received:
+            with interrupts_blocked():
+                for process in processes.values():
+                    process.start()
+            while len(results) < len(tasks) and not received.signals:
+                try:
+                    kind, chunk, payload = messages.get(timeout=POLL_S)
                 except queue.Empty:
-                    raise _lost_worker_error(processes, results) from None
-            if kind == "progress":
-                if on_frame is not None:
-                    on_frame(payload)
-            elif kind == "done":
-                results[chunk] = payload
-            else:
-                raise payload
+                    if _lost_worker(processes, results) is None:
+                        continue
+                    try:  # its last message may still be on its way through the pipe
+                        kind, chunk, payload = messages.get(timeout=LAST_WORDS_S)
+                    except queue.Empty:
+                        raise _lost_worker_error(processes, results) from None
+                if kind == "progress":
+                    if on_frame is not None:
+                        on_frame(payload)
+                elif kind == "done":
+                    results[chunk] = payload
+                else:
+                    raise payload
+            if received.signals:
+                # Workers ignore Ctrl-C: ask them to stop and send what they have, briefly.
+                stop.set()
+                _collect_last_words(messages, processes, results, time.monotonic() + LAST_WORDS_S)
+        if received.signals:
+            received.raise_first(partial_results=[results[t.chunk] for t in tasks if t.chunk in results])
         for process in processes.values():
             process.join()
     finally:
@@ -196,6 +253,60 @@ def _run_chunks(tasks: list[ChunkTask], on_frame: ProgressCallback | None) -> li
                 process.join()
         messages.close()
     return [results[t.chunk] for t in tasks]
+
+
+class _Received:
+    """Signals noted by :func:`deferred_interrupts`, and the handlers that were in place before."""
+
+    def __init__(self) -> None:
+        self.signals: list[int] = []
+        self.previous: dict[int, Any] = {}
+
+    def raise_first(self, **attributes: Any) -> None:
+        """Act on the first signal as the previous handler would (the CLI's raise KeyboardInterrupt or
+        Terminated), with ``attributes`` set on the exception."""
+        signum = self.signals[0]
+        handler = self.previous.get(signum)
+        try:
+            if callable(handler):
+                handler(signum, None)
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interruption:
+            for name, value in attributes.items():
+                setattr(interruption, name, value)
+            raise
+
+
+@contextlib.contextmanager
+def deferred_interrupts() -> Iterator[_Received]:
+    """SIGINT/SIGTERM only noted in the block (main thread only; elsewhere nothing changes)."""
+    received = _Received()
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    received.previous = {signum: signal.getsignal(signum) for signum in INTERRUPTS}
+    for signum in INTERRUPTS:
+        signal.signal(signum, lambda number, _frame: received.signals.append(number))
+    try:
+        yield received
+    finally:
+        for number, handler in received.previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+
+
+def _collect_last_words(messages: Any, processes: dict[int, Any], results: dict[int, ChunkResult],
+                        deadline: float) -> None:
+    while len(results) < len(processes) and time.monotonic() < deadline:
+        try:
+            kind, chunk, payload = messages.get(timeout=max(0.01, min(POLL_S, deadline - time.monotonic())))
+        except queue.Empty:
+            if all(not p.is_alive() for p in processes.values()):
+                return
+            continue
+        except (EOFError, OSError, ValueError):  # a worker killed mid-message: nothing more to read
+            return
+        if kind == "done":
+            results[chunk] = payload
 
 
 def _lost_worker(processes: dict[int, Any], results: dict[int, ChunkResult]) -> int | None:
@@ -239,18 +350,22 @@ def _frame_key(image: np.ndarray, container_ms: float) -> tuple[str, float]:
     return hashlib.blake2b(image.tobytes(), digest_size=16).hexdigest(), container_ms
 
 
-def _worker(task: ChunkTask, messages: Any) -> None:
-    """Process entry point: landmark one chunk and send the result (or the error) to the parent."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _worker(task: ChunkTask, messages: Any, stop: Any = None) -> None:
+    """Process entry point: landmark one chunk and send the result (or the error) to the parent.
+
+    ``stop`` set (the parent was interrupted) ends the chunk early: what was landmarked is sent.
+    """
+    ignore_interrupts()
     try:
-        messages.put(("done", task.chunk, landmark_chunk(task, lambda n: messages.put(("progress", task.chunk, n)))))
+        messages.put(("done", task.chunk, landmark_chunk(task, lambda n: messages.put(("progress", task.chunk, n)),
+                                                         stop)))
     except BaseException as exc:
         error = exc if isinstance(exc, PoseCoachError) else PoseCoachError(
             f"landmarking part {task.chunk + 1} failed: {type(exc).__name__}: {exc}")
         messages.put(("error", task.chunk, error))
 
 
-def landmark_chunk(task: ChunkTask, progress: ProgressCallback | None = None) -> ChunkResult:
+def landmark_chunk(task: ChunkTask, progress: ProgressCallback | None = None, stop: Any = None) -> ChunkResult:
     """Decode and landmark one chunk in this process (the body of a worker; callable directly in tests).
 
     Frames come from the same reader as the serial path (:class:`~posecoach.sources.CaptureSource`,
@@ -262,11 +377,11 @@ def landmark_chunk(task: ChunkTask, progress: ProgressCallback | None = None) ->
     model = Path(task.model_path) if task.model_path else None
     frames = CaptureSource(task.path, task.path, fps_hint=task.fps, start_frame=task.warm_start, seek=task.seek)
     with frames, PoseEstimator(model, verbose=task.verbose) as estimator:
-        return _landmark_frames(frames, estimator, task, progress)
+        return _landmark_frames(frames, estimator, task, progress, stop)
 
 
 def _landmark_frames(frames: Iterable[Frame], estimator: PoseEstimator, task: ChunkTask,
-                     progress: ProgressCallback | None) -> ChunkResult:
+                     progress: ProgressCallback | None, stop: Any = None) -> ChunkResult:
     container_ms: list[float] = []
     normalized: list[np.ndarray] = []
     world: list[np.ndarray] = []
@@ -274,6 +389,9 @@ def _landmark_frames(frames: Iterable[Frame], estimator: PoseEstimator, task: Ch
     result.reached_stop = task.stop is None
     pending = 0
     for frame in frames:
+        if stop is not None and stop.is_set():  # the parent was interrupted: send what is done
+            result.reached_stop = False
+            break
         index, image, ms = task.warm_start + frame.index, frame.image, frame.container_ms
         if index == task.stop:
             result.frame_after = _frame_key(image, ms)

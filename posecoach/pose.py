@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from posecoach.errors import ModelError
+from posecoach.inputs import check_input_file
 from posecoach.landmarks import NUM_LANDMARKS, PoseFrame, RawPose
 from posecoach.sources import silenced_native_stderr
 
@@ -28,6 +29,9 @@ MODEL_FILENAME = "pose_landmarker_full.task"
 MAX_MODEL_INPUT_SIDE = 960
 """Frames larger than this are downscaled before the model: it works at 256x256 internally, so
 4K and 1080p frames only cost conversion time (landmarks are normalised, so nothing else changes)."""
+
+MAX_MODEL_BYTES = 256 << 20
+"""The official heavy model is ~30 MB; anything this large is not a pose landmarker bundle."""
 
 GET_A_MODEL = (
     "Use the bundled models/pose_landmarker_full.task (rebuild it with 'python models/build_pose_task.py'), "
@@ -51,12 +55,27 @@ def default_model_path() -> Path:
     return Path(__file__).resolve().parent.parent / "models" / MODEL_FILENAME
 
 
+def model_input(image_bgr: np.ndarray) -> np.ndarray:
+    """Frames larger than :data:`MAX_MODEL_INPUT_SIDE` downscaled, never to a side of 0 pixels (an 8000x2
+    frame would otherwise become 960x0, which ``cv2.resize`` rejects with an assertion)."""
+    import cv2
+
+    height, width = image_bgr.shape[:2]
+    scale = MAX_MODEL_INPUT_SIDE / max(height, width)
+    if scale >= 1.0:
+        return image_bgr
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA)
+
+
 def check_model_file(path: Path) -> None:
     """Fail early, naming the path, before MediaPipe prints a C++ stack trace."""
     if not path.exists():
         raise ModelError(f"pose model not found: '{path}'. {GET_A_MODEL}")
     if path.is_dir():
         raise ModelError(f"pose model '{path}' is a folder, not a .task file. {GET_A_MODEL}")
+    # /dev/zero, a FIFO or a huge sparse file would be read forever (or block) by the zip reader.
+    check_input_file(path, what="pose model", max_bytes=MAX_MODEL_BYTES, error=ModelError)
     try:
         with zipfile.ZipFile(path) as bundle:
             names = set(bundle.namelist())
@@ -158,11 +177,7 @@ class PoseEstimator:
     def estimate_raw(self, image_bgr: np.ndarray, timestamp_s: float) -> RawPose | None:
         import cv2
 
-        height, width = image_bgr.shape[:2]
-        scale = MAX_MODEL_INPUT_SIDE / max(height, width)
-        if scale < 1.0:
-            image_bgr = cv2.resize(image_bgr, (round(width * scale), round(height * scale)),
-                                   interpolation=cv2.INTER_AREA)
+        image_bgr = model_input(image_bgr)
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
         mp_image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
         timestamp_ms = max(round(timestamp_s * 1000.0), self._last_ms + 1)

@@ -26,6 +26,7 @@ tested with synthetic history and never reads a clock or a database. The rule:
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import tomllib
@@ -38,6 +39,7 @@ from typing import Any, Protocol
 from posecoach.errors import PoseCoachError
 from posecoach.exercises.catalog import CATALOG, SEED_000, SEED_001, SEED_003, SEED_004
 from posecoach.exercises.definition import Dose, Exercise, Target
+from posecoach.inputs import read_input_file
 from posecoach.summary import SessionStatus
 
 ENV_ROUTINES = "POSECOACH_ROUTINES"
@@ -194,15 +196,31 @@ STEP_KEYS = {"exercise": str, "sets": int, "reps": int, "hold_s": float, "rest_s
              "hold_step_s": float}
 
 
+BOUNDS: dict[str, tuple[float, float]] = {
+    "sets": (0, 50), "max_sets": (0, 50), "reps": (0, 500), "max_reps": (0, 500), "rep_step": (0, 100),
+    "hold_s": (0, 3600), "max_hold_s": (0, 3600), "hold_step_s": (0.5, 600), "rest_s": (0, 3600),
+    "rest_between_s": (0, 3600),
+}
+"""Sane ranges of every number (those of ``posecoach live --sets/--reps/--hold/--rest``): ``nan``, ``inf``,
+a zero step (an endless progression ladder) or 10^9 sets are refused, not run. Minimums of 1 for whole
+numbers are checked after, with their own message."""
+MAX_ROUTINE_BYTES = 1 << 20
+
+
 def _check(where: str, key: str, value: Any, kind: type) -> Any:
-    """Type and sign of one value; a float key takes a whole number too, a bool is never a number."""
+    """Type, finiteness and range of one value; a float key takes a whole number too, a bool is never a number."""
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind) or isinstance(value, bool):
         expected = {str: "text in quotes", int: "a whole number", float: "a number", list: "a list of [[steps]]"}
         raise RoutineError(f"{where}: '{key}' must be {expected[kind]} (got {value!r})")
+    if isinstance(value, int | float) and not math.isfinite(value):
+        raise RoutineError(f"{where}: '{key}' must be a finite number (got {value!r})")
     if isinstance(value, int | float) and value < 0:
         raise RoutineError(f"{where}: '{key}' cannot be negative (got {value:g})")
+    low, high = BOUNDS.get(key, (-math.inf, math.inf))
+    if isinstance(value, int | float) and not low <= value <= high:
+        raise RoutineError(f"{where}: '{key}' must be between {low:g} and {high:g} (got {value:g})")
     return value
 
 
@@ -291,14 +309,11 @@ def load_routine_file(path: str | Path) -> Routine:
     """
     path = Path(path)
     where = f"routine file '{path}'"
+    data_bytes = read_input_file(path, what="routine file", max_bytes=MAX_ROUTINE_BYTES, error=RoutineError)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RoutineError(f"no such routine file: '{path}'") from None
+        text = data_bytes.decode("utf-8")
     except UnicodeDecodeError:
         raise RoutineError(f"{where} is not UTF-8 text; save it as UTF-8") from None
-    except OSError as exc:
-        raise RoutineError(f"cannot read {where}: {exc.strerror}; check its permissions (ls -l)") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,7 @@ import cv2
 import numpy as np
 
 from posecoach.errors import SourceError
+from posecoach.inputs import display_path, is_utf8_path
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 DEFAULT_IMAGE_FOLDER_FPS = 30.0
@@ -174,11 +177,15 @@ class CaptureSource(FrameSource):
         """``start_frame`` starts a file there (a parallel worker's chunk): by seeking, or with
         ``seek=False`` by decoding from the start and skipping, for containers that seek inexactly."""
         super().__init__()
-        self.name = name
+        self.name = display_path(name) if isinstance(name, str) else name
         self.is_live = is_live
-        self._capture = cv2.VideoCapture(target)
+        self._alias: OpenCVName | None = None
+        if isinstance(target, str):
+            self._alias = OpenCVName(target)
+        self._capture = cv2.VideoCapture(self._alias.name if self._alias is not None else target)
         if not self._capture.isOpened():
             self._capture.release()
+            self._drop_alias()
             raise SourceError(self._cannot_open_message(target))
         self._capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
         reported_fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
@@ -208,6 +215,8 @@ class CaptureSource(FrameSource):
         image = self._read_one()
         if image is None:
             self._capture.release()
+            self._drop_alias()
+            target = display_path(target) if isinstance(target, str) else target
             raise SourceError(
                 f"'{target}' has no video frame that can be decoded: it is empty, cut off before its first "
                 f"frame, or in a codec OpenCV/FFmpeg cannot decode. {_REENCODE_HINT.format(path=target)}"
@@ -221,6 +230,7 @@ class CaptureSource(FrameSource):
             return (f"cannot open camera {target}. Check it is connected and not used by another program, "
                     "or pass --source FILE")
         container = _sniff_container(target)
+        target = display_path(target)
         if container is None:
             return (f"cannot read '{target}' as a video: the file is damaged or not a video OpenCV/FFmpeg can decode "
                     "(it does not start like any video container); check that it is the recording you meant")
@@ -303,6 +313,43 @@ class CaptureSource(FrameSource):
     def close(self) -> None:
         self._first = None
         self._capture.release()
+        self._drop_alias()
+
+    def _drop_alias(self) -> None:
+        if self._alias is not None:
+            self._alias.close()
+            self._alias = None
+
+
+class OpenCVName:
+    """A name OpenCV can open for ``path``: the path itself, or a symlink with an ASCII name to it.
+
+    OpenCV's FFmpeg backend crashes (SIGSEGV) on a file name that is not valid UTF-8 (a Latin-1
+    ``café.mp4``); the kernel resolves the symlink, so OpenCV never sees the name's bytes. The link
+    lives in a private temporary folder, removed by :meth:`close`; it works in worker processes too.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._folder: str | None = None
+        self.name = os.fspath(path)
+        if "://" in self.name or is_utf8_path(self.name):
+            return
+        self._folder = tempfile.mkdtemp(prefix="posecoach-name-")
+        suffix = os.path.splitext(self.name)[1]
+        alias = os.path.join(self._folder, "video" + (suffix if suffix.isascii() else ""))
+        os.symlink(os.path.abspath(self.name), alias)
+        self.name = alias
+
+    def close(self) -> None:
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+    def __enter__(self) -> OpenCVName:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class ImageFolderSource(FrameSource):
@@ -314,7 +361,7 @@ class ImageFolderSource(FrameSource):
 
     def __init__(self, folder: Path, fps: float = DEFAULT_IMAGE_FOLDER_FPS) -> None:
         super().__init__()
-        self.name = str(folder)
+        self.name = display_path(folder)
         self.fps = fps
         try:
             self._paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
@@ -384,10 +431,10 @@ def open_source(spec: str | int | os.PathLike[str]) -> FrameSource:
         return CaptureSource(text, text, is_live=not text.startswith("file://"))
     path = Path(text)
     if not path.exists():
-        raise SourceError(f"no such file or folder: '{path}'")
+        raise SourceError(f"no such file or folder: '{display_path(path)}'")
     if not os.access(path, os.R_OK | (os.X_OK if path.is_dir() else 0)):
-        raise SourceError(f"cannot read '{path}': permission denied. Check its permissions (ls -l) or copy it "
-                          "somewhere you can read")
+        raise SourceError(f"cannot read '{display_path(path)}': permission denied. Check its permissions (ls -l) or "
+                          "copy it somewhere you can read")
     if path.is_dir():
         return ImageFolderSource(path)
     if path.is_char_device():  # /dev/video0 given as a path

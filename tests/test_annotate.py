@@ -82,13 +82,14 @@ def test_existing_output_is_one_error_line_unless_forced(leg_raise: Path, tmp_pa
     result = CliRunner().invoke(cli, ["analyze", str(leg_raise), "-e", "lying-leg-raise", "--no-save",
                                       "--output", str(existing)])
     assert result.exit_code == 1
-    assert result.stderr == f"Error: '{existing}' already exists; pass --force to overwrite it\n"
+    assert result.stderr == f"Error: '{existing}' already exists; pass --force to overwrite it or choose another " \
+                            "--output\n"
     assert existing.read_bytes() == b"keep me"
 
 
 OUTPUT_ERRORS = [
     ("missing-folder", ["--output", "{tmp}/nowhere/a.mp4"], "Error: cannot write '{tmp}/nowhere/a.mp4': the folder "
-     "'{tmp}/nowhere' does not exist; create it first"),
+     "'{tmp}/nowhere' does not exist; create it first or choose another --output"),
     ("not-a-video-name", ["--output", "{tmp}/a.txt"], "Error: cannot write the annotated video to '{tmp}/a.txt': "
      "use a .mp4, .avi, .mkv, .mov file name"),
     ("clips-parent-missing", ["--clips", "{tmp}/no/clips"], "Error: cannot put clips in '{tmp}/no/clips': the folder "

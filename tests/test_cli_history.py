@@ -172,8 +172,8 @@ def test_export_csv_to_stdout(db: Path) -> None:
 @pytest.mark.parametrize(("output", "message"), [
     ("existing.json", "Error: '{dir}/existing.json' already exists; pass --force to overwrite it or choose "
                       "another --output"),
-    ("missing/out.json", "Error: the folder '{dir}/missing' does not exist; create it first or choose another "
-                         "--output"),
+    ("missing/out.json", "Error: cannot write '{dir}/missing/out.json': the folder '{dir}/missing' does not exist; "
+                         "create it first or choose another --output"),
 ], ids=["exists", "missing-folder"])
 def test_export_never_overwrites_silently(db: Path, tmp_path: Path, output: str, message: str) -> None:
     (tmp_path / "existing.json").write_text("precious")

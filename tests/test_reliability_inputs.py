@@ -489,7 +489,7 @@ def test_an_output_folder_that_cannot_be_written_is_one_error_line(tmp_path: Pat
         out.chmod(0o755)
     assert result.returncode == EXIT_ERROR, result.stderr
     assert result.stderr == (f"Error: cannot write '{out / 'all.json'}' (Permission denied); check free space "
-                             "and permissions\n")
+                             "and permissions (nothing was written under that name)\n")
     assert list(out.iterdir()) == []
 
 

@@ -9,6 +9,9 @@ Exit codes:
   2    usage error: unknown option or exercise, value out of range (Click's convention)
   70   internal error: a bug in posecoach; rerun with --verbose and report the traceback
   130  interrupted by Ctrl-C (SIGINT), after sinks have flushed
+
+A reader of stdout that goes away early (``| head``, a pager quit) is not an error: the rest of the
+output is dropped, sessions are saved as usual and the code is what it would have been.
   143  terminated by SIGTERM, after the same clean-up as Ctrl-C
 """
 
@@ -17,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import signal
-import sys
 import threading
 import traceback
 from collections.abc import Iterator
@@ -27,6 +29,7 @@ import click
 
 from posecoach import __version__
 from posecoach.errors import PoseCoachError
+from posecoach.terminal import echo, ensure_standard_streams, flush_standard_streams
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 70, 130, 143
 
@@ -79,10 +82,9 @@ class PoseCoachGroup(click.Group):
                 _stop(ctx, "Terminated (SIGTERM); sessions already saved to the history are kept.", EXIT_TERMINATED)
             _stop(ctx, "Interrupted (Ctrl-C); sessions already saved to the history are kept.", EXIT_INTERRUPTED)
         except BrokenPipeError:
-            # stdout went to a pager or `head` that closed early: nothing more can be shown.
-            with contextlib.suppress(OSError):
-                sys.stderr.close()
-            ctx.exit(EXIT_ERROR)
+            # posecoach.terminal.echo never raises this; only Click's own help and usage output could.
+            flush_standard_streams()
+            ctx.exit(EXIT_OK)
         except MemoryError:
             _fail(ctx, "out of memory; close other programs, or analyse a shorter or smaller video", EXIT_ERROR)
         except OSError as exc:
@@ -106,14 +108,14 @@ def _os_error_message(exc: OSError) -> str:
 def _fail(ctx: click.Context, message: str, code: int) -> None:
     if _verbose(ctx):
         traceback.print_exc()
-    click.echo(f"Error: {' '.join(message.split())}", err=True)  # one line, whatever the message held
+    echo(f"Error: {' '.join(message.split())}", err=True)  # one line, whatever the message held
     ctx.exit(code)
 
 
 def _stop(ctx: click.Context, message: str, code: int) -> None:
     if _verbose(ctx):
         traceback.print_exc()
-    click.echo(message, err=True)
+    echo(message, err=True)
     ctx.exit(code)
 
 
@@ -148,4 +150,8 @@ _register_commands()
 
 def main() -> None:
     """Console-script entry point."""
-    cli(prog_name="posecoach")
+    ensure_standard_streams()
+    try:
+        cli(prog_name="posecoach")
+    finally:
+        flush_standard_streams()

@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from posecoach.cli.options import (
 from posecoach.errors import OutputError, PoseCoachError
 from posecoach.sinks.console import render_summaries
 from posecoach.summary import SessionSummary
+from posecoach.terminal import clean, echo
 
 PROGRESS_MIN_FRAMES = 150
 """Videos shorter than this (about 5 s) finish before a progress bar would help."""
@@ -70,7 +72,7 @@ def _analyze_one(source: str, exercise: str, side: str, model: Path | None, verb
             # loading the model is not progress, and scripts can take the label as "analysis under way".
             nonlocal bar
             if bar is None:
-                bar = stack.enter_context(click.progressbar(length=length, label=Path(source).name,
+                bar = stack.enter_context(click.progressbar(length=length, label=clean(Path(source).name),
                                                             file=sys.stderr))
             bar.update(frames)
 
@@ -125,34 +127,81 @@ def analyze(videos: tuple[str, ...], exercise_slug: str, side: str, output_forma
     posecoach analyze clip.mp4 -e lying-leg-raise --output annotated.mp4 --clips flagged/
     """
     sources = _expand(videos)
-    annotated, clips = _video_outputs(sources, exercise_slug, output, clips_dir, force)
-    if len(sources) == 1:
-        try:
-            with annotated or contextlib.nullcontext():
-                observers = {"on_analyzed": annotated, "on_event": annotated.on_event} if annotated else {}
-                summaries = [_analyze_one(sources[0], exercise_slug, side, model_path, verbose, show_progress=True,
-                                          jobs=jobs or 1, **observers)]
-        except KeyboardInterrupt as interruption:
+    inputs = [*sources, model_path, _history_path(db_path) if save else None]
+    annotated, clips = _video_outputs(sources, exercise_slug, output, clips_dir, force, inputs)
+    as_list = len(sources) > 1
+    problems: list[PoseCoachError] = []
+    try:
+        if len(sources) == 1:
+            observers = {"on_analyzed": annotated, "on_event": annotated.on_event} if annotated else {}
+            summaries = [_analyze_one(sources[0], exercise_slug, side, model_path, verbose, show_progress=True,
+                                      jobs=jobs or 1, **observers)]
+        else:
+            summaries = _analyze_many(sources, exercise_slug, side, model_path, verbose,
+                                      jobs or os.cpu_count() or 1)
+    except KeyboardInterrupt as interruption:
+        # Ctrl-C or SIGTERM: what was finished is still saved and printed before exiting 130/143.
+        if annotated is not None:
+            with contextlib.suppress(PoseCoachError):
+                annotated.close(keep=True)
+        finished = getattr(interruption, "partial_summaries", None)
+        if finished is None:
             partial = getattr(interruption, "partial_summary", None)
-            if partial is not None:
-                click.echo(render_summaries([partial], output_format))
-                if save:
-                    _save_to_history([partial], db_path)
-            raise
-    else:
-        summaries = _analyze_many(sources, exercise_slug, side, model_path, verbose, jobs or os.cpu_count() or 1)
-    click.echo(render_summaries(summaries, output_format))
+            finished = [partial] if partial is not None else []
+        if finished:
+            try:
+                _deliver(finished, output_format, as_list, save, db_path)
+            except PoseCoachError as exc:
+                echo(f"Error: {exc}", err=True)
+        raise
+    except BaseException:
+        if annotated is not None:
+            with contextlib.suppress(PoseCoachError):
+                annotated.close(keep=False)
+        raise
+    if annotated is not None:
+        try:
+            annotated.close()
+        except PoseCoachError as exc:  # the disk filled up: the counts are still good
+            problems.append(exc)
     if clips is not None:
         from posecoach.sinks.annotate import cut_clips
 
-        written = cut_clips(output or sources[0], summaries[0], clips)
-        click.echo(f"{len(written)} clip(s) of flagged reps and warnings in {clips}", err=True)
+        try:
+            written = cut_clips(output if output is not None and not problems else sources[0], summaries[0], clips,
+                                force=force, inputs=inputs)
+            echo(f"{len(written)} clip(s) of flagged reps and warnings in {clips}", err=True)
+        except PoseCoachError as exc:
+            problems.append(exc)
+    _deliver(summaries, output_format, as_list, save, db_path, problems)
+
+
+def _history_path(db_path: Path | None) -> Path:
+    from posecoach.sinks.history import default_db_path
+
+    return db_path.expanduser() if db_path is not None else default_db_path()
+
+
+def _deliver(summaries: list[SessionSummary], output_format: str, as_list: bool, save: bool, db_path: Path | None,
+             problems: list[PoseCoachError] | None = None) -> None:
+    """Save, then print, then report what failed: neither a history problem nor a reader that went
+    away (``| head``) costs the user the other, and an output that could not be written costs neither."""
+    problems = list(problems or [])
     if save:
-        _save_to_history(summaries, db_path)
+        try:
+            _save_to_history(summaries, db_path)
+        except PoseCoachError as exc:
+            problems.append(exc)
+    echo(render_summaries(summaries, output_format, as_list=as_list))
+    if problems:
+        first = problems[0]
+        if len(problems) > 1:
+            raise type(first)("; and ".join(str(p) for p in problems)) from first
+        raise first
 
 
 def _video_outputs(sources: list[str], exercise: str, output: Path | None, clips_dir: Path | None,
-                   force: bool) -> tuple[Any, Path | None]:
+                   force: bool, inputs: list[Any]) -> tuple[Any, Path | None]:
     """The annotated-video writer and the clips folder, checked before any analysis starts."""
     if output is None and clips_dir is None:
         return None, None
@@ -162,12 +211,14 @@ def _video_outputs(sources: list[str], exercise: str, output: Path | None, clips
     from posecoach.exercises import get_exercise
     from posecoach.sinks.annotate import AnnotatedVideo, prepare_clip_folder
 
-    annotated = AnnotatedVideo.for_source(output, sources[0], get_exercise(exercise), force=force) if output else None
+    annotated = AnnotatedVideo.for_source(output, sources[0], get_exercise(exercise), force=force,
+                                          inputs=inputs) if output else None
     return annotated, prepare_clip_folder(clips_dir, force=force) if clips_dir is not None else None
 
 
 def _save_to_history(summaries: list[SessionSummary], db_path: Path | None) -> None:
-    """After the results are out: a history problem must never cost the user the analysis."""
+    """Before the results are printed (a reader that goes away never costs the session); a history
+    problem is reported after them, so it never costs the user the analysis either."""
     from posecoach.sinks.history import open_store, target_for
     from posecoach.summary import SessionMode
 
@@ -178,32 +229,72 @@ def _save_to_history(summaries: list[SessionSummary], db_path: Path | None) -> N
 
 def _analyze_many(sources: list[str], exercise: str, side: str, model: Path | None, verbose: bool,
                   jobs: int) -> list[SessionSummary]:
+    """Each video on its own: one that fails (or crashes its worker) is one ``Error:`` line, the others count.
+
+    Ctrl-C or SIGTERM stops the batch at once (workers are killed, not waited for) and hands the
+    videos already finished to the caller on the exception, as ``partial_summaries``.
+    """
     tasks = [(source, exercise, side, model, verbose) for source in sources]
-    failures: list[str] = []
-    summaries: list[SessionSummary] = []
-    with click.progressbar(length=len(tasks), label=f"{len(tasks)} videos", file=sys.stderr) as bar:
-        if jobs == 1:
-            results = (_analyze_quietly(task) for task in tasks)
-            for result in results:
-                _collect(result, summaries, failures)
-                bar.update(1)
-        else:
-            with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-                for result in pool.map(_analyze_quietly, tasks):
-                    _collect(result, summaries, failures)
+    results: dict[int, SessionSummary | str] = {}
+    try:
+        with click.progressbar(length=len(tasks), label=f"{len(tasks)} videos", file=sys.stderr) as bar:
+            if jobs == 1:
+                for index, task in enumerate(tasks):
+                    results[index] = _analyze_quietly(task)
                     bar.update(1)
-    for failure in failures:
-        click.echo(f"Error: {failure}", err=True)
+            else:
+                _in_workers(tasks, jobs, results, lambda: bar.update(1))
+    except KeyboardInterrupt as interruption:
+        interruption.partial_summaries = _summaries(results)  # type: ignore[attr-defined]
+        raise
+    finally:
+        for index in sorted(results):
+            if isinstance(results[index], str):
+                echo(f"Error: {results[index]}", err=True)
+    summaries = _summaries(results)
     if not summaries:
         raise PoseCoachError("none of the videos could be analysed")
     return summaries
 
 
-def _collect(result: SessionSummary | str, summaries: list[SessionSummary], failures: list[str]) -> None:
-    if isinstance(result, str):
-        failures.append(result)
-    else:
-        summaries.append(result)
+def _summaries(results: dict[int, SessionSummary | str]) -> list[SessionSummary]:
+    """In the order the videos were given, whatever order they finished in."""
+    return [result for _, result in sorted(results.items()) if not isinstance(result, str)]
+
+
+def _in_workers(tasks: list[tuple[Any, ...]], jobs: int, results: dict[int, SessionSummary | str],
+                done: Callable[[], None]) -> None:
+    """Analyse ``tasks`` in worker processes into ``results`` (by task index).
+
+    A worker that dies (a decoder crash) breaks the whole pool; the videos it left unfinished are
+    then run again one per pool, so the crash is put on the one video that causes it.
+    """
+    from posecoach.parallel import ignore_interrupts, interrupts_blocked
+
+    pending, isolated = list(range(len(tasks))), False
+    while pending:
+        batch = pending[:1] if isolated else pending
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(batch)), initializer=ignore_interrupts)
+        try:
+            with interrupts_blocked():  # workers start with Ctrl-C ignored: no traceback from them
+                futures = {index: pool.submit(_analyze_quietly, tasks[index]) for index in batch}
+            for index, future in futures.items():
+                try:
+                    results[index] = future.result()
+                except BrokenProcessPool:
+                    if not isolated:
+                        continue
+                    results[index] = (f"{tasks[index][0]}: the worker process analysing it crashed; analyse it on "
+                                      "its own with --verbose to see why")
+                done()
+        except BaseException:
+            for process in list(getattr(pool, "_processes", {}).values()):  # do not wait for them
+                process.terminate()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        pending = [index for index in pending if index not in results]
+        isolated = True
 
 
 COMMANDS = [analyze]

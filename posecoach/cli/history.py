@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -27,6 +27,8 @@ from posecoach.cli.options import (
 )
 from posecoach.errors import HistoryError, SourceError
 from posecoach.exercises.definition import Target
+from posecoach.inputs import read_input_file
+from posecoach.outputs import write_file
 from posecoach.sinks.console import format_table
 from posecoach.sinks.history import (
     EXPORT_CSV_FIELDS,
@@ -34,6 +36,7 @@ from posecoach.sinks.history import (
     SessionInfo,
     default_db_path,
     open_store,
+    validate_export,
 )
 from posecoach.sinks.report import (
     REPORT_SUFFIXES,
@@ -41,11 +44,11 @@ from posecoach.sinks.report import (
     check_output,
     render_markdown,
     report_sections,
-    write_atomic,
     write_progress,
     write_report,
 )
 from posecoach.summary import SessionSummary
+from posecoach.terminal import clean, echo
 
 F = TypeVar("F", bound=Callable[..., Any])
 HISTORY_CSV_FIELDS = ("id", "started_at", "exercise", "mode", "status", "duration_s", "reps", "reps_left",
@@ -61,15 +64,36 @@ class Since(click.ParamType):
         if isinstance(value, datetime):
             return value
         text = str(value).strip().lower()
-        span = re.fullmatch(r"(\d+)\s*([dw])", text)
-        if span:
-            days = int(span[1]) * (7 if span[2] == "w" else 1)
-            return datetime.now(UTC) - timedelta(days=days)
+        span = re.fullmatch(r"(\d{1,9})\s*([dw])", text, re.ASCII)
         try:
+            if span:
+                days = int(span[1]) * (7 if span[2] == "w" else 1)
+                return datetime.now(UTC) - timedelta(days=days)
             moment = datetime.fromisoformat(text)
-        except ValueError:
-            self.fail(f"Expected a date like 2025-03-01 or a span like 7d or 4w, got '{value}'", param, ctx)
-        return moment if moment.tzinfo else moment.astimezone()
+            moment = moment if moment.tzinfo else moment.astimezone()
+            moment.astimezone(UTC)  # stored times are UTC: it must exist there too
+            return moment
+        except (ValueError, OverflowError):
+            self.fail(f"Expected a date like 2025-03-01 or a span like 7d or 4w, got '{clean(str(value))}'",
+                      param, ctx)
+
+
+class SessionRef(click.ParamType):
+    """A session id from 'posecoach history' (ASCII digits that fit SQLite's integer), or ``last``."""
+
+    name = "SESSION"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        if not any(ch.isnumeric() for ch in text) or is_session_id(text):
+            return text  # 'last', an id, or a word that resolves to "no session" (exit 1) like any unknown id
+        self.fail(f"Expected a session id from 'posecoach history' (e.g. 12) or 'last', got '{clean(text)}'",
+                  param, ctx)
+
+
+def is_session_id(text: str) -> bool:
+    """ASCII digits only (``'²'.isdigit()`` is True) and small enough for SQLite's 64-bit integers."""
+    return re.fullmatch(r"[0-9]{1,18}", text) is not None
 
 
 def since_option(func: F) -> F:
@@ -106,13 +130,17 @@ def _csv(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> str:
     return buffer.getvalue()
 
 
-def _emit(text: str, output: Path | None, force: bool) -> None:
-    """Data to stdout, or to ``output`` (refusing to overwrite it without ``--force``)."""
+def _emit(text: str, output: Path | None, force: bool, db_path: Path | None) -> None:
+    """Data to stdout, or to ``output`` (refusing to overwrite it without ``--force``, or the history itself)."""
     if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
+        echo(text, nl=not text.endswith("\n"))
         return
-    write_atomic(check_output(output, force=force), text.encode("utf-8"))
-    click.echo(f"Wrote {output}", err=True)
+    write_file(output, text.encode("utf-8"), force=force, inputs=[_db_file(db_path)])
+    echo(f"Wrote {output}", err=True)
+
+
+def _db_file(db_path: Path | None) -> Path:
+    return db_path.expanduser() if db_path is not None else default_db_path()
 
 
 @click.command()
@@ -134,15 +162,15 @@ def history(exercise_slug: str | None, since: datetime | None, output_format: st
         with store:
             sessions = store.sessions(exercise_slug, since)
     if output_format == "json":
-        click.echo(json.dumps([s.to_dict() for s in sessions], indent=2))
+        echo(json.dumps([s.to_dict() for s in sessions], indent=2))
     elif output_format == "csv":
-        click.echo(_csv([{k: s.to_dict()[k] for k in HISTORY_CSV_FIELDS} for s in sessions], HISTORY_CSV_FIELDS),
+        echo(_csv([{k: s.to_dict()[k] for k in HISTORY_CSV_FIELDS} for s in sessions], HISTORY_CSV_FIELDS),
                    nl=False)
     elif not sessions:
-        click.echo("No sessions recorded yet." if store is None or not (exercise_slug or since)
+        echo("No sessions recorded yet." if store is None or not (exercise_slug or since)
                    else "No sessions match.", err=True)
     else:
-        click.echo(format_table([_table_row(s) for s in sessions], (
+        echo(format_table([_table_row(s) for s in sessions], (
             "ID", "Date", "Exercise", "Mode", "Status", "Reps L/R/all", "Holds", "Held s", "Warnings", "Duration s")))
 
 
@@ -154,12 +182,12 @@ def _table_row(info: SessionInfo) -> tuple[object, ...]:
 
 def _open_for_reading(db_path: Path | None) -> HistoryStore | None:
     """None when there is no history yet: listing nothing is not an error."""
-    path = db_path if db_path is not None else default_db_path()
+    path = _db_file(db_path)
     return HistoryStore(path, create=False) if path.exists() else None
 
 
 @click.command()
-@click.argument("session")
+@click.argument("session", type=SessionRef())
 @format_option("text", "json", default="text")
 @db_option
 def show(session: str, output_format: str, db_path: Path | None) -> None:
@@ -171,10 +199,10 @@ def show(session: str, output_format: str, db_path: Path | None) -> None:
         info = store.session(session)
         summary = store.load_summary(info.id)
     if output_format == "json":
-        click.echo(json.dumps({"session": info.to_dict(), "summary": summary.to_dict()}, indent=2))
+        echo(json.dumps({"session": info.to_dict(), "summary": summary.to_dict()}, indent=2))
         return
     report = _session_report(info, summary)
-    click.echo(render_markdown(report_sections(report, with_figures=False)))
+    echo(render_markdown(report_sections(report, with_figures=False)))
 
 
 def _session_report(info: SessionInfo, summary: SessionSummary) -> SessionReport:
@@ -207,40 +235,48 @@ def export(exercise_slug: str | None, since: datetime | None, output_format: str
     posecoach export --format csv --exercise lying-march > march.csv
     """
     if output is not None:
-        check_output(output, force=force)
+        check_output(output, force=force, inputs=[_db_file(db_path)])
     with open_store(db_path, create=False) as store:
         sessions = store.sessions(exercise_slug, since)
         if output_format == "json":
             text = json.dumps(store.export_document(sessions), indent=1) + "\n"
         else:
             text = _csv(store.export_rows(sessions), EXPORT_CSV_FIELDS)
-    _emit(text, output, force)
+    _emit(text, output, force, db_path)
+
+
+MAX_EXPORT_BYTES = 1 << 30
+"""An hour-long session exports to a few MB; a file this large is not an export (or is /dev/zero)."""
 
 
 @click.command("import")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=str))
 @db_option
-def import_(file: TextIO, db_path: Path | None) -> None:
+def import_(file: str, db_path: Path | None) -> None:
     """Import sessions from a 'posecoach export' JSON file.
 
-    FILE is the export ('-' reads stdin).
-    Sessions already in the history are skipped, so importing twice is harmless.
+    FILE is the export ('-' reads stdin). The whole file is checked first: one bad record and
+    nothing is imported. Sessions already in the history are skipped, so importing twice is harmless.
     """
+    how = "import reads the file written by 'posecoach export --format json'"
+    name = "standard input" if file == "-" else file
+    data = read_input_file(file, what="history export", max_bytes=MAX_EXPORT_BYTES, error=HistoryError)
     try:
-        document = json.load(file)
+        document = json.loads(data)  # bytes: UTF-8, or UTF-16/32 with or without a BOM
     except json.JSONDecodeError as exc:
-        raise HistoryError(f"{file.name} is not JSON ({exc.msg} at line {exc.lineno}); import reads the file "
-                           "written by 'posecoach export --format json'") from exc
-    if not isinstance(document, dict):
-        raise HistoryError(f"{file.name} is not a posecoach history export; import reads the file written by "
-                           "'posecoach export --format json'")
+        raise HistoryError(f"{name} is not JSON ({exc.msg} at line {exc.lineno}); {how}") from exc
+    except UnicodeDecodeError as exc:
+        raise HistoryError(f"{name} is not UTF-8 text; {how}") from exc
+    except RecursionError as exc:
+        raise HistoryError(f"{name} is nested too deeply to be a posecoach export; {how}") from exc
+    validate_export(document)  # before the database is opened or created
     with open_store(db_path) as store:
         imported, present = store.import_document(document)
-    click.echo(f"Imported {imported} session(s); {present} already present.", err=True)
+    echo(f"Imported {imported} session(s); {present} already present.", err=True)
 
 
 @click.command()
-@click.argument("session")
+@click.argument("session", type=SessionRef())
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 @db_option
 def delete(session: str, yes: bool, db_path: Path | None) -> None:
@@ -254,7 +290,7 @@ def delete(session: str, yes: bool, db_path: Path | None) -> None:
             click.confirm(f"Delete session {info.id} ({info.exercise}, {_local(info.started_at)}, {info.reps} reps)?",
                           abort=True, err=True)
         store.delete(info.id)
-    click.echo(f"Deleted session {info.id}.", err=True)
+    echo(f"Deleted session {info.id}.", err=True)
 
 
 @click.command()
@@ -276,18 +312,19 @@ def report(target: str, output: Path, exercise_slug: str | None, side: str, mode
     posecoach report last --output report.html
     posecoach report clip.mp4 --exercise supine-knee-to-chest --output report.md
     """
-    check_output(output, force=force, suffixes=REPORT_SUFFIXES)
+    inputs = [target if Path(target).exists() else None, _db_file(db_path), model_path]
+    check_output(output, force=force, suffixes=REPORT_SUFFIXES, inputs=inputs)
     if Path(target).exists():
         session_report = _video_report(target, exercise_slug, side, model_path, verbose)
-    elif target.isdigit() or target.lower() == "last":
+    elif is_session_id(target.strip()) or target.strip().lower() == "last":
         with open_store(db_path, create=False) as store:
             info = store.session(target)
             session_report = _session_report(info, store.load_summary(info.id))
     else:
         raise SourceError(f"'{target}' is neither an existing video nor a session id; give a video path, a session "
                           "id from 'posecoach history', or 'last'")
-    for path in write_report(session_report, output, force=force):
-        click.echo(f"Wrote {path}", err=True)
+    for path in write_report(session_report, output, force=force, inputs=inputs):
+        echo(f"Wrote {path}", err=True)
 
 
 def _video_report(video: str, exercise_slug: str | None, side: str, model_path: Path | None,
@@ -315,14 +352,14 @@ def progress(exercise_slug: str | None, since: datetime | None, output: Path, fo
     \b
     posecoach progress --exercise lying-march --output march.png
     """
-    check_output(output, force=force, suffixes=(".png",))
+    check_output(output, force=force, suffixes=(".png",), inputs=[_db_file(db_path)])
     with open_store(db_path, create=False) as store:
         weeks = store.weekly(exercise_slug, since)
     if not weeks:
         raise HistoryError("no sessions to plot" + (f" for '{exercise_slug}'" if exercise_slug else "")
                            + "; run 'posecoach history' to see what is recorded")
-    write_progress(weeks, output, force=force)
-    click.echo(f"Wrote {output} ({len({w.week for w in weeks})} weeks)", err=True)
+    write_progress(weeks, output, force=force, inputs=[_db_file(db_path)])
+    echo(f"Wrote {output} ({len({w.week for w in weeks})} weeks)", err=True)
 
 
 COMMANDS = [history, show, export, import_, delete, report, progress]

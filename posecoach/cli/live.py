@@ -11,6 +11,7 @@ import click
 
 from posecoach.cli.options import exercise_option, format_option, model_option, side_option, verbose_option
 from posecoach.errors import PoseCoachError
+from posecoach.terminal import echo
 
 
 def has_display() -> bool:
@@ -29,7 +30,7 @@ def check_live_options(camera: int | None, has_source: bool, window: bool) -> No
 
 
 def _stderr(message: str) -> None:
-    click.echo(message, err=True)
+    echo(message, err=True)
 
 
 @click.command()
@@ -57,6 +58,7 @@ def _stderr(message: str) -> None:
                    "every frame as fast as possible (counts then equal 'posecoach analyze').")
 @click.option("--record", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also save the annotated video (.mp4 or .avi).")
+@click.option("--force", is_flag=True, help="Overwrite an existing --record file.")
 @click.option("--save/--no-save", default=True, show_default=True, help="Save the session to the history.")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None, envvar="POSECOACH_DB",
               show_envvar=True, help="History database. Default: history.db in the user data folder.")
@@ -66,7 +68,7 @@ def _stderr(message: str) -> None:
 def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec: str | None, side: str,
          reps: int | None, sets: int | None, hold_s: float | None, rest_s: float | None, get_ready_s: float,
          voice: bool, mirror: bool, window: bool, output_format: str, realtime: bool, record: Path | None,
-         save: bool, db: Path | None, model_path: Path | None, verbose: bool) -> None:
+         force: bool, save: bool, db: Path | None, model_path: Path | None, verbose: bool) -> None:
     """Count reps and time holds live, with a window, voice and a set plan.
 
     Keys (in the window, or in the terminal with --no-window): space pause/resume, r reset the set,
@@ -92,7 +94,8 @@ def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec
     exercise = with_hold_target(get_exercise(exercise_slug), hold_s)
     plan = Plan.for_exercise(exercise, side, sets=sets, reps=reps, rest_s=rest_s, get_ready_s=get_ready_s)
     as_json = output_format == "json"
-    recorder = VideoRecorder(record) if record is not None else None
+    recorder = VideoRecorder(record, force=force, inputs=[source_spec, model_path, db]) \
+        if record is not None else None
     with open_live_source(camera, source_spec) as frames:
         if frames.is_live and not realtime:
             raise click.UsageError("--as-fast-as-possible applies to files; a camera always runs in real time")
@@ -120,12 +123,14 @@ def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec
                 history.__exit__(None, None, None)
     summary = result.summary
     if as_json:
-        click.echo(json.dumps({"kind": "summary", **summary.to_dict(), "live": result.stats.to_dict(),
+        echo(json.dumps({"kind": "summary", **summary.to_dict(), "live": result.stats.to_dict(),
                                "stopped": result.reason.name.lower()}))
     else:
-        click.echo(describe_summary(summary))
+        echo(describe_summary(summary))
     if result.stats.frames_processed:
         _stderr(result.stats.describe())
+    if recorder is not None and recorder.error is not None:
+        raise recorder.error
     exit_for_stop(ctx, result.reason, kept="what was recorded so far has been saved",
                   failure=summary.notes[0] if summary.notes else result.reason.value)
 

@@ -15,10 +15,11 @@ import click
 from posecoach.cli.live import check_live_options, exit_for_stop
 from posecoach.cli.options import db_option, format_option, model_option, verbose_option
 from posecoach.routines import Decision, Routine, available_routines, find_routine
+from posecoach.terminal import echo
 
 
 def _stderr(message: str) -> None:
-    click.echo(message, err=True)
+    echo(message, err=True)
 
 
 file_option = click.option("--file", "routine_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -74,9 +75,9 @@ def list_routines(output_format: str) -> None:
     records = [{"name": r.name, "title": r.title, "steps": len(r.steps),
                 "from": str(r.path) if r.path else "built-in"} for r in routines.values()]
     if output_format == "json":
-        click.echo(json.dumps(records, indent=2))
+        echo(json.dumps(records, indent=2))
         return
-    click.echo(format_table([list(r.values()) for r in records], ["name", "title", "steps", "from"]))
+    echo(format_table([list(r.values()) for r in records], ["name", "title", "steps", "from"]))
     _stderr(f"Your routines folder: {user_routines_dir()}")
 
 
@@ -99,7 +100,7 @@ def show(name: str, routine_file: Path | None, progression: bool, output_format:
                       "change": decision.change.value, "why": decision.reason, "rest_s": step.rest_s,
                       "cap": step.ladder()[-1].describe(exercise), "notes": step.notes, "source": step.source})
     if output_format == "json":
-        click.echo(json.dumps({"name": routine_.name, "title": routine_.title, "description": routine_.description,
+        echo(json.dumps({"name": routine_.name, "title": routine_.title, "description": routine_.description,
                                "source": routine_.source, "rest_between_s": routine_.rest_between_s,
                                "steps": steps}, indent=2))
         return
@@ -115,7 +116,7 @@ def show(name: str, routine_file: Path | None, progression: bool, output_format:
             lines.append(f"   source: {s['source']}")
     lines.append(f"{routine_.rest_between_s:g} s to change position between exercises. Source: {routine_.source}"
                  if routine_.source else f"{routine_.rest_between_s:g} s to change position between exercises.")
-    click.echo("\n".join(lines))
+    echo("\n".join(lines))
 
 
 def _find(name: str, routine_file: Path | None) -> Routine:
@@ -170,7 +171,7 @@ def run(ctx: click.Context, name: str, routine_file: Path | None, camera: int | 
                            model_path=model_path, verbose=verbose, notify=_stderr) as runner:
             results = runner.run_all(history, progression, get_ready_s)
     for line in results:
-        click.echo(line)
+        echo(line)
     exit_for_stop(ctx, runner.stopped, kept="the steps done so far are saved",
                   failure="the camera or stream stopped sending frames")
 

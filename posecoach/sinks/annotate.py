@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from posecoach import outputs
 from posecoach.coach import CoachState, Stage
 from posecoach.errors import OutputError
 from posecoach.events import Event, FormWarning, HoldEnded, RepCompleted
@@ -38,14 +40,11 @@ if TYPE_CHECKING:
 CLIP_MARGIN_S = 1.5
 
 
-def check_output(path: Path, *, force: bool) -> None:
-    """Fail before any analysis: wrong suffix, missing folder, or an existing file without ``force``."""
+def check_output(path: Path, *, force: bool, inputs: Iterable[str | os.PathLike[str] | None] = ()) -> None:
+    """Fail before any analysis: wrong suffix, then every rule of :func:`posecoach.outputs.check_output`."""
     if path.suffix.lower() not in VIDEO_SUFFIXES:
         raise OutputError(f"cannot write the annotated video to '{path}': use a {', '.join(VIDEO_SUFFIXES)} file name")
-    if not path.parent.is_dir():
-        raise OutputError(f"cannot write '{path}': the folder '{path.parent}' does not exist; create it first")
-    if path.exists() and not force:
-        raise OutputError(f"'{path}' already exists; pass --force to overwrite it")
+    outputs.check_output(path, force=force, inputs=inputs)
 
 
 def coach_state(snapshot: EngineSnapshot, exercise: Exercise, holds_done: dict[str, int]) -> CoachState:
@@ -64,27 +63,33 @@ def coach_state(snapshot: EngineSnapshot, exercise: Exercise, holds_done: dict[s
 class AnnotatedVideo:
     """Writes every analysed frame, drawn, at the source's frame rate.
 
-    Written to a hidden file beside ``path`` and moved into place when closed, so ``--force`` never
-    destroys the old video before a new one exists; an interrupted run keeps what was drawn.
+    Written through :class:`posecoach.outputs.PendingOutput`: a temporary file beside ``path``,
+    checked and moved into place when closed, so ``--force`` never destroys the old video before a
+    new one exists; an interrupted run keeps what was drawn. A failing write (a full disk) does not
+    stop the analysis: the temporary file is dropped and :meth:`close` raises :class:`OutputError`.
     """
 
-    def __init__(self, path: str | Path, exercise: Exercise, fps: float, *, force: bool = False) -> None:
+    def __init__(self, path: str | Path, exercise: Exercise, fps: float, *, force: bool = False,
+                 inputs: Iterable[str | os.PathLike[str] | None] = ()) -> None:
         self.path = Path(path)
-        check_output(self.path, force=force)
+        check_output(self.path, force=force, inputs=inputs)
+        self._output = outputs.PendingOutput(self.path, force=force, inputs=inputs, verify=outputs.verify_video)
         self.exercise = exercise
         self.fps = fps if fps > 0 else 30.0
         self.frames_written = 0
-        self._partial = self.path.with_name(f".{self.path.stem}.writing{self.path.suffix}")
+        self.error: OutputError | None = None
         self._writer: cv2.VideoWriter | None = None
         self._holds: dict[str, int] = {}
 
     @classmethod
-    def for_source(cls, path: str | Path, source: str, exercise: Exercise, *, force: bool = False) -> AnnotatedVideo:
+    def for_source(cls, path: str | Path, source: str, exercise: Exercise, *, force: bool = False,
+                   inputs: Iterable[str | os.PathLike[str] | None] = ()) -> AnnotatedVideo:
         """At the frame rate of ``source`` (opened once to read it)."""
-        check_output(Path(path), force=force)
+        inputs = [source, *inputs]
+        check_output(Path(path), force=force, inputs=inputs)
         with open_source(source) as probe:
             fps = probe.fps
-        return cls(path, exercise, fps, force=force)
+        return cls(path, exercise, fps, force=force, inputs=inputs)
 
     def on_event(self, event: Event) -> None:
         """Completed holds, which the engine's snapshot does not count (``analyze_video(on_event=...)``)."""
@@ -93,28 +98,51 @@ class AnnotatedVideo:
             self._holds[side] = self._holds.get(side, 0) + 1
 
     def __call__(self, frame: Frame, pose: PoseFrame | None, snapshot: EngineSnapshot) -> None:
+        if self.error is not None:
+            return
         image = render(frame.image, pose, snapshot, self.exercise, coach_state(snapshot, self.exercise, self._holds))
         self.write(image)
 
     def write(self, image: np.ndarray) -> None:
-        if self._writer is None:
-            height, width = image.shape[:2]
-            self._writer = cv2.VideoWriter(str(self._partial), fourcc(self.path), self.fps, (width, height))
-            if not self._writer.isOpened():
-                raise OutputError(f"cannot write '{self.path}': OpenCV could not open a video writer there")
-        self._writer.write(image)
-        self.frames_written += 1
+        if self.error is not None:
+            return
+        try:
+            if self._writer is None:
+                height, width = image.shape[:2]
+                self._writer = cv2.VideoWriter(self._output.opencv_name, fourcc(self.path), self.fps, (width, height))
+                if not self._writer.isOpened():
+                    raise OutputError(f"cannot write '{self.path}': OpenCV could not open a video writer there")
+            self._writer.write(image)
+            self.frames_written += 1
+        except (OSError, cv2.error, OutputError) as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: BaseException) -> None:
+        """Stop writing, keep analysing: the counts matter more than the drawing."""
+        self.error = exc if isinstance(exc, OutputError) else OutputError(
+            f"cannot write '{self.path}' ({getattr(exc, 'strerror', None) or exc}); check free space and permissions "
+            "(nothing was written under that name)")
+        self._release()
+        self._output.discard()
+
+    def _release(self) -> None:
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            try:
+                writer.release()
+            except (OSError, cv2.error) as exc:
+                if self.error is None:
+                    self._fail(exc)
 
     def close(self, keep: bool = True) -> None:
-        """Finish the file and move it into place (``keep``), or throw the partial file away."""
-        if self._writer is not None:
-            self._writer.release()
-            self._writer = None
+        """Finish the file and move it into place (``keep``), or throw it away; raises a failed write's error."""
+        self._release()
+        if self.error is not None:
+            raise self.error
         if keep and self.frames_written:
-            os.replace(self._partial, self.path)
+            self._output.commit()
         else:
-            with contextlib.suppress(FileNotFoundError):
-                self._partial.unlink()
+            self._output.discard()
 
     def __enter__(self) -> AnnotatedVideo:
         return self
@@ -122,7 +150,12 @@ class AnnotatedVideo:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         # Ctrl-C keeps the frames drawn so far (like analyze keeps the counts); an error discards them.
-        self.close(keep=exc_type is None or issubclass(exc_type, KeyboardInterrupt))
+        keep = exc_type is None or issubclass(exc_type, KeyboardInterrupt)
+        try:
+            self.close(keep=keep)
+        except OutputError:
+            if exc_type is None:
+                raise
 
 
 # ============================================================================ clips
@@ -187,8 +220,13 @@ def prepare_clip_folder(folder: str | Path, *, force: bool) -> Path:
 
 
 def cut_clips(video: str | Path, summary: SessionSummary, folder: str | Path,
-              margin_s: float = CLIP_MARGIN_S) -> list[Path]:
-    """Write a clip of ``video`` around each flagged moment into ``folder``, in one pass; returns the files."""
+              margin_s: float = CLIP_MARGIN_S, *, force: bool = True,
+              inputs: Iterable[str | os.PathLike[str] | None] = ()) -> list[Path]:
+    """Write a clip of ``video`` around each flagged moment into ``folder``, in one pass; returns the files.
+
+    Each clip goes through :class:`posecoach.outputs.PendingOutput` (``force`` was settled by
+    :func:`prepare_clip_folder`); on a failure no half-written clip is left under a clip's name.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise OutputError(f"cannot put clips in '{folder}': the folder does not exist")
@@ -196,7 +234,11 @@ def cut_clips(video: str | Path, summary: SessionSummary, folder: str | Path,
     if not moments:
         return []
     writers: dict[Moment, cv2.VideoWriter] = {}
-    paths = {moment: folder / moment.file_name for moment in moments}
+    inputs = [video, *inputs]
+    pending = {moment: outputs.PendingOutput(folder / moment.file_name, force=force, inputs=inputs,
+                                             verify=outputs.verify_video) for moment in moments}
+    paths = {moment: output.path for moment, output in pending.items()}
+    done = False
     try:
         with open_source(video) as frames:
             fps = frames.fps or 30.0
@@ -210,12 +252,25 @@ def cut_clips(video: str | Path, summary: SessionSummary, folder: str | Path,
                         writer = writers.get(moment)
                         if writer is None:
                             height, width = frame.image.shape[:2]
-                            writer = cv2.VideoWriter(str(paths[moment]), fourcc(paths[moment]), fps, (width, height))
+                            writer = cv2.VideoWriter(pending[moment].opencv_name, fourcc(paths[moment]), fps,
+                                                     (width, height))
                             if not writer.isOpened():
                                 raise OutputError(f"cannot write the clip '{paths[moment]}'")
                             writers[moment] = writer
                         writer.write(frame.image)
-    finally:
         for writer in writers.values():
             writer.release()
+        for moment in writers:
+            pending[moment].commit()
+        done = True
+    except (OSError, cv2.error) as exc:
+        raise OutputError(f"cannot write the clips into '{folder}' ({getattr(exc, 'strerror', None) or exc}); "
+                          "check free space and permissions (no half-written clip was left)") from exc
+    finally:
+        if not done:
+            for writer in writers.values():
+                with contextlib.suppress(cv2.error, OSError):
+                    writer.release()
+            for output in pending.values():
+                output.discard()
     return [paths[moment] for moment in moments if moment in writers]

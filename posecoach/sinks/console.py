@@ -11,6 +11,7 @@ from typing import IO, Any
 from posecoach.events import Event, FormWarning, HoldEnded, HoldStarted, PoseFound, PoseLost, RepCompleted, RepRejected
 from posecoach.landmarks import Side
 from posecoach.summary import SessionStatus, SessionSummary
+from posecoach.terminal import echo
 
 SUMMARY_CSV_FIELDS = ("source", "exercise", "duration_s", "frames", "frames_with_pose", "reps_total", "reps_left",
                       "reps_right", "holds", "holds_s", "warnings", "partial")
@@ -43,10 +44,12 @@ def _summary_row(summary: SessionSummary) -> dict[str, Any]:
     }
 
 
-def render_summaries(summaries: Sequence[SessionSummary], output_format: str) -> str:
-    """All summaries in one document: a JSON object (one summary) or list, a CSV, or text tables."""
+def render_summaries(summaries: Sequence[SessionSummary], output_format: str, *, as_list: bool | None = None) -> str:
+    """All summaries in one document: a JSON object (one input) or list (several inputs, even when only
+    one of them could be analysed), a CSV, or text tables."""
+    as_list = len(summaries) != 1 if as_list is None else as_list
     if output_format == "json":
-        data: Any = summaries[0].to_dict() if len(summaries) == 1 else [s.to_dict() for s in summaries]
+        data: Any = [s.to_dict() for s in summaries] if as_list else summaries[0].to_dict()
         return json.dumps(data, indent=2)
     if output_format == "csv":
         buffer = io.StringIO()
@@ -140,7 +143,7 @@ class EventPrinter:
     def __call__(self, event: Event) -> None:
         line = json.dumps(event.to_dict()) if self.as_json else describe_event(event)
         if line is not None:
-            print(line, file=self.stream, flush=True)
+            echo(line, file=self.stream)  # cleaned, and a reader that went away never stops the session
 
 
 class PrinterSink:

@@ -12,10 +12,13 @@ rebuilt from (``show``, ``report``, ``export``, even for a session that never cl
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import os
 import sqlite3
 import sys
+import typing
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -28,9 +31,18 @@ from typing import Any, Self
 import numpy as np
 
 from posecoach.errors import HistoryError
-from posecoach.events import Event, FormWarning, HoldEnded, RepCompleted, SetCompleted, event_from_dict
+from posecoach.events import (
+    EVENT_TYPES,
+    Event,
+    FormWarning,
+    HoldEnded,
+    RepCompleted,
+    SetCompleted,
+    event_from_dict,
+)
 from posecoach.exercises.catalog import CATALOG
 from posecoach.exercises.definition import Target
+from posecoach.landmarks import Side
 from posecoach.summary import SessionMode, SessionStatus, SessionSummary
 
 SCHEMA_VERSION = 2
@@ -53,7 +65,7 @@ def user_data_dir(env: Mapping[str, str] | None = None, platform: str | None = N
     """The platform's per-user data folder for posecoach (XDG on Linux, Application Support, APPDATA)."""
     env = os.environ if env is None else env
     platform = sys.platform if platform is None else platform
-    home = Path.home() if home is None else home
+    home = _home(env, platform) if home is None else home
     if platform.startswith("win"):
         base = env.get("APPDATA") or str(home / "AppData" / "Roaming")
         return Path(base) / "posecoach"
@@ -62,6 +74,25 @@ def user_data_dir(env: Mapping[str, str] | None = None, platform: str | None = N
     xdg = env.get("XDG_DATA_HOME", "")
     base_path = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".local" / "share"
     return base_path / "posecoach"
+
+
+def _home(env: Mapping[str, str], platform: str) -> Path:
+    """``$HOME``, or the account's home from the password database when HOME is empty or relative
+    (an empty HOME made ``Path.home()`` answer ``/`` and the history land in ``/.local/share``)."""
+    if platform.startswith("win"):
+        return Path.home()
+    home = env.get("HOME", "")
+    if not os.path.isabs(home):
+        try:
+            import pwd
+
+            home = pwd.getpwuid(os.getuid()).pw_dir
+        except (ImportError, KeyError):
+            home = ""
+    if not os.path.isabs(home) or Path(home) == Path("/"):
+        raise HistoryError(f"cannot tell where your home folder is (HOME is {env.get('HOME', '')!r}); set HOME, "
+                           f"or pass --db or set {ENV_DB} to the history file")
+    return Path(home)
 
 
 def default_db_path(env: Mapping[str, str] | None = None, platform: str | None = None,
@@ -335,6 +366,15 @@ def _trace_from_blob(blob: bytes | None) -> list[tuple[float, float]]:
 
 # ----------------------------------------------------------------------------- the store
 
+UNREADABLE = frozenset({"SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CORRUPT_VTAB", "SQLITE_CORRUPT_SEQUENCE",
+                        "SQLITE_CORRUPT_INDEX"})
+"""SQLite's own verdicts that a file is not a database or is damaged."""
+
+
+def _unreadable_text(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text or "corrupt" in text
+
 
 class HistoryStore:
     """An open history database. Use as a context manager; ``db`` is the raw connection for SQL.
@@ -344,7 +384,7 @@ class HistoryStore:
     """
 
     def __init__(self, path: str | Path, *, create: bool = True, timeout_s: float | None = None) -> None:
-        self.path = Path(path)
+        self.path = Path(path).expanduser()
         if not create and not self.path.exists():
             raise HistoryError(
                 f"no history database at {self.path} yet: sessions are saved by 'posecoach analyze' and "
@@ -354,9 +394,18 @@ class HistoryStore:
             raise HistoryError(f"the folder of the history database {self.path} does not exist; create it or pass "
                                "--db with a path in an existing folder")
         timeout = BUSY_TIMEOUT_S if timeout_s is None else timeout_s
+        # A history that cannot be written (a read-only mount, a backup copy) can still be read.
+        self.read_only = not create and self.path.exists() and not (
+            os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK))
         try:
-            self.db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
-        except sqlite3.Error as exc:
+            if self.read_only:
+                # Without a writable folder SQLite cannot make the WAL index: read the file as it is.
+                flags = "mode=ro" + ("" if os.access(self.path.parent, os.W_OK) else "&immutable=1")
+                uri = f"{self.path.resolve().as_uri()}?{flags}"
+                self.db = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+            else:
+                self.db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        except (sqlite3.Error, ValueError) as exc:
             raise HistoryError(f"cannot open the history database {self.path} ({exc}); check the path and its "
                                "permissions, or pass --db with another file") from exc
         self.db.row_factory = sqlite3.Row
@@ -401,10 +450,18 @@ class HistoryStore:
                                    "permissions or pass --db with another file") from exc
             raise HistoryError(f"history database {self.path}: {text} (while trying to {doing})") from exc
         except sqlite3.DatabaseError as exc:
-            raise HistoryError(
-                f"{self.path} is not a readable posecoach history ({exc}); it has been left untouched. "
-                "Move it aside to start a new history, or pass --db with another file"
-            ) from exc
+            # Only a file SQLite cannot read as a database is "unreadable"; a constraint or a value
+            # error on a healthy history must never tell the user to abandon it.
+            if getattr(exc, "sqlite_errorname", "") in UNREADABLE or _unreadable_text(exc):
+                raise HistoryError(
+                    f"{self.path} is not a readable posecoach history ({exc}); it has been left untouched. "
+                    "Move it aside to start a new history, or pass --db with another file"
+                ) from exc
+            raise HistoryError(f"could not {doing} in the history database {self.path} ({exc}); the history "
+                               "itself is fine and nothing was changed. This is a bug in posecoach if it happens "
+                               "again: please report it") from exc
+        except OverflowError as exc:  # a number too large for SQLite's 64-bit integers
+            raise HistoryError(f"could not {doing}: {exc}; nothing was changed") from exc
 
     @contextmanager
     def transaction(self, doing: str = "save the session") -> Iterator[sqlite3.Connection]:
@@ -436,30 +493,51 @@ class HistoryStore:
                 raise
 
     def _prepare(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        self._checked_version()
+        if not self.read_only:
+            mode = self.db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise HistoryError(f"cannot switch {self.path} to WAL mode (it stays '{mode}'); "
+                                   "is it on a network drive? Pass --db with a local file")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+        if self._checked_version() < SCHEMA_VERSION:
+            if self.read_only:
+                raise HistoryError(f"{self.path} needs an upgrade to this posecoach's schema but cannot be written "
+                                   "(read-only); open it once where it can be written, or pass --db with a copy")
+            self._migrate()
+        self.db.execute("PRAGMA foreign_keys = ON")
+
+    def _checked_version(self) -> int:
+        """The schema version, refusing what this posecoach cannot (or must not) upgrade."""
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        if version < 0:
+            raise HistoryError(f"{self.path} is not a readable posecoach history (schema version {version}); it has "
+                               "been left untouched. Move it aside to start a new history, or pass --db with "
+                               "another file")
         if version > SCHEMA_VERSION:
             raise HistoryError(f"{self.path} was written by a newer posecoach (schema {version}, this one reads "
                                f"up to {SCHEMA_VERSION}); upgrade posecoach, or pass --db with another file")
         if version == 0 and self.db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]:
             raise HistoryError(f"{self.path} is an SQLite database but not a posecoach history; it has been left "
                                "untouched. Pass --db with another file")
-        self.db.execute("PRAGMA foreign_keys = ON")
-        if version < SCHEMA_VERSION:
-            self._migrate(version)
-        mode = self.db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if mode.lower() != "wal":
-            raise HistoryError(f"cannot switch {self.path} to WAL mode (it stays '{mode}'); "
-                               "is it on a network drive? Pass --db with a local file")
-        self.db.execute("PRAGMA synchronous = NORMAL")
+        return version
 
-    def _migrate(self, version: int) -> None:
-        """Each step in its own transaction with its version bump, so a failed step leaves the file as it was."""
+    def _migrate(self) -> None:
+        """Each step in its own transaction with its version bump, so a failed step leaves the file as it was.
+
+        The version is read again *under the write lock*: several processes opening a new history at
+        once (six concurrent imports) each find it already upgraded by whoever got the lock first,
+        instead of running a step twice ("no such column" half-way through).
+        """
         self.db.execute("PRAGMA foreign_keys = OFF")
         try:
-            for step in range(version, SCHEMA_VERSION):
-                with self.transaction(f"upgrade the history to schema {step + 1}"):
-                    MIGRATIONS[step](self.db)
-                    self.db.execute(f"PRAGMA user_version = {step + 1}")
+            while True:
+                with self.transaction("upgrade the history"):
+                    version = self._checked_version()
+                    if version >= SCHEMA_VERSION:
+                        return
+                    MIGRATIONS[version](self.db)
+                    self.db.execute(f"PRAGMA user_version = {version + 1}")
         finally:
             self.db.execute("PRAGMA foreign_keys = ON")
 
@@ -554,9 +632,14 @@ class HistoryStore:
         session_id = self.resolve(ref)
         with self._errors("read the session"):
             row = self.db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
-            events = [event_from_dict(json.loads(data)) for (data,) in self.db.execute(
-                "SELECT data FROM events WHERE session_id = ? ORDER BY id", (session_id,))]
-        stored = json.loads(row["summary_json"]) if row["summary_json"] else {}
+            stored_events = self.db.execute(
+                "SELECT data FROM events WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
+        try:
+            events = [event_from_dict(json.loads(data)) for (data,) in stored_events]
+            stored = json.loads(row["summary_json"]) if row["summary_json"] else {}
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise HistoryError(f"session {session_id} in {self.path} holds a damaged record ({exc}); delete it with "
+                               f"'posecoach delete {session_id}' or restore the history from an export") from exc
         notes = list(stored.get("notes", []))
         if row["status"] == SessionStatus.OPEN:
             notes.append("This session did not close (still running, or the program was stopped abruptly): "
@@ -667,20 +750,17 @@ class HistoryStore:
         return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "schema_version": SCHEMA_VERSION,
                 "sessions": self.export_records(sessions)}
 
-    def import_document(self, document: Mapping[str, Any]) -> tuple[int, int]:
+    def import_document(self, document: Any) -> tuple[int, int]:
         """Adds the exported sessions this history lacks (matched by ``uid``), in one transaction.
 
-        Returns ``(imported, already_present)``; importing the same file twice changes nothing.
+        The whole document is validated first (:func:`validate_export`): one bad record rejects the
+        file and nothing is written. Returns ``(imported, already_present)``; importing the same file
+        twice changes nothing.
         """
-        if document.get("format") != EXPORT_FORMAT or not isinstance(document.get("sessions"), list):
-            raise HistoryError("this is not a posecoach history export; import reads the JSON written by "
-                               "'posecoach export --format json'")
-        if int(document.get("version", 0)) > EXPORT_VERSION:
-            raise HistoryError(f"this export is version {document['version']}, newer than this posecoach reads "
-                               f"({EXPORT_VERSION}); upgrade posecoach")
+        records = validate_export(document)
         imported = present = 0
         with self.transaction("import sessions"):
-            for record in document["sessions"]:
+            for record in records:
                 if self.db.execute("SELECT 1 FROM sessions WHERE uid = ?", (record["uid"],)).fetchone():
                     present += 1
                     continue
@@ -689,20 +769,17 @@ class HistoryStore:
         return imported, present
 
     def _import_record(self, record: Mapping[str, Any]) -> None:
-        try:
-            data = record["summary"]
-            summary = SessionSummary(
-                exercise=record["exercise"], source=record["source"], duration_s=float(data["duration_s"]),
-                fps=float(data["fps"]), frames=int(data["frames"]), frames_with_pose=int(data["frames_with_pose"]),
-                events=[event_from_dict(e) for e in data["events"]], partial=bool(data["partial"]),
-                notes=list(data.get("notes", [])), signal_name=record["signal"]["name"],
-                signal_trace=[(float(t), float(v)) for t, v in record["signal"]["trace"]],
-            )
-            started_at = _parse_time(record["started_at"])
-            ended_at = _parse_time(record["ended_at"]) if record["ended_at"] else None
-        except (KeyError, TypeError, ValueError) as exc:
-            raise HistoryError(f"session {record.get('uid', '?')} in the export is incomplete ({exc!r}); "
-                               "nothing was imported. Export it again with 'posecoach export'") from exc
+        """A record :func:`validate_export` accepted."""
+        data = record["summary"]
+        summary = SessionSummary(
+            exercise=record["exercise"], source=record["source"], duration_s=float(data["duration_s"]),
+            fps=float(data["fps"]), frames=int(data["frames"]), frames_with_pose=int(data["frames_with_pose"]),
+            events=[event_from_dict(e) for e in data["events"]], partial=bool(data["partial"]),
+            notes=list(data.get("notes", [])), signal_name=record["signal"]["name"],
+            signal_trace=[(float(t), float(v)) for t, v in record["signal"]["trace"]],
+        )
+        started_at = _parse_time(record["started_at"])
+        ended_at = _parse_time(record["ended_at"]) if record["ended_at"] else None
         recorder = HistoryRecorder(self)
         recorder.open_session(summary.exercise, summary.source, mode=record["mode"],
                               target=_target_from_dict(record["target"]), started_at=started_at, uid=record["uid"])
@@ -712,6 +789,186 @@ class HistoryStore:
             recorder.detach()
             return
         recorder.close(summary, status=record["status"], ended_at=ended_at)
+
+
+# ----------------------------------------------------------------------------- validating an export
+
+MAX_TEXT = 10_000
+MAX_NUMBER = 1e9
+"""No time, angle or count in a real session comes near this; it keeps inf, 1e308 and friends out."""
+
+
+class _Invalid(ValueError):
+    """One problem in an export, with where it is."""
+
+
+def validate_export(document: Any) -> list[dict[str, Any]]:
+    """Every record of a ``posecoach export`` document, checked completely, or :class:`HistoryError`.
+
+    Types, required keys, finite bounded numbers, known modes/statuses/event kinds, parseable times,
+    UTF-8-encodable text: whatever ``show``, ``report`` and ``progress`` later rely on. Written by
+    hand rather than with pydantic or msgspec: the schema is the event dataclasses themselves (their
+    fields and annotations drive :func:`_check_event`), one small function covers it, and posecoach
+    keeps its three dependencies.
+    """
+    how = "import reads the JSON written by 'posecoach export --format json'"
+    if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT \
+            or not isinstance(document.get("sessions"), list):
+        raise HistoryError(f"this is not a posecoach history export; {how}")
+    version = document.get("version", EXPORT_VERSION)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise HistoryError(f"this export has an invalid version ({_show(version)}); {how}")
+    if version > EXPORT_VERSION:
+        raise HistoryError(f"this export is version {version}, newer than this posecoach reads "
+                           f"({EXPORT_VERSION}); upgrade posecoach")
+    records = []
+    for index, record in enumerate(document["sessions"], 1):
+        try:
+            records.append(_check_record(record))
+        except _Invalid as exc:
+            uid = record.get("uid") if isinstance(record, dict) and isinstance(record.get("uid"), str) else None
+            which = f"session {index}" + (f" ({_show(uid)})" if uid else "")
+            raise HistoryError(f"{which} in the export is invalid: {exc}; nothing was imported. Export it again "
+                               "with 'posecoach export'") from None
+    return records
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _text(value: Any, where: str, *, optional: bool = False, limit: int = MAX_TEXT) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise _Invalid(f"'{where}' must be text (got {_show(value)})")
+    if len(value) > limit:
+        raise _Invalid(f"'{where}' is longer than {limit} characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _Invalid(f"'{where}' holds a lone surrogate, which is not text") from None
+    return value
+
+
+def _number(value: Any, where: str, *, whole: bool = False, optional: bool = False,
+            minimum: float = -MAX_NUMBER) -> float | None:
+    if value is None and optional:
+        return None
+    kinds = (int,) if whole else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise _Invalid(f"'{where}' must be {'a whole number' if whole else 'a number'} (got {_show(value)})")
+    if not (math.isfinite(value) and minimum <= value <= MAX_NUMBER):
+        raise _Invalid(f"'{where}' is out of range (got {_show(value)})")
+    return value
+
+
+def _time(value: Any, where: str, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    try:
+        _iso(_parse_time(_text(value, where, limit=64) or ""))
+    except (ValueError, OverflowError):
+        raise _Invalid(f"'{where}' is not an ISO 8601 time (got {_show(value)})") from None
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Invalid(f"'{where}' must be an object (got {_show(value)})")
+    return value
+
+
+def _check_record(record: Any) -> dict[str, Any]:
+    record = _mapping(record, "session")
+    uid = _text(record.get("uid"), "uid", limit=64)
+    if not uid or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in uid):
+        raise _Invalid(f"'uid' must be letters, digits, '-' or '_' (got {_show(uid)})")
+    _text(record.get("exercise"), "exercise", limit=200)
+    _text(record.get("source"), "source")
+    if record.get("mode") not in MODES:
+        raise _Invalid(f"'mode' must be one of {', '.join(MODES)} (got {_show(record.get('mode'))})")
+    if record.get("status") not in STATUSES:
+        raise _Invalid(f"'status' must be one of {', '.join(STATUSES)} (got {_show(record.get('status'))})")
+    _time(record.get("started_at"), "started_at")
+    _time(record.get("ended_at"), "ended_at", optional=True)
+    target = record.get("target")
+    if target is not None:
+        target = _mapping(target, "target")
+        for key in ("sets", "reps"):
+            _number(target.get(key), f"target.{key}", whole=True, minimum=0)
+        _number(target.get("hold_s"), "target.hold_s", minimum=0)
+        if not isinstance(target.get("per_side"), bool):
+            raise _Invalid(f"'target.per_side' must be true or false (got {_show(target.get('per_side'))})")
+    summary = _mapping(record.get("summary"), "summary")
+    for key in ("duration_s", "fps"):
+        _number(summary.get(key), f"summary.{key}", minimum=0)
+    for key in ("frames", "frames_with_pose"):
+        _number(summary.get(key), f"summary.{key}", whole=True, minimum=0)
+    if not isinstance(summary.get("partial"), bool):
+        raise _Invalid(f"'summary.partial' must be true or false (got {_show(summary.get('partial'))})")
+    notes = summary.get("notes", [])
+    if not isinstance(notes, list):
+        raise _Invalid("'summary.notes' must be a list of text")
+    for note in notes:
+        _text(note, "summary.notes")
+    events = summary.get("events")
+    if not isinstance(events, list):
+        raise _Invalid(f"'summary.events' must be a list (got {_show(events)})")
+    for number, event in enumerate(events, 1):
+        _check_event(event, f"summary.events[{number}]")
+    signal = _mapping(record.get("signal"), "signal")
+    _text(signal.get("name"), "signal.name", limit=200)
+    trace = signal.get("trace")
+    if not isinstance(trace, list):
+        raise _Invalid(f"'signal.trace' must be a list of [t, value] pairs (got {_show(trace)})")
+    for pair in trace:
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise _Invalid(f"'signal.trace' must hold [t, value] pairs (got {_show(pair)})")
+        _number(pair[0], "signal.trace time")
+        _number(pair[1], "signal.trace value")
+    return record
+
+
+def _check_event(event: Any, where: str) -> None:
+    """Every field of the event's dataclass, by its annotation; unknown keys are refused."""
+    event = _mapping(event, where)
+    cls = EVENT_TYPES.get(event.get("kind")) if isinstance(event.get("kind"), str) else None
+    if cls is None:
+        raise _Invalid(f"'{where}.kind' must be one of {', '.join(sorted(EVENT_TYPES))} "
+                       f"(got {_show(event.get('kind'))})")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(event) - names - {"kind"})
+    if unknown:
+        raise _Invalid(f"'{where}' has an unknown key '{unknown[0]}'")
+    for name in names:
+        if name not in event:
+            if name == "t_s":
+                raise _Invalid(f"'{where}.t_s' is missing")
+            continue
+        value, kind, key = event[name], hints[name], f"{where}.{name}"
+        optional = type(None) in typing.get_args(kind)
+        base = next((k for k in typing.get_args(kind) if k is not type(None)), kind) if optional else kind
+        if base is float:
+            _number(value, key, optional=optional)
+        elif base is int:
+            _number(value, key, whole=True, optional=optional, minimum=0)
+        elif base is bool:
+            if not isinstance(value, bool):
+                raise _Invalid(f"'{key}' must be true or false (got {_show(value)})")
+        elif base is str:
+            _text(value, key, optional=optional)
+        elif base is Side:
+            if not (value is None and optional) and value not in [side.value for side in Side]:
+                raise _Invalid(f"'{key}' must be left, right or null (got {_show(value)})")
+        elif typing.get_origin(base) is tuple:
+            if not isinstance(value, list):
+                raise _Invalid(f"'{key}' must be a list of text (got {_show(value)})")
+            for item in value:
+                _text(item, key, limit=200)
+        else:  # a field type this validator does not know yet: refuse rather than store it unchecked
+            raise _Invalid(f"'{key}' cannot be checked")
 
 
 def open_store(db: str | Path | None = None, *, create: bool = True) -> HistoryStore:

@@ -21,10 +21,10 @@ from pathlib import Path
 from statistics import fmean
 from typing import TYPE_CHECKING
 
-from posecoach.errors import OutputError
 from posecoach.events import FormWarning, HoldEnded, RepCompleted, SetCompleted
 from posecoach.exercises.definition import Target
 from posecoach.landmarks import Side
+from posecoach.outputs import check_output, write_file
 from posecoach.sinks.history import WeekStats
 from posecoach.summary import SessionSummary
 
@@ -42,28 +42,8 @@ WARNING_MARKS_GID = "warning-marks"
 # ----------------------------------------------------------------------------- output paths
 
 
-def check_output(path: Path, *, force: bool, suffixes: Sequence[str] = ()) -> Path:
-    """Refuses to write into a missing folder or over an existing file without ``force``."""
-    if suffixes and path.suffix.lower() not in suffixes:
-        raise OutputError(f"cannot tell the format of '{path}' from its extension; use {' or '.join(suffixes)}")
-    if not path.parent.is_dir():
-        raise OutputError(f"the folder '{path.parent}' does not exist; create it first or choose another --output")
-    if path.is_dir():
-        raise OutputError(f"'{path}' is a folder; give a file name inside it as --output")
-    if path.exists() and not force:
-        raise OutputError(f"'{path}' already exists; pass --force to overwrite it or choose another --output")
-    return path
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write beside and rename, so an interrupted write never leaves half a report under the real name."""
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        partial.write_bytes(data)
-        os.replace(partial, path)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise OutputError(f"cannot write '{path}' ({exc.strerror}); check free space and permissions") from exc
+# Every file goes through posecoach.outputs (never an input, only regular files replaced, written to an
+# exclusive temporary file and renamed); check_output stays importable from here for the CLI's early checks.
 
 
 # ----------------------------------------------------------------------------- what the report says
@@ -507,8 +487,13 @@ def report_sections(report: SessionReport, *, with_figures: bool = True) -> list
     return sections
 
 
+def _md_text(text: str) -> str:
+    """Markdown passes HTML through to the reader's renderer: names, notes and sources come from data."""
+    return html.escape(text, quote=False)
+
+
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return _md_text(text).replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(sections: list[Section], images: dict[str, str] | None = None) -> str:
@@ -516,13 +501,13 @@ def render_markdown(sections: list[Section], images: dict[str, str] | None = Non
     images = images or {}
     out: list[str] = []
     for i, section in enumerate(sections):
-        out.append(("# " if i == 0 else "## ") + section.heading)
+        out.append(("# " if i == 0 else "## ") + _md_text(section.heading))
         out.append("")
         for paragraph in section.paragraphs:
-            out.extend([paragraph, ""])
+            out.extend([_md_text(paragraph), ""])
         if section.table:
             header, rows = section.table
-            out.append("| " + " | ".join(header) + " |")
+            out.append("| " + " | ".join(_md_cell(h) for h in header) + " |")
             out.append("|" + "|".join("---" for _ in header) + "|")
             out.extend("| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows)
             out.append("")
@@ -564,26 +549,26 @@ def render_html(sections: list[Section], images: dict[str, bytes] | None = None)
     return "\n".join(out)
 
 
-def write_report(report: SessionReport, output: Path, *, force: bool = False) -> list[Path]:
+def write_report(report: SessionReport, output: Path, *, force: bool = False,
+                 inputs: Sequence[str | os.PathLike[str] | None] = ()) -> list[Path]:
     """Writes ``.html`` (self-contained) or ``.md`` (plus ``<stem>-<plot>.png`` beside it); returns the files."""
-    check_output(output, force=force, suffixes=REPORT_SUFFIXES)
+    check_output(output, force=force, suffixes=REPORT_SUFFIXES, inputs=inputs)
     figures = session_figures(report)
     sections = report_sections(report)
     if output.suffix.lower() == ".md":
         names = {key: f"{output.stem}-{key}.png" for key in figures}
         pngs = [output.with_name(name) for name in names.values()]
         for png in pngs:
-            check_output(png, force=force)
+            check_output(png, force=force, inputs=inputs)
         for key, png in zip(names, pngs, strict=True):
-            write_atomic(png, png_bytes(figures[key]))
-        write_atomic(output, render_markdown(sections, names).encode("utf-8"))
+            write_file(png, png_bytes(figures[key]), force=force, inputs=inputs)
+        write_file(output, render_markdown(sections, names).encode("utf-8"), force=force, inputs=inputs)
         return [output, *pngs]
     images = {key: png_bytes(figure) for key, figure in figures.items()}
-    write_atomic(output, render_html(sections, images).encode("utf-8"))
+    write_file(output, render_html(sections, images).encode("utf-8"), force=force, inputs=inputs)
     return [output]
 
 
-def write_progress(weeks: list[WeekStats], output: Path, *, force: bool = False) -> Path:
-    check_output(output, force=force, suffixes=(".png",))
-    write_atomic(output, png_bytes(plot_progress(weeks)))
-    return output
+def write_progress(weeks: list[WeekStats], output: Path, *, force: bool = False,
+                   inputs: Sequence[str | os.PathLike[str] | None] = ()) -> Path:
+    return write_file(output, png_bytes(plot_progress(weeks)), force=force, inputs=inputs, suffixes=(".png",))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from posecoach.outputs import PendingOutput, write_file
 from posecoach.synth.motions import FaultRequest, Motion, SynthOptionError, build_motion
 from posecoach.synth.render import CONDITIONS, NTSC_FPS, VIEWS, ClipRenderer, RenderOptions
 from posecoach.synth.truth import ClipTruth
@@ -119,35 +122,33 @@ def write_clip(spec: SynthSpec | SynthClip, output: Path, *, progress: Progress 
     """Render a spec (or an already synthesized clip) to ``output`` (mp4, 'mp4v'), with
     ``<stem>.truth.json`` (and ``<stem>.joints.npz``) beside it.
 
-    Overwrites silently: refusing is the caller's job. The video is written under a temporary
-    name first, so an interrupted render never leaves a video that looks complete.
+    Replaces existing regular files (refusing is the caller's job); every file goes through
+    :mod:`posecoach.outputs`, so an interrupted render never leaves a video that looks complete.
     """
     output = Path(output)
     clip = spec if isinstance(spec, SynthClip) else synthesize(spec)
     width, height = clip.spec.size
-    partial = output.with_name(output.stem + ".partial" + output.suffix)
-    writer = cv2.VideoWriter(str(partial), cv2.VideoWriter.fourcc(*"mp4v"), clip.motion.fps, (width, height))
-    if not writer.isOpened():
-        raise OSError(f"cannot write video '{output}': OpenCV's mp4v writer did not open it")
     total = clip.motion.frame_count
-    try:
-        for done, frame in enumerate(clip.frames(), start=1):
-            writer.write(frame)
-            if progress is not None:
-                progress(done, total)
-    except BaseException:
-        writer.release()
-        partial.unlink(missing_ok=True)
-        raise
-    writer.release()
-    partial.replace(output)
+    with PendingOutput(output, force=True) as pending:  # a temporary file, renamed once complete
+        writer = cv2.VideoWriter(pending.opencv_name, cv2.VideoWriter.fourcc(*"mp4v"), clip.motion.fps, (width, height))
+        if not writer.isOpened():
+            raise OSError(f"cannot write video '{output}': OpenCV's mp4v writer did not open it")
+        try:
+            for done, frame in enumerate(clip.frames(), start=1):
+                writer.write(frame)
+                if progress is not None:
+                    progress(done, total)
+        finally:
+            writer.release()
     truth = clip.truth
     truth.video = output.name
     if write_joints:
         joints = joints_path_for(output)
-        np.savez_compressed(joints, image=clip.renderer.projected_joints().astype(np.float32),
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, image=clip.renderer.projected_joints().astype(np.float32),
                             world=clip.renderer.body.landmarks()[clip.renderer.source_index].astype(np.float32),
                             times=np.arange(total) / clip.motion.fps)
+        write_file(joints, buffer.getvalue(), force=True)
         truth.joints = joints.name
-    truth.save(truth_path_for(output))
+    write_file(truth_path_for(output), (json.dumps(truth.to_dict(), indent=2) + "\n").encode("utf-8"), force=True)
     return truth

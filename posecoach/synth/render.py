@@ -499,7 +499,8 @@ class ClipRenderer:
 
         self.appearance = Appearance.random(person_rng)
         if options.shape:
-            self.appearance = replace(self.appearance, shape=replace(self.appearance.shape, **dict(options.shape)))
+            shape: BodyShape = replace(self.appearance.shape, **dict(options.shape))  # type: ignore[arg-type]
+            self.appearance = replace(self.appearance, shape=shape)
         self.body = motion.pose(self.appearance.shape)
         posture = motion.script.posture
         azimuth, elevation = view_direction(options.view, posture, camera_rng)
