@@ -17,7 +17,8 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov")
 
 
 def fourcc(path: Path) -> int:
-    return cv2.VideoWriter.fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
+    """OpenCV's four-character codec code (what ``VideoWriter.fourcc`` computes), for this file's suffix."""
+    return int.from_bytes(("MJPG" if path.suffix.lower() == ".avi" else "mp4v").encode("ascii"), "little")
 
 
 class VideoRecorder:

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from posecoach.outputs import PendingOutput, write_file
+from posecoach.sinks.recorder import fourcc
 from posecoach.synth.motions import FaultRequest, Motion, SynthOptionError, build_motion
 from posecoach.synth.render import CONDITIONS, NTSC_FPS, VIEWS, ClipRenderer, RenderOptions
 from posecoach.synth.truth import ClipTruth
@@ -130,7 +131,7 @@ def write_clip(spec: SynthSpec | SynthClip, output: Path, *, progress: Progress 
     width, height = clip.spec.size
     total = clip.motion.frame_count
     with PendingOutput(output, force=True) as pending:  # a temporary file, renamed once complete
-        writer = cv2.VideoWriter(pending.opencv_name, cv2.VideoWriter.fourcc(*"mp4v"), clip.motion.fps, (width, height))
+        writer = cv2.VideoWriter(pending.opencv_name, fourcc(output), clip.motion.fps, (width, height))
         if not writer.isOpened():
             raise OSError(f"cannot write video '{output}': OpenCV's mp4v writer did not open it")
         try:
