@@ -803,7 +803,10 @@ class ExerciseEngine:
         if reason and self._is_echo(channel, draft):
             return events
         if reason:
-            return events + self._reject(draft, *reason)
+            # Before the person's first counted rep, a quick movement is more often getting into
+            # position (or the model flickering) than a rep rushed: not counted, but not scolded.
+            calibrated = any(c.ranges for c in self._channels)
+            return events + self._reject(draft, *reason, warn=calibrated or reason[0] is not Rejection.TOO_FAST)
         events += self._settle_provisional(draft.rom)
         calibrated = any(c.ranges for c in self._channels)
         if draft.opening or (not calibrated and draft.rom < FIRST_REP_CONFIDENT * spec.nominal_range):
