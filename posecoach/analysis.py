@@ -116,6 +116,11 @@ class AnalysisSession:
             notes.append(f"A person was found in only {summary.pose_coverage:.0%} of frames: "
                          "counts may be incomplete.")
         notes.extend(self._why_little_counted())
+        seen = self.engine.diagnostics
+        for code, frames in sorted(seen.unjudged_rules.items()):
+            if frames > seen.judged_rules[code]:
+                notes.append(f"{code.replace('-', ' ').capitalize()} was not checked: from this camera angle your hips "
+                             "overlap. Film from a front-oblique angle to check it.")
         uncertain = [e for e in summary.events if isinstance(e, RepCompleted) and e.uncertain]
         if uncertain:
             reasons = sorted({rep.uncertain for rep in uncertain if rep.uncertain})

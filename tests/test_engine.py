@@ -421,3 +421,20 @@ def test_a_hold_is_timed_from_when_the_body_settles_to_when_it_starts_to_leave()
     assert len(summary.holds) == 1
     hold = summary.holds[0]
     assert 1.7 <= hold.start_s <= 2.3 and 3.6 <= hold.held_s <= 4.4
+
+
+
+@pytest.mark.parametrize(("camera_yaw", "warned"), [(0.0, False), (50.0, True)], ids=["from-the-side", "front-oblique"])
+def test_pelvis_rocking_is_judged_only_where_the_camera_sees_the_hips_apart(camera_yaw, warned):
+    """A leg raise whose third rep rocks the pelvis 25 deg: from the side the far hip is the model's guess,
+    so the rule stays quiet and a note says it was not checked; filmed obliquely, the rep is warned."""
+    def script(t: float) -> BodyAngles:
+        hip = 80.0 * reps_signal(t, FIVE[:4], 1.0, 0.2)
+        return replace(LYING, hip_left=hip, hip_right=hip, pelvis_roll=25.0 * bump(t, FIVE[2], 1.0, 0.2),
+                       camera_yaw=camera_yaw)
+
+    summary = analyse("lying-leg-raise", script, 13.0)
+    assert summary.rep_counts()["total"] == 4
+    assert [w.code for w in summary.warnings] == (["pelvis-rocking"] if warned else [])
+    not_checked = [n for n in summary.notes if n.startswith("Pelvis rocking was not checked")]
+    assert bool(not_checked) is not warned

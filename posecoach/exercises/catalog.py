@@ -72,7 +72,7 @@ BACK_LIFTING = FormRule(
 )
 PELVIS_ROCKING = FormRule(
     WarningCode.PELVIS_ROCKING, "Keep your pelvis still: don't let your hips rock side to side.",
-    "pelvis_tilt", above=14.0, below=-14.0, relative=True, min_s=0.3,
+    "pelvis_tilt", above=14.0, below=-14.0, relative=True, min_s=0.3, needs_hips_apart=True,
 )
 # Relative to the line the person held at the start: MediaPipe reads a straight plank anywhere
 # from about 0° to +15° depending on build and camera, so an absolute limit would misjudge.
@@ -93,7 +93,7 @@ KNEE_BELOW_HIP = FormRule(
 )
 TRUNK_ROTATING = FormRule(
     WarningCode.TRUNK_ROTATING, "Keep your hips square: don't let your trunk rotate as the limb moves.",
-    "pelvis_tilt", above=15.0, below=-15.0, relative=True, min_s=0.3,
+    "pelvis_tilt", above=15.0, below=-15.0, relative=True, min_s=0.3, needs_hips_apart=True,
 )
 
 EXERCISES: tuple[Exercise, ...] = (

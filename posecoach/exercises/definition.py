@@ -183,6 +183,9 @@ class FormRule:
     """Evaluate ``{side}`` features for the working side (else the whole body)."""
     absolute: bool = False
     """Checked at the end of each rep on its peak (e.g. 'knee did not reach hip height')."""
+    needs_hips_apart: bool = False
+    """Judged only when the camera sees the two hips apart: from the side they overlap, and the height
+    of the far one is MediaPipe's guess (it wanders 10-20 deg on a still pelvis)."""
 
     def violated_by(self, value: float) -> bool:
         if not math.isfinite(value):

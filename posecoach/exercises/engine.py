@@ -115,6 +115,9 @@ EXIT_MOTION_MAX_S = 2.5
 longer motion inside the position was part of the hold."""
 HOLD_EXIT_S = 1.0
 """A fault in the last second of a hold is the person leaving the position."""
+HIPS_APART = 0.35
+"""Hip width over trunk length in the image from which the two hips' heights can be compared (~0.1
+from the side, 0.3-0.5 obliquely, 0.6 and more from the front or an end)."""
 PEAK_MARGIN = 15.0
 """How far (degrees) a rep's top must fall short of the side's usual top to be a fault of that rep."""
 FIRST_EPISODE_STRICTNESS = 2.0
@@ -123,6 +126,10 @@ times its limit to warn."""
 SMALL_RANGE_SHARE = 0.5
 """The smallest rep, as a share of the catalogue's full-range ``min_excursion``
 (see ``ExerciseEngine._entry_excursion``)."""
+ENTRY_SHARE = 0.5
+"""Once the person's range is known, a movement of this share of it starts a rep (which may then be
+judged partial): lower, and noise between reps would start some; higher, and a half-height rep would
+pass unseen instead of being called partial."""
 SETTLED_REST_S = 0.5
 """How long the signal must stay at rest before a movement smaller than ``min_excursion`` may start a rep."""
 REST_BAND = 0.2
@@ -307,6 +314,9 @@ class Diagnostics:
     """The largest movement of the tracked signal away from rest while in position (signal units)."""
     hold_misses: Counter[str] = field(default_factory=Counter)
     """In position but not holding: which of the hold's features were out of range."""
+    judged_rules: Counter[str] = field(default_factory=Counter)
+    unjudged_rules: Counter[str] = field(default_factory=Counter)
+    """Working frames in which a view-dependent form rule could, or could not, be judged."""
 
 
 @dataclass(frozen=True)
@@ -606,7 +616,7 @@ class ExerciseEngine:
         never reaches it. Before any rep, a movement of ``SMALL_RANGE_SHARE`` of it may start one
         (the provisional first-rep rule then lets the next rep confirm it), but only from a settled
         rest: a clip that opens mid-rep has not shown where rest is yet. Once the person's range is
-        known the threshold sits at half of it, within those two bounds, so small reps keep
+        known the threshold sits at ``ENTRY_SHARE`` of it, within those two bounds, so small reps keep
         counting and noise between large reps does not start any.
         """
         spec = self.exercise.rep
@@ -615,7 +625,7 @@ class ExerciseEngine:
         typical = self._typical_range(channel)
         if typical is None:
             return floor if channel.rest_settled else spec.min_excursion
-        return min(spec.min_excursion, max(floor, 0.5 * typical))
+        return min(spec.min_excursion, max(floor, ENTRY_SHARE * typical))
 
     def _step_reps(self, channel: _Channel, features: Features, t: float, dt: float) -> list[Event]:
         spec = self.exercise.rep
@@ -1066,6 +1076,13 @@ class ExerciseEngine:
         for rule in self.exercise.form:
             if rule.absolute or (rule.phase == "work" and not working) or (rule.phase == "rest" and working):
                 continue
+            if rule.needs_hips_apart:
+                seen = features.get("end_on", 0.0) >= HIPS_APART
+                (self.diagnostics.judged_rules if seen else self.diagnostics.unjudged_rules)[rule.code] += 1
+                if not seen:
+                    for channel in self._channels:
+                        self._rule_since.pop((rule.code, channel.side if rule.per_side else None), None)
+                    continue
             for channel in self._channels if rule.per_side else self._channels[:1]:
                 side = channel.side if rule.per_side else None
                 key = (rule.code, side)

@@ -30,6 +30,8 @@ class BodyAngles:
     trunk_elevation: float = 0.0
     chest_up: bool = True
     pelvis_roll: float = 0.0
+    camera_yaw: float = 0.0
+    """Degrees the camera turns about the vertical: 0 films the body from its side, 90 from its feet."""
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -69,6 +71,10 @@ def pose_from_angles(angles: BodyAngles, t: float, *, visibility: float = 0.95) 
     for landmark in Landmark:
         if not world[landmark].any():
             world[landmark] = head + 0.08 * anterior
+    if angles.camera_yaw:
+        yaw = math.radians(angles.camera_yaw)
+        turn = np.array([[math.cos(yaw), 0.0, math.sin(yaw)], [0.0, 1.0, 0.0], [-math.sin(yaw), 0.0, math.cos(yaw)]])
+        world = world @ turn.T
     width, height = IMAGE_SIZE
     xyzv = np.empty((NUM_LANDMARKS, 4))
     xyzv[:, 0] = width / 2 + PIXELS_PER_METRE * world[:, 0]
