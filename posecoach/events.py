@@ -7,6 +7,7 @@ Every event is a frozen dataclass with ``t_s``, the stream time in seconds when 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from posecoach.landmarks import Side
@@ -135,3 +136,29 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     if "flags" in fields:
         fields["flags"] = tuple(fields["flags"])
     return cls(**fields)
+
+
+class Phase(StrEnum):
+    """Where a counting channel is: out of the exercise's position, resting in it, or in a rep."""
+
+    OUT_OF_POSITION = "out-of-position"
+    REST = "rest"
+    WORK = "work"
+
+
+@dataclass(frozen=True)
+class EngineSnapshot:
+    """What a display needs right now; derived from the engine's state, never stored twice."""
+
+    t_s: float
+    visible: bool
+    in_position: bool
+    phase: Phase
+    reps_total: int
+    reps_left: int
+    reps_right: int
+    signal: dict[str, float]
+    hold_side: Side | None
+    hold_elapsed_s: float
+    hold_target_s: float
+    last_warning: FormWarning | None

@@ -114,6 +114,14 @@ def near_side(features: Features, margin: float = 0.15) -> Side | None:
     return Side.LEFT if nearer > 0 else Side.RIGHT
 
 
+def sided(features: Features, name: str, side: Side | None) -> float:
+    """A feature whose name has ``{side}`` (the working side) or ``{other}`` in it, for ``side``; the
+    both-sides value when ``side`` is None. NaN when not measurable."""
+    if side is None:
+        return features.get(name.replace("{side}", "both").replace("{other}", "both"), math.nan)
+    return features.get(name.replace("{side}", side.value).replace("{other}", side.other.value), math.nan)
+
+
 def describe_posture(features: Features) -> str:
     """The body's position in plain words, for notes that say what posecoach saw instead."""
     incline = features.get("trunk_incline", math.nan)

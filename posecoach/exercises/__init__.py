@@ -3,9 +3,10 @@
 Imports numpy and posecoach types only — never OpenCV or MediaPipe — so it runs anywhere.
 """
 
+from posecoach.events import EngineSnapshot, Phase
 from posecoach.exercises.catalog import CATALOG, get_exercise
 from posecoach.exercises.definition import Exercise, Kind, SideMode, View
-from posecoach.exercises.engine import EngineSnapshot, ExerciseEngine, Phase
+from posecoach.exercises.engine import ExerciseEngine
 
 __all__ = [
     "CATALOG",

@@ -35,7 +35,7 @@ from posecoach.sources import Frame, open_source
 from posecoach.summary import SessionSummary
 
 if TYPE_CHECKING:
-    from posecoach.exercises.engine import EngineSnapshot
+    from posecoach.events import EngineSnapshot
 
 CLIP_MARGIN_S = 1.5
 

@@ -18,7 +18,7 @@ from posecoach.exercises.definition import Exercise
 from posecoach.landmarks import SKELETON, Joint, Landmark, PoseFrame, Side
 
 if TYPE_CHECKING:
-    from posecoach.exercises.engine import EngineSnapshot
+    from posecoach.events import EngineSnapshot
 
 Colour = tuple[int, int, int]
 WHITE: Colour = (255, 255, 255)

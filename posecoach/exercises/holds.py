@@ -1,0 +1,206 @@
+"""Holds: a timed position, from when the body settles in it to when it starts to leave it.
+
+A hold starts when its conditions are met and the body is still (or after ``SETTLE_MAX_S`` in
+position, for holds with hip dips), accrues only while the conditions hold (judged on what the camera
+can see), bridges short lapses and spells that cannot be judged, pauses while nobody is visible, and
+ends after ``grace_s`` out of position; one that drifts out ends where the drift began. Every
+``HoldStarted`` is followed by exactly one ``HoldEnded``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from posecoach.events import Event, FormWarning, HoldEnded, HoldStarted
+from posecoach.exercises.definition import Condition, HoldSpec, WarningCode, Within
+from posecoach.exercises.diagnostics import Diagnostics
+from posecoach.features import Features, OneEuroFilter, sided
+from posecoach.landmarks import Side
+
+UNJUDGED_BRIDGE_S = 5.0
+"""A hold resumed after at most this long of 'cannot judge' (joints out of a close-up) counts that time."""
+MOTION_WINDOW_S = 0.5
+STILL_DEG_S = 25.0
+"""Below this speed of the body's big angles (deg/s) the body is still: model jitter is 5-10 deg/s once
+smoothed, getting into a plank 60-90 deg/s."""
+SETTLED_LAG_S = 0.25
+"""Stillness is seen this long after the body stops (the speed is measured over a window): the hold
+is dated back by it."""
+SETTLE_MAX_S = 2.0
+"""A hold starts without a still moment after this long in position (a side plank with hip dips)."""
+EXIT_MOTION_MAX_S = 2.5
+"""A hold that ends after at most this long of motion ends where the motion began (drifting out);
+longer motion inside the position was part of the hold."""
+MOTION_FEATURES = ("trunk_incline", "body_line", "hip_flexion.both", "knee_flexion.both")
+"""The body's big angles: when none of them changes, the body is still."""
+
+
+class Motion:
+    """How fast the body's big angles change (deg/s over ``MOTION_WINDOW_S``), smoothed so model jitter
+    reads as stillness and getting into or out of a position reads as movement."""
+
+    def __init__(self, features: tuple[str, ...] = MOTION_FEATURES) -> None:
+        self._filters = {name: OneEuroFilter(min_cutoff_hz=1.0) for name in features}
+        self._history: deque[tuple[float, dict[str, float]]] = deque()
+        self.speed = math.nan
+
+    def update(self, features: Features, t: float) -> None:
+        values = {name: f(features.get(name, math.nan), t) for name, f in self._filters.items()}
+        self._history.append((t, values))
+        while len(self._history) > 1 and self._history[1][0] <= t - MOTION_WINDOW_S:
+            self._history.popleft()
+        then_t, then = self._history[0]
+        if t - then_t < 0.5 * MOTION_WINDOW_S:
+            self.speed = math.nan
+            return
+        changes = [abs(values[n] - then[n]) for n in values if math.isfinite(values[n]) and math.isfinite(then[n])]
+        self.speed = max(changes) / (t - then_t) if changes else math.nan
+
+    @property
+    def still(self) -> bool:
+        return not self.speed > STILL_DEG_S
+
+
+@dataclass
+class HoldState:
+    """A hold in progress (or not) for one side or the whole body."""
+
+    side: Side | None
+    in_position_since: float | None = None
+    started_t: float | None = None
+    held_s: float = 0.0
+    last_good_t: float | None = None
+    unjudged_s: float = 0.0
+    """Time since the last good frame when the position could not be judged (legs out of a close-up)."""
+    still_since: float | None = None
+    """In position and still since: a hold starts when the body settles, not while it gets there."""
+    last_still_t: float | None = None
+    """The last moment of the hold when the body was still: where a hold ends that drifts out."""
+
+    def clear(self) -> None:
+        self.in_position_since = self.started_t = self.last_good_t = None
+        self.still_since = self.last_still_t = None
+        self.held_s = self.unjudged_s = 0.0
+
+
+class HoldTimer:
+    """Times the holds of one hold exercise, one per side it is counted on."""
+
+    def __init__(self, spec: HoldSpec, sides: list[Side | None], diagnostics: Diagnostics, *,
+                 target_prescribed: bool, on_holding: Callable[[Features], None],
+                 on_end: Callable[[Side | None], None]) -> None:
+        """``on_holding`` hears every frame held (form baselines); ``on_end`` every hold that ends."""
+        self.spec = spec
+        self.holds = [HoldState(side) for side in sides]
+        self.diagnostics = diagnostics
+        self.target_prescribed = target_prescribed
+        self.started = 0
+        """Holds begun so far: a hold exercise's form warning fires once per hold."""
+        self.motion = Motion()
+        self._on_holding = on_holding
+        self._on_end = on_end
+        self._own_limits: dict[tuple[str, Side | None], float] = {}
+
+    def holding(self, t: float) -> bool:
+        """Holding right now: a hold lapsing through its grace period is someone getting up, not bad form."""
+        return any(h.started_t is not None and h.last_good_t == t for h in self.holds)
+
+    def step(self, features: Features, t: float, dt: float, in_position: bool) -> list[Event]:
+        events: list[Event] = []
+        for hold in self.holds:
+            events += self._step(hold, features, t, dt, in_position)
+        return events
+
+    def end_all(self, t: float, *, stream_ended: bool = False) -> list[Event]:
+        events: list[Event] = []
+        for hold in self.holds:
+            events += self._end(hold, t, stream_ended=stream_ended)
+        return events
+
+    def _step(self, hold: HoldState, features: Features, t: float, dt: float, in_position: bool) -> list[Event]:
+        spec = self.spec
+        events: list[Event] = []
+        state = self._conditions_state(features, hold.side)
+        if state is False and hold.started_t is None and in_position:
+            self.diagnostics.hold_misses.update(
+                c.feature for c in spec.conditions
+                if isinstance(c, Within) and math.isfinite(value := sided(features, c.feature, hold.side))
+                and not c.holds_for(value))
+        if state is None:
+            if hold.started_t is not None:
+                hold.unjudged_s += dt
+                if hold.unjudged_s > UNJUDGED_BRIDGE_S:
+                    events += self._end(hold, t)
+            return events
+        if state:
+            still = self.motion.still
+            if hold.in_position_since is None:
+                hold.in_position_since = t
+            if hold.still_since is None and still:
+                # Still over the whole window just measured: settled since its start.
+                hold.still_since = max(hold.in_position_since, t - SETTLED_LAG_S)
+            if still:
+                hold.last_still_t = t
+            settled = hold.still_since is not None or t - hold.in_position_since >= SETTLE_MAX_S
+            begins = hold.still_since if hold.still_since is not None else hold.in_position_since
+            if hold.started_t is None and settled and t - begins >= spec.min_s:
+                hold.started_t = begins
+                hold.held_s = t - begins
+                self.started += 1
+                events.append(HoldStarted(hold.started_t, hold.side, spec.target_s))
+            elif hold.started_t is not None:
+                hold.held_s += dt + hold.unjudged_s
+                self._on_holding(features)
+            hold.unjudged_s = 0.0
+            hold.last_good_t = t
+        elif hold.last_good_t is None or t - hold.last_good_t > spec.grace_s:
+            events += self._end(hold, t)
+        return events
+
+    def _end(self, hold: HoldState, t: float, *, stream_ended: bool = False) -> list[Event]:
+        """Close a hold. Falling short of the target is warned about only when the target was
+        prescribed and the person let go: a hold still going when the recording stops was not broken."""
+        spec = self.spec
+        events: list[Event] = []
+        if hold.started_t is not None:
+            end = hold.last_good_t if hold.last_good_t is not None else t
+            if hold.last_still_t is not None and hold.started_t < hold.last_still_t < end <= \
+                    hold.last_still_t + EXIT_MOTION_MAX_S and not stream_ended:
+                # Drifting out of the position (hips rising before the knees go down) is leaving it.
+                hold.held_s = max(0.0, hold.held_s - (end - hold.last_still_t))
+                end = hold.last_still_t
+            completed = hold.held_s >= spec.target_s
+            events.append(HoldEnded(end, hold.side, hold.started_t, round(hold.held_s, 3), spec.target_s, completed))
+            still_holding = stream_ended and hold.last_good_t is not None and t - hold.last_good_t <= spec.grace_s
+            if not completed and self.target_prescribed and not still_holding:
+                events.append(FormWarning(end, WarningCode.HOLD_BROKEN_EARLY,
+                                          f"Hold ended after {hold.held_s:.0f} s of {spec.target_s:.0f} s: "
+                                          "rest, then try to hold the position a little longer.", hold.side, None))
+        if not stream_ended:
+            self._on_end(hold.side)
+        hold.clear()
+        return events
+
+    def _conditions_state(self, features: Features, side: Side | None) -> bool | None:
+        """Judged on the conditions that can be measured; None when none can.
+
+        A front view hides the legs of a plank and a close-up crops them: the visible part of the
+        position still tells whether it is held, as it does for a person watching.
+        """
+        conditions = self.spec.conditions
+        judged = [(c, v) for c in conditions if math.isfinite(v := sided(features, c.feature, side))]
+        if not judged:
+            return None if conditions else True
+        return all(self._condition_holds(c, v, side) for c, v in judged)
+
+    def _condition_holds(self, condition: Condition, value: float, side: Side | None) -> bool:
+        if isinstance(condition, Within):
+            return condition.holds_for(value)
+        key = (condition.feature, side)
+        limit = self._own_limits.get(key, value)
+        limit = min(limit, value) if condition.direction < 0 else max(limit, value)
+        self._own_limits[key] = limit
+        return abs(value - limit) <= condition.band
