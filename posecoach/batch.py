@@ -107,8 +107,9 @@ def read_manifest(path: str | Path, default_exercise: str | None = None, side: s
         text = manifest.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise SourceError(f"cannot read the manifest '{manifest}' ({exc.strerror or exc}); check the path") from exc
-    rows = list(csv.DictReader(text.splitlines()))
-    fields = [name.strip().lower() for name in (rows[0].keys() if rows else [])]
+    reader = csv.DictReader(text.splitlines())
+    fields = [name.strip().lower() for name in reader.fieldnames or []]
+    rows = list(reader)
     if "video" not in fields:
         raise SourceError(f"the manifest '{manifest}' needs a header row with a 'video' column (and 'exercise', "
                           "optionally 'patient'), e.g. 'video,exercise,patient'")
@@ -226,14 +227,19 @@ class VideoAnalyser:
     """A Ray actor: one warm worker process that analyses whole videos, one at a time."""
 
     def __init__(self, model_path: Path | None, verbose: bool) -> None:
-        from posecoach.pose import check_model_file, default_model_path
+        from posecoach.pose import PoseEstimator
 
         self.model_path = model_path
         self.verbose = verbose
-        check_model_file(Path(model_path) if model_path else default_model_path())
-        import mediapipe  # noqa: F401  (imported once per worker, not once per video)
+        self.broken: str | None = None
+        try:  # load the model once: MediaPipe's imports and caches stay warm, a bad model shows up here
+            PoseEstimator(model_path, verbose=verbose).close()
+        except PoseCoachError as exc:
+            self.broken = str(exc)  # every video then reports it, rather than the worker dying at birth
 
     def analyse(self, item: BatchItem, data: bytes | None = None) -> tuple[SessionSummary | None, str | None]:
+        if self.broken is not None:
+            return None, self.broken
         return analyse_item(item, self.model_path, self.verbose, data)
 
 
@@ -270,7 +276,8 @@ def connect(address: str, *, verbose: bool = False) -> Callable[[], None]:
                                "log_to_driver": verbose}
     try:
         if address == "local":
-            ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, **options)
+            # address="local": a new Ray of our own, never one somebody else started on this machine.
+            ray.init(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False, **options)
         else:
             ray.init(address=address, **options)
     except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
