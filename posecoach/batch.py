@@ -264,7 +264,8 @@ def normalise_address(value: str | None) -> str | None:
     if text.lower() == "auto" or text.startswith("ray://") or re.fullmatch(r"[\w.\-]+:\d+", text):
         return text
     raise ClusterError(f"--ray takes no value (a Ray on this machine), 'auto' (the cluster this machine belongs "
-                       f"to) or an address like ray://head-node:10001, not '{value}'")
+                       f"to) or an address like ray://head-node:10001, not '{value}'; put a bare --ray after the "
+                       "videos")
 
 
 def connect(address: str, *, verbose: bool = False) -> Callable[[], None]:

@@ -155,6 +155,25 @@ def test_ctrl_c_prints_and_keeps_every_finished_video_then_exits_130(tmp_path, m
         assert [s.source for s in store.sessions()] == [str(clips[0])]
 
 
+def test_a_manifest_without_ray_runs_on_this_machine_and_each_bad_video_fails_alone(tmp_path):
+    clips = [tmp_path / "notes.mp4", tmp_path / "missing.mp4"]
+    clips[0].write_bytes(b"these are my exercise notes\n" * 20)
+    result = CliRunner().invoke(cli, ["analyze", "--manifest", str(_manifest(tmp_path, clips)), "--jobs", "1"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-3:] == [
+        f"Error: {clips[0]}: cannot read '{clips[0]}' as a video: the file is damaged or not a video OpenCV/FFmpeg "
+        "can decode (it does not start like any video container); check that it is the recording you meant",
+        f"Error: {clips[1]}: no such file or folder: '{clips[1]}'",
+        "Error: none of the videos could be analysed"]
+
+
+def test_a_batch_refuses_one_video_outputs(tmp_path):
+    manifest = _manifest(tmp_path, [tmp_path / "a.mp4"])
+    result = CliRunner().invoke(cli, ["analyze", "--manifest", str(manifest), "--output", str(tmp_path / "o.mp4")])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: --output and --clips take one video, not a --ray or --manifest batch")
+
+
 def _manifest(folder: Path, clips: list[Path]) -> Path:
     manifest = folder / "manifest.csv"
     manifest.write_text("video,exercise\n" + "".join(f"{clip},lying-march\n" for clip in clips))

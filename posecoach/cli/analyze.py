@@ -111,7 +111,8 @@ def _analyze_quietly(args: tuple[str, str, str, Path | None, bool]) -> SessionSu
               help="CSV with a 'video' and an 'exercise' column (and 'patient'): one batch can mix exercises.")
 @click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
               help="Analyse the videos on Ray: alone, a Ray started on this machine; 'auto' or "
-                   "ray://head:10001 joins a cluster. Videos already in the history are skipped.")
+                   "ray://head:10001 joins a cluster (--jobs: workers, default one per CPU). "
+                   "Videos already in the history are skipped.")
 @db_option
 @model_option
 @verbose_option
@@ -137,7 +138,8 @@ def analyze(videos: tuple[str, ...], exercise_slug: str | None, side: str, outpu
 
         return analyze_batch(_expand(videos), manifest=manifest, exercise=exercise_slug, side=side,
                              output_format=output_format, jobs=jobs, save=save, db_path=db_path,
-                             model_path=model_path, verbose=verbose, ray_address=ray_address)
+                             model_path=model_path, verbose=verbose, ray_address=ray_address,
+                             one_video_outputs=bool(output or clips_dir))
     if not videos:
         raise click.UsageError("Missing argument 'VIDEOS...' (or give --manifest CSV)")
     if exercise_slug is None:

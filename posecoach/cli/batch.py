@@ -8,6 +8,7 @@ those finished so far. No command of its own: ``analyze`` calls :func:`analyze_b
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,13 +29,16 @@ from posecoach.batch import (
     run_on_ray,
     save_result,
 )
-from posecoach.errors import HistoryError, PoseCoachError
+from posecoach.errors import HistoryError, OutputError, PoseCoachError
 from posecoach.sinks.console import render_summaries
 
 
 def analyze_batch(sources: list[str], *, manifest: Path | None, exercise: str | None, side: str,
                   output_format: str, jobs: int | None, save: bool, db_path: Path | None, model_path: Path | None,
-                  verbose: bool, ray_address: str | None) -> None:
+                  verbose: bool, ray_address: str | None, one_video_outputs: bool = False) -> None:
+    if one_video_outputs:
+        raise OutputError("--output and --clips take one video, not a --ray or --manifest batch; analyse that "
+                          "video on its own")
     address = normalise_address(ray_address)
     if address is not None:
         import_ray()  # before anything else: a missing Ray is the one line the user sees
@@ -60,10 +64,11 @@ def analyze_batch(sources: list[str], *, manifest: Path | None, exercise: str | 
         try:
             if address is not None:
                 stack.callback(connect(address, verbose=verbose))
-                run_on_ray(todo, on_result=on_result, model_path=model_path, verbose=verbose,
+                run_on_ray(todo, on_result=on_result, model_path=model_path, verbose=verbose, actors=jobs,
                            ship_videos=address.startswith("ray://"))
             else:
-                run_locally(todo, on_result=on_result, jobs=jobs or 1, model_path=model_path, verbose=verbose)
+                run_locally(todo, on_result=on_result, jobs=jobs or os.cpu_count() or 1, model_path=model_path,
+                            verbose=verbose)
         except KeyboardInterrupt:
             _report(todo, output_format, interrupted=True)
             raise
