@@ -206,6 +206,7 @@ def test_a_mixed_manifest_on_ray_matches_the_serial_run_video_by_video(ray_clust
     assert "does not start like any video" in by_name["notes.mp4"].error
 
 
+@pytest.mark.model
 @pytest.mark.slow
 def test_a_lost_worker_is_retried_once_then_reported_alone(ray_cluster, clips, tmp_path):
     from posecoach.batch import VideoAnalyser
