@@ -282,9 +282,12 @@ def connect(address: str, *, verbose: bool = False) -> Callable[[], None]:
         else:
             ray.init(address=address, **options)
     except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
-        where = "start Ray on this machine" if address == "local" else f"reach the Ray cluster at {address}"
-        raise ClusterError(f"cannot {where} ({_first_line(exc)}); check that 'ray start --head' runs there and the "
-                           "address and port are right, or drop --ray to use this machine's processes") from exc
+        if address == "local":
+            raise ClusterError(f"cannot start Ray on this machine ({_first_line(exc)}); rerun with --verbose for "
+                               "Ray's log, or drop --ray to use this machine's processes") from exc
+        raise ClusterError(f"cannot reach the Ray cluster at {address} ({_first_line(exc)}); check that 'ray start "
+                           "--head' runs there and the address and port are right, or drop --ray to use this "
+                           "machine's processes") from exc
     return ray.shutdown
 
 
@@ -300,6 +303,8 @@ def run_on_ray(todo: list[BatchResult], *, on_result: ResultCallback, model_path
     ray = import_ray()
     if not todo:
         return []
+    if model_path is not None and not ship_videos:
+        model_path = Path(model_path).resolve()  # workers need not share the driver's working folder
     size = actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
     remote = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=1)(analyser)
     pool = [remote.remote(model_path, verbose) for _ in range(min(size, len(todo)))]
