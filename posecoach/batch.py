@@ -29,6 +29,7 @@ import logging
 import os
 import re
 import tempfile
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -213,8 +214,11 @@ def analyse_item(item: BatchItem, model_path: Path | None = None, verbose: bool 
             with tempfile.TemporaryDirectory(prefix="posecoach-") as folder:
                 copy = Path(folder) / Path(item.video).name
                 copy.write_bytes(data)
-                summary = analyze_video(str(copy), item.exercise, side=item.side, model_path=model_path,
-                                        verbose=verbose)
+                try:
+                    summary = analyze_video(str(copy), item.exercise, side=item.side, model_path=model_path,
+                                            verbose=verbose)
+                except PoseCoachError as exc:  # name the video as the user knows it, not its temporary copy
+                    return None, str(exc).replace(str(copy), item.video)
             summary.source = item.video
         return summary, None
     except PoseCoachError as exc:
@@ -276,18 +280,22 @@ def connect(address: str, *, verbose: bool = False) -> Callable[[], None]:
     options: dict[str, Any] = {"logging_level": logging.INFO if verbose else logging.ERROR,
                                "log_to_driver": verbose}
     try:
-        if address == "local":
-            # address="local": a new Ray of our own, never one somebody else started on this machine.
-            ray.init(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False, **options)
-        else:
-            ray.init(address=address, **options)
+        with warnings.catch_warnings():
+            if not verbose:  # Ray Client warns of a timeout before raising it; the error below says more
+                warnings.simplefilter("ignore")
+            if address == "local":
+                # address="local": a new Ray of our own, never one somebody else started on this machine.
+                ray.init(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False, **options)
+            else:
+                ray.init(address=address, **options)
     except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
         if address == "local":
             raise ClusterError(f"cannot start Ray on this machine ({_first_line(exc)}); rerun with --verbose for "
                                "Ray's log, or drop --ray to use this machine's processes") from exc
         raise ClusterError(f"cannot reach the Ray cluster at {address} ({_first_line(exc)}); check that 'ray start "
-                           "--head' runs there and the address and port are right, or drop --ray to use this "
-                           "machine's processes") from exc
+                           "--head' runs there, that the address and port are right and, if the cluster uses token "
+                           "authentication, that RAY_AUTH_MODE=token and its RAY_AUTH_TOKEN are set here; or drop "
+                           "--ray to use this machine's processes") from exc
     return ray.shutdown
 
 

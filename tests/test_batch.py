@@ -207,6 +207,21 @@ def test_a_mixed_manifest_on_ray_matches_the_serial_run_video_by_video(ray_clust
 
 
 @pytest.mark.model
+def test_a_video_shipped_to_a_worker_is_named_as_the_user_gave_it(clips, tmp_path):
+    """What a ray:// worker does with the bytes a client sends it: same result, the client's path in it."""
+    from posecoach.analysis import analyze_video
+    from posecoach.batch import analyse_item
+
+    given = "/on/the/laptop/march.mp4"
+    summary, error = analyse_item(BatchItem(given, "lying-march"), data=(clips / "march.mp4").read_bytes())
+    assert error is None
+    assert summary.to_dict() == {**analyze_video(str(clips / "march.mp4"), "lying-march").to_dict(), "source": given}
+    summary, error = analyse_item(BatchItem("/on/the/laptop/notes.mp4", "lying-march"),
+                                  data=(clips / "notes.mp4").read_bytes())
+    assert summary is None and error.startswith("cannot read '/on/the/laptop/notes.mp4' as a video")
+
+
+@pytest.mark.model
 @pytest.mark.slow
 def test_a_lost_worker_is_retried_once_then_reported_alone(ray_cluster, clips, tmp_path):
     from posecoach.batch import VideoAnalyser

@@ -54,6 +54,8 @@ def analyze_batch(sources: list[str], *, manifest: Path | None, exercise: str | 
         for result in done:
             click.echo(f"Skipped {result.item.video} ({result.item.exercise}): already analysed with the same "
                        f"content and posecoach version, history session {result.skipped_session}", err=True)
+        if address is not None and todo:  # before the progress bar: starting or joining Ray is not progress
+            stack.callback(connect(address, verbose=verbose))
         progress = _Progress(len(todo), stack)
         saving = _Saver(store)
 
@@ -63,7 +65,6 @@ def analyze_batch(sources: list[str], *, manifest: Path | None, exercise: str | 
 
         try:
             if address is not None:
-                stack.callback(connect(address, verbose=verbose))
                 run_on_ray(todo, on_result=on_result, model_path=model_path, verbose=verbose, actors=jobs,
                            ship_videos=address.startswith("ray://"))
             else:
