@@ -95,8 +95,8 @@ def _analyze_quietly(args: tuple[str, str, str, Path | None, bool]) -> SessionSu
 
 
 @click.command()
-@click.argument("videos", nargs=-1, required=True)
-@exercise_option()
+@click.argument("videos", nargs=-1, required=False)
+@exercise_option(required=False)
 @side_option
 @format_option("table", "json", "csv")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
@@ -109,12 +109,19 @@ def _analyze_quietly(args: tuple[str, str, str, Path | None, bool]) -> SessionSu
 @click.option("--clips", "clips_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Cut a short clip around every flagged rep and warning into this folder.")
 @click.option("--force", is_flag=True, help="Overwrite an existing --output video or --clips files.")
+@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV with a 'video' and an 'exercise' column (and 'patient'): one batch can mix exercises.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Analyse the videos on Ray: alone, a Ray started on this machine; 'auto' or "
+                   "ray://head:10001 joins a cluster (--jobs: workers, default one per CPU). "
+                   "Videos already in the history are skipped.")
 @db_option
 @model_option
 @verbose_option
-def analyze(videos: tuple[str, ...], exercise_slug: str, side: str, output_format: str, jobs: int | None,
+def analyze(videos: tuple[str, ...], exercise_slug: str | None, side: str, output_format: str, jobs: int | None,
             output: Path | None, clips_dir: Path | None, force: bool, save: bool, db_path: Path | None,
-            model_path: Path | None, verbose: bool) -> None:
+            model_path: Path | None, verbose: bool, manifest: Path | None = None,
+            ray_address: str | None = None) -> None:
     """Analyse recorded VIDEOS (files, GIFs, image folders or folders of videos).
 
     Counts reps per side, times holds and lists form warnings. Data goes to stdout;
@@ -125,7 +132,20 @@ def analyze(videos: tuple[str, ...], exercise_slug: str, side: str, output_forma
     posecoach analyze clip.mp4 -e supine-knee-to-chest --format json
     posecoach analyze recordings/ -e glute-bridge --format csv --jobs 2
     posecoach analyze clip.mp4 -e lying-leg-raise --output annotated.mp4 --clips flagged/
+    posecoach analyze recordings/ -e lying-march --ray            (or --ray ray://head-node:10001)
+    posecoach analyze --manifest week.csv --ray
     """
+    if ray_address is not None or manifest is not None:
+        from posecoach.cli.batch import analyze_batch
+
+        return analyze_batch(_expand(videos), manifest=manifest, exercise=exercise_slug, side=side,
+                             output_format=output_format, jobs=jobs, save=save, db_path=db_path,
+                             model_path=model_path, verbose=verbose, ray_address=ray_address,
+                             one_video_outputs=bool(output or clips_dir))
+    if not videos:
+        raise click.UsageError("Missing argument 'VIDEOS...' (or give --manifest CSV)")
+    if exercise_slug is None:
+        raise click.UsageError("Missing option '-e' / '--exercise'.")
     sources = _expand(videos)
     inputs = [*sources, model_path, _history_path(db_path) if save else None]
     annotated, clips = _video_outputs(sources, exercise_slug, output, clips_dir, force, inputs)

@@ -45,7 +45,7 @@ from posecoach.exercises.definition import Target
 from posecoach.landmarks import Side
 from posecoach.summary import SessionMode, SessionStatus, SessionSummary
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 EXPORT_FORMAT = "posecoach-history"
 EXPORT_VERSION = 1
 BUSY_TIMEOUT_S = 5.0
@@ -250,7 +250,18 @@ def _migrate_1_to_2(db: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1, _migrate_1_to_2)
+def _migrate_2_to_3(db: sqlite3.Connection) -> None:
+    """Sessions gain what batch analysis needs to skip a video it already analysed (``posecoach.batch``):
+    the input's content hash and the posecoach version that analysed it, and the patient a manifest names."""
+    _script(db, """
+        ALTER TABLE sessions ADD COLUMN content_hash TEXT;
+        ALTER TABLE sessions ADD COLUMN posecoach_version TEXT;
+        ALTER TABLE sessions ADD COLUMN patient TEXT;
+        CREATE INDEX sessions_content ON sessions (content_hash, exercise);
+    """)
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1, _migrate_1_to_2, _migrate_2_to_3)
 """``MIGRATIONS[n]`` takes a database from version n to n + 1. A new database runs them all, so the
 upgrade path is exercised on every install, not only on old files. Never edit a released step."""
 assert len(MIGRATIONS) == SCHEMA_VERSION

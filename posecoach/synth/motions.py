@@ -16,7 +16,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 
@@ -623,8 +623,8 @@ def build_motion(slug: str, *, reps: int | None = None, faults: Sequence[FaultRe
         if not script.side_orders:
             raise SynthOptionError(f"{slug} works both sides together; it has no side order to choose")
         if script.sides == "both":
-            assert script.one_leg_start is not None and script.one_leg_top is not None  # checked with the scripts
-            script = replace(script, start=script.one_leg_start, top=script.one_leg_top, tracked="hip_flex_{side}")
+            script = replace(script, start=cast(SidedPose, script.one_leg_start),
+                             top=cast(SidedPose, script.one_leg_top), tracked="hip_flex_{side}")
         script = replace(script, sides=sides)
     not_counted = NOT_COUNTED | ({"hold-broken-early"} if script.hold_required else set())
     unsupported = sorted({f.code for f in faults} - script.faults)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import cv2
 import numpy as np
@@ -499,7 +500,7 @@ class ClipRenderer:
 
         self.appearance = Appearance.random(person_rng)
         if options.shape:
-            shape: BodyShape = replace(self.appearance.shape, **dict(options.shape))  # type: ignore[arg-type]
+            shape = replace(self.appearance.shape, **dict[str, Any](options.shape))
             self.appearance = replace(self.appearance, shape=shape)
         self.body = motion.pose(self.appearance.shape)
         posture = motion.script.posture
