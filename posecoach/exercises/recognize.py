@@ -165,11 +165,22 @@ NOTHING = Recognition(None, 0.0, (), False, "too few frames with a person to rec
 
 @dataclass(frozen=True)
 class Segment:
-    """One exercise bout of a recording: ``[start_s, end_s]`` and what it was."""
+    """One exercise bout of a recording: ``[start_s, end_s]`` and what it was.
+
+    ``start_s``/``end_s`` span the bout itself (first rep or hold to the last, as the recognised
+    exercise's engine saw them); ``window`` is the stretch of the recording the segment owns,
+    getting into position included: count it by running the engine over the poses in the window
+    (the engine needs the settling-in and the rest position before the first rep).
+    """
 
     start_s: float
     end_s: float
     recognition: Recognition
+    window: tuple[float, float]
+
+    def owns(self, t: float) -> bool:
+        """``t`` lies in this segment's window."""
+        return self.window[0] <= t <= self.window[1]
 
     @property
     def duration_s(self) -> float:
@@ -445,11 +456,13 @@ def _back(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) -> No
     moving = _soft(s.hip_range(), 25, 5)
     still = p * (1 - moving)
     p *= moving
-    straight = _soft(45 - s.knees_bent(), 0, 8)
+    straight = _soft(45 - s.knee_at_top(), 0, 8)
     tree.leaf("lying-leg-raise", p * straight, "lying on the back, straight legs rise and lower")
     p *= 1 - straight
     knee_hold = ev["supine-knee-to-chest"]
-    held = _soft(knee_hold.held_s / knee_hold.reps if knee_hold.reps else 0.0, 2.5, 0.5)
+    # Knee to chest: the hip flexes well past 90° (a dead bug's legs rest at 90° and extend from there).
+    to_chest = _soft(max(s.q("hip_flexion.left", 95), s.q("hip_flexion.right", 95)), 100, 5)
+    held = _soft(knee_hold.held_s / knee_hold.reps if knee_hold.reps else 0.0, 2.5, 0.5) * to_chest
     tree.leaf("supine-knee-to-chest", p * held, "one knee is pulled to the chest and held there")
     p *= 1 - held
     tree.leaf("lying-leg-raise", p * together, "both bent legs rise together (a reverse crunch)")
@@ -603,31 +616,41 @@ def _still_pieces(track: _Track, start: int, stop: int) -> list[_Piece]:
 def segment(poses: Iterable[tuple[float, PoseFrame | None]]) -> list[Segment]:
     """Split a recording into exercise bouts, each recognised, in time order.
 
-    A still piece becomes a segment only when it is itself a hold (a plank, a side plank, a boat
-    pose timed by its engine); otherwise it is rest. Neighbouring pieces recognised as the same
-    exercise are joined and recognised again as one.
+    Each stretch in one posture family is first recognised whole. It is split at its long still
+    spells only when the moving pieces between them are recognised, surely, as different
+    exercises (a leg raise, a rest on the back, then bridges); otherwise getting into and out of a
+    plank would pass for exercises of their own around the hold. Still pieces of a split are rest
+    unless they are themselves a hold the engine timed. Neighbouring segments recognised as the
+    same exercise are joined and recognised again as one.
     """
     track = _Track.measure(poses)
-    pieces: list[_Piece] = []
-    for start, stop in _posture_pieces(track):
-        pieces += _still_pieces(track, start, stop)
     kept: list[_Piece] = []
-    for piece in pieces:
-        _judge(track, piece)
-        if piece.recognition.slug is None:
-            continue
-        if piece.still and (CATALOG[piece.recognition.slug].hold is None or piece.active is None):
-            continue  # rest between exercises
-        if kept and kept[-1].recognition.slug == piece.recognition.slug:
-            kept[-1].stop = piece.stop
-            _judge(track, kept[-1])
-            continue
-        kept.append(piece)
+    for start, stop in _posture_pieces(track):
+        whole = _Piece(start, stop, still=False)
+        _judge(track, whole)
+        parts = _still_pieces(track, start, stop)
+        for part in parts:
+            _judge(track, part)
+        moving = [p for p in parts if not p.still and p.recognition.slug is not None]
+        distinct = {p.recognition.slug for p in moving if p.recognition.sure}
+        if len(distinct) < 2 or not all(p.recognition.sure for p in moving):
+            parts = [whole]
+        for part in parts:
+            slug = part.recognition.slug
+            if slug is None or (part.still and (CATALOG[slug].hold is None or part.active is None)):
+                continue  # nothing there, or rest between exercises
+            if kept and kept[-1].recognition.slug == slug:
+                kept[-1].stop = part.stop
+                _judge(track, kept[-1])
+                continue
+            kept.append(part)
     segments = []
     for piece in kept:
-        start_s, end_s = piece.active or (track.t[piece.start], track.t[piece.stop - 1])
+        window = (float(track.t[piece.start]), float(track.t[piece.stop - 1]))
+        start_s, end_s = piece.active or window
         if end_s - start_s >= MIN_SEGMENT_S:
-            segments.append(Segment(round(float(start_s), 2), round(float(end_s), 2), piece.recognition))
+            segments.append(Segment(round(float(start_s), 2), round(float(end_s), 2), piece.recognition,
+                                    (round(window[0], 3), round(window[1], 3))))
     return segments
 
 
