@@ -7,7 +7,9 @@ clip (truth, recognised, sure or unsure, the runner-up), then
 * recognised: the right exercise, or one a physiotherapist accepts as the same movement
   (``recognize.ACCEPTED``); unsure: said "A or B (unsure)"; wrong: a sure wrong name;
 * counts: the reps (and holds) counted with the recognised exercise against those counted with the
-  truth's exercise (``replay``), on every clip.
+  truth's exercise (``replay``), on every clip;
+* segments: each clip shows one exercise, so :func:`segment` should find one segment of it (the
+  row lists the segments when it found another number).
 
 Routines (``--routines DIR``): short ``posecoach synth`` clips rendered at 320x240 (skipped when
 already there), landmarked once with MediaPipe (cached beside them as ``*.trace.npz``), then joined
@@ -67,7 +69,7 @@ ROUTINES: dict[str, tuple[tuple[RoutineClip, ...], float]] = {
     "B (2 s away between)": ((
         RoutineClip("b1-sit-up", "sit-up", 4, 21, "side"),
         RoutineClip("b2-bird-dog-side", "bird-dog", 2, 22, "side"),
-        RoutineClip("b3-side-plank-oblique", "side-plank", 1, 23, "oblique"),
+        RoutineClip("b3-side-plank-side", "side-plank", 1, 23, "side"),
     ), GAP_S),
 }
 """Each routine: its clips in order (name, exercise, reps per side or holds, seed, view) and the
@@ -83,7 +85,7 @@ def counts(summary: SessionSummary) -> tuple[int, int]:
 
 def real_clips(truth_path: Path, traces: Path, verbose: bool) -> int:
     rows = list(csv.DictReader(truth_path.open(encoding="utf-8"), delimiter="\t"))
-    right = unsure = wrong = same_counts = total = 0
+    right = unsure = wrong = same_counts = total = one_segment = 0
     print(f"{'clip':34} {'truth':28} {'recognised':28} {'':6} {'runner-up':28} counts(recognised/truth)")
     started = time.perf_counter()
     for row in rows:
@@ -102,16 +104,20 @@ def real_clips(truth_path: Path, traces: Path, verbose: bool) -> int:
         with_truth = counts(replay(poses, truth, fps=trace.fps))
         with_guess = counts(replay(poses, recognition.slug, fps=trace.fps)) if recognition.slug else (0, 0)
         same_counts += with_truth == with_guess
+        pieces = segment(poses)
+        one_segment += len(pieces) == 1 and accepted(truth, pieces[0].recognition.slug)
         mark = "ok" if ok else ("unsure" if not recognition.sure else "WRONG")
         runner_up = recognition.alternatives[0][0] if recognition.alternatives else "-"
         print(f"{trace_path.stem[:34]:34} {truth:28} {recognition.slug or '-':28} "
               f"{'sure' if recognition.sure else 'unsure':6} {runner_up:28} "
-              f"{with_guess[0]}r{with_guess[1]}h / {with_truth[0]}r{with_truth[1]}h  {mark}")
+              f"{with_guess[0]}r{with_guess[1]}h / {with_truth[0]}r{with_truth[1]}h  {mark}"
+              + ("" if len(pieces) == 1 else f"  segments: {[p.recognition.slug for p in pieces]}"))
         if verbose:
             print(f"    {recognition.confidence:.2f}: {recognition.reason}")
     print(f"\nreal clips: {total}; recognised (or accepted pair) {right}/{total} = {right / max(total, 1):.0%}; "
           f"unsure {unsure}; sure and wrong {wrong}; counts with recognition equal counts with the truth "
-          f"exercise on {same_counts}/{total}  ({time.perf_counter() - started:.0f} s)")
+          f"exercise on {same_counts}/{total}; segmented as one segment of the right exercise: "
+          f"{one_segment}/{total}  ({time.perf_counter() - started:.0f} s)")
     return 0 if right >= 0.9 * total else 1
 
 

@@ -116,6 +116,9 @@ STILL_SPEED = 12.0
 """Mean joint-angle speed (°/s over hips, knees and trunk) under which the body counts as still."""
 MIN_SEGMENT_S = 2.0
 """A recognised segment shorter than this is dropped."""
+MIN_SPLIT_BOUT_S = 4.0
+"""A posture's stretch is split in two exercises only where each lasted this long (a few reps);
+shorter bits are getting into position or a variation inside the exercise."""
 
 
 def accepted(truth: str, guess: str | None) -> bool:
@@ -479,8 +482,9 @@ def _face_down(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) 
     hold = _soft(ev["plank"].hold_share, 0.45, 0.08)
     tree.leaf("plank", p * hold, "face down, body held straight and still")
     p *= 1 - hold
-    drives, reaches = ev["plank-knee-drive"].reps, ev["bird-dog"].reps
-    bird = _soft(s.reach(), 140, 10) * _soft(reaches - drives, 0, 1)
+    # A bird-dog's arm reaches forward past the head (arm elevation ~150°); in a plank or mountain
+    # climbers the arms stay under the shoulders (~90°).
+    bird = _soft(s.reach(), 128, 5)
     tree.leaf("bird-dog", p * bird, "on hands and knees, an arm reaches forward as the other leg goes back")
     tree.leaf("plank-knee-drive", p * (1 - bird), "in a plank, the knees drive toward the chest in turn")
 
@@ -585,16 +589,24 @@ def _posture_pieces(track: _Track) -> list[tuple[int, int]]:
             before = labels[start - 1] if start > 0 else -1
             after = labels[stop] if stop < len(labels) else -1
             labels[start:stop] = before if before >= 0 else after
-    # A posture held only briefly is passing through: it joins the longer neighbour.
-    for _ in range(3):
+    # A posture held only briefly is passing through (getting up) or part of the movement (a sit-up's
+    # top is upright): shortest first, it joins its longer neighbour, so a rhythm of short
+    # alternating postures becomes one stretch while a lasting change of posture stays a boundary.
+    while True:
         runs = _runs(labels)
-        for index, (label, start, stop) in enumerate(runs):
-            if label < 0 or t[stop - 1] - t[start] >= MIN_BOUT_S:
-                continue
+        short = [(t[stop - 1] - t[start], index) for index, (label, start, stop) in enumerate(runs)
+                 if label >= 0 and t[stop - 1] - t[start] < MIN_BOUT_S]
+        merged = False
+        for _, index in sorted(short):
+            label, start, stop = runs[index]
             neighbours = [runs[j] for j in (index - 1, index + 1) if 0 <= j < len(runs) and runs[j][0] >= 0]
             if neighbours:
                 longest = max(neighbours, key=lambda run: t[run[2] - 1] - t[run[1]])
                 labels[start:stop] = longest[0]
+                merged = True
+                break
+        if not merged:
+            break
     return [(start, stop) for label, start, stop in _runs(labels) if label >= 0]
 
 
@@ -624,26 +636,27 @@ def segment(poses: Iterable[tuple[float, PoseFrame | None]]) -> list[Segment]:
     same exercise are joined and recognised again as one.
     """
     track = _Track.measure(poses)
-    kept: list[_Piece] = []
+    pieces: list[_Piece] = []
     for start, stop in _posture_pieces(track):
         whole = _Piece(start, stop, still=False)
         _judge(track, whole)
         parts = _still_pieces(track, start, stop)
         for part in parts:
             _judge(track, part)
-        moving = [p for p in parts if not p.still and p.recognition.slug is not None]
-        distinct = {p.recognition.slug for p in moving if p.recognition.sure}
-        if len(distinct) < 2 or not all(p.recognition.sure for p in moving):
+        bouts = [part for part in parts if _worth_a_segment(track, part, MIN_SPLIT_BOUT_S)]
+        if len({part.recognition.slug for part in bouts}) < 2 or not all(part.recognition.sure for part in bouts):
             parts = [whole]
-        for part in parts:
-            slug = part.recognition.slug
-            if slug is None or (part.still and (CATALOG[slug].hold is None or part.active is None)):
-                continue  # nothing there, or rest between exercises
-            if kept and kept[-1].recognition.slug == slug:
-                kept[-1].stop = part.stop
-                _judge(track, kept[-1])
-                continue
-            kept.append(part)
+        # What nothing was recognised in, and still pieces that are no hold, are rest between exercises.
+        pieces += [part for part in parts if part.recognition.slug is not None and part.active is not None
+                   and not (part.still and CATALOG[part.recognition.slug].hold is None)]
+    joined: list[_Piece] = []
+    for piece in pieces:
+        if joined and joined[-1].recognition.slug == piece.recognition.slug:
+            joined[-1].stop, joined[-1].still = piece.stop, joined[-1].still and piece.still
+            _judge(track, joined[-1])
+        else:
+            joined.append(piece)
+    kept = [piece for piece in joined if _worth_a_segment(track, piece)]
     segments = []
     for piece in kept:
         window = (float(track.t[piece.start]), float(track.t[piece.stop - 1]))
@@ -651,7 +664,30 @@ def segment(poses: Iterable[tuple[float, PoseFrame | None]]) -> list[Segment]:
         if end_s - start_s >= MIN_SEGMENT_S:
             segments.append(Segment(round(float(start_s), 2), round(float(end_s), 2), piece.recognition,
                                     (round(window[0], 3), round(window[1], 3))))
+    if not segments and len(track.t):
+        # No bout stood out (V-ups the boat engine times only in glimpses): the recording as one
+        # segment of what it shows as a whole, when that is anything.
+        whole = _Piece(0, len(track.t), still=False)
+        _judge(track, whole)
+        if whole.recognition.slug is not None:
+            start_s, end_s = whole.active or (float(track.t[0]), float(track.t[-1]))
+            segments.append(Segment(round(float(start_s), 2), round(float(end_s), 2), whole.recognition,
+                                    (round(float(track.t[0]), 3), round(float(track.t[-1]), 3))))
     return segments
+
+
+def _worth_a_segment(track: _Track, piece: _Piece, min_s: float = MIN_SEGMENT_S) -> bool:
+    """The recognised exercise's engine counted or timed something for ``min_s`` or more (a still
+    piece only as a hold of its own, held for a tenth of its target at least: lying still for a
+    few seconds is rest, not the five minutes of a constructive rest)."""
+    slug = piece.recognition.slug
+    if slug is None or piece.active is None:
+        return False
+    start, end = piece.active
+    hold = CATALOG[slug].hold
+    if piece.still:
+        return hold is not None and end - start >= max(STILL_S, 0.1 * hold.target_s)
+    return end - start >= min_s
 
 
 def _judge(track: _Track, piece: _Piece) -> None:
