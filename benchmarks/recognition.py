@@ -121,6 +121,56 @@ def real_clips(truth_path: Path, traces: Path, verbose: bool) -> int:
     return 0 if right >= 0.9 * total else 1
 
 
+# ---------------------------------------------------------------------- rendered single clips
+
+def synthetic(folder: Path, verbose: bool) -> int:
+    """Rendered clips already landmarked (``*.trace.npz`` beside ``*.truth.json``): held-out data,
+    16 scripted exercises from many camera angles, none of them looked at while tuning."""
+    from collections import Counter
+
+    from posecoach.synth import ClipTruth
+
+    right = unsure = wrong = same = total = 0
+    fair = fair_right = fair_unsure = fair_wrong = 0
+    confusions: Counter[tuple[str, str]] = Counter()
+    for trace_path in sorted(folder.glob("*.trace.npz")):
+        truth_path = trace_path.with_name(trace_path.name.replace(".trace.npz", ".truth.json"))
+        if not truth_path.exists():
+            continue
+        truth = ClipTruth.load(truth_path)
+        trace = PoseTrace.load(trace_path)
+        poses = list(trace.pose_frames())
+        recognition = recognize(poses)
+        total += 1
+        ok = accepted(truth.exercise, recognition.slug)
+        right += ok
+        unsure += (not ok) and not recognition.sure
+        wrong += (not ok) and recognition.sure
+        expected = truth.expected()
+        engine_ok = counts(replay(poses, truth.exercise)) == (
+            expected["reps"]["total"], len(truth.holds) if truth.kind == "hold" else 0)
+        fair += engine_ok
+        fair_right += engine_ok and ok
+        fair_unsure += engine_ok and not ok and not recognition.sure
+        fair_wrong += engine_ok and not ok and recognition.sure
+        if not ok and engine_ok:
+            confusions[(truth.exercise, f"{recognition.slug} ({'sure' if recognition.sure else 'unsure'})")] += 1
+        if ok and recognition.slug != truth.exercise:
+            same += counts(replay(poses, truth.exercise)) == counts(replay(poses, recognition.slug or ""))
+        else:
+            same += ok
+        if verbose or (not ok and recognition.sure and engine_ok):
+            print(f"  {trace_path.stem[:60]:60} {truth.exercise:28} {recognition.slug or '-':28} "
+                  f"{'sure' if recognition.sure else 'unsure'}  {recognition.reason}")
+    print(f"\nrendered clips ({folder}): {total}; recognised (or accepted pair) {right}/{total} = "
+          f"{right / max(total, 1):.0%}; unsure {unsure}; sure and wrong {wrong}\n"
+          f"  of which the truth exercise's engine counts exactly ({fair}): recognised {fair_right} = "
+          f"{fair_right / max(fair, 1):.0%}; unsure {fair_unsure}; sure and wrong {fair_wrong}; their confusions:")
+    for (truth_slug, guess), n in confusions.most_common():
+        print(f"  {n:3d} x {truth_slug} -> {guess}")
+    return 0
+
+
 # ---------------------------------------------------------------------- routines
 
 def _ensure_clip(folder: Path, clip: RoutineClip) -> Path:
@@ -223,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--truth", type=Path, default=DEFAULT_TRUTH)
     parser.add_argument("--traces", type=Path, default=DEFAULT_TRACES)
+    parser.add_argument("--synthetic", type=Path, default=None,
+                        help="folder of rendered clips with *.trace.npz and *.truth.json (held-out data)")
     parser.add_argument("--routines", type=Path, default=None, help="folder for the rendered routine clips")
     parser.add_argument("--verbose", action="store_true", help="print why each clip was recognised as it was")
     args = parser.parse_args(argv)
@@ -231,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         status |= real_clips(args.truth, args.traces, args.verbose)
     else:
         print(f"no truth table at {args.truth}: skipping the real clips", file=sys.stderr)
+    if args.synthetic is not None:
+        status |= synthetic(args.synthetic, args.verbose)
     if args.routines is not None:
         status |= routines(args.routines)
     return status

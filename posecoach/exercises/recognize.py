@@ -62,7 +62,7 @@ import numpy as np
 from posecoach.events import HoldEnded, RepCompleted, RepRejected
 from posecoach.exercises.catalog import CATALOG
 from posecoach.exercises.engine import ExerciseEngine
-from posecoach.features import compute_features
+from posecoach.features import END_ON_RATIO, compute_features
 from posecoach.landmarks import PoseFrame
 
 Poses = Sequence[tuple[float, PoseFrame | None]]
@@ -87,6 +87,9 @@ FAMILIES: dict[Family, tuple[str, ...]] = {
                      "kneeling-hip-flexor-stretch", "standing-glute-contraction"),
 }
 """Every catalogue exercise, in the posture family it is done in (a test keeps this complete)."""
+
+ALSO_IN: dict[Family, tuple[str, ...]] = {Family.UPRIGHT: ("boat-pose",)}
+"""Exercises that can read as another family too: a boat leaning back by less than 45° is upright."""
 
 ACCEPTED: frozenset[frozenset[str]] = frozenset({
     frozenset({"alternating-knee-to-chest", "lying-march"}),
@@ -193,7 +196,7 @@ class Segment:
 # ---------------------------------------------------------------------- per-frame measurements
 
 _FEATURES = ("hip_flexion.left", "hip_flexion.right", "knee_flexion.left", "knee_flexion.right", "trunk_incline",
-             "knee_gap", "chest_facing", "pelvis_vertical", "arm_elevation.left", "arm_elevation.right")
+             "knee_gap", "chest_facing", "pelvis_vertical", "arm_elevation.left", "arm_elevation.right", "end_on")
 _MOTION = ("hip_flexion.left", "hip_flexion.right", "knee_flexion.left", "knee_flexion.right", "trunk_incline")
 _FAMILY_ORDER = tuple(Family)
 
@@ -473,13 +476,19 @@ def _back(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) -> No
     march = _soft(s.dwell(), 0.35, 0.06)
     tree.leaf("lying-march", p * march, "one leg after the other extends from knees up at 90°")
     tree.leaf("alternating-knee-to-chest", p * (1 - march), "one knee after the other comes up to the chest")
+    seated = _soft(held_share, 0.35, 0.08) * _soft(s.q("trunk_incline", 50), 20, 4)
+    tree.leaf("boat-pose", still * seated, "sitting, leaning back with the legs up, held")
+    still *= 1 - seated
     stretch = _soft(-min(s.q("hip_flexion.left", 50), s.q("hip_flexion.right", 50)), 5, 3)
     tree.leaf("supine-hip-flexor-stretch", still * stretch, "lying still, one thigh hanging below the body")
     tree.leaf("constructive-rest", still * (1 - stretch), "lying still on the back")
 
 
 def _face_down(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) -> None:
-    hold = _soft(ev["plank"].hold_share, 0.45, 0.08)
+    # Knee drives hold a plank between drives (and a 2 s top): counted drives with a big hip range
+    # win over the plank's timed holds; getting into a plank from all fours is no drive.
+    drives = _soft(ev["plank-knee-drive"].reps, 1.5, 0.5) * _soft(s.hip_range(), 50, 6)
+    hold = _soft(ev["plank"].hold_share, 0.45, 0.08) * (1 - drives)
     tree.leaf("plank", p * hold, "face down, body held straight and still")
     p *= 1 - hold
     # A bird-dog's arm reaches forward past the head (arm elevation ~150°); in a plank or mountain
@@ -490,7 +499,9 @@ def _face_down(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) 
 
 
 def _side(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) -> None:
-    hold = _soft(ev["side-plank"].hold_share, 0.3, 0.08)
+    # A side plank stands on straight legs; a clamshell lies with the knees bent at ~90°.
+    bent = _soft((s.q("knee_flexion.left", 50) + s.q("knee_flexion.right", 50)) / 2, 55, 8)
+    hold = _soft(ev["side-plank"].hold_share, 0.3, 0.08) * (1 - bent)
     tree.leaf("side-plank", p * hold, "on one side, hips lifted and held in a line")
     p *= 1 - hold
     opens = _soft(s.range("knee_gap"), 0.4, 0.1)
@@ -499,6 +510,11 @@ def _side(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) -> No
 
 
 def _upright(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) -> None:
+    # A boat leaning back less than 45°: held on the sit bones with the thighs up, mostly still.
+    boat = (_soft(ev["boat-pose"].held_s / s.seen_s if s.seen_s > 0 else 0.0, 0.35, 0.08)
+            * _soft(85 - s.q("trunk_incline", 50), 0, 4))
+    tree.leaf("boat-pose", p * boat, "leaning back on the sit bones with the legs up, held")
+    p *= 1 - boat
     kneel = _soft(min(s.q("knee_flexion.left", 5), s.q("knee_flexion.right", 5)), 60, 8)
     tree.leaf("kneeling-hip-flexor-stretch", p * kneel, "kneeling upright, one leg forward")
     p *= 1 - kneel
@@ -529,7 +545,7 @@ def _recognize_track(track: _Track) -> tuple[Recognition, dict[str, EngineEviden
     in_family = track.family == _FAMILY_ORDER.index(family)
     columns = {**track.x, "speed": track.speed}
     stats = _Stats({name: values[in_family] for name, values in columns.items()}, track.seen_s())
-    evidence = {slug: run_engine(slug, track.poses) for slug in FAMILIES[family]}
+    evidence = {slug: run_engine(slug, track.poses) for slug in FAMILIES[family] + ALSO_IN.get(family, ())}
     tree = _Tree()
     _TREES[family](stats, evidence, tree, 1.0)
     # The engines confirm: an exercise whose engine neither counted nor timed anything is unlikely.
@@ -540,6 +556,11 @@ def _recognize_track(track: _Track) -> tuple[Recognition, dict[str, EngineEviden
     ranked = sorted(((slug, p / total) for slug, p in tree.leaves.items()), key=lambda item: -item[1])
     # A posture seen in only part of the recording makes every answer less certain.
     weight = _soft(share, 0.35, 0.07)
+    # Filmed from the head or the feet, depth carries the movement and MediaPipe is least sure of it.
+    end_on = track.x["end_on"][in_family]
+    end_on = end_on[np.isfinite(end_on)]
+    end_on_share = float(np.mean(end_on > END_ON_RATIO)) if len(end_on) else 0.0
+    weight *= 1 - 0.5 * _soft(end_on_share, 0.3, 0.08)
     best, p_best = ranked[0]
     p_best *= weight
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
@@ -644,11 +665,21 @@ def segment(poses: Iterable[tuple[float, PoseFrame | None]]) -> list[Segment]:
         for part in parts:
             _judge(track, part)
         bouts = [part for part in parts if _worth_a_segment(track, part, MIN_SPLIT_BOUT_S)]
+        # Still between two bouts of one exercise is a pause in it (sitting up between sit-ups looks
+        # like a boat), not an exercise of its own.
+        bouts = [part for i, part in enumerate(bouts) if not (
+            part.still and 0 < i < len(bouts) - 1
+            and bouts[i - 1].recognition.slug == bouts[i + 1].recognition.slug)]
         if len({part.recognition.slug for part in bouts}) < 2 or not all(part.recognition.sure for part in bouts):
             parts = [whole]
         # What nothing was recognised in, and still pieces that are no hold, are rest between exercises.
         pieces += [part for part in parts if part.recognition.slug is not None and part.active is not None
                    and not (part.still and CATALOG[part.recognition.slug].hold is None)]
+    # Something short between two stretches of one exercise (sitting all the way up between
+    # crunches) is part of it.
+    pieces = [piece for i, piece in enumerate(pieces) if not (
+        0 < i < len(pieces) - 1 and pieces[i - 1].recognition.slug == pieces[i + 1].recognition.slug
+        and not _worth_a_segment(track, piece, MIN_SPLIT_BOUT_S))]
     joined: list[_Piece] = []
     for piece in pieces:
         if joined and joined[-1].recognition.slug == piece.recognition.slug:
