@@ -521,13 +521,14 @@ def _upright(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) ->
     moving = _soft(s.hip_range(), 35, 6)
     tree.leaf("standing-glute-contraction", p * (1 - moving), "standing still")
     p *= moving
+    # The psoas engine counts only one-sided knee lifts held for 5 s at hip height: strong evidence,
+    # asked first (a hidden far leg copied onto the lifted one can make the legs look "together").
+    held = _soft(ev["standing-psoas-activation"].reps, 0.5, 0.15)
+    tree.leaf("standing-psoas-activation", p * held, "standing, one knee lifted and held at hip height")
+    p *= 1 - held
     together = _soft(s.together(), 0.5, 0.12)
     tree.leaf("hanging-leg-raise", p * together, "upright, both legs rise together")
     p *= 1 - together
-    psoas = ev["standing-psoas-activation"]
-    held = _soft(psoas.reps, 0.5, 0.15)
-    tree.leaf("standing-psoas-activation", p * held, "standing, one knee lifted and held at hip height")
-    p *= 1 - held
     kick = _soft(40 - s.knee_at_top(), 0, 8)
     tree.leaf("frankenstein-walk", p * kick, "standing, straight legs kick up in turn")
     tree.leaf("standing-march", p * (1 - kick), "standing, one knee after the other lifts")
@@ -564,7 +565,9 @@ def _recognize_track(track: _Track) -> tuple[Recognition, dict[str, EngineEviden
     best, p_best = ranked[0]
     p_best *= weight
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-    sure = p_best >= SURE_PROBABILITY and p_best >= SURE_RATIO * runner_up
+    # Sure needs the engine's word too: an exercise its engine saw nothing of is at most a guess.
+    sure = (p_best >= SURE_PROBABILITY and p_best >= SURE_RATIO * runner_up
+            and evidence[best].explains_something)
     what = evidence[best]
     did = f"{what.reps} rep(s)" if CATALOG[best].rep is not None else f"{what.held_s:.0f} s held"
     reason = (f"{family.value} {share:.0%} of the time; {tree.why[best][1]}; its engine: {did}")
