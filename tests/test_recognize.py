@@ -8,6 +8,7 @@ clips' cached landmarks against ``../shared/videos/truth.tsv`` as a regression f
 from __future__ import annotations
 
 import csv
+import json
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -152,6 +153,7 @@ def test_a_routine_is_split_into_its_exercises_each_recognised_and_counted():
     counts = [replay([(t, p) for t, p in poses if s.owns(t)], s.recognition.slug).rep_counts()["total"]
               for s in segments if s.recognition.slug]
     assert counts == [5, 8]
+    assert json.loads(json.dumps([s.to_dict() for s in segments]))[1]["recognition"]["exercise"] == "standing-march"
 
 
 def test_a_plank_with_getting_into_and_out_of_it_is_one_segment():

@@ -20,9 +20,13 @@ How an exercise is recognised
 3. **The engines confirm.** The family's candidate exercises are each run through the one
    :class:`~posecoach.exercises.engine.ExerciseEngine` (about 100 µs a frame each): a plank is a
    plank when the plank engine timed a hold over most of the time in position; a knee-to-chest
-   hold when its engine counted reps whose tops were held; and a leaf whose engine counted nothing
-   and timed nothing loses most of its probability. Because the count then comes from the very
-   same engine, counting with the recognised exercise equals counting with the right one.
+   hold when its engine counted reps whose tops were held; a leaf whose engine counted nothing
+   and timed nothing loses most of its probability, and is never named as sure. Because the count
+   then comes from the very same engine, counting with the recognised exercise equals counting
+   with the right one.
+4. **Sure or unsure.** The best leaf is sure at :data:`SURE_PROBABILITY` and :data:`SURE_RATIO`
+   times the runner-up; a posture seen only part of the time, or a camera looking along the body
+   (from the head or the feet, where MediaPipe guesses depth), lowers its probability first.
 
 Movements a physiotherapist accepts as the same (:data:`ACCEPTED`)
 ------------------------------------------------------------------
@@ -53,9 +57,10 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 
@@ -64,8 +69,6 @@ from posecoach.exercises.catalog import CATALOG
 from posecoach.exercises.engine import ExerciseEngine
 from posecoach.features import END_ON_RATIO, compute_features
 from posecoach.landmarks import PoseFrame
-
-Poses = Sequence[tuple[float, PoseFrame | None]]
 
 
 class Family(StrEnum):
@@ -161,6 +164,12 @@ class Recognition:
         names = " or ".join(CATALOG[slug].name for slug in self.candidates)
         return f"{names} ({'sure' if self.sure else 'unsure'})"
 
+    def to_dict(self) -> dict[str, Any]:
+        """For JSON output: ``exercise`` is None when nothing was recognised."""
+        return {"exercise": self.slug, "confidence": self.confidence, "sure": self.sure,
+                "alternatives": [{"exercise": slug, "confidence": p} for slug, p in self.alternatives],
+                "reason": self.reason}
+
     def contradicts(self, slug: str) -> bool:
         """The recording clearly shows another exercise than ``slug`` (for a note when ``-e`` was given)."""
         return self.sure and self.slug is not None and not accepted(slug, self.slug)
@@ -191,6 +200,10 @@ class Segment:
     @property
     def duration_s(self) -> float:
         return self.end_s - self.start_s
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start_s": self.start_s, "end_s": self.end_s, "window_s": list(self.window),
+                "recognition": self.recognition.to_dict()}
 
 
 # ---------------------------------------------------------------------- per-frame measurements
@@ -387,10 +400,6 @@ class _Stats:
 
     def hip_range(self) -> float:
         return max((r for r in self.side_ranges("hip_flexion") if math.isfinite(r)), default=math.nan)
-
-    def knees_bent(self) -> float:
-        """Median knee flexion of the moving leg(s)."""
-        return self.q(f"knee_flexion.{self.moving_side()}", 50)
 
     def together(self) -> float:
         """Correlation of left and right hip flexion: +1 both legs together, negative alternating."""
