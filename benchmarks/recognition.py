@@ -71,6 +71,11 @@ ROUTINES: dict[str, tuple[tuple[RoutineClip, ...], float]] = {
         RoutineClip("b2-bird-dog-side", "bird-dog", 2, 22, "side"),
         RoutineClip("b3-side-plank-side", "side-plank", 1, 23, "side"),
     ), GAP_S),
+    "C (two floor exercises in a row)": ((
+        RoutineClip("c1-glute-bridge", "glute-bridge", 3, 31, "side"),
+        RoutineClip("c2-lying-leg-raise", "lying-leg-raise", 3, 32, "oblique"),
+        RoutineClip("c3-standing-march", "standing-march", 3, 33, "front"),
+    ), 0.0),
 }
 """Each routine: its clips in order (name, exercise, reps per side or holds, seed, view) and the
 seconds with nobody in view between them."""

@@ -185,3 +185,33 @@ def test_the_shared_real_clips_are_recognised_at_least_as_well_as_today():
     assert right >= 0.9 * len(rows)
     # Today one: standing leg swings (filed as a march, not scored) read as straight-leg kicks.
     assert len(sure_and_wrong) <= 1, sure_and_wrong
+
+
+def bridges(starts: list[float]) -> Script:
+    """Feet planted (knees bent at 95°), the hips lifting until the trunk slopes down 25° to the head."""
+    def script(t: float) -> BodyAngles:
+        lift = reps_signal(t, starts, 1.0, 0.8)
+        return replace(LYING, hip_left=50.0 - 50.0 * lift, hip_right=50.0 - 50.0 * lift, knee_left=95.0,
+                       knee_right=95.0, trunk_elevation=-25.0 * lift)
+    return script
+
+
+def test_two_exercises_in_the_same_posture_are_split_at_the_rest_between_them():
+    raises, lifts = leg_raises(FIVE), bridges([25.0, 28.5, 32.0, 35.5])
+
+    def script(t: float) -> BodyAngles:
+        if t < 16.0:
+            return raises(t)
+        if t < 24.0:  # resting on the back for 6 s, then the knees bend and the feet come in
+            bend = min(1.0, max(0.0, (t - 22.0) / 1.0))
+            return replace(LYING, hip_left=50.0 * bend, hip_right=50.0 * bend, knee_left=95.0 * bend,
+                           knee_right=95.0 * bend)
+        return lifts(t)
+
+    poses = list(sample(script, 39.0, noise_deg=1.0))
+    segments = segment(poses)
+    assert [s.recognition.slug for s in segments] == ["lying-leg-raise", "glute-bridge"]
+    assert segments[0].end_s < 17.0 and segments[1].start_s > 23.0
+    counts = [replay([(t, p) for t, p in poses if s.owns(t)], s.recognition.slug).rep_counts()["total"]
+              for s in segments if s.recognition.slug]
+    assert counts == [5, 4]
