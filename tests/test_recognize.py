@@ -102,6 +102,7 @@ def test_nobody_in_view_recognises_nothing():
     recognition = recognize(sample(lambda t: None, 5.0))
     assert recognition.slug is None and not recognition.sure
     assert recognition.describe() == "no exercise recognised"
+    assert segment(sample(lambda t: None, 5.0)) == [] and segment([]) == []
 
 
 def test_a_sure_recognition_of_another_exercise_contradicts_the_chosen_one():

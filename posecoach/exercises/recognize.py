@@ -51,10 +51,16 @@ Segmenting a routine
 one family (resting between two floor exercises); it recognises each piece, joins neighbouring
 pieces recognised as the same exercise, drops still pieces that are only rest, and trims each
 segment to the span the recognised exercise's engine was active in (first rep or hold to last).
+Where one exercise runs into the next in the same posture without a rest (a bridge's getting out
+straight into a leg raise's getting in), windows of a few seconds are recognised along the way and
+the piece is cut where the exercise they name changes for good. A stretch is cut only into bouts
+of different exercises, each surely recognised and lasting a few reps, so one exercise's set is
+never cut by its own pauses or its getting in and out of position.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Iterable
@@ -122,6 +128,9 @@ STILL_SPEED = 12.0
 """Mean joint-angle speed (°/s over hips, knees and trunk) under which the body counts as still."""
 MIN_SEGMENT_S = 2.0
 """A recognised segment shorter than this is dropped."""
+SPLIT_WINDOW_S = 8.0
+SPLIT_STEP_S = 2.0
+"""Windows recognised to find where one exercise runs into the next without a rest."""
 MIN_SPLIT_BOUT_S = 4.0
 """A posture's stretch is split in two exercises only where each lasted this long (a few reps);
 shorter bits are getting into position or a variation inside the exercise."""
@@ -684,6 +693,7 @@ def segment(poses: Iterable[tuple[float, PoseFrame | None]]) -> list[Segment]:
             and bouts[i - 1].recognition.slug == bouts[i + 1].recognition.slug)]
         if len({part.recognition.slug for part in bouts}) < 2 or not all(part.recognition.sure for part in bouts):
             parts = [whole]
+        parts = [split for part in parts for split in (_window_split(track, part) if not part.still else [part])]
         # What nothing was recognised in, and still pieces that are no hold, are rest between exercises.
         pieces += [part for part in parts if part.recognition.slug is not None and part.active is not None
                    and not (part.still and CATALOG[part.recognition.slug].hold is None)]
@@ -717,6 +727,48 @@ def segment(poses: Iterable[tuple[float, PoseFrame | None]]) -> list[Segment]:
             segments.append(Segment(round(float(start_s), 2), round(float(end_s), 2), whole.recognition,
                                     (round(float(track.t[0]), 3), round(float(track.t[-1]), 3))))
     return segments
+
+
+def _window_split(track: _Track, piece: _Piece) -> list[_Piece]:
+    """Split a moving piece where the exercise changes without a rest between (one exercise's
+    getting-out running into the next one's getting-in).
+
+    Windows of ``SPLIT_WINDOW_S`` every ``SPLIT_STEP_S`` are recognised; where the rep exercise
+    they name surely changes from one to another, and stays changed, the piece is cut midway
+    between the last window of the one and the first of the other. The cut stands only if both
+    sides are then recognised surely, differently, and each long enough to be a bout.
+    """
+    t = track.t[piece.start:piece.stop]
+    if len(t) == 0 or t[-1] - t[0] < 2 * SPLIT_WINDOW_S:
+        return [piece]
+    labels: list[tuple[float, str]] = []
+    for begin in np.arange(t[0], t[-1] - SPLIT_WINDOW_S + 1e-9, SPLIT_STEP_S):
+        a = piece.start + int(np.searchsorted(t, begin))
+        b = piece.start + int(np.searchsorted(t, begin + SPLIT_WINDOW_S))
+        recognition, _ = _recognize_track(track.slice(a, b))
+        if recognition.sure and recognition.slug is not None and CATALOG[recognition.slug].rep is not None:
+            labels.append((float(begin + SPLIT_WINDOW_S / 2), recognition.slug))
+    # Runs of two windows or more naming the same exercise; a cut between neighbouring runs.
+    runs: list[tuple[str, float, float, int]] = []
+    for centre, slug in labels:
+        if runs and runs[-1][0] == slug:
+            runs[-1] = (slug, runs[-1][1], centre, runs[-1][3] + 1)
+        else:
+            runs.append((slug, centre, centre, 1))
+    runs = [run for run in runs if run[3] >= 2]
+    cuts = [(earlier[2] + later[1]) / 2 for earlier, later in itertools.pairwise(runs)
+            if earlier[0] != later[0]]
+    if not cuts:
+        return [piece]
+    bounds = [piece.start, *(piece.start + int(np.searchsorted(t, cut)) for cut in cuts), piece.stop]
+    parts = [_Piece(a, b, still=False) for a, b in itertools.pairwise(bounds)]
+    for part in parts:
+        _judge(track, part)
+    slugs = [part.recognition.slug for part in parts]
+    if (all(part.recognition.sure and _worth_a_segment(track, part, MIN_SPLIT_BOUT_S) for part in parts)
+            and all(a != b for a, b in itertools.pairwise(slugs))):
+        return parts
+    return [piece]
 
 
 def _worth_a_segment(track: _Track, piece: _Piece, min_s: float = MIN_SEGMENT_S) -> bool:
