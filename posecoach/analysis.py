@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from posecoach.errors import SourceError
+from posecoach.errors import SourceError, UnrecognisedError
 from posecoach.events import Event, RepCompleted, RepRejected
 from posecoach.exercises import EngineSnapshot, Exercise, ExerciseEngine, get_exercise
 from posecoach.exercises.definition import feature_words, with_hold_target
@@ -25,7 +25,10 @@ from posecoach.summary import SessionSummary
 
 if TYPE_CHECKING:
     from posecoach.sources import Frame
+    from posecoach.trace import PoseTrace
 
+RECOGNITION_FRAMES = 30 * 180
+"""Poses kept (the first three minutes at 30 frames/s) to check that the exercise given is the one shown."""
 MIN_POSE_COVERAGE = 0.5
 """Below this share of frames with a person, the summary says the clip is hard to judge."""
 TOO_DARK = 25.0
@@ -53,6 +56,10 @@ class AnalysisSession:
     _last_t: float = field(default=0.0, init=False)
     _frames_in_position: int = field(default=0, init=False)
     _near_sides: Counter[Side | None] = field(default_factory=Counter, init=False)
+    check_exercise: bool = False
+    """Keep the first ``RECOGNITION_FRAMES`` poses and, at the end, say so in a note when the recording
+    clearly shows another exercise than the one given."""
+    _poses: list[tuple[float, PoseFrame | None]] = field(default_factory=list, init=False)
     brightness: list[float] = field(default_factory=list)
     """Mean brightness of sampled frames, when the caller can see pixels (offline and live)."""
 
@@ -68,6 +75,8 @@ class AnalysisSession:
         if pose is not None:
             self.summary.frames_with_pose += 1
         events = self.engine.update(pose, t)
+        if self.check_exercise and len(self._poses) < RECOGNITION_FRAMES:
+            self._poses.append((t, pose))
         if pose is not None:
             self._near_sides[near_side(self.engine.features)] += 1
         if self.engine.in_position:
@@ -116,6 +125,10 @@ class AnalysisSession:
             notes.append(f"A person was found in only {summary.pose_coverage:.0%} of frames: "
                          "counts may be incomplete.")
         notes.extend(self._why_little_counted())
+        if self._poses:
+            note = other_exercise_note(self._poses, self.exercise)
+            if note:
+                notes.append(note)
         seen = self.engine.diagnostics
         for code, frames in sorted(seen.unjudged_rules.items()):
             if frames > seen.judged_rules[code]:
@@ -163,6 +176,49 @@ class AnalysisSession:
         return []
 
 
+def other_exercise_note(poses: list[tuple[float, PoseFrame | None]], exercise: Exercise) -> str | None:
+    """A note when the poses clearly show another exercise than ``exercise`` (``-e`` given wrongly)."""
+    from posecoach.exercises.recognize import recognize
+
+    recognition = recognize(poses)
+    if not recognition.contradicts(exercise.slug):
+        return None
+    shown = recognition.describe().removesuffix(" (sure)")
+    return (f"This looks like {shown.lower()} rather than {exercise.name.lower()}: if so, analyse it with "
+            f"-e {recognition.slug}.")
+
+
+def recognise_and_count(trace: PoseTrace, *, side: str = "auto") -> list[SessionSummary]:
+    """Name the exercise (or the exercises, one after another) from already-estimated poses, and count each.
+
+    One exercise: the whole recording is counted with it, exactly as with ``-e``. Several: each
+    segment's stretch of the recording is counted on its own, and its summary says which segment it is.
+    """
+    from posecoach.exercises.recognize import segment
+
+    poses = list(trace.pose_frames())
+    segments = [s for s in segment(poses) if s.recognition.slug is not None]
+    if not segments:
+        raise UnrecognisedError(trace.source)
+    if len({s.recognition.slug for s in segments}) == 1:
+        parts = [(segments[0], poses)]
+    else:
+        parts = [(s, [(t, pose) for t, pose in poses if s.owns(t)]) for s in segments]
+    summaries: list[SessionSummary] = []
+    for part, part_poses in parts:
+        recognition = part.recognition
+        assert recognition.slug is not None
+        summary = replay(part_poses, recognition.slug, side=side, source=trace.source, fps=trace.fps)
+        summary.recognition = recognition.to_dict()
+        if len(parts) > 1:
+            summary.segment = {"start_s": round(part.start_s, 3), "end_s": round(part.end_s, 3),
+                               "index": len(summaries) + 1, "of": len(parts)}
+        unsure = "" if recognition.sure else ": pass -e to choose"
+        summary.notes.insert(0, f"Recognised: {recognition.describe()}{unsure}.")
+        summaries.append(summary)
+    return summaries
+
+
 def replay(poses: Iterable[tuple[float, PoseFrame | None]], exercise_slug: str, *, side: str = "auto",
            source: str = "", fps: float = 0.0, hold_s: float | None = None, partial: bool = False,
            reason: str | None = None) -> SessionSummary:
@@ -198,7 +254,7 @@ def analyze_video(source: str | Path, exercise_slug: str, *, side: str = "auto",
     exercise = with_hold_target(get_exercise(exercise_slug), hold_s)
     with open_source(source) as frames, PoseEstimator(model_path, verbose=verbose) as estimator:
         session = AnalysisSession(exercise, frames.name, side, frames.fps, on_event,
-                                  hold_target_prescribed=hold_s is not None)
+                                  hold_target_prescribed=hold_s is not None, check_exercise=True)
         try:
             for frame in frames:
                 if frame.index % BRIGHTNESS_EVERY == 0:

@@ -39,6 +39,14 @@ class NoHoldError(PoseCoachError):
                          "plank, side-plank and supine-knee-to-chest")
 
 
+class UnrecognisedError(PoseCoachError):
+    """No catalogue exercise could be recognised in a recording analysed without ``--exercise``."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__(f"could not tell which exercise '{source}' shows: pass -e EXERCISE "
+                         "('posecoach exercises' lists them)")
+
+
 class OutputError(PoseCoachError):
     """An output path that cannot be written (missing folder, no permission, would overwrite)."""
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from posecoach.events import Event, FormWarning, HoldEnded, RepCompleted, RepRejected
 
-SUMMARY_SCHEMA_VERSION = 1
+SUMMARY_SCHEMA_VERSION = 2
+"""2 added ``recognition`` and ``segment`` (fields are only ever added)."""
 RANGE_DECAY_SHARE = 0.8
 
 
@@ -56,6 +57,10 @@ class SessionSummary:
     """The tracked signal (e.g. ``hip_flexion``), in degrees; plotted by reports."""
     signal_trace: list[tuple[float, float]] = field(default_factory=list)
     """``(t_s, value)`` of the tracked signal for frames with a pose (NaN-free), for plots."""
+    recognition: dict[str, Any] | None = None
+    """How the exercise was recognised, when it was not given (``analyze`` without ``-e``)."""
+    segment: dict[str, Any] | None = None
+    """Which part of a recording of several exercises this summary counts (start_s, end_s, index, of)."""
 
     @property
     def reps(self) -> list[RepCompleted]:
@@ -129,6 +134,8 @@ class SessionSummary:
             "frames_with_pose": self.frames_with_pose,
             "partial": self.partial,
             "camera_side": self.camera_side,
+            "recognition": self.recognition,
+            "segment": self.segment,
             "reps": self.rep_counts(),
             "holds": [
                 {

@@ -144,9 +144,11 @@ def analyze(videos: tuple[str, ...], exercise_slug: str | None, side: str, outpu
                              one_video_outputs=bool(output or clips_dir))
     if not videos:
         raise click.UsageError("Missing argument 'VIDEOS...' (or give --manifest CSV)")
-    if exercise_slug is None:
-        raise click.UsageError("Missing option '-e' / '--exercise'.")
     sources = _expand(videos)
+    if exercise_slug is None:
+        if output or clips_dir:
+            raise click.UsageError("--output and --clips need the exercise: add -e EXERCISE")
+        return _recognise_each(sources, side, model_path, verbose, output_format, save, db_path)
     inputs = [*sources, model_path, _history_path(db_path) if save else None]
     annotated, clips = _video_outputs(sources, exercise_slug, output, clips_dir, force, inputs)
     as_list = len(sources) > 1
@@ -194,6 +196,31 @@ def analyze(videos: tuple[str, ...], exercise_slug: str | None, side: str, outpu
         except PoseCoachError as exc:
             problems.append(exc)
     _deliver(summaries, output_format, as_list, save, db_path, problems)
+
+
+def _recognise_each(sources: list[str], side: str, model_path: Path | None, verbose: bool, output_format: str,
+                    save: bool, db_path: Path | None) -> None:
+    """No ``-e``: landmark each video once, name its exercise (or exercises, one after another) and count.
+
+    A recording that shows no catalogue exercise is one ``Error:`` line and the others still count."""
+    from posecoach.analysis import recognise_and_count
+    from posecoach.parallel import landmark_serial
+
+    summaries: list[SessionSummary] = []
+    problems: list[PoseCoachError] = []
+    for source in sources:
+        try:
+            trace = landmark_serial(source, model_path=model_path, verbose=verbose)
+            found = recognise_and_count(trace, side=side)
+        except PoseCoachError as exc:
+            if len(sources) == 1:
+                raise
+            problems.append(type(exc)(f"{source}: {exc}"))
+            continue
+        for summary in found:
+            echo(f"{clean(Path(source).name)}: {summary.notes[0]}", err=True)
+        summaries.extend(found)
+    _deliver(summaries, output_format, len(summaries) > 1 or len(sources) > 1, save, db_path, problems)
 
 
 def _history_path(db_path: Path | None) -> Path:
