@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from posecoach.errors import SourceError
 from posecoach.events import Event, RepCompleted, RepRejected
 from posecoach.exercises import EngineSnapshot, Exercise, ExerciseEngine, get_exercise
-from posecoach.exercises.definition import feature_words, with_hold_target
+from posecoach.exercises.definition import Target, feature_words, with_hold_target
 from posecoach.exercises.engine import SMALL_RANGE_SHARE
 from posecoach.features import near_side
 from posecoach.landmarks import PoseFrame, Side
@@ -158,6 +158,26 @@ class AnalysisSession:
         return []
 
 
+def prescription(exercise: Exercise, *, reps: int | None = None, hold_s: float | None = None,
+                 sets: int | None = None) -> Target | None:
+    """The target someone set (``--reps``, ``--hold``, ``--sets``), or None: a recorded video without
+    them is measured, never judged against the catalogue's dose."""
+    if reps is None and hold_s is None and sets is None:
+        return None
+    from posecoach.exercises.definition import SideMode
+
+    count = reps if reps is not None else (1 if exercise.rep is None else 0)  # a hold exercise's reps are holds
+    return Target(sets or 1, count, float(hold_s) if hold_s is not None else 0.0, exercise.sides is SideMode.EACH)
+
+
+def recorded_at_iso(source: str | Path) -> str | None:
+    """The recording time of a video file, for the report (container metadata, else the file time)."""
+    from posecoach.media_date import recorded_at
+
+    moment = recorded_at(source)
+    return moment.isoformat() if moment is not None else None
+
+
 def replay(poses: Iterable[tuple[float, PoseFrame | None]], exercise_slug: str, *, side: str = "auto",
            source: str = "", fps: float = 0.0, hold_s: float | None = None) -> SessionSummary:
     """Run the engine over already-estimated poses (a cached trace, a synthetic trajectory).
@@ -212,7 +232,10 @@ def analyze_video(source: str | Path, exercise_slug: str, *, side: str = "auto",
         stats = frames.stats
         if stats.frames_read == 0:
             raise SourceError(f"'{frames.name}' has no frames that could be decoded")
-        return session.finish(partial=stats.stopped_early, reason=stats.error if stats.stopped_early else None)
+        summary = session.finish(partial=stats.stopped_early, reason=stats.error if stats.stopped_early else None)
+    summary.recorded_at = recorded_at_iso(source)
+    summary.target = prescription(exercise, hold_s=hold_s)
+    return summary
 
 
 def analyze_video_in_chunks(source: str | Path, exercise_slug: str, *, jobs: int, side: str = "auto",
@@ -230,5 +253,8 @@ def analyze_video_in_chunks(source: str | Path, exercise_slug: str, *, jobs: int
     trace = landmark_video(source, jobs=jobs, model_path=model_path, verbose=verbose, on_frame=on_frame)
     if len(trace) == 0:
         raise SourceError(f"'{source}' has no frames that could be decoded")
-    return replay(trace.pose_frames(), exercise_slug, side=side, source=trace.source, fps=trace.fps, hold_s=hold_s)
+    summary = replay(trace.pose_frames(), exercise_slug, side=side, source=trace.source, fps=trace.fps, hold_s=hold_s)
+    summary.recorded_at = recorded_at_iso(source)
+    summary.target = prescription(get_exercise(exercise_slug), hold_s=hold_s)
+    return summary
 

@@ -18,6 +18,7 @@ from posecoach.cli.options import (
     exercise_option,
     format_option,
     model_option,
+    patient_option,
     side_option,
     verbose_option,
 )
@@ -47,7 +48,7 @@ def _expand(inputs: tuple[str, ...]) -> list[str]:
 
 
 def _analyze_one(source: str, exercise: str, side: str, model: Path | None, verbose: bool,
-                 show_progress: bool, jobs: int = 1, **observers: Any) -> SessionSummary:
+                 show_progress: bool, jobs: int = 1, hold_s: float | None = None, **observers: Any) -> SessionSummary:
     """One video, with a progress bar when it is long enough to want one; ``jobs`` > 1 landmarks it in
     chunks in parallel (not when observers need every frame in order, e.g. an annotated video)."""
     from posecoach.analysis import analyze_video_in_chunks
@@ -55,9 +56,9 @@ def _analyze_one(source: str, exercise: str, side: str, model: Path | None, verb
     def run(on_frame: Callable[[int], None] | None) -> SessionSummary:
         if jobs > 1 and not observers:
             return analyze_video_in_chunks(source, exercise, jobs=jobs, side=side, model_path=model,
-                                           verbose=verbose, on_frame=on_frame)
+                                           verbose=verbose, on_frame=on_frame, hold_s=hold_s)
         return analyze_video(source, exercise, side=side, model_path=model, verbose=verbose, on_frame=on_frame,
-                             **observers)
+                             hold_s=hold_s, **observers)
 
     length = _frame_count(source) if show_progress else None
     if not length or length < PROGRESS_MIN_FRAMES:
@@ -84,10 +85,10 @@ def _frame_count(source: str) -> int | None:
         return probe.frame_count
 
 
-def _analyze_quietly(args: tuple[str, str, str, Path | None, bool]) -> SessionSummary | str:
+def _analyze_quietly(args: tuple[str, str, str, Path | None, bool, float | None]) -> SessionSummary | str:
     """Worker-process entry: errors come back as text so one bad file does not sink the batch."""
     try:
-        return _analyze_one(*args, show_progress=False)
+        return _analyze_one(*args[:5], show_progress=False, hold_s=args[5])
     except PoseCoachError as exc:
         return f"{args[0]}: {exc}"
 
@@ -107,12 +108,18 @@ def _analyze_quietly(args: tuple[str, str, str, Path | None, bool]) -> SessionSu
 @click.option("--clips", "clips_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Cut a short clip around every flagged rep and warning into this folder.")
 @click.option("--force", is_flag=True, help="Overwrite an existing --output video or --clips files.")
+@patient_option
+@click.option("--reps", type=click.IntRange(1, 500), default=None,
+              help="Reps prescribed (per side for one-sided exercises). Default: none, counts are not judged.")
+@click.option("--hold", "hold_s", type=click.FloatRange(1, 3600), default=None,
+              help="Seconds each hold was prescribed. Default: none, holds are timed, not judged.")
 @db_option
 @model_option
 @verbose_option
 def analyze(videos: tuple[str, ...], exercise_slug: str, side: str, output_format: str, jobs: int | None,
             output: Path | None, clips_dir: Path | None, force: bool, save: bool, db_path: Path | None,
-            model_path: Path | None, verbose: bool) -> None:
+            model_path: Path | None, verbose: bool, patient: str | None = None, reps: int | None = None,
+            hold_s: float | None = None) -> None:
     """Analyse recorded VIDEOS (files, GIFs, image folders or folders of videos).
 
     Counts reps per side, times holds and lists form warnings. Data goes to stdout;
@@ -131,16 +138,19 @@ def analyze(videos: tuple[str, ...], exercise_slug: str, side: str, output_forma
             with annotated or contextlib.nullcontext():
                 observers = {"on_analyzed": annotated, "on_event": annotated.on_event} if annotated else {}
                 summaries = [_analyze_one(sources[0], exercise_slug, side, model_path, verbose, show_progress=True,
-                                          jobs=jobs or 1, **observers)]
+                                          jobs=jobs or 1, hold_s=hold_s, **observers)]
         except KeyboardInterrupt as interruption:
             partial = getattr(interruption, "partial_summary", None)
             if partial is not None:
+                _describe_session([partial], exercise_slug, patient, reps, hold_s)
                 click.echo(render_summaries([partial], output_format))
                 if save:
                     _save_to_history([partial], db_path)
             raise
     else:
-        summaries = _analyze_many(sources, exercise_slug, side, model_path, verbose, jobs or os.cpu_count() or 1)
+        summaries = _analyze_many(sources, exercise_slug, side, model_path, verbose, jobs or os.cpu_count() or 1,
+                                  hold_s)
+    _describe_session(summaries, exercise_slug, patient, reps, hold_s)
     click.echo(render_summaries(summaries, output_format))
     if clips is not None:
         from posecoach.sinks.annotate import cut_clips
@@ -149,6 +159,18 @@ def analyze(videos: tuple[str, ...], exercise_slug: str, side: str, output_forma
         click.echo(f"{len(written)} clip(s) of flagged reps and warnings in {clips}", err=True)
     if save:
         _save_to_history(summaries, db_path)
+
+
+def _describe_session(summaries: list[SessionSummary], exercise_slug: str, patient: str | None, reps: int | None,
+                      hold_s: float | None) -> None:
+    """Whose sessions these are and what was prescribed (nothing, unless --reps/--hold said so)."""
+    from posecoach.analysis import prescription
+    from posecoach.exercises import get_exercise
+
+    target = prescription(get_exercise(exercise_slug), reps=reps, hold_s=hold_s)
+    for summary in summaries:
+        summary.patient = patient.strip() if patient and patient.strip() else None
+        summary.target = target
 
 
 def _video_outputs(sources: list[str], exercise: str, output: Path | None, clips_dir: Path | None,
@@ -168,17 +190,23 @@ def _video_outputs(sources: list[str], exercise: str, output: Path | None, clips
 
 def _save_to_history(summaries: list[SessionSummary], db_path: Path | None) -> None:
     """After the results are out: a history problem must never cost the user the analysis."""
-    from posecoach.sinks.history import open_store, target_for
+    from posecoach.sinks.history import open_store
     from posecoach.summary import SessionMode
 
     with open_store(db_path) as store:
         for summary in summaries:
-            store.save_summary(summary, mode=SessionMode.ANALYZE, target=target_for(summary.exercise))
+            store.save_summary(summary, mode=SessionMode.ANALYZE, target=summary.target)
+        where = store.path
+    from posecoach.wording import plural
+
+    whose = f" (patient {summaries[0].patient})" if summaries[0].patient else ""
+    click.echo(f"Saved {plural(len(summaries), 'session')}{whose} to the history in {where}; "
+               "see them with 'posecoach history'.", err=True)
 
 
 def _analyze_many(sources: list[str], exercise: str, side: str, model: Path | None, verbose: bool,
-                  jobs: int) -> list[SessionSummary]:
-    tasks = [(source, exercise, side, model, verbose) for source in sources]
+                  jobs: int, hold_s: float | None = None) -> list[SessionSummary]:
+    tasks = [(source, exercise, side, model, verbose, hold_s) for source in sources]
     failures: list[str] = []
     summaries: list[SessionSummary] = []
     with click.progressbar(length=len(tasks), label=f"{len(tasks)} videos", file=sys.stderr) as bar:

@@ -26,7 +26,6 @@ from posecoach.cli.options import (
     verbose_option,
 )
 from posecoach.errors import HistoryError, SourceError
-from posecoach.exercises.definition import Target
 from posecoach.sinks.console import format_table
 from posecoach.sinks.history import (
     EXPORT_CSV_FIELDS,
@@ -40,6 +39,7 @@ from posecoach.sinks.report import (
     SessionReport,
     check_output,
     render_markdown,
+    render_text,
     report_sections,
     write_atomic,
     write_progress,
@@ -49,7 +49,7 @@ from posecoach.summary import SessionSummary
 
 F = TypeVar("F", bound=Callable[..., Any])
 HISTORY_CSV_FIELDS = ("id", "started_at", "exercise", "mode", "status", "duration_s", "reps", "reps_left",
-                      "reps_right", "holds", "held_s", "warnings", "source")
+                      "reps_right", "holds", "held_s", "warnings", "source", "patient")
 
 
 class Since(click.ParamType):
@@ -81,6 +81,21 @@ def filter_exercise_option(func: F) -> F:
     """A free slug, not a Choice: the history may hold exercises the catalogue has since renamed."""
     return click.option("-e", "--exercise", "exercise_slug", default=None, metavar="SLUG",
                         help="Only sessions of this exercise.")(func)
+
+
+def filter_patient_option(func: F) -> F:
+    return click.option("--patient", metavar="NAME", default=None,
+                        help="Only sessions of this patient (as given to 'analyze --patient').")(func)
+
+
+def _check_exercise_filter(exercise_slug: str | None, found: bool) -> None:
+    """A filter that matches nothing because of a typo says so, with the likely slug (exit 2)."""
+    from posecoach.exercises.catalog import CATALOG
+    from posecoach.wording import did_you_mean
+
+    if exercise_slug and not found and exercise_slug not in CATALOG:
+        raise click.BadParameter(f"no exercise '{exercise_slug}'{did_you_mean(exercise_slug, CATALOG)}; "
+                                 "'posecoach exercises' lists them", param_hint="'-e' / '--exercise'")
 
 
 def output_option(required: bool, help_text: str) -> Callable[[F], F]:
@@ -117,39 +132,44 @@ def _emit(text: str, output: Path | None, force: bool) -> None:
 
 @click.command()
 @filter_exercise_option
+@filter_patient_option
 @since_option
 @format_option("table", "json", "csv")
 @db_option
-def history(exercise_slug: str | None, since: datetime | None, output_format: str, db_path: Path | None) -> None:
-    """List recorded sessions, oldest first.
+def history(exercise_slug: str | None, patient: str | None, since: datetime | None, output_format: str,
+            db_path: Path | None) -> None:
+    """List recorded sessions, oldest first (where the history lives goes to stderr).
 
     \b
     posecoach history
-    posecoach history --exercise lying-march --since 4w --format csv
+    posecoach history --patient "Ann Lee" --exercise lying-march --since 4w --format csv
     """
     store = _open_for_reading(db_path)
     if store is None:
         sessions: list[SessionInfo] = []
     else:
         with store:
-            sessions = store.sessions(exercise_slug, since)
+            sessions = store.sessions(exercise_slug, since, patient=patient)
+            _check_exercise_filter(exercise_slug, bool(sessions) or bool(store.sessions(exercise_slug)))
+        click.echo(f"History: {store.path}", err=True)
     if output_format == "json":
         click.echo(json.dumps([s.to_dict() for s in sessions], indent=2))
     elif output_format == "csv":
         click.echo(_csv([{k: s.to_dict()[k] for k in HISTORY_CSV_FIELDS} for s in sessions], HISTORY_CSV_FIELDS),
                    nl=False)
     elif not sessions:
-        click.echo("No sessions recorded yet." if store is None or not (exercise_slug or since)
+        click.echo("No sessions recorded yet." if store is None or not (exercise_slug or since or patient)
                    else "No sessions match.", err=True)
     else:
         click.echo(format_table([_table_row(s) for s in sessions], (
-            "ID", "Date", "Exercise", "Mode", "Status", "Reps L/R/all", "Holds", "Held s", "Warnings", "Duration s")))
+            "ID", "Date", "Patient", "Exercise", "Mode", "Status", "Reps L/R/all", "Holds", "Held s", "Warnings",
+            "Duration s", "Source")))
 
 
 def _table_row(info: SessionInfo) -> tuple[object, ...]:
-    return (info.id, _local(info.started_at), info.exercise, info.mode, info.status,
+    return (info.id, _local(info.started_at), info.patient or "-", info.exercise, info.mode, info.status,
             f"{info.reps_left}/{info.reps_right}/{info.reps}", info.holds, f"{info.held_s:.0f}", info.warnings,
-            f"{info.duration_s:.0f}")
+            f"{info.duration_s:.0f}", Path(info.source).name if "/" in info.source else info.source)
 
 
 def _open_for_reading(db_path: Path | None) -> HistoryStore | None:
@@ -160,12 +180,13 @@ def _open_for_reading(db_path: Path | None) -> HistoryStore | None:
 
 @click.command()
 @click.argument("session")
-@format_option("text", "json", default="text")
+@format_option("text", "markdown", "json", default="text")
 @db_option
 def show(session: str, output_format: str, db_path: Path | None) -> None:
     """Show one session: per-side totals, reps, holds and warnings.
 
-    SESSION is an id from 'posecoach history', or 'last'.
+    SESSION is an id from 'posecoach history', or 'last'. 'text' is for reading in a terminal,
+    'markdown' for pasting into notes.
     """
     with open_store(db_path, create=False) as store:
         info = store.session(session)
@@ -174,7 +195,8 @@ def show(session: str, output_format: str, db_path: Path | None) -> None:
         click.echo(json.dumps({"session": info.to_dict(), "summary": summary.to_dict()}, indent=2))
         return
     report = _session_report(info, summary)
-    click.echo(render_markdown(report_sections(report, with_figures=False)))
+    sections = report_sections(report, with_figures=False)
+    click.echo(render_markdown(sections) if output_format == "markdown" else render_text(sections))
 
 
 def _session_report(info: SessionInfo, summary: SessionSummary) -> SessionReport:
@@ -191,13 +213,14 @@ def _exercise_name(slug: str) -> str | None:
 
 @click.command()
 @filter_exercise_option
+@filter_patient_option
 @since_option
 @format_option("json", "csv", default="json")
 @output_option(False, "Write to this file instead of stdout.")
 @force_option
 @db_option
-def export(exercise_slug: str | None, since: datetime | None, output_format: str, output: Path | None, force: bool,
-           db_path: Path | None) -> None:
+def export(exercise_slug: str | None, patient: str | None, since: datetime | None, output_format: str,
+           output: Path | None, force: bool, db_path: Path | None) -> None:
     """Export sessions as JSON (re-importable) or CSV.
 
     JSON keeps everything; CSV has one row per rep, hold and warning.
@@ -209,7 +232,7 @@ def export(exercise_slug: str | None, since: datetime | None, output_format: str
     if output is not None:
         check_output(output, force=force)
     with open_store(db_path, create=False) as store:
-        sessions = store.sessions(exercise_slug, since)
+        sessions = store.sessions(exercise_slug, since, patient=patient)
         if output_format == "json":
             text = json.dumps(store.export_document(sessions), indent=1) + "\n"
         else:
@@ -259,15 +282,16 @@ def delete(session: str, yes: bool, db_path: Path | None) -> None:
 
 @click.command()
 @click.argument("target")
-@output_option(True, "report.html (self-contained) or report.md (PNG plots written beside it).")
+@output_option(True, "report.html (self-contained), report.pdf, or report.md (PNG plots written beside it).")
 @exercise_option(required=False)
 @side_option
+@click.option("--patient", metavar="NAME", default=None, help="Whose video this is (a video TARGET).")
 @model_option
 @force_option
 @db_option
 @verbose_option
-def report(target: str, output: Path, exercise_slug: str | None, side: str, model_path: Path | None, force: bool,
-           db_path: Path | None, verbose: bool) -> None:
+def report(target: str, output: Path, exercise_slug: str | None, side: str, patient: str | None,
+           model_path: Path | None, force: bool, db_path: Path | None, verbose: bool) -> None:
     """Write an HTML or Markdown report for a session or a video.
 
     TARGET is a session id from 'posecoach history', 'last', or a video file (analysed with --exercise).
@@ -279,6 +303,7 @@ def report(target: str, output: Path, exercise_slug: str | None, side: str, mode
     check_output(output, force=force, suffixes=REPORT_SUFFIXES)
     if Path(target).exists():
         session_report = _video_report(target, exercise_slug, side, model_path, verbose)
+        session_report.summary.patient = patient
     elif target.isdigit() or target.lower() == "last":
         with open_store(db_path, create=False) as store:
             info = store.session(target)
@@ -286,6 +311,7 @@ def report(target: str, output: Path, exercise_slug: str | None, side: str, mode
     else:
         raise SourceError(f"'{target}' is neither an existing video nor a session id; give a video path, a session "
                           "id from 'posecoach history', or 'last'")
+    _add_key_frames(session_report)
     for path in write_report(session_report, output, force=force):
         click.echo(f"Wrote {path}", err=True)
 
@@ -299,30 +325,53 @@ def _video_report(video: str, exercise_slug: str | None, side: str, model_path: 
 
     exercise = get_exercise(exercise_slug)
     summary = analyze_video(video, exercise_slug, side=side, model_path=model_path, verbose=verbose)
-    return SessionReport.build(summary, title=exercise.name, target=Target.from_exercise(exercise))
+    return SessionReport.build(summary, title=exercise.name)
+
+
+def _add_key_frames(session_report: SessionReport) -> None:
+    """Stills of the flagged reps, when the video is still where it was analysed."""
+    from posecoach.sinks.keyframes import key_frames
+
+    summary = session_report.summary
+    session_report.key_frames = key_frames(summary.source, summary, session_report.rows)
 
 
 @click.command()
 @filter_exercise_option
+@filter_patient_option
 @since_option
 @output_option(True, "PNG file for the plot.")
 @force_option
 @db_option
-def progress(exercise_slug: str | None, since: datetime | None, output: Path, force: bool,
+def progress(exercise_slug: str | None, patient: str | None, since: datetime | None, output: Path, force: bool,
              db_path: Path | None) -> None:
-    """Plot weekly reps, range of motion and hold time over the weeks.
+    """Plot reps, range of motion and hold time over time, one row of plots per exercise.
+
+    Weekly totals; per session while the history spans fewer than three weeks.
 
     \b
     posecoach progress --exercise lying-march --output march.png
+    posecoach progress --patient "Ann Lee" --output ann.png
     """
+    from posecoach.sinks.report import FEW_WEEKS
+    from posecoach.wording import plural
+
     check_output(output, force=force, suffixes=(".png",))
     with open_store(db_path, create=False) as store:
-        weeks = store.weekly(exercise_slug, since)
+        weeks = store.weekly(exercise_slug, since, patient=patient)
+        per_session = 0 < len({w.week for w in weeks}) < FEW_WEEKS
+        if per_session:
+            weeks = store.weekly(exercise_slug, since, patient=patient, per_session=True)
+        if not weeks:
+            _check_exercise_filter(exercise_slug, bool(store.sessions(exercise_slug)))
     if not weeks:
         raise HistoryError("no sessions to plot" + (f" for '{exercise_slug}'" if exercise_slug else "")
+                           + (f" of patient '{patient}'" if patient else "")
                            + "; run 'posecoach history' to see what is recorded")
-    write_progress(weeks, output, force=force)
-    click.echo(f"Wrote {output} ({len({w.week for w in weeks})} weeks)", err=True)
+    write_progress(weeks, output, force=force, per_session=per_session, patient=patient)
+    count = plural(sum(w.sessions for w in weeks), "session") if per_session else \
+        plural(len({w.week for w in weeks}), "week")
+    click.echo(f"Wrote {output} ({count})", err=True)
 
 
 COMMANDS = [history, show, export, import_, delete, report, progress]

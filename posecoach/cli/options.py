@@ -70,3 +70,10 @@ def db_option(func: F) -> F:
         "--db", "db_path", type=click.Path(path_type=Path, dir_okay=False), default=None, envvar=ENV_DB,
         show_envvar=True, help="History database. Default: history.db in your user data folder.",
     )(func)
+
+
+def patient_option(func: F) -> F:
+    return click.option(
+        "--patient", metavar="NAME", default=None,
+        help="Whose session this is: kept in the history, shown in reports, filterable in 'history'.",
+    )(func)
