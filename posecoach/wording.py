@@ -56,3 +56,9 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
     if not close:
         return ""
     return " (did you mean " + " or ".join(f"'{c}'" for c in close) + "?)"
+
+
+def article_title(article: str) -> str:
+    """The seed article's title without its catalogue number ("001 7 Best…" → "7 Best…")."""
+    number, _, title = article.partition(" ")
+    return title if number.isdigit() and title else article

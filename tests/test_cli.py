@@ -19,7 +19,8 @@ def runner() -> CliRunner:
 
 
 def all_commands() -> list[str]:
-    return sorted(cli.commands)
+    with cli.make_context("posecoach", ["--help"], resilient_parsing=True) as ctx:
+        return cli.list_commands(ctx)
 
 
 @pytest.mark.parametrize("command", all_commands())
@@ -48,11 +49,40 @@ def test_exercises_lists_every_slug_with_kind_sides_views_and_source(runner):
     assert "timer only" in table and "supine-knee-to-chest" in table
 
 
-def test_unknown_exercise_is_a_usage_error_listing_the_valid_ones(runner, tmp_path):
-    result = runner.invoke(cli, ["analyze", str(tmp_path), "--exercise", "leg-curl"])
+@pytest.mark.parametrize(("slug", "hint"), [
+    ("lying-leg-rise", " (did you mean 'lying-leg-raise' or 'hanging-leg-raise'?)"),
+    ("plnak", " (did you mean 'plank'?)"),
+    ("leg-curl", ""),
+])
+def test_an_unknown_exercise_is_a_usage_error_with_the_likely_slug(runner, tmp_path, slug, hint):
+    result = runner.invoke(cli, ["analyze", str(tmp_path), "--exercise", slug])
     assert result.exit_code == 2
-    assert "'leg-curl' is not one of" in result.output
-    assert "lying-leg-raise" in result.output
+    assert result.output.endswith(f"Error: Invalid value for '-e' / '--exercise': '{slug}' is not one of the 22 "
+                                  f"exercises{hint}; 'posecoach exercises' lists them\n")
+
+
+def test_help_does_not_print_every_slug_and_keeps_whole_sentences(runner):
+    assert "frankenstein-walk" not in runner.invoke(cli, ["analyze", "--help"]).output
+    commands = runner.invoke(cli, ["--help"]).output.split("Commands:")[1]
+    assert "..." not in commands, "command summaries are whole sentences"
+
+
+def test_version_does_not_import_the_heavy_modules():
+    code = ("import sys\nfrom posecoach.cli import cli\n"
+            "try:\n    cli(['--version'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('numpy', 'cv2', 'mediapipe', 'matplotlib', 'posecoach.exercises') "
+            "if m in sys.modules))")
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines()[-1] == "[]"
+
+
+def test_an_unknown_command_suggests_the_near_one(runner):
+    result = runner.invoke(cli, ["anlyze"])
+    assert result.exit_code == 2
+    assert "No such command 'anlyze' (did you mean 'analyze'?)." in result.output
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from posecoach.exercises.definition import Target
 from posecoach.landmarks import Side
 from posecoach.sinks.history import WeekStats
 from posecoach.summary import RepRow, SessionSummary
-from posecoach.wording import explain, glossary, plural
+from posecoach.wording import article_title, explain, glossary, plural
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -510,12 +510,6 @@ def _instructions(slug: str) -> Section | None:
     if exercise.source:
         lines.append(f"From the article “{article_title(exercise.source.article)}”.")
     return Section("The exercise", tuple(lines))
-
-
-def article_title(article: str) -> str:
-    """The seed article's title without its catalogue number ("001 7 Best…" → "7 Best…")."""
-    number, _, title = article.partition(" ")
-    return title if number.isdigit() and title else article
 
 
 def report_sections(report: SessionReport, *, with_figures: bool = True) -> list[Section]:
