@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 PAGE_WIDTH_MM = 180.0
 """A4 (210 mm) less 15 mm margins."""
 KEY_FRAME_WIDTH_MM = 55.0
+KEEP_WITH_HEADING_MM = 55.0
+"""A heading lower on the page than this (from the bottom) starts a new page with its content."""
 
 
 def _font_folder() -> Path:
@@ -40,6 +42,8 @@ def render_pdf(sections: list[Section], images: dict[str, bytes] | None = None,
     pdf.set_creator("posecoach")
     pdf.add_page()
     for i, section in enumerate(sections):
+        if i and pdf.get_y() > pdf.h - KEEP_WITH_HEADING_MM:  # a heading never ends a page alone
+            pdf.add_page()
         pdf.set_font("DejaVu", "B", 16 if i == 0 else 12)
         pdf.ln(0 if i == 0 else 3)
         pdf.multi_cell(PAGE_WIDTH_MM, 8 if i == 0 else 7, section.heading, new_x="LMARGIN", new_y="NEXT")
@@ -50,7 +54,9 @@ def render_pdf(sections: list[Section], images: dict[str, bytes] | None = None,
         if section.table:
             header, rows = section.table
             pdf.set_font("DejaVu", "", 8 if len(header) > 6 else 9)
-            with pdf.table(width=PAGE_WIDTH_MM, line_height=4.5, text_align="LEFT",
+            widths = tuple(max(4, min(40, max(len(str(row[c])) for row in (header, *rows))))
+                           for c in range(len(header)))
+            with pdf.table(width=PAGE_WIDTH_MM, line_height=4.5, text_align="LEFT", col_widths=widths,
                            headings_style=FontFace(emphasis="BOLD", fill_color=(238, 238, 238))) as table:
                 for cells in (header, *rows):
                     row = table.row()

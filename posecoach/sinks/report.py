@@ -625,7 +625,7 @@ border:2px solid #ff7f0e}figure.key figcaption{font-size:.85rem}
 @media (max-width:40rem){body{margin:1rem auto;padding:0 .6rem;font-size:15px}td,th{padding:.15rem .3rem;
 font-size:.85rem}h1{font-size:1.25rem}}
 @media print{body{max-width:none;margin:0;padding:0;font-size:10pt;color:#000}.scroll{overflow:visible}
-h2{break-after:avoid}table,img,figure{break-inside:avoid}tr{break-inside:avoid}th{background:#eee}
+h2{break-after:avoid}section,table,img,figure{break-inside:avoid}tr{break-inside:avoid}th{background:#eee}
 @page{margin:15mm}}"""
 
 
@@ -646,7 +646,7 @@ def render_html(sections: list[Section], images: dict[str, bytes] | None = None,
            f"<title>{title}</title><style>{_CSS}</style></head><body>"]
     for i, section in enumerate(sections):
         tag = "h1" if i == 0 else "h2"
-        out.append(f"<{tag}>{html.escape(section.heading)}</{tag}>")
+        out.append(f"<section><{tag}>{html.escape(section.heading)}</{tag}>")
         out.extend(f"<p>{_inline_bold(p)}</p>" for p in section.paragraphs)
         if section.table:
             header, rows = section.table
@@ -662,6 +662,7 @@ def render_html(sections: list[Section], images: dict[str, bytes] | None = None,
                 data = base64.b64encode(key_frames[number]).decode("ascii")
                 out.append(f'<figure class="key"><img alt="Rep {number}" src="data:image/jpeg;base64,{data}">'
                            f"<figcaption>Rep {number}</figcaption></figure>")
+        out.append("</section>")
     out.append("</body></html>")
     return "\n".join(out)
 
