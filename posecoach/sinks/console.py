@@ -15,7 +15,7 @@ from posecoach.wording import glossary, plural
 
 SUMMARY_CSV_FIELDS = ("source", "exercise", "duration_s", "frames", "frames_with_pose", "reps_total", "reps_left",
                       "reps_right", "holds", "holds_s", "warnings", "partial", "patient", "recorded_at",
-                      "camera_side", "target", "flagged_reps", "flags", "not_counted", "notes")
+                      "camera_side", "target", "flagged_reps", "flags", "flag_meanings", "not_counted", "notes")
 """Columns are only ever added at the end; ``flags`` lists every flag, warning and rejection code."""
 
 
@@ -49,6 +49,7 @@ def _summary_row(summary: SessionSummary) -> dict[str, Any]:
         "target": describe_target(summary),
         "flagged_reps": sum(1 for row in summary.rep_rows() if row.flagged),
         "flags": " ".join(summary.flag_codes()),
+        "flag_meanings": "; ".join(f"{code}: {meaning}" for code, meaning in glossary(summary.flag_codes())),
         "not_counted": "; ".join(r.reason for r in summary.rejected),
         "notes": " ".join(summary.notes),
     }
