@@ -198,7 +198,7 @@ FrameObserver = Callable[["Frame", PoseFrame | None, EngineSnapshot], None]
 def analyze_video(source: str | Path, exercise_slug: str, *, side: str = "auto", model_path: Path | None = None,
                   verbose: bool = False, hold_s: float | None = None, on_event: EventCallback | None = None,
                   on_frame: ProgressCallback | None = None,
-                  on_analyzed: FrameObserver | None = None) -> SessionSummary:
+                  on_analyzed: FrameObserver | None = None, image_fps: float | None = None) -> SessionSummary:
     """Analyse a recorded video, image folder or stream end to end.
 
     ``on_frame`` hears of progress (frames done); ``on_analyzed`` sees each frame with its pose and
@@ -207,10 +207,10 @@ def analyze_video(source: str | Path, exercise_slug: str, *, side: str = "auto",
     with a note saying where reading stopped.
     """
     from posecoach.pose import PoseEstimator
-    from posecoach.sources import frame_brightness, open_source
+    from posecoach.sources import ImageFolderSource, frame_brightness, open_source
 
     exercise = with_hold_target(get_exercise(exercise_slug), hold_s)
-    with open_source(source) as frames, PoseEstimator(model_path, verbose=verbose) as estimator:
+    with open_source(source, image_fps=image_fps) as frames, PoseEstimator(model_path, verbose=verbose) as estimator:
         session = AnalysisSession(exercise, frames.name, side, frames.fps, on_event,
                                   hold_target_prescribed=hold_s is not None)
         try:
@@ -233,6 +233,10 @@ def analyze_video(source: str | Path, exercise_slug: str, *, side: str = "auto",
         if stats.frames_read == 0:
             raise SourceError(f"'{frames.name}' has no frames that could be decoded")
         summary = session.finish(partial=stats.stopped_early, reason=stats.error if stats.stopped_early else None)
+        if isinstance(frames, ImageFolderSource) and frames.fps_assumed:
+            summary.notes.append(f"The images were taken as frames {frames.fps:g} per second apart (a folder has no "
+                                 "frame rate): pass --fps with the rate they were captured at, or times and tempo "
+                                 "are off.")
     summary.recorded_at = recorded_at_iso(source)
     summary.target = prescription(exercise, hold_s=hold_s)
     return summary

@@ -89,7 +89,8 @@ def test_an_unknown_command_suggests_the_near_one(runner):
     ("make_input", "expected"),
     [
         (lambda d: d / "missing.mp4", "Error: no such file or folder: '{path}'"),
-        (lambda d: _mkdir(d / "empty"), "Error: '{path}' is a folder with no images"),
+        (lambda d: _mkdir(d / "empty"), "Error: '{path}' is a folder with no videos (.mp4, .mov, .avi, "
+                                         ".mkv, .webm, .gif…) and no images"),
         (lambda d: _write(d / "notes.mp4", b"these are my exercise notes\n" * 20),
          "Error: cannot read '{path}' as a video: the file is damaged or not a video OpenCV/FFmpeg can decode"),
         (lambda d: _write(d / "empty.mp4", b""), "Error: '{path}' is empty (0 bytes)"),

@@ -107,3 +107,17 @@ def test_the_html_report_embeds_the_stills_and_a_pdf_is_written(ramp_video: Path
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
     assert data.count(b"/Subtype /Image") >= 4, "two plots and two stills"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html", "r.pdf", "ramp.avi"]
+
+
+def test_an_image_folder_is_timed_at_the_rate_given_else_the_assumed_one_is_said(tmp_path: Path) -> None:
+    import cv2
+
+    from posecoach.sources import open_source
+
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"frame{i}.png"), np.full((8, 8, 3), 40 * i, np.uint8))
+    with open_source(tmp_path, image_fps=12) as frames:
+        assert (frames.fps, frames.fps_assumed) == (12, False)  # type: ignore[attr-defined]
+        assert [frame.timestamp_s for frame in frames] == pytest.approx([0, 1 / 12, 2 / 12])
+    with open_source(tmp_path) as frames:
+        assert (frames.fps, frames.fps_assumed) == (30, True)  # type: ignore[attr-defined]

@@ -48,17 +48,18 @@ def _expand(inputs: tuple[str, ...]) -> list[str]:
 
 
 def _analyze_one(source: str, exercise: str, side: str, model: Path | None, verbose: bool,
-                 show_progress: bool, jobs: int = 1, hold_s: float | None = None, **observers: Any) -> SessionSummary:
+                 show_progress: bool, jobs: int = 1, hold_s: float | None = None, image_fps: float | None = None,
+                 **observers: Any) -> SessionSummary:
     """One video, with a progress bar when it is long enough to want one; ``jobs`` > 1 landmarks it in
     chunks in parallel (not when observers need every frame in order, e.g. an annotated video)."""
     from posecoach.analysis import analyze_video_in_chunks
 
     def run(on_frame: Callable[[int], None] | None) -> SessionSummary:
-        if jobs > 1 and not observers:
+        if jobs > 1 and not observers and image_fps is None:
             return analyze_video_in_chunks(source, exercise, jobs=jobs, side=side, model_path=model,
                                            verbose=verbose, on_frame=on_frame, hold_s=hold_s)
         return analyze_video(source, exercise, side=side, model_path=model, verbose=verbose, on_frame=on_frame,
-                             hold_s=hold_s, **observers)
+                             hold_s=hold_s, image_fps=image_fps, **observers)
 
     length = _frame_count(source) if show_progress else None
     if not length or length < PROGRESS_MIN_FRAMES:
@@ -85,10 +86,10 @@ def _frame_count(source: str) -> int | None:
         return probe.frame_count
 
 
-def _analyze_quietly(args: tuple[str, str, str, Path | None, bool, float | None]) -> SessionSummary | str:
+def _analyze_quietly(args: tuple[str, str, str, Path | None, bool, float | None, float | None]) -> SessionSummary | str:
     """Worker-process entry: errors come back as text so one bad file does not sink the batch."""
     try:
-        return _analyze_one(*args[:5], show_progress=False, hold_s=args[5])
+        return _analyze_one(*args[:5], show_progress=False, hold_s=args[5], image_fps=args[6])
     except PoseCoachError as exc:
         return f"{args[0]}: {exc}"
 
@@ -113,13 +114,15 @@ def _analyze_quietly(args: tuple[str, str, str, Path | None, bool, float | None]
               help="Reps prescribed (per side for one-sided exercises). Default: none, counts are not judged.")
 @click.option("--hold", "hold_s", type=click.FloatRange(1, 3600), default=None,
               help="Seconds each hold was prescribed. Default: none, holds are timed, not judged.")
+@click.option("--fps", "image_fps", type=click.FloatRange(1, 1000, min_open=False), default=None,
+              help="Frame rate of an image folder (default 30, and the summary says it was assumed).")
 @db_option
 @model_option
 @verbose_option
 def analyze(videos: tuple[str, ...], exercise_slug: str, side: str, output_format: str, jobs: int | None,
             output: Path | None, clips_dir: Path | None, force: bool, save: bool, db_path: Path | None,
             model_path: Path | None, verbose: bool, patient: str | None = None, reps: int | None = None,
-            hold_s: float | None = None) -> None:
+            hold_s: float | None = None, image_fps: float | None = None) -> None:
     """Analyse recorded VIDEOS (files, GIFs, image folders or folders of videos).
 
     Counts reps per side, times holds and lists form warnings. Data goes to stdout;
@@ -138,7 +141,7 @@ def analyze(videos: tuple[str, ...], exercise_slug: str, side: str, output_forma
             with annotated or contextlib.nullcontext():
                 observers = {"on_analyzed": annotated, "on_event": annotated.on_event} if annotated else {}
                 summaries = [_analyze_one(sources[0], exercise_slug, side, model_path, verbose, show_progress=True,
-                                          jobs=jobs or 1, hold_s=hold_s, **observers)]
+                                          jobs=jobs or 1, hold_s=hold_s, image_fps=image_fps, **observers)]
         except KeyboardInterrupt as interruption:
             partial = getattr(interruption, "partial_summary", None)
             if partial is not None:
@@ -149,7 +152,7 @@ def analyze(videos: tuple[str, ...], exercise_slug: str, side: str, output_forma
             raise
     else:
         summaries = _analyze_many(sources, exercise_slug, side, model_path, verbose, jobs or os.cpu_count() or 1,
-                                  hold_s)
+                                  hold_s, image_fps)
     _describe_session(summaries, exercise_slug, patient, reps, hold_s)
     click.echo(render_summaries(summaries, output_format))
     if clips is not None:
@@ -205,8 +208,8 @@ def _save_to_history(summaries: list[SessionSummary], db_path: Path | None) -> N
 
 
 def _analyze_many(sources: list[str], exercise: str, side: str, model: Path | None, verbose: bool,
-                  jobs: int, hold_s: float | None = None) -> list[SessionSummary]:
-    tasks = [(source, exercise, side, model, verbose, hold_s) for source in sources]
+                  jobs: int, hold_s: float | None = None, image_fps: float | None = None) -> list[SessionSummary]:
+    tasks = [(source, exercise, side, model, verbose, hold_s, image_fps) for source in sources]
     failures: list[str] = []
     summaries: list[SessionSummary] = []
     with click.progressbar(length=len(tasks), label=f"{len(tasks)} videos", file=sys.stderr) as bar:
