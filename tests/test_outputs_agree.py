@@ -203,3 +203,13 @@ def test_upgrading_the_history_drops_the_targets_analyze_invented(tmp_path: Path
     with HistoryStore(path) as store:
         assert store.schema_version == 3
         assert [info.target for info in store.sessions()] == [None, Target(2, 8, 0.0, True)]
+
+
+def test_a_report_of_a_patients_last_session(db: Path, tmp_path: Path) -> None:
+    output = tmp_path / "ann.html"
+    result = run("report", "last", "--patient", "Ann Lee", "--db", db, "--output", output)
+    assert result.exit_code == 0  # type: ignore[attr-defined]
+    text = output.read_text(encoding="utf-8")
+    assert "<strong>Patient</strong>: Ann Lee" in text and "session 1 (complete)" in text
+    missing = run("report", "last", "--patient", "Zoe", "--db", db, "--output", tmp_path / "z.html")
+    assert missing.exit_code == 1  # type: ignore[attr-defined]

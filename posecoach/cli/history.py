@@ -285,7 +285,8 @@ def delete(session: str, yes: bool, db_path: Path | None) -> None:
 @output_option(True, "report.html (self-contained), report.pdf, or report.md (PNG plots written beside it).")
 @exercise_option(required=False)
 @side_option
-@click.option("--patient", metavar="NAME", default=None, help="Whose video this is (a video TARGET).")
+@click.option("--patient", metavar="NAME", default=None,
+              help="Whose video this is (a video TARGET); with 'last', that patient's last session.")
 @model_option
 @force_option
 @db_option
@@ -306,7 +307,7 @@ def report(target: str, output: Path, exercise_slug: str | None, side: str, pati
         session_report.summary.patient = patient
     elif target.isdigit() or target.lower() == "last":
         with open_store(db_path, create=False) as store:
-            info = store.session(target)
+            info = _patients_last(store, patient) if patient and target.lower() == "last" else store.session(target)
             session_report = _session_report(info, store.load_summary(info.id))
     else:
         raise SourceError(f"'{target}' is neither an existing video nor a session id; give a video path, a session "
@@ -314,6 +315,14 @@ def report(target: str, output: Path, exercise_slug: str | None, side: str, pati
     _add_key_frames(session_report)
     for path in write_report(session_report, output, force=force):
         click.echo(f"Wrote {path}", err=True)
+
+
+def _patients_last(store: HistoryStore, patient: str) -> SessionInfo:
+    sessions = store.sessions(patient=patient)
+    if not sessions:
+        raise HistoryError(f"no sessions of patient '{patient}' in {store.path}; run 'posecoach history' to see "
+                           "whose sessions are recorded")
+    return max(sessions, key=lambda info: (info.started_at, info.id))
 
 
 def _video_report(video: str, exercise_slug: str | None, side: str, model_path: Path | None,
