@@ -170,12 +170,14 @@ def prescription(exercise: Exercise, *, reps: int | None = None, hold_s: float |
     return Target(sets or 1, count, float(hold_s) if hold_s is not None else 0.0, exercise.sides is SideMode.EACH)
 
 
-def recorded_at_iso(source: str | Path) -> str | None:
-    """The recording time of a video file, for the report (container metadata, else the file time)."""
-    from posecoach.media_date import recorded_at
+def date_recording(summary: SessionSummary, source: str | Path) -> None:
+    """When the video was recorded (container metadata, else the file's time, which the summary says)."""
+    from posecoach.media_date import recording_time
 
-    moment = recorded_at(source)
-    return moment.isoformat() if moment is not None else None
+    found = recording_time(source)
+    if found is not None:
+        summary.recorded_at = found[0].isoformat()
+        summary.recorded_at_from = found[1]
 
 
 def replay(poses: Iterable[tuple[float, PoseFrame | None]], exercise_slug: str, *, side: str = "auto",
@@ -237,7 +239,7 @@ def analyze_video(source: str | Path, exercise_slug: str, *, side: str = "auto",
             summary.notes.append(f"The images were taken as frames {frames.fps:g} per second apart (a folder has no "
                                  "frame rate): pass --fps with the rate they were captured at, or times and tempo "
                                  "are off.")
-    summary.recorded_at = recorded_at_iso(source)
+    date_recording(summary, source)
     summary.target = prescription(exercise, hold_s=hold_s)
     return summary
 
@@ -258,7 +260,7 @@ def analyze_video_in_chunks(source: str | Path, exercise_slug: str, *, jobs: int
     if len(trace) == 0:
         raise SourceError(f"'{source}' has no frames that could be decoded")
     summary = replay(trace.pose_frames(), exercise_slug, side=side, source=trace.source, fps=trace.fps, hold_s=hold_s)
-    summary.recorded_at = recorded_at_iso(source)
+    date_recording(summary, source)
     summary.target = prescription(get_exercise(exercise_slug), hold_s=hold_s)
     return summary
 

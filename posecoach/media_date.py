@@ -19,6 +19,12 @@ MAX_BOXES = 10_000
 
 def recorded_at(source: str | Path) -> datetime | None:
     """The recording time (timezone-aware), or None for a camera, a URL or a missing file."""
+    found = recording_time(source)
+    return found[0] if found else None
+
+
+def recording_time(source: str | Path) -> tuple[datetime, str] | None:
+    """``(time, where from)``: ``"video"`` when the container carries it, ``"file"`` for the file's time."""
     path = Path(source)
     if not path.exists():
         return None
@@ -29,9 +35,9 @@ def recorded_at(source: str | Path) -> datetime | None:
         except (OSError, struct.error):
             found = None
         if found is not None:
-            return found
+            return found, "video"
     try:
-        return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).replace(microsecond=0)
+        return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).replace(microsecond=0), "file"
     except OSError:
         return None
 

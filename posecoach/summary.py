@@ -64,6 +64,8 @@ class SessionSummary:
     """Whose session this is (``--patient``), so a physiotherapist's patients stay apart."""
     recorded_at: str | None = None
     """When the video was recorded (ISO 8601: container metadata, else the file's time), None for live."""
+    recorded_at_from: str | None = None
+    """``"video"`` (the container's own date) or ``"file"`` (the file's modification time, a guess)."""
 
     @property
     def reps(self) -> list[RepCompleted]:
@@ -170,6 +172,7 @@ class SessionSummary:
             "camera_side": self.camera_side,
             "patient": self.patient,
             "recorded_at": self.recorded_at,
+            "recorded_at_from": self.recorded_at_from,
             "target": _target_dict(self.target),
             "reps": self.rep_counts(),
             "holds": [

@@ -17,9 +17,9 @@ import pytest
 
 from posecoach.events import FormWarning, RepCompleted
 from posecoach.landmarks import Side
-from posecoach.media_date import MP4_EPOCH, recorded_at
+from posecoach.media_date import MP4_EPOCH, recorded_at, recording_time
 from posecoach.sinks.keyframes import key_frames, worst_moment
-from posecoach.sinks.report import SessionReport, write_report
+from posecoach.sinks.report import SessionReport, report_sections, write_report
 from posecoach.summary import SessionSummary
 
 FPS = 10
@@ -38,14 +38,19 @@ def _mp4_with_date(path: Path, moment: datetime | None) -> Path:
 
 def test_the_recording_date_comes_from_the_container(tmp_path: Path) -> None:
     moment = datetime(2025, 3, 4, 9, 30, tzinfo=UTC)
-    assert recorded_at(_mp4_with_date(tmp_path / "phone.mp4", moment)) == moment
+    assert recording_time(_mp4_with_date(tmp_path / "phone.mp4", moment)) == (moment, "video")
 
 
 def test_without_a_container_date_it_is_the_file_time(tmp_path: Path) -> None:
     clip = _mp4_with_date(tmp_path / "undated.mp4", None)
     os.utime(clip, (1_700_000_000, 1_700_000_000))
-    assert recorded_at(clip) == datetime.fromtimestamp(1_700_000_000, tz=UTC)
+    assert recording_time(clip) == (datetime.fromtimestamp(1_700_000_000, tz=UTC), "file")
     assert recorded_at(tmp_path / "missing.mp4") is None
+    summary = _summary(clip)
+    summary.recorded_at, summary.recorded_at_from = "2023-11-14T22:13:20+00:00", "file"
+    about = report_sections(SessionReport.build(summary))[0].paragraphs
+    assert any(line.startswith("**Recorded**: 2023-11-1") and line.endswith("(the file's date: the video carries none)")
+               for line in about), "a guessed date says it is one"
     assert recorded_at("camera:0") is None
 
 

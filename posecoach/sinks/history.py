@@ -588,6 +588,7 @@ class HistoryStore:
             partial=row["status"] != SessionStatus.COMPLETE, notes=notes, signal_name=row["signal_name"],
             signal_trace=_trace_from_blob(row["signal_trace"]), camera_side=stored.get("camera_side"),
             target=self._info_target(row), patient=row["patient"], recorded_at=stored.get("recorded_at"),
+            recorded_at_from=stored.get("recorded_at_from"),
         )
 
     def weekly(self, exercise: str | None = None, since: datetime | None = None, *, patient: str | None = None,
@@ -727,6 +728,7 @@ class HistoryStore:
                 notes=list(data.get("notes", [])), signal_name=record["signal"]["name"],
                 signal_trace=[(float(t), float(v)) for t, v in record["signal"]["trace"]],
                 camera_side=data.get("camera_side"), recorded_at=data.get("recorded_at"),
+                recorded_at_from=data.get("recorded_at_from"),
                 patient=record.get("patient"),
             )
             started_at = _parse_time(record["started_at"])

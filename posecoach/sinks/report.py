@@ -468,7 +468,8 @@ def _about(report: SessionReport) -> list[str]:
     if summary.patient:
         lines.append(f"**Patient**: {summary.patient}")
     if summary.recorded_at:
-        lines.append(f"**Recorded**: {_when(summary.recorded_at)}")
+        guess = " (the file's date: the video carries none)" if summary.recorded_at_from == "file" else ""
+        lines.append(f"**Recorded**: {_when(summary.recorded_at)}{guess}")
     elif report.started_at:
         lines.append(f"**Session**: {report.started_at.astimezone().strftime('%Y-%m-%d %H:%M')}")
     source = Path(summary.source).name if summary.source and not summary.source.startswith("camera") \
