@@ -129,7 +129,7 @@ def test_analyze_json_is_the_documented_contract(runner, shared_videos):
     result = runner.invoke(cli, ["analyze", str(shared_videos / "physioplus__bridging.mp4"), "-e", "glute-bridge",
                                  "--format", "json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)
     assert set(summary) >= {"exercise", "source", "duration_s", "fps", "frames", "frames_with_pose", "reps", "holds",
                             "warnings", "events"}
     assert summary["exercise"] == "glute-bridge"
@@ -146,7 +146,7 @@ def test_analyze_csv_has_one_row_per_video(runner, shared_videos):
                                  str(shared_videos / "chloe__banded-clamshell.gif"), "-e", "clamshell",
                                  "--format", "csv", "--jobs", "1"])
     assert result.exit_code == 0, result.output
-    rows = [line for line in result.output.splitlines() if line.startswith(("source", str(shared_videos)))]
+    rows = [line for line in result.stdout.splitlines() if line.startswith(("source", str(shared_videos)))]
     assert rows[0].startswith("source,exercise,duration_s")
     assert len(rows) == 3
 
@@ -166,9 +166,12 @@ def test_analyze_records_the_session_in_history_unless_told_not_to(runner, share
     clip = str(shared_videos / "physioplus__bridging.mp4")
     assert runner.invoke(cli, ["analyze", clip, "-e", "glute-bridge", "--no-save"]).exit_code == 0
     assert not isolated_history.exists()
-    assert runner.invoke(cli, ["analyze", clip, "-e", "glute-bridge"]).exit_code == 0
+    saved = runner.invoke(cli, ["analyze", clip, "-e", "glute-bridge"])
+    assert saved.exit_code == 0
+    assert saved.stderr.endswith(f"Saved 1 session to the history in {isolated_history}; see them with "
+                                 "'posecoach history'.\n"), "where the history lives"
     listing = runner.invoke(cli, ["history", "--format", "json"])
-    [session] = json.loads(listing.output)
+    [session] = json.loads(listing.stdout)
     assert session["exercise"] == "glute-bridge"
     assert session["reps"] == 1
 

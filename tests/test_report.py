@@ -244,3 +244,13 @@ def test_progress_png_is_written(tmp_path: Path) -> None:
     weeks = [WeekStats(date(2025, 3, 3), "lying-march", 1, {"left": 10, "right": 10, "both": 0}, 60.0)]
     output = write_progress(weeks, tmp_path / "progress.png")
     assert output.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_a_short_history_is_plotted_per_session_with_the_patient_in_the_title() -> None:
+    sessions = [WeekStats(date(2025, 3, day), "plank", 1, {"left": 0, "right": 0, "both": 0}, None, held)
+                for day, held in ((3, 20.0), (5, 25.0))]
+    figure = plot_progress(sessions, per_session=True, patient="Ann Lee")
+    assert figure.get_suptitle() == "Progress by session — Ann Lee"
+    (held,) = figure.axes
+    assert held.get_ylabel() == "hold time per session (s)"
+    assert [label.get_text() for label in held.get_xticklabels()] == ["03 Mar", "05 Mar"]

@@ -373,6 +373,8 @@ def progress(exercise_slug: str | None, patient: str | None, since: datetime | N
             weeks = store.weekly(exercise_slug, since, patient=patient, per_session=True)
         if not weeks:
             _check_exercise_filter(exercise_slug, bool(store.sessions(exercise_slug)))
+        elif patient:  # as recorded, not as typed in the filter
+            patient = store.sessions(exercise_slug, since, patient=patient)[0].patient or patient
     if not weeks:
         raise HistoryError("no sessions to plot" + (f" for '{exercise_slug}'" if exercise_slug else "")
                            + (f" of patient '{patient}'" if patient else "")
