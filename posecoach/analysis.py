@@ -22,6 +22,7 @@ from posecoach.exercises.engine import SMALL_RANGE_SHARE
 from posecoach.features import near_side
 from posecoach.landmarks import PoseFrame, Side
 from posecoach.summary import SessionSummary
+from posecoach.wording import plural
 
 if TYPE_CHECKING:
     from posecoach.sources import Frame
@@ -119,7 +120,7 @@ class AnalysisSession:
         uncertain = [e for e in summary.events if isinstance(e, RepCompleted) and e.uncertain]
         if uncertain:
             reasons = sorted({rep.uncertain for rep in uncertain if rep.uncertain})
-            notes.append(f"{len(uncertain)} rep(s) marked uncertain: {'; '.join(reasons)}.")
+            notes.append(f"{plural(len(uncertain), 'rep')} marked uncertain: {'; '.join(reasons)}.")
         return notes
 
 
@@ -145,7 +146,8 @@ class AnalysisSession:
             rejected = [e for e in summary.events if isinstance(e, RepRejected)]
             if rejected:
                 reasons = sorted({e.code.replace("-", " ") for e in rejected})
-                return [f"Nothing counted: {len(rejected)} movement(s) did not count ({', '.join(reasons)})." + camera]
+                return [f"Nothing counted: {plural(len(rejected), 'movement')} did not count "
+                        f"({', '.join(reasons)})." + camera]
             unit = " hip widths" if exercise.rep.signal.startswith("knee_gap") else "°"
             smallest = SMALL_RANGE_SHARE * exercise.rep.min_excursion
             return [f"You were in position for {in_position} but no rep was seen: the largest movement of "

@@ -357,7 +357,7 @@ class ImageFolderSource(FrameSource):
         if self.skipped:
             names = ", ".join(f"'{p.name}'" for p in self.skipped[:3]) + (" ..." if len(self.skipped) > 3 else "")
             self.stats.stopped_early = True
-            self.stats.error = (f"{len(self.skipped)} of {len(self._paths)} image file(s) could not be decoded and "
+            self.stats.error = (f"{len(self.skipped)} of {len(self._paths)} image files could not be decoded and "
                                 f"were skipped ({names})")
 
 

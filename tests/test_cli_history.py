@@ -169,8 +169,8 @@ def test_export_import_round_trip_through_files(db: Path, tmp_path: Path) -> Non
     assert run("export", "--db", db, "--output", backup).exit_code == 0
     restored = tmp_path / "restored.db"
     result = run("import", backup, "--db", restored)
-    assert (result.exit_code, result.stderr) == (0, "Imported 3 session(s); 0 already present.\n")
-    assert run("import", backup, "--db", restored).stderr == "Imported 0 session(s); 3 already present.\n"
+    assert (result.exit_code, result.stderr) == (0, "Imported 3 sessions; 0 already present.\n")
+    assert run("import", backup, "--db", restored).stderr == "Imported 0 sessions; 3 already present.\n"
     assert run("export", "--db", restored).stdout == backup.read_text(encoding="utf-8")
 
 

@@ -25,6 +25,7 @@ from posecoach.cli.options import (
 from posecoach.errors import OutputError, PoseCoachError
 from posecoach.sinks.console import render_summaries
 from posecoach.summary import SessionSummary
+from posecoach.wording import plural
 
 PROGRESS_MIN_FRAMES = 150
 """Videos shorter than this (about 5 s) finish before a progress bar would help."""
@@ -159,7 +160,7 @@ def analyze(videos: tuple[str, ...], exercise_slug: str, side: str, output_forma
         from posecoach.sinks.annotate import cut_clips
 
         written = cut_clips(output or sources[0], summaries[0], clips)
-        click.echo(f"{len(written)} clip(s) of flagged reps and warnings in {clips}", err=True)
+        click.echo(f"{plural(len(written), 'clip')} of flagged reps and warnings in {clips}", err=True)
     if save:
         _save_to_history(summaries, db_path)
 
@@ -200,8 +201,6 @@ def _save_to_history(summaries: list[SessionSummary], db_path: Path | None) -> N
         for summary in summaries:
             store.save_summary(summary, mode=SessionMode.ANALYZE, target=summary.target)
         where = store.path
-    from posecoach.wording import plural
-
     whose = f" (patient {summaries[0].patient})" if summaries[0].patient else ""
     click.echo(f"Saved {plural(len(summaries), 'session')}{whose} to the history in {where}; "
                "see them with 'posecoach history'.", err=True)

@@ -46,6 +46,7 @@ from posecoach.sinks.report import (
     write_report,
 )
 from posecoach.summary import SessionSummary
+from posecoach.wording import plural
 
 F = TypeVar("F", bound=Callable[..., Any])
 HISTORY_CSV_FIELDS = ("id", "started_at", "exercise", "mode", "status", "duration_s", "reps", "reps_left",
@@ -259,7 +260,7 @@ def import_(file: TextIO, db_path: Path | None) -> None:
                            "'posecoach export --format json'")
     with open_store(db_path) as store:
         imported, present = store.import_document(document)
-    click.echo(f"Imported {imported} session(s); {present} already present.", err=True)
+    click.echo(f"Imported {plural(imported, 'session')}; {present} already present.", err=True)
 
 
 @click.command()
@@ -363,7 +364,6 @@ def progress(exercise_slug: str | None, patient: str | None, since: datetime | N
     posecoach progress --patient "Ann Lee" --output ann.png
     """
     from posecoach.sinks.report import FEW_WEEKS
-    from posecoach.wording import plural
 
     check_output(output, force=force, suffixes=(".png",))
     with open_store(db_path, create=False) as store:
