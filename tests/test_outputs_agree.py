@@ -213,3 +213,15 @@ def test_a_report_of_a_patients_last_session(db: Path, tmp_path: Path) -> None:
     assert "<strong>Patient</strong>: Ann Lee" in text and "session 1 (complete)" in text
     missing = run("report", "last", "--patient", "Zoe", "--db", db, "--output", tmp_path / "z.html")
     assert missing.exit_code == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("target", "words"), [
+    (Target(1, 5, 3.0, True), "5 reps per side, holds of 3 s"),
+    (Target(3, 10, 0.0, False), "3 × 10 reps"),
+    (Target(1, 0, 4.0, True), "holds of 4 s"),
+])
+def test_a_prescription_is_said_plainly(target: Target, words: str) -> None:
+    summary = march()
+    summary.target = target
+    about = report_sections(SessionReport.build(summary))[0].paragraphs
+    assert f"**Prescribed**: {words}" in about

@@ -288,23 +288,27 @@ def delete(session: str, yes: bool, db_path: Path | None) -> None:
 @side_option
 @click.option("--patient", metavar="NAME", default=None,
               help="Whose video this is (a video TARGET); with 'last', that patient's last session.")
+@click.option("--reps", type=click.IntRange(1, 500), default=None, help="Reps prescribed (a video TARGET).")
+@click.option("--hold", "hold_s", type=click.FloatRange(1, 3600), default=None,
+              help="Seconds each hold was prescribed (a video TARGET).")
 @model_option
 @force_option
 @db_option
 @verbose_option
 def report(target: str, output: Path, exercise_slug: str | None, side: str, patient: str | None,
-           model_path: Path | None, force: bool, db_path: Path | None, verbose: bool) -> None:
-    """Write an HTML or Markdown report for a session or a video.
+           model_path: Path | None, force: bool, db_path: Path | None, verbose: bool, reps: int | None = None,
+           hold_s: float | None = None) -> None:
+    """Write an HTML, PDF or Markdown report for a session or a video.
 
     TARGET is a session id from 'posecoach history', 'last', or a video file (analysed with --exercise).
 
     \b
     posecoach report last --output report.html
-    posecoach report clip.mp4 --exercise supine-knee-to-chest --output report.md
+    posecoach report clip.mp4 --exercise supine-knee-to-chest --patient "Ann Lee" --reps 10 --output ann.pdf
     """
     check_output(output, force=force, suffixes=REPORT_SUFFIXES)
     if Path(target).exists():
-        session_report = _video_report(target, exercise_slug, side, model_path, verbose)
+        session_report = _video_report(target, exercise_slug, side, model_path, verbose, reps, hold_s)
         session_report.summary.patient = patient
     elif target.isdigit() or target.lower() == "last":
         with open_store(db_path, create=False) as store:
@@ -327,14 +331,15 @@ def _patients_last(store: HistoryStore, patient: str) -> SessionInfo:
 
 
 def _video_report(video: str, exercise_slug: str | None, side: str, model_path: Path | None,
-                  verbose: bool) -> SessionReport:
+                  verbose: bool, reps: int | None = None, hold_s: float | None = None) -> SessionReport:
     if exercise_slug is None:
         raise click.UsageError("--exercise is needed to analyse a video (see 'posecoach exercises')")
-    from posecoach.analysis import analyze_video
+    from posecoach.analysis import analyze_video, prescription
     from posecoach.exercises.catalog import get_exercise
 
     exercise = get_exercise(exercise_slug)
-    summary = analyze_video(video, exercise_slug, side=side, model_path=model_path, verbose=verbose)
+    summary = analyze_video(video, exercise_slug, side=side, model_path=model_path, verbose=verbose, hold_s=hold_s)
+    summary.target = prescription(exercise, reps=reps, hold_s=hold_s)
     return SessionReport.build(summary, title=exercise.name)
 
 

@@ -62,8 +62,10 @@ def describe_target(summary: SessionSummary) -> str:
         return ""
     if not summary.counts_reps:
         return f"{plural(target.sets * max(target.reps, 1), 'hold')} of {target.hold_s:g} s"
-    text = f"{target.sets} x {plural(target.reps, 'rep')}" + (" per side" if target.per_side else "")
-    return text + (f", {target.hold_s:g} s hold" if target.hold_s else "")
+    sets = f"{target.sets} x " if target.sets > 1 else ""
+    text = f"{sets}{plural(target.reps, 'rep')}" + (" per side" if target.per_side else "") if target.reps else ""
+    hold = f"{target.hold_s:g} s hold" if target.hold_s else ""
+    return ", ".join(part for part in (text, hold) if part)
 
 
 def render_summaries(summaries: Sequence[SessionSummary], output_format: str) -> str:
