@@ -225,3 +225,11 @@ def test_a_prescription_is_said_plainly(target: Target, words: str) -> None:
     summary.target = target
     about = report_sections(SessionReport.build(summary))[0].paragraphs
     assert f"**Prescribed**: {words}" in about
+
+
+def test_your_own_progress_leaves_your_patients_out(db: Path, tmp_path: Path) -> None:
+    own = run("progress", "--db", db, "--output", tmp_path / "me.png")
+    assert own.stderr == (f"Wrote {tmp_path / 'me.png'} (1 session; 2 sessions of patients left out: "  # type: ignore[attr-defined]
+                          "pass --patient NAME to plot a patient's)\n")
+    ann = run("progress", "--db", db, "--patient", "ann lee", "--output", tmp_path / "ann.png")
+    assert ann.stderr == f"Wrote {tmp_path / 'ann.png'} (1 session)\n"  # type: ignore[attr-defined]

@@ -362,7 +362,8 @@ def progress(exercise_slug: str | None, patient: str | None, since: datetime | N
              db_path: Path | None) -> None:
     """Plot reps, range of motion and hold time over time, one row of plots per exercise.
 
-    Weekly totals; per session while the history spans fewer than three weeks.
+    Weekly totals; per session while the history spans fewer than three weeks. Your own sessions,
+    unless --patient names whose to plot.
 
     \b
     posecoach progress --exercise lying-march --output march.png
@@ -372,22 +373,28 @@ def progress(exercise_slug: str | None, patient: str | None, since: datetime | N
 
     check_output(output, force=force, suffixes=(".png",))
     with open_store(db_path, create=False) as store:
-        weeks = store.weekly(exercise_slug, since, patient=patient)
+        own = patient is None  # your own progress is never mixed with your patients'
+        weeks = store.weekly(exercise_slug, since, patient=patient, own_only=own)
         per_session = 0 < len({w.week for w in weeks}) < FEW_WEEKS
         if per_session:
-            weeks = store.weekly(exercise_slug, since, patient=patient, per_session=True)
+            weeks = store.weekly(exercise_slug, since, patient=patient, per_session=True, own_only=own)
+        others = len(store.sessions(exercise_slug, since)) - len(store.sessions(exercise_slug, since, own_only=True)) \
+            if own else 0
         if not weeks:
             _check_exercise_filter(exercise_slug, bool(store.sessions(exercise_slug)))
         elif patient:  # as recorded, not as typed in the filter
             patient = store.sessions(exercise_slug, since, patient=patient)[0].patient or patient
+    left_out = f"{plural(others, 'session')} of patients left out: pass --patient NAME to plot a patient's" \
+        if others else ""
     if not weeks:
         raise HistoryError("no sessions to plot" + (f" for '{exercise_slug}'" if exercise_slug else "")
                            + (f" of patient '{patient}'" if patient else "")
+                           + (f" ({left_out})" if left_out else "")
                            + "; run 'posecoach history' to see what is recorded")
     write_progress(weeks, output, force=force, per_session=per_session, patient=patient)
     count = plural(sum(w.sessions for w in weeks), "session") if per_session else \
         plural(len({w.week for w in weeks}), "week")
-    click.echo(f"Wrote {output} ({count})", err=True)
+    click.echo(f"Wrote {output} ({count}" + (f"; {left_out}" if left_out else "") + ")", err=True)
 
 
 COMMANDS = [history, show, export, import_, delete, report, progress]

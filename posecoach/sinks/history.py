@@ -515,13 +515,17 @@ class HistoryStore:
     # -- reading
 
     def sessions(self, exercise: str | None = None, since: datetime | None = None,
-                 session_id: int | None = None, patient: str | None = None) -> list[SessionInfo]:
-        """Sessions oldest first, with their totals; ``patient`` matches the name without regard to case."""
+                 session_id: int | None = None, patient: str | None = None, *,
+                 own_only: bool = False) -> list[SessionInfo]:
+        """Sessions oldest first, with their totals; ``patient`` matches the name without regard to case,
+        ``own_only`` keeps the sessions recorded without a patient (the user's own)."""
         clauses: list[str] = []
         params: list[Any] = []
         if patient is not None:
             clauses.append("lower(s.patient) = lower(?)")
             params.append(patient.strip())
+        elif own_only:
+            clauses.append("s.patient IS NULL")
         if session_id is not None:
             clauses.append("s.id = ?")
             params.append(session_id)
@@ -592,13 +596,13 @@ class HistoryStore:
         )
 
     def weekly(self, exercise: str | None = None, since: datetime | None = None, *, patient: str | None = None,
-               per_session: bool = False) -> list[WeekStats]:
+               per_session: bool = False, own_only: bool = False) -> list[WeekStats]:
         """Reps per side, mean range of motion and hold time per exercise and ISO week (local time).
 
         ``per_session``: one entry per session instead (``week`` is then the session's local date),
         for a history too short for weekly bars to mean anything.
         """
-        sessions = self.sessions(exercise, since, patient=patient)
+        sessions = self.sessions(exercise, since, patient=patient, own_only=own_only)
         by_id = {info.id: info for info in sessions}
         with self._errors("read the history"):
             reps = self.db.execute("SELECT session_id, side, rom FROM reps").fetchall()
