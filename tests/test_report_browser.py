@@ -52,8 +52,7 @@ def _html() -> str:
                                                                             "on a phone screen, to be read."])
     report = SessionReport.build(summary, title="Lying march")
     report.key_frames = {2: _solid_image(320, 180, CYAN, ".jpg")}
-    return render_html(report_sections(report), {"trace": _solid_image(800, 200, MAGENTA, ".png")},
-                       report.key_frames)
+    return render_html(report_sections(report), {"trace": _solid_image(800, 200, MAGENTA, ".png")})
 
 
 def _chromium(*args: str, home: Path) -> subprocess.CompletedProcess[str]:

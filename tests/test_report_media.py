@@ -18,7 +18,7 @@ import pytest
 from posecoach.events import FormWarning, RepCompleted
 from posecoach.landmarks import Side
 from posecoach.media_date import MP4_EPOCH, recorded_at, recording_time
-from posecoach.sinks.keyframes import key_frames, worst_moment
+from posecoach.sinks.keyframes import key_frames, warning_frames, worst_moment
 from posecoach.sinks.report import SessionReport, report_sections, write_report
 from posecoach.summary import SessionSummary
 
@@ -126,3 +126,22 @@ def test_an_image_folder_is_timed_at_the_rate_given_else_the_assumed_one_is_said
         assert [frame.timestamp_s for frame in frames] == pytest.approx([0, 1 / 12, 2 / 12])
     with open_source(tmp_path) as frames:
         assert (frames.fps, frames.fps_assumed) == (30, True)  # type: ignore[attr-defined]
+
+
+def test_a_warning_outside_any_rep_gets_its_own_still(ramp_video: Path, tmp_path: Path) -> None:
+    import cv2
+
+    summary = SessionSummary("plank", str(ramp_video), duration_s=4.0, fps=FPS, frames=40, frames_with_pose=40,
+                             events=[FormWarning(1.2, code="hips-sagging", message="Lift your hips.")])
+    stills = warning_frames(ramp_video, summary)
+    assert list(stills) == [0]
+    assert float(cv2.imdecode(np.frombuffer(stills[0], np.uint8), cv2.IMREAD_GRAYSCALE).mean()) == \
+        pytest.approx(6 * 12, abs=8)
+    assert warning_frames(ramp_video, _summary(ramp_video)) == {}, "a rep's warning is shown with the rep"
+    report = SessionReport.build(summary)
+    report.warning_frames = stills
+    html = tmp_path / "plank.html"
+    write_report(report, html)
+    text = html.read_text(encoding="utf-8")
+    assert "0:01.2: the hips sagged below the line of the body." in text
+    assert text.count("data:image/jpeg;base64,") == 1

@@ -345,10 +345,11 @@ def _video_report(video: str, exercise_slug: str | None, side: str, model_path: 
 
 def _add_key_frames(session_report: SessionReport) -> None:
     """Stills of the flagged reps, when the video is still where it was analysed."""
-    from posecoach.sinks.keyframes import key_frames
+    from posecoach.sinks.keyframes import key_frames, warning_frames
 
     summary = session_report.summary
     session_report.key_frames = key_frames(summary.source, summary, session_report.rows)
+    session_report.warning_frames = warning_frames(summary.source, summary)
 
 
 @click.command()

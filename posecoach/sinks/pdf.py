@@ -26,12 +26,11 @@ def _font_folder() -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
-def render_pdf(sections: list[Section], images: dict[str, bytes] | None = None,
-               key_frames: dict[int, bytes] | None = None) -> bytes:
+def render_pdf(sections: list[Section], images: dict[str, bytes] | None = None) -> bytes:
     from fpdf import FPDF
     from fpdf.fonts import FontFace
 
-    images, key_frames = images or {}, key_frames or {}
+    images = images or {}
     pdf = FPDF(format="A4")
     pdf.set_margins(15, 15, 15)
     pdf.set_auto_page_break(True, margin=15)
@@ -65,10 +64,9 @@ def render_pdf(sections: list[Section], images: dict[str, bytes] | None = None,
             pdf.set_font("DejaVu", "", 9.5)
         if section.figure and section.figure in images:
             pdf.image(io.BytesIO(images[section.figure]), w=PAGE_WIDTH_MM)
-        for number in section.key_frames:
-            if number in key_frames:
-                pdf.image(io.BytesIO(key_frames[number]), w=KEY_FRAME_WIDTH_MM)
-                pdf.set_font("DejaVu", "", 8)
-                pdf.cell(KEY_FRAME_WIDTH_MM, 4, f"Rep {number}", new_x="LMARGIN", new_y="NEXT")
-                pdf.set_font("DejaVu", "", 9.5)
+        for caption, jpeg in section.stills:
+            pdf.image(io.BytesIO(jpeg), w=KEY_FRAME_WIDTH_MM)
+            pdf.set_font("DejaVu", "", 8)
+            pdf.cell(KEY_FRAME_WIDTH_MM, 4, caption, new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font("DejaVu", "", 9.5)
     return bytes(pdf.output())

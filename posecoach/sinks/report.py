@@ -127,6 +127,8 @@ class SessionReport:
     asymmetry: list[Asymmetry] = field(default_factory=list)
     key_frames: dict[int, bytes] = field(default_factory=dict)
     """Rep number → a small JPEG of that flagged rep at its worst moment (see :mod:`posecoach.sinks.keyframes`)."""
+    warning_frames: dict[int, bytes] = field(default_factory=dict)
+    """Index in ``summary.warnings`` → a JPEG at that warning, for warnings outside any rep (a sagging plank)."""
 
     @classmethod
     def build(cls, summary: SessionSummary, *, title: str | None = None, target: Target | None = None,
@@ -391,8 +393,8 @@ class Section:
     paragraphs: tuple[str, ...] = ()
     table: tuple[tuple[str, ...], list[tuple[str, ...]]] | None = None
     figure: str | None = None
-    key_frames: tuple[int, ...] = ()
-    """Rep numbers whose still (``SessionReport.key_frames``) follows the section, in the HTML report."""
+    stills: tuple[tuple[str, bytes], ...] = ()
+    """``(caption, JPEG bytes)`` of video stills shown after the section (HTML and PDF; not Markdown or text)."""
 
 
 def _num(value: float | None, digits: int = 0, unit: str = "") -> str:
@@ -548,7 +550,13 @@ def report_sections(report: SessionReport, *, with_figures: bool = True) -> list
         sections.append(Section("Flagged reps, at their worst moment", tuple(
             f"Rep {number}: " + "; ".join(explain(code) for code in _row(report, number).codes)
             + (f" (uncertain: {_row(report, number).rep.uncertain})" if _row(report, number).rep.uncertain else "")
-            for number in report.key_frames), key_frames=tuple(report.key_frames)))
+            for number in report.key_frames),
+            stills=tuple((f"Rep {number}", jpeg) for number, jpeg in report.key_frames.items())))
+    if with_figures and report.warning_frames:
+        seen = [(summary.warnings[i], jpeg) for i, jpeg in sorted(report.warning_frames.items())]
+        sections.append(Section("Form warnings, as the camera saw them", tuple(
+            f"{_clock(w.t_s)}: {explain(w.code)}." for w, _ in seen),
+            stills=tuple((f"{_clock(w.t_s)} {w.code}", jpeg) for w, jpeg in seen)))
     if summary.rejected:
         sections.append(Section("Not counted", ("Movements that looked like a rep but did not count, and why.",), (
             ("Time", "Side", "Why"),
@@ -639,11 +647,10 @@ def _inline_bold(text: str) -> str:
     return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
 
 
-def render_html(sections: list[Section], images: dict[str, bytes] | None = None,
-                key_frames: dict[int, bytes] | None = None) -> str:
-    """One self-contained file: ``images`` (PNG bytes) and ``key_frames`` (JPEG bytes) are embedded as
+def render_html(sections: list[Section], images: dict[str, bytes] | None = None) -> str:
+    """One self-contained file: ``images`` (PNG bytes) and the sections' stills (JPEG) are embedded as
     data URIs; it reads on a phone (viewport, tables that scroll sideways) and prints cleanly."""
-    images, key_frames = images or {}, key_frames or {}
+    images = images or {}
     title = html.escape(sections[0].heading if sections else "posecoach report")
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -661,11 +668,10 @@ def render_html(sections: list[Section], images: dict[str, bytes] | None = None,
         if section.figure and section.figure in images:
             data = base64.b64encode(images[section.figure]).decode("ascii")
             out.append(f'<img alt="{html.escape(section.heading)}" src="data:image/png;base64,{data}">')
-        for number in section.key_frames:
-            if number in key_frames:
-                data = base64.b64encode(key_frames[number]).decode("ascii")
-                out.append(f'<figure class="key"><img alt="Rep {number}" src="data:image/jpeg;base64,{data}">'
-                           f"<figcaption>Rep {number}</figcaption></figure>")
+        for caption, jpeg in section.stills:
+            data = base64.b64encode(jpeg).decode("ascii")
+            out.append(f'<figure class="key"><img alt="{html.escape(caption)}" src="data:image/jpeg;base64,{data}">'
+                       f"<figcaption>{html.escape(caption)}</figcaption></figure>")
         out.append("</section>")
     out.append("</body></html>")
     return "\n".join(out)
@@ -690,9 +696,9 @@ def write_report(report: SessionReport, output: Path, *, force: bool = False) ->
     if output.suffix.lower() == ".pdf":
         from posecoach.sinks.pdf import render_pdf
 
-        write_atomic(output, render_pdf(sections, images, report.key_frames))
+        write_atomic(output, render_pdf(sections, images))
         return [output]
-    write_atomic(output, render_html(sections, images, report.key_frames).encode("utf-8"))
+    write_atomic(output, render_html(sections, images).encode("utf-8"))
     return [output]
 
 
