@@ -623,7 +623,8 @@ def build_motion(slug: str, *, reps: int | None = None, faults: Sequence[FaultRe
         if not script.side_orders:
             raise SynthOptionError(f"{slug} works both sides together; it has no side order to choose")
         if script.sides == "both":
-            script = replace(script, start=script.one_leg_start, top=script.one_leg_top, tracked="hip_flex_{side}")
+            script = replace(script, start=script.one_leg_start or script.start, top=script.one_leg_top or script.top,
+                             tracked="hip_flex_{side}")
         script = replace(script, sides=sides)
     not_counted = NOT_COUNTED | ({"hold-broken-early"} if script.hold_required else set())
     unsupported = sorted({f.code for f in faults} - script.faults)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import cv2
 import numpy as np
@@ -499,7 +500,8 @@ class ClipRenderer:
 
         self.appearance = Appearance.random(person_rng)
         if options.shape:
-            self.appearance = replace(self.appearance, shape=replace(self.appearance.shape, **dict(options.shape)))
+            changes: dict[str, Any] = dict(options.shape)
+            self.appearance = replace(self.appearance, shape=replace(self.appearance.shape, **changes))
         self.body = motion.pose(self.appearance.shape)
         posture = motion.script.posture
         azimuth, elevation = view_direction(options.view, posture, camera_rng)
