@@ -102,7 +102,8 @@ def test_history_as_csv_has_one_row_per_session(db: Path) -> None:
 
 def test_history_without_a_database_is_empty_not_an_error(tmp_path: Path) -> None:
     result = run("history", "--db", tmp_path / "none.db")
-    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "No sessions recorded yet.\n")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        0, "", f"No sessions recorded yet; 'analyze' and 'live' save them in {tmp_path / 'none.db'}.\n")
     assert not (tmp_path / "none.db").exists(), "listing never creates a database"
 
 

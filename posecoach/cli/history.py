@@ -159,7 +159,9 @@ def history(exercise_slug: str | None, patient: str | None, since: datetime | No
         click.echo(_csv([{k: s.to_dict()[k] for k in HISTORY_CSV_FIELDS} for s in sessions], HISTORY_CSV_FIELDS),
                    nl=False)
     elif not sessions:
-        click.echo("No sessions recorded yet." if store is None or not (exercise_slug or since or patient)
+        where = db_path if db_path is not None else default_db_path()
+        click.echo(f"No sessions recorded yet; 'analyze' and 'live' save them in {where}." if store is None
+                   else "No sessions recorded yet." if not (exercise_slug or since or patient)
                    else "No sessions match.", err=True)
     else:
         click.echo(format_table([_table_row(s) for s in sessions], (
