@@ -233,3 +233,12 @@ def test_your_own_progress_leaves_your_patients_out(db: Path, tmp_path: Path) ->
                           "pass --patient NAME to plot a patient's)\n")
     ann = run("progress", "--db", db, "--patient", "ann lee", "--output", tmp_path / "ann.png")
     assert ann.stderr == f"Wrote {tmp_path / 'ann.png'} (1 session)\n"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("target", "words"), [(Target(1, 3, 0.0, False), "3 holds"),
+                                               (Target(2, 1, 20.0, False), "2 holds of 20 s")])
+def test_a_hold_prescription_is_said_plainly(target: Target, words: str) -> None:
+    held = plank([HoldEnded(35.0, start_s=5.0, held_s=20.0, target_s=20.0, completed=True)])
+    held.target = target
+    assert f"**Prescribed**: {words}" in report_sections(SessionReport.build(held))[0].paragraphs
+    assert f"prescribed {words}" in describe_summary(held)

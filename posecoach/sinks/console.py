@@ -61,7 +61,8 @@ def describe_target(summary: SessionSummary) -> str:
     if target is None:
         return ""
     if not summary.counts_reps:
-        return f"{plural(target.sets * max(target.reps, 1), 'hold')} of {target.hold_s:g} s"
+        length = f" of {target.hold_s:g} s" if target.hold_s else ""
+        return f"{plural(target.sets * max(target.reps, 1), 'hold')}{length}"
     sets = f"{target.sets} x " if target.sets > 1 else ""
     text = f"{sets}{plural(target.reps, 'rep')}" + (" per side" if target.per_side else "") if target.reps else ""
     hold = f"{target.hold_s:g} s hold" if target.hold_s else ""

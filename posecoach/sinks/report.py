@@ -457,8 +457,8 @@ def _side_row(s: SideStats, holds_prescribed: bool) -> tuple[str, ...]:
 
 def _describe_target(target: Target, hold_only: bool) -> str:
     if hold_only:
-        return f"{plural(target.sets * max(target.reps, 1), 'hold')} of {target.hold_s:g} s" + (
-            " per side" if target.per_side else "")
+        length = f" of {target.hold_s:g} s" if target.hold_s else ""
+        return f"{plural(target.sets * max(target.reps, 1), 'hold')}{length}" + (" per side" if target.per_side else "")
     sets = f"{target.sets} × " if target.sets > 1 else ""
     dose = f"{sets}{plural(target.reps, 'rep')}" + (" per side" if target.per_side else "") if target.reps else ""
     if not dose:
