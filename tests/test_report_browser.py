@@ -23,8 +23,10 @@ from posecoach.summary import SessionSummary
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 BROWSER = next((found for name in BROWSERS if (found := shutil.which(name))), None)
-pytestmark = pytest.mark.skipif(BROWSER is None, reason="Chromium is not installed (e.g. 'apt-get install chromium'); "
-                                                        "the report's look is checked only where a browser exists")
+needs_chromium = pytest.mark.skipif(
+    BROWSER is None,
+    reason="Chromium is not installed (e.g. 'apt-get install chromium'); the report's look is checked only where "
+           "a browser exists")
 DESKTOP, PHONE = 1280, 390
 MAGENTA, CYAN = (255, 0, 255), (0, 255, 255)
 
@@ -95,6 +97,7 @@ def _has_text(image: np.ndarray) -> bool:
     return float(np.mean(np.all(top < 90, axis=2))) > 0.003
 
 
+@needs_chromium
 def test_on_a_desktop_the_plot_shows_at_full_size_and_the_key_frame_beside_the_text(page: Path) -> None:
     image = _screenshot(page, DESKTOP)
     assert _has_text(image), "the heading and the who/when lines are drawn"
@@ -104,6 +107,7 @@ def test_on_a_desktop_the_plot_shows_at_full_size_and_the_key_frame_beside_the_t
     assert 240 <= right - left <= 270, "the key frame is a small still (16rem)"
 
 
+@needs_chromium
 def test_on_a_phone_the_plot_is_scaled_down_whole_and_nothing_is_cut_off(page: Path) -> None:
     image = _screenshot(page, PHONE)
     assert _has_text(image)
@@ -114,6 +118,7 @@ def test_on_a_phone_the_plot_is_scaled_down_whole_and_nothing_is_cut_off(page: P
     assert left >= 4 and right <= PHONE - 4
 
 
+@needs_chromium
 def test_on_a_phone_the_page_does_not_scroll_sideways(page: Path) -> None:
     """A probe appended to a copy of the page paints a bar at the top: green when the laid-out page is
     no wider than the screen, red when it would scroll sideways; the screenshot's pixels say which."""
