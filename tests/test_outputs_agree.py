@@ -242,3 +242,17 @@ def test_a_hold_prescription_is_said_plainly(target: Target, words: str) -> None
     held.target = target
     assert f"**Prescribed**: {words}" in report_sections(SessionReport.build(held))[0].paragraphs
     assert f"prescribed {words}" in describe_summary(held)
+
+
+def test_the_report_says_how_to_do_the_exercise_and_where_it_comes_from() -> None:
+    sections = report_sections(SessionReport.build(march()), with_figures=False)
+    exercise = next(s for s in sections if s.heading == "The exercise").paragraphs
+    assert exercise[0] == "**Starting position**: lying on your back."
+    assert exercise[1] == "**How to do it**:" and "• Keep your back flat on the floor." in exercise
+    assert exercise[-1].startswith("**From the article** “7 Best Psoas Muscle Exercises”: #4 Lying march")
+
+
+def test_a_hold_exercise_has_no_rep_columns() -> None:
+    held = plank([HoldEnded(35.0, start_s=5.0, held_s=20.0, target_s=30.0, completed=False)])
+    per_side = next(s for s in report_sections(SessionReport.build(held)) if s.heading == "Per side")
+    assert per_side.table == (("Side", "Holds", "Hold time (s)", "Best (s)"), [("both", "1", "20.0", "20.0")])

@@ -503,18 +503,22 @@ def _when(iso: str) -> str:
 
 
 def _instructions(slug: str) -> Section | None:
+    """The starting position, the catalogue's cues and what the source article says, for the patient."""
     from posecoach.exercises.catalog import CATALOG
 
     exercise = CATALOG.get(slug)
     if exercise is None:
         return None
     lines = [f"**Starting position**: {exercise.posture.name}."]
+    if exercise.cues:
+        lines.append("**How to do it**:")
+        lines.extend(f"• {cue}" for cue in exercise.cues)
     if exercise.source:
-        how = exercise.source.instruction.split(":", 1)[-1].strip()
-        lines.append(f"**How**: {how[:1].upper() + how[1:]}.")
-    lines.extend(f"• {cue}" for cue in exercise.cues)
-    if exercise.source:
-        lines.append(f"From the article “{article_title(exercise.source.article)}”.")
+        title, note = article_title(exercise.source.article), exercise.source.instruction.rstrip(".")
+        if title != exercise.source.article:  # one of the seed articles
+            lines.append(f"**From the article** “{title}”: {note}.")
+        else:
+            lines.append(f"**Note**: {note}.")
     return Section("The exercise", tuple(lines))
 
 
@@ -525,7 +529,12 @@ def report_sections(report: SessionReport, *, with_figures: bool = True) -> list
     if instructions is not None:
         sections.append(instructions)
     holds_prescribed = _holds_prescribed(report)
-    if report.sides:
+    if report.sides and not summary.counts_reps:
+        sections.append(Section("Per side", table=(
+            ("Side", "Holds reaching target" if holds_prescribed else "Holds", "Hold time (s)", "Best (s)"),
+            [(side.side, _side_row(side, holds_prescribed)[8], _num(side.held_total_s, 1), _num(side.held_best_s, 1))
+             for side in report.sides])))
+    elif report.sides:
         sections.append(Section("Per side", table=(
             ("Side", "Reps", "Clean", "Flagged", f"ROM mean ({unit.strip()})", "ROM min–max", "Up (s)", "Down (s)",
              "Holds reaching target" if holds_prescribed else "Holds", "Hold time (s)"),
