@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING
 from posecoach.errors import SourceError, UnrecognisedError
 from posecoach.events import Event, RepCompleted, RepRejected
 from posecoach.exercises import EngineSnapshot, Exercise, ExerciseEngine, get_exercise
-from posecoach.exercises.definition import feature_words, with_hold_target
+from posecoach.exercises.definition import Target, feature_words, with_hold_target
 from posecoach.exercises.engine import SMALL_RANGE_SHARE
 from posecoach.features import near_side
 from posecoach.landmarks import PoseFrame, Side
 from posecoach.summary import SessionSummary
+from posecoach.wording import plural
 
 if TYPE_CHECKING:
     from posecoach.sources import Frame
@@ -137,7 +138,7 @@ class AnalysisSession:
         uncertain = [e for e in summary.events if isinstance(e, RepCompleted) and e.uncertain]
         if uncertain:
             reasons = sorted({rep.uncertain for rep in uncertain if rep.uncertain})
-            notes.append(f"{len(uncertain)} rep(s) marked uncertain: {'; '.join(reasons)}.")
+            notes.append(f"{plural(len(uncertain), 'rep')} marked uncertain: {'; '.join(reasons)}.")
         return notes
 
 
@@ -163,7 +164,8 @@ class AnalysisSession:
             rejected = [e for e in summary.events if isinstance(e, RepRejected)]
             if rejected:
                 reasons = sorted({e.code.replace("-", " ") for e in rejected})
-                return [f"Nothing counted: {len(rejected)} movement(s) did not count ({', '.join(reasons)})." + camera]
+                return [f"Nothing counted: {plural(len(rejected), 'movement')} did not count "
+                        f"({', '.join(reasons)})." + camera]
             unit = " hip widths" if exercise.rep.signal.startswith("knee_gap") else "°"
             smallest = SMALL_RANGE_SHARE * exercise.rep.min_excursion
             return [f"You were in position for {in_position} but no rep was seen: the largest movement of "
@@ -219,6 +221,28 @@ def recognise_and_count(trace: PoseTrace, *, side: str = "auto") -> list[Session
     return summaries
 
 
+def prescription(exercise: Exercise, *, reps: int | None = None, hold_s: float | None = None,
+                 sets: int | None = None) -> Target | None:
+    """The target someone set (``--reps``, ``--hold``, ``--sets``), or None: a recorded video without
+    them is measured, never judged against the catalogue's dose."""
+    if reps is None and hold_s is None and sets is None:
+        return None
+    from posecoach.exercises.definition import SideMode
+
+    count = reps if reps is not None else (1 if exercise.rep is None else 0)  # a hold exercise's reps are holds
+    return Target(sets or 1, count, float(hold_s) if hold_s is not None else 0.0, exercise.sides is SideMode.EACH)
+
+
+def date_recording(summary: SessionSummary, source: str | Path) -> None:
+    """When the video was recorded (container metadata, else the file's time, which the summary says)."""
+    from posecoach.media_date import recording_time
+
+    found = recording_time(source)
+    if found is not None:
+        summary.recorded_at = found[0].isoformat()
+        summary.recorded_at_from = found[1]
+
+
 def replay(poses: Iterable[tuple[float, PoseFrame | None]], exercise_slug: str, *, side: str = "auto",
            source: str = "", fps: float = 0.0, hold_s: float | None = None, partial: bool = False,
            reason: str | None = None) -> SessionSummary:
@@ -240,7 +264,7 @@ FrameObserver = Callable[["Frame", PoseFrame | None, EngineSnapshot], None]
 def analyze_video(source: str | Path, exercise_slug: str, *, side: str = "auto", model_path: Path | None = None,
                   verbose: bool = False, hold_s: float | None = None, on_event: EventCallback | None = None,
                   on_frame: ProgressCallback | None = None,
-                  on_analyzed: FrameObserver | None = None) -> SessionSummary:
+                  on_analyzed: FrameObserver | None = None, image_fps: float | None = None) -> SessionSummary:
     """Analyse a recorded video, image folder or stream end to end.
 
     ``on_frame`` hears of progress (frames done); ``on_analyzed`` sees each frame with its pose and
@@ -249,10 +273,10 @@ def analyze_video(source: str | Path, exercise_slug: str, *, side: str = "auto",
     with a note saying where reading stopped.
     """
     from posecoach.pose import PoseEstimator
-    from posecoach.sources import frame_brightness, open_source
+    from posecoach.sources import ImageFolderSource, frame_brightness, open_source
 
     exercise = with_hold_target(get_exercise(exercise_slug), hold_s)
-    with open_source(source) as frames, PoseEstimator(model_path, verbose=verbose) as estimator:
+    with open_source(source, image_fps=image_fps) as frames, PoseEstimator(model_path, verbose=verbose) as estimator:
         session = AnalysisSession(exercise, frames.name, side, frames.fps, on_event,
                                   hold_target_prescribed=hold_s is not None, check_exercise=True)
         try:
@@ -274,7 +298,14 @@ def analyze_video(source: str | Path, exercise_slug: str, *, side: str = "auto",
         stats = frames.stats
         if stats.frames_read == 0:
             raise SourceError(f"'{frames.name}' has no frames that could be decoded")
-        return session.finish(partial=stats.stopped_early, reason=stats.error if stats.stopped_early else None)
+        summary = session.finish(partial=stats.stopped_early, reason=stats.error if stats.stopped_early else None)
+        if isinstance(frames, ImageFolderSource) and frames.fps_assumed:
+            summary.notes.append(f"The images were taken as frames {frames.fps:g} per second apart (a folder has no "
+                                 "frame rate): pass --fps with the rate they were captured at, or times and tempo "
+                                 "are off.")
+    date_recording(summary, source)
+    summary.target = prescription(exercise, hold_s=hold_s)
+    return summary
 
 
 def analyze_video_in_chunks(source: str | Path, exercise_slug: str, *, jobs: int, side: str = "auto",
@@ -301,5 +332,8 @@ def analyze_video_in_chunks(source: str | Path, exercise_slug: str, *, jobs: int
         raise
     if len(trace) == 0:
         raise SourceError(f"'{source}' has no frames that could be decoded")
-    return replay(trace.pose_frames(), exercise_slug, side=side, source=trace.source, fps=trace.fps, hold_s=hold_s)
+    summary = replay(trace.pose_frames(), exercise_slug, side=side, source=trace.source, fps=trace.fps, hold_s=hold_s)
+    date_recording(summary, source)
+    summary.target = prescription(get_exercise(exercise_slug), hold_s=hold_s)
+    return summary
 

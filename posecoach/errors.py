@@ -21,10 +21,15 @@ class ModelError(PoseCoachError):
 
 
 class UnknownExerciseError(PoseCoachError):
-    """An exercise slug that is not in the catalogue."""
+    """An exercise slug that is not in the catalogue: a usage error (exit 2), like Click's own."""
+
+    exit_code = 2
 
     def __init__(self, slug: str, valid: list[str]) -> None:
-        super().__init__(f"unknown exercise '{slug}'. Valid exercises: {', '.join(sorted(valid))}")
+        from posecoach.wording import did_you_mean
+
+        super().__init__(f"unknown exercise '{slug}'{did_you_mean(slug, valid)}. Valid exercises: "
+                         f"{', '.join(sorted(valid))}")
         self.slug = slug
         self.valid = valid
 

@@ -317,7 +317,8 @@ def build_session(exercise: Exercise, plan: Plan, source: FrameSource, estimator
                   keys: KeySource | None = None, speaker: Any = None, recorder: VideoRecorder | None = None,
                   history: HistoryRecorder | None = None, history_source: str | None = None,
                   as_json: bool = False, mirror: bool = True, coach: Coach | None = None,
-                  notify: Callable[[str], None] | None = None, out: IO[str] | None = None) -> LiveSession:
+                  notify: Callable[[str], None] | None = None, out: IO[str] | None = None,
+                  patient: str | None = None) -> LiveSession:
     """The live chain as ``posecoach live`` and each routine step run it.
 
     Events print on ``out`` (stdout) as text or JSON lines; with ``history`` the session is saved
@@ -330,7 +331,8 @@ def build_session(exercise: Exercise, plan: Plan, source: FrameSource, estimator
         recorder.fps = source.fps or 30.0
     sinks: list[EventSink] = []
     if history is not None:  # saved before printed: a reader that goes away never costs a rep
-        sinks.append(HistorySink(history, exercise.slug, history_source or source.name, plan.prescription, warn=notify))
+        sinks.append(HistorySink(history, exercise.slug, history_source or source.name, plan.prescription, warn=notify,
+                                 patient=patient))
     sinks.append(PrinterSink(EventPrinter(out or sys.stdout, as_json)))
     renderer: Renderer | None = None
     if window_title is not None or recorder is not None:

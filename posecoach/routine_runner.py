@@ -25,6 +25,7 @@ from posecoach.live import KeySource, LiveResult, StopReason, build_session, pac
 from posecoach.routines import Change, Decision, Routine, SessionRecord, Step, progress, session_tag
 from posecoach.sinks.history import HistoryRecorder, HistoryStore
 from posecoach.sinks.window import TerminalKeys
+from posecoach.wording import plural
 
 if TYPE_CHECKING:
     from posecoach.sinks.voice import Speaker
@@ -145,7 +146,7 @@ class RoutineRunner:
             ended = "all sets done" if advanced else result.reason.value
             lines.append(f"{index + 1}. {step.exercise}: {decision.dose.describe(step.definition)} "
                          f"({decision.change.value}); last set {result.coach.set_index}/{result.coach.sets}: {done}; "
-                         f"{len(summary.warnings)} warning(s); {ended}")
+                         f"{plural(len(summary.warnings), 'warning')}; {ended}")
             if result.reason in STOPS_ROUTINE and not advanced:
                 self.stopped = result.reason
                 lines.append(f"Routine stopped after step {index + 1} of {len(steps)} ({result.reason.value}).")

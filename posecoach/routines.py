@@ -55,6 +55,12 @@ class RoutineError(PoseCoachError):
     """A routine that does not exist, or a routine file that is not valid."""
 
 
+class UnknownRoutineError(RoutineError):
+    """A routine name that does not exist: a usage error (exit 2), like an unknown exercise."""
+
+    exit_code = 2
+
+
 class Change(StrEnum):
     START = "start"
     ADVANCE = "advance"
@@ -342,8 +348,11 @@ def find_routine(name: str, file: Path | None = None, folder: Path | None = None
     routines = available_routines(folder)
     if name not in routines:
         where = folder if folder is not None else user_routines_dir()
-        raise RoutineError(f"unknown routine '{name}'. Valid routines: {', '.join(sorted(routines))} "
-                           f"(user routines are *.toml files in {where}, or pass --file)")
+        from posecoach.wording import did_you_mean
+
+        raise UnknownRoutineError(f"unknown routine '{name}'{did_you_mean(name, routines)}. Valid routines: "
+                                  f"{', '.join(sorted(routines))} "
+                                  f"(user routines are *.toml files in {where}, or pass --file)")
     return routines[name]
 
 

@@ -359,10 +359,12 @@ class ImageFolderSource(FrameSource):
     files with one that do not decode are skipped, keep their slot in the timeline, and are reported.
     """
 
-    def __init__(self, folder: Path, fps: float = DEFAULT_IMAGE_FOLDER_FPS) -> None:
+    def __init__(self, folder: Path, fps: float | None = None) -> None:
         super().__init__()
         self.name = display_path(folder)
-        self.fps = fps
+        self.fps = fps or DEFAULT_IMAGE_FOLDER_FPS
+        self.fps_assumed = fps is None
+        """No rate was given: frames are timed at :data:`DEFAULT_IMAGE_FOLDER_FPS`, and the summary says so."""
         try:
             self._paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
         except OSError as exc:
@@ -370,8 +372,8 @@ class ImageFolderSource(FrameSource):
                 from exc
         if not self._paths:
             raise SourceError(
-                f"'{folder}' is a folder with no images ({', '.join(sorted(IMAGE_SUFFIXES))}); "
-                "pass a video file or a folder of frames"
+                f"'{folder}' is a folder with no videos (.mp4, .mov, .avi, .mkv, .webm, .gif…) and no images "
+                f"({', '.join(sorted(IMAGE_SUFFIXES))}); pass a video file, a folder of videos or a folder of frames"
             )
         self.frame_count = len(self._paths)
         self.stats.frames_expected = self.frame_count
@@ -402,7 +404,7 @@ class ImageFolderSource(FrameSource):
         if self.skipped:
             names = ", ".join(f"'{p.name}'" for p in self.skipped[:3]) + (" ..." if len(self.skipped) > 3 else "")
             self.stats.stopped_early = True
-            self.stats.error = (f"{len(self.skipped)} of {len(self._paths)} image file(s) could not be decoded and "
+            self.stats.error = (f"{len(self.skipped)} of {len(self._paths)} image files could not be decoded and "
                                 f"were skipped ({names})")
 
 
@@ -422,8 +424,11 @@ def _sniff_container(path: str) -> str | None:
     return None
 
 
-def open_source(spec: str | int | os.PathLike[str]) -> FrameSource:
-    """Open a video path, image folder, camera index (``0`` or ``"0"``) or URL."""
+def open_source(spec: str | int | os.PathLike[str], *, image_fps: float | None = None) -> FrameSource:
+    """Open a video path, image folder, camera index (``0`` or ``"0"``) or URL.
+
+    ``image_fps`` is the rate an image folder's frames were taken at (default 30, noted in the summary).
+    """
     if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
         return CaptureSource(int(spec), f"camera {spec}", is_live=True)
     text = os.fspath(spec)
@@ -436,7 +441,7 @@ def open_source(spec: str | int | os.PathLike[str]) -> FrameSource:
         raise SourceError(f"cannot read '{display_path(path)}': permission denied. Check its permissions (ls -l) or "
                           "copy it somewhere you can read")
     if path.is_dir():
-        return ImageFolderSource(path)
+        return ImageFolderSource(path, image_fps)
     if path.is_char_device():  # /dev/video0 given as a path
         return CaptureSource(str(path), str(path), is_live=True)
     if not path.is_file():

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from posecoach.events import Event, FormWarning, HoldEnded, RepCompleted, RepRejected
+from posecoach.events import Event, FormWarning, HoldEnded, RepCompleted, RepRejected, SetCompleted
+from posecoach.exercises.definition import Target
 
 SUMMARY_SCHEMA_VERSION = 2
 """2 added ``recognition`` and ``segment`` (fields are only ever added)."""
@@ -61,6 +62,15 @@ class SessionSummary:
     """How the exercise was recognised, when it was not given (``analyze`` without ``-e``)."""
     segment: dict[str, Any] | None = None
     """Which part of a recording of several exercises this summary counts (start_s, end_s, index, of)."""
+    target: Target | None = None
+    """What was prescribed (a routine, a plan, ``--reps``/``--hold``); None: nothing was, so no output
+    shows a target (an analysed video is measured, not judged against the catalogue's dose)."""
+    patient: str | None = None
+    """Whose session this is (``--patient``), so a physiotherapist's patients stay apart."""
+    recorded_at: str | None = None
+    """When the video was recorded (ISO 8601: container metadata, else the file's time), None for live."""
+    recorded_at_from: str | None = None
+    """``"video"`` (the container's own date) or ``"file"`` (the file's modification time, a guess)."""
 
     @property
     def reps(self) -> list[RepCompleted]:
@@ -119,6 +129,37 @@ class SessionSummary:
                 return index + 1
         return None
 
+    def rep_rows(self) -> list[RepRow]:
+        """Each rep with its set and every issue found in it: flags, the form warnings raised during it,
+        and why it is uncertain. Table, CSV, JSON, report and ``show`` all read this one list."""
+        set_index, placed = 1, []
+        for event in self.events:
+            if isinstance(event, SetCompleted):
+                set_index = event.set_index + 1
+            elif isinstance(event, RepCompleted):
+                placed.append((event, set_index))
+        codes: dict[int, list[str]] = {i: [] for i in range(len(placed))}
+        for warning in self.warnings:
+            for i, (rep, _) in enumerate(placed):
+                if _warning_belongs(warning, rep):
+                    codes[i].append(warning.code)
+                    break
+        return [RepRow(i + 1, rep, s, tuple(dict.fromkeys(codes[i]))) for i, (rep, s) in enumerate(placed)]
+
+    def flag_codes(self) -> list[str]:
+        """Every flag, warning and rejection code in the session, each once, in order of appearance."""
+        found = [code for row in self.rep_rows() for code in row.codes]
+        found += [w.code for w in self.warnings] + [r.code for r in self.rejected if r.code]
+        return list(dict.fromkeys(found))
+
+    @property
+    def counts_reps(self) -> bool:
+        """False for a hold exercise (a plank): outputs then speak of holds, never of "0 reps"."""
+        from posecoach.exercises.catalog import CATALOG
+
+        exercise = CATALOG.get(self.exercise)
+        return exercise is None or exercise.rep is not None or bool(self.reps)
+
     @property
     def pose_coverage(self) -> float:
         return self.frames_with_pose / self.frames if self.frames else 0.0
@@ -136,6 +177,10 @@ class SessionSummary:
             "camera_side": self.camera_side,
             "recognition": self.recognition,
             "segment": self.segment,
+            "patient": self.patient,
+            "recorded_at": self.recorded_at,
+            "recorded_at_from": self.recorded_at_from,
+            "target": _target_dict(self.target),
             "reps": self.rep_counts(),
             "holds": [
                 {
@@ -158,6 +203,14 @@ class SessionSummary:
                 }
                 for w in self.warnings
             ],
+            "rep_issues": [
+                {"rep": row.number, "side": row.side, "set": row.set_index, "issues": list(row.issues)}
+                for row in self.rep_rows() if row.flagged
+            ],
+            "not_counted": [
+                {"t_s": round(r.t_s, 3), "side": r.side.value if r.side else None, "code": r.code, "reason": r.reason}
+                for r in self.rejected
+            ],
             "quality": {
                 "sides": self.side_stats(),
                 "asymmetry": self.asymmetry(),
@@ -168,6 +221,49 @@ class SessionSummary:
             "notes": list(self.notes),
             "events": [_rounded(e.to_dict()) for e in self.events],
         }
+
+
+@dataclass(frozen=True)
+class RepRow:
+    """One rep with the set it belongs to and the form warnings raised during it."""
+
+    number: int
+    rep: RepCompleted
+    set_index: int
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def side(self) -> str:
+        return self.rep.side.value if self.rep.side else "both"
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.rep.flags or self.warnings or self.rep.uncertain)
+
+    @property
+    def codes(self) -> list[str]:
+        """Flags and warning codes, each once."""
+        return list(dict.fromkeys([*self.rep.flags, *self.warnings]))
+
+    @property
+    def issues(self) -> list[str]:
+        found = self.codes
+        if self.rep.uncertain:
+            found.append(f"uncertain: {self.rep.uncertain}")
+        return found
+
+
+def _warning_belongs(warning: FormWarning, rep: RepCompleted) -> bool:
+    same_side = warning.side is None or rep.side is None or warning.side == rep.side
+    if warning.rep is not None:
+        return same_side and warning.rep == rep.count
+    return same_side and rep.start_s <= warning.t_s <= rep.t_s
+
+
+def _target_dict(target: Target | None) -> dict[str, Any] | None:
+    if target is None:
+        return None
+    return {"sets": target.sets, "reps": target.reps, "hold_s": target.hold_s, "per_side": target.per_side}
 
 
 def _rounded(data: dict[str, Any]) -> dict[str, Any]:

@@ -73,7 +73,7 @@ def test_one_clip_around_the_rep_with_the_lifted_back(analysed: tuple[Path, Path
     assert [clip.name.split("-", 1)[1] for clip in clips] == ["rep2-back-lifting.mp4"]
     frames = _frames(clips[0])
     assert 3.0 * 15 <= len(frames) <= 7.0 * 15, "the rep's own movement with 1.5 s either side"
-    assert "1 clip(s) of flagged reps and warnings" in analysed[2]
+    assert "1 clip of flagged reps and warnings" in analysed[2]
 
 
 def test_existing_output_is_one_error_line_unless_forced(leg_raise: Path, tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ def runner() -> CliRunner:
 
 
 def all_commands() -> list[str]:
-    return sorted(cli.commands)
+    with cli.make_context("posecoach", ["--help"], resilient_parsing=True) as ctx:
+        return cli.list_commands(ctx)
 
 
 @pytest.mark.parametrize("command", all_commands())
@@ -48,18 +49,48 @@ def test_exercises_lists_every_slug_with_kind_sides_views_and_source(runner):
     assert "timer only" in table and "supine-knee-to-chest" in table
 
 
-def test_unknown_exercise_is_a_usage_error_listing_the_valid_ones(runner, tmp_path):
-    result = runner.invoke(cli, ["analyze", str(tmp_path), "--exercise", "leg-curl"])
+@pytest.mark.parametrize(("slug", "hint"), [
+    ("lying-leg-rise", " (did you mean 'lying-leg-raise' or 'hanging-leg-raise'?)"),
+    ("plnak", " (did you mean 'plank'?)"),
+    ("leg-curl", ""),
+])
+def test_an_unknown_exercise_is_a_usage_error_with_the_likely_slug(runner, tmp_path, slug, hint):
+    result = runner.invoke(cli, ["analyze", str(tmp_path), "--exercise", slug])
     assert result.exit_code == 2
-    assert "'leg-curl' is not one of" in result.output
-    assert "lying-leg-raise" in result.output
+    assert result.output.endswith(f"Error: Invalid value for '-e' / '--exercise': '{slug}' is not one of the 22 "
+                                  f"exercises{hint}; 'posecoach exercises' lists them\n")
+
+
+def test_help_does_not_print_every_slug_and_keeps_whole_sentences(runner):
+    assert "frankenstein-walk" not in runner.invoke(cli, ["analyze", "--help"]).output
+    commands = runner.invoke(cli, ["--help"]).output.split("Commands:")[1]
+    assert "..." not in commands, "command summaries are whole sentences"
+
+
+def test_version_does_not_import_the_heavy_modules():
+    code = ("import sys\nfrom posecoach.cli import cli\n"
+            "try:\n    cli(['--version'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('numpy', 'cv2', 'mediapipe', 'matplotlib', 'posecoach.exercises') "
+            "if m in sys.modules))")
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines()[-1] == "[]"
+
+
+def test_an_unknown_command_suggests_the_near_one(runner):
+    result = runner.invoke(cli, ["anlyze"])
+    assert result.exit_code == 2
+    assert "No such command 'anlyze' (did you mean 'analyze'?)." in result.output
 
 
 @pytest.mark.parametrize(
     ("make_input", "expected"),
     [
         (lambda d: d / "missing.mp4", "Error: no such file or folder: '{path}'"),
-        (lambda d: _mkdir(d / "empty"), "Error: '{path}' is a folder with no images"),
+        (lambda d: _mkdir(d / "empty"), "Error: '{path}' is a folder with no videos (.mp4, .mov, .avi, "
+                                         ".mkv, .webm, .gif…) and no images"),
         (lambda d: _write(d / "notes.mp4", b"these are my exercise notes\n" * 20),
          "Error: cannot read '{path}' as a video: the file is damaged or not a video OpenCV/FFmpeg can decode"),
         (lambda d: _write(d / "empty.mp4", b""), "Error: '{path}' is empty (0 bytes)"),
@@ -98,7 +129,7 @@ def test_analyze_json_is_the_documented_contract(runner, shared_videos):
     result = runner.invoke(cli, ["analyze", str(shared_videos / "physioplus__bridging.mp4"), "-e", "glute-bridge",
                                  "--format", "json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)
     assert set(summary) >= {"exercise", "source", "duration_s", "fps", "frames", "frames_with_pose", "reps", "holds",
                             "warnings", "events"}
     assert summary["exercise"] == "glute-bridge"
@@ -115,7 +146,7 @@ def test_analyze_csv_has_one_row_per_video(runner, shared_videos):
                                  str(shared_videos / "chloe__banded-clamshell.gif"), "-e", "clamshell",
                                  "--format", "csv", "--jobs", "1"])
     assert result.exit_code == 0, result.output
-    rows = [line for line in result.output.splitlines() if line.startswith(("source", str(shared_videos)))]
+    rows = [line for line in result.stdout.splitlines() if line.startswith(("source", str(shared_videos)))]
     assert rows[0].startswith("source,exercise,duration_s")
     assert len(rows) == 3
 
@@ -135,9 +166,12 @@ def test_analyze_records_the_session_in_history_unless_told_not_to(runner, share
     clip = str(shared_videos / "physioplus__bridging.mp4")
     assert runner.invoke(cli, ["analyze", clip, "-e", "glute-bridge", "--no-save"]).exit_code == 0
     assert not isolated_history.exists()
-    assert runner.invoke(cli, ["analyze", clip, "-e", "glute-bridge"]).exit_code == 0
+    saved = runner.invoke(cli, ["analyze", clip, "-e", "glute-bridge"])
+    assert saved.exit_code == 0
+    assert saved.stderr.endswith(f"Saved 1 session to the history in {isolated_history}; see them with "
+                                 "'posecoach history'.\n"), "where the history lives"
     listing = runner.invoke(cli, ["history", "--format", "json"])
-    [session] = json.loads(listing.output)
+    [session] = json.loads(listing.stdout)
     assert session["exercise"] == "glute-bridge"
     assert session["reps"] == 1
 

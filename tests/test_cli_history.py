@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,8 +74,9 @@ def test_history_lists_sessions_as_a_table(db: Path) -> None:
     result = run("history", "--db", db)
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["ID", "Date", "Exercise", "Mode", "Status", "Reps", "L/R/all", "Holds", "Held", "s",
-                                "Warnings", "Duration", "s"]
+    assert lines[0].split() == ["ID", "Date", "Patient", "Exercise", "Mode", "Status", "Reps", "L/R/all", "Holds",
+                                "Held", "s", "Warnings", "Duration", "s", "Source"]
+    assert result.stderr == f"History: {db}\n", "where the history lives"
     assert [line.split()[0] for line in lines[2:]] == ["1", "2", "3"]
     assert "2/2/4" in lines[3]
 
@@ -100,7 +102,8 @@ def test_history_as_csv_has_one_row_per_session(db: Path) -> None:
 
 def test_history_without_a_database_is_empty_not_an_error(tmp_path: Path) -> None:
     result = run("history", "--db", tmp_path / "none.db")
-    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "No sessions recorded yet.\n")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        0, "", f"No sessions recorded yet; 'analyze' and 'live' save them in {tmp_path / 'none.db'}.\n")
     assert not (tmp_path / "none.db").exists(), "listing never creates a database"
 
 
@@ -117,12 +120,21 @@ def test_a_bad_since_is_a_usage_error(db: Path) -> None:
 
 # ------------------------------------------------------------------------ show and delete
 
-def test_show_prints_the_session_as_text(db: Path) -> None:
+def test_show_prints_the_session_as_text_for_a_terminal(db: Path) -> None:
     result = run("show", "2", "--db", db)
     assert result.exit_code == 0
+    name = CATALOG["lying-march"].name
+    assert result.stdout.startswith(f"{name}\n{'=' * len(name)}\n"), "titled with the catalogue's name"
+    assert "|" not in result.stdout and "**" not in result.stdout, "no Markdown markup in a terminal"
+    assert re.search(r"^0:02.5 +right +1 +the lower back lifted off the floor +Keep your back down.$",
+                     result.stdout, re.MULTILINE)
+    assert re.search(r"^back-lifting +the lower back lifted off the floor$", result.stdout, re.MULTILINE)
+
+
+def test_show_as_markdown(db: Path) -> None:
+    result = run("show", "2", "--db", db, "--format", "markdown")
     assert result.stdout.startswith(f"# {CATALOG['lying-march'].name}\n"), "titled with the catalogue's name"
     assert "| 1 | 1 | left | 0:00.5 | 0:02.0 | 61 |" in result.stdout
-    assert "| 0:02.5 | right | 1 | back-lifting | Keep your back down. |" in result.stdout
 
 
 def test_show_last_as_json_carries_the_summary_contract(db: Path) -> None:
@@ -158,8 +170,8 @@ def test_export_import_round_trip_through_files(db: Path, tmp_path: Path) -> Non
     assert run("export", "--db", db, "--output", backup).exit_code == 0
     restored = tmp_path / "restored.db"
     result = run("import", backup, "--db", restored)
-    assert (result.exit_code, result.stderr) == (0, "Imported 3 session(s); 0 already present.\n")
-    assert run("import", backup, "--db", restored).stderr == "Imported 0 session(s); 3 already present.\n"
+    assert (result.exit_code, result.stderr) == (0, "Imported 3 sessions; 0 already present.\n")
+    assert run("import", backup, "--db", restored).stderr == "Imported 0 sessions; 3 already present.\n"
     assert run("export", "--db", restored).stdout == backup.read_text(encoding="utf-8")
 
 
@@ -246,7 +258,8 @@ def test_report_of_a_video_analyses_it_first(tmp_path: Path) -> None:
 
 def test_progress_plot(db: Path, tmp_path: Path) -> None:
     result = run("progress", "--db", db, "--exercise", "lying-march", "--output", tmp_path / "p.png")
-    assert (result.exit_code, result.stderr) == (0, f"Wrote {tmp_path / 'p.png'} (2 weeks)\n")
+    assert (result.exit_code, result.stderr) == (0, f"Wrote {tmp_path / 'p.png'} (2 sessions)\n"), \
+        "two weeks of history are plotted per session"
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
 
 

@@ -104,7 +104,7 @@ def test_a_saved_analysis_reads_back_exactly(store: HistoryStore) -> None:
     info = store.session(session_id)
     assert (info.mode, info.status, info.reps, info.reps_left, info.reps_right, info.holds, info.warnings) == (
         "analyze", "complete", 4, 2, 2, 1, 1)
-    assert info.target == Target(sets=1, reps=10, hold_s=3.0, per_side=True), "defaults to the catalogue's dose"
+    assert info.target is None, "nothing was prescribed: the catalogue's dose is not stored as if it were"
 
 
 def test_reps_are_stored_with_their_set_tempo_and_flags(store: HistoryStore) -> None:

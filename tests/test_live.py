@@ -270,7 +270,9 @@ def _live_counts(clip: Path, slug: str, tmp_path: Path, *extra: str) -> dict:
 @pytest.mark.real_clips
 def test_live_as_fast_as_possible_counts_equal_analyze_on_a_real_clip(shared_videos, tmp_path):
     clip = shared_videos / "physioplus__bridging.mp4"
-    summary = _live_counts(clip, "glute-bridge", tmp_path, "--as-fast-as-possible")
+    summary = _live_counts(clip, "glute-bridge", tmp_path, "--as-fast-as-possible", "--patient", "Ann Lee")
+    assert summary["patient"] == "Ann Lee"
+    assert summary["target"] is not None, "a live session runs a plan: that is its prescription"
     offline = analyze_video(clip, "glute-bridge")
     assert summary["reps"] == offline.rep_counts()
     assert summary["frames"] == offline.frames and summary["live"]["frames_dropped"] == 0
@@ -279,6 +281,7 @@ def test_live_as_fast_as_possible_counts_equal_analyze_on_a_real_clip(shared_vid
     with HistoryStore(tmp_path / "h.db") as store:
         saved = store.sessions()
     assert len(saved) == 1
+    assert saved[0].patient == "Ann Lee"
 
 
 @pytest.mark.slow

@@ -284,7 +284,7 @@ def test_an_image_folder_ignores_other_files_and_reports_broken_images(tmp_path:
         frames = list(source)
     assert [(f.index, round(f.timestamp_s, 3)) for f in frames] == [(0, 0.0), (1, 0.033), (3, 0.1)]
     assert source.stats.stopped_early
-    assert source.stats.error == "1 of 4 image file(s) could not be decoded and were skipped ('0003.png')"
+    assert source.stats.error == "1 of 4 image files could not be decoded and were skipped ('0003.png')"
 
 
 # ----------------------------------------------------------------------------- odd but valid videos

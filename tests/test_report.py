@@ -11,6 +11,7 @@ import pytest
 
 from posecoach.errors import OutputError
 from posecoach.events import FormWarning, HoldEnded, RepCompleted, SetCompleted
+from posecoach.exercises.catalog import CATALOG
 from posecoach.exercises.definition import Target
 from posecoach.landmarks import Side
 from posecoach.sinks.history import WeekStats
@@ -111,11 +112,11 @@ def test_asymmetry_index_is_the_gap_relative_to_the_stronger_side(left: float, r
 
 def test_the_summary_at_a_glance_names_counts_asymmetry_and_warnings(report: SessionReport) -> None:
     glance = next(s for s in report_sections(report) if s.heading == "At a glance").paragraphs
-    assert glance[0] == "**Left**: 3/20 reps (2 clean, 1 flagged); 1/1 holds on target, best 5.0 s."
-    assert glance[1] == "**Right**: 3/20 reps (1 clean, 2 flagged); 0/1 holds on target, best 3.0 s."
+    assert glance[0] == "**Left**: 3 of 20 reps (2 clean, 1 flagged); 1 of 1 hold reached 5 s, best 5.0 s."
+    assert glance[1] == "**Right**: 3 of 20 reps (1 clean, 2 flagged); 0 of 1 hold reached 5 s, best 3.0 s."
     assert any(line.startswith("Asymmetry in mean range of motion: left 80 vs right 60 (25 %") for line in glance)
     assert any(line.startswith("Asymmetry in hold time (s): left 5.0 vs right 3.0 (40 %") for line in glance)
-    assert glance[-1] == "Form warnings: back-lifting ×1, hips-rolling ×1."
+    assert glance[-1] == "Form warnings: the lower back lifted off the floor (1 time); hips rolling (1 time)."
 
 
 def test_a_hold_exercise_is_measured_against_prescribed_holds() -> None:
@@ -162,18 +163,22 @@ def test_the_hold_plot_has_a_bar_per_hold_and_the_target_line(report: SessionRep
     assert [line.get_ydata()[0] for line in ax.lines] == [5.0]
 
 
-def test_the_progress_plot_stacks_reps_per_week_and_follows_rom() -> None:
+def test_the_progress_plot_has_a_row_per_exercise_and_never_sums_across_them() -> None:
     weeks = [
         WeekStats(date(2025, 3, 3), "lying-march", 2, {"left": 20, "right": 18, "both": 0}, 62.0, 0.0),
         WeekStats(date(2025, 3, 10), "lying-march", 3, {"left": 30, "right": 30, "both": 0}, 70.0, 0.0),
         WeekStats(date(2025, 3, 10), "plank", 2, {"left": 0, "right": 0, "both": 0}, None, 90.0),
     ]
     figure = plot_progress(weeks)
-    reps_ax, rom_ax, holds_ax = figure.axes
-    assert [bar.get_height() for bar in reps_ax.patches] == [20, 30, 18, 30]
-    (rom_line,) = rom_ax.lines
+    march_reps, march_rom, plank_held = figure.axes
+    assert [bar.get_height() for bar in march_reps.patches] == [20, 30, 18, 30]
+    (rom_line,) = march_rom.lines
     assert list(rom_line.get_ydata()) == [62.0, 70.0]
-    assert [bar.get_height() for bar in holds_ax.patches] == [0.0, 90.0]
+    assert march_rom.get_ylabel() == "mean range of motion (°)", "a unit on range of motion"
+    assert [bar.get_height() for bar in plank_held.patches] == [90.0], "the plank's hold time alone"
+    titles = [sub.get_suptitle() for sub in figure.subfigs]
+    assert titles == [CATALOG["lying-march"].name, CATALOG["plank"].name], "each row names its exercise"
+    assert march_reps.get_xlim()[1] >= 4, "two weeks are not two huge bars"
 
 
 # ------------------------------------------------------------------------ files
@@ -187,8 +192,8 @@ def test_an_html_report_is_one_self_contained_file_with_its_plots(report: Sessio
     assert all(base64.b64decode(data).startswith(PNG_SIGNATURE) for data in images)
     assert all(len(base64.b64decode(data)) > 5_000 for data in images)
     assert "http" not in text.replace("http-equiv", "")
-    assert "<td>0:05.5</td><td>left</td><td>2</td><td>back-lifting</td>" in text
-    assert "<strong>Left</strong>: 3/20 reps" in text
+    assert "<td>0:05.5</td><td>left</td><td>2</td><td>the lower back lifted off the floor</td>" in text
+    assert "<strong>Left</strong>: 3 of 20 reps" in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"], "no temporary files left behind"
 
 
@@ -239,3 +244,13 @@ def test_progress_png_is_written(tmp_path: Path) -> None:
     weeks = [WeekStats(date(2025, 3, 3), "lying-march", 1, {"left": 10, "right": 10, "both": 0}, 60.0)]
     output = write_progress(weeks, tmp_path / "progress.png")
     assert output.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_a_short_history_is_plotted_per_session_with_the_patient_in_the_title() -> None:
+    sessions = [WeekStats(date(2025, 3, day), "plank", 1, {"left": 0, "right": 0, "both": 0}, None, held)
+                for day, held in ((3, 20.0), (5, 25.0))]
+    figure = plot_progress(sessions, per_session=True, patient="Ann Lee")
+    assert figure.get_suptitle() == "Progress by session — Ann Lee"
+    (held,) = figure.axes
+    assert held.get_ylabel() == "hold time per session (s)"
+    assert [label.get_text() for label in held.get_xticklabels()] == ["03 Mar", "05 Mar"]

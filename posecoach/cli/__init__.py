@@ -66,8 +66,50 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+COMMAND_MODULES = {
+    "analyze": "analyze", "exercises": "catalogue", "history": "history", "show": "history", "export": "history",
+    "import": "history", "delete": "history", "report": "history", "progress": "history", "live": "live",
+    "routine": "routine", "desk": "desk", "synth": "synth",
+}
+"""Command name → the module under ``posecoach.cli`` defining it. Modules are imported when their command
+runs (or help lists them), so ``posecoach --version`` does not pay for numpy, cv2 and the catalogue."""
+
+
 class PoseCoachGroup(click.Group):
     """The one place where failures become an ``Error:`` line and an exit code (see the module doc)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMAND_MODULES) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            import importlib
+
+            module = importlib.import_module(f"posecoach.cli.{COMMAND_MODULES[cmd_name]}")
+            for command in module.COMMANDS:
+                self.add_command(command)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Whole first sentences, wrapped, instead of Click's cut-off ones ("... or...")."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=300)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                            list[str]]:
+        """An unknown command gets "did you mean" from the full list, not only the commands loaded so far."""
+        name = click.utils.make_str(args[0])
+        if self.get_command(ctx, name) is None and not name.startswith("-"):
+            from posecoach.wording import did_you_mean
+
+            ctx.fail(f"No such command '{name}'{did_you_mean(name, self.list_commands(ctx))}.")
+        return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -135,17 +177,6 @@ def cli(ctx: click.Context) -> None:
     posecoach exercises
     """
     ctx.ensure_object(dict)
-
-
-def _register_commands() -> None:
-    from posecoach.cli import analyze, catalogue, desk, history, live, routine, synth
-
-    for module in (analyze, catalogue, history, live, routine, desk, synth):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register_commands()
 
 
 def main() -> None:

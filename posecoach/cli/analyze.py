@@ -19,6 +19,7 @@ from posecoach.cli.options import (
     exercise_option,
     format_option,
     model_option,
+    patient_option,
     side_option,
     verbose_option,
 )
@@ -26,6 +27,7 @@ from posecoach.errors import OutputError, PoseCoachError
 from posecoach.sinks.console import render_summaries
 from posecoach.summary import SessionSummary
 from posecoach.terminal import clean, echo
+from posecoach.wording import plural
 
 PROGRESS_MIN_FRAMES = 150
 """Videos shorter than this (about 5 s) finish before a progress bar would help."""
@@ -49,17 +51,18 @@ def _expand(inputs: tuple[str, ...]) -> list[str]:
 
 
 def _analyze_one(source: str, exercise: str, side: str, model: Path | None, verbose: bool,
-                 show_progress: bool, jobs: int = 1, **observers: Any) -> SessionSummary:
+                 show_progress: bool, jobs: int = 1, hold_s: float | None = None, image_fps: float | None = None,
+                 **observers: Any) -> SessionSummary:
     """One video, with a progress bar when it is long enough to want one; ``jobs`` > 1 landmarks it in
     chunks in parallel (not when observers need every frame in order, e.g. an annotated video)."""
     from posecoach.analysis import analyze_video_in_chunks
 
     def run(on_frame: Callable[[int], None] | None) -> SessionSummary:
-        if jobs > 1 and not observers:
+        if jobs > 1 and not observers and image_fps is None:
             return analyze_video_in_chunks(source, exercise, jobs=jobs, side=side, model_path=model,
-                                           verbose=verbose, on_frame=on_frame)
+                                           verbose=verbose, on_frame=on_frame, hold_s=hold_s)
         return analyze_video(source, exercise, side=side, model_path=model, verbose=verbose, on_frame=on_frame,
-                             **observers)
+                             hold_s=hold_s, image_fps=image_fps, **observers)
 
     length = _frame_count(source) if show_progress else None
     if not length or length < PROGRESS_MIN_FRAMES:
@@ -86,10 +89,10 @@ def _frame_count(source: str) -> int | None:
         return probe.frame_count
 
 
-def _analyze_quietly(args: tuple[str, str, str, Path | None, bool]) -> SessionSummary | str:
+def _analyze_quietly(args: tuple[str, str, str, Path | None, bool, float | None, float | None]) -> SessionSummary | str:
     """Worker-process entry: errors come back as text so one bad file does not sink the batch."""
     try:
-        return _analyze_one(*args, show_progress=False)
+        return _analyze_one(*args[:5], show_progress=False, hold_s=args[5], image_fps=args[6])
     except PoseCoachError as exc:
         return f"{args[0]}: {exc}"
 
@@ -115,13 +118,21 @@ def _analyze_quietly(args: tuple[str, str, str, Path | None, bool]) -> SessionSu
               help="Analyse the videos on Ray: alone, a Ray started on this machine; 'auto' or "
                    "ray://head:10001 joins a cluster (--jobs: workers, default one per CPU). "
                    "Videos already in the history are skipped.")
+@patient_option
+@click.option("--reps", type=click.IntRange(1, 500), default=None,
+              help="Reps prescribed (per side for one-sided exercises). Default: none, counts are not judged.")
+@click.option("--hold", "hold_s", type=click.FloatRange(1, 3600), default=None,
+              help="Seconds each hold was prescribed. Default: none, holds are timed, not judged.")
+@click.option("--fps", "image_fps", type=click.FloatRange(1, 1000, min_open=False), default=None,
+              help="Frame rate of an image folder (default 30, and the summary says it was assumed).")
 @db_option
 @model_option
 @verbose_option
 def analyze(videos: tuple[str, ...], exercise_slug: str | None, side: str, output_format: str, jobs: int | None,
             output: Path | None, clips_dir: Path | None, force: bool, save: bool, db_path: Path | None,
             model_path: Path | None, verbose: bool, manifest: Path | None = None,
-            ray_address: str | None = None) -> None:
+            ray_address: str | None = None, patient: str | None = None, reps: int | None = None,
+            hold_s: float | None = None, image_fps: float | None = None) -> None:
     """Analyse recorded VIDEOS (files, GIFs, image folders or folders of videos).
 
     Counts reps per side, times holds and lists form warnings. Data goes to stdout;
@@ -148,7 +159,7 @@ def analyze(videos: tuple[str, ...], exercise_slug: str | None, side: str, outpu
     if exercise_slug is None:
         if output or clips_dir:
             raise click.UsageError("--output and --clips need the exercise: add -e EXERCISE")
-        return _recognise_each(sources, side, model_path, verbose, output_format, save, db_path)
+        return _recognise_each(sources, side, model_path, verbose, output_format, save, db_path, patient)
     inputs = [*sources, model_path, _history_path(db_path) if save else None]
     annotated, clips = _video_outputs(sources, exercise_slug, output, clips_dir, force, inputs)
     as_list = len(sources) > 1
@@ -157,10 +168,10 @@ def analyze(videos: tuple[str, ...], exercise_slug: str | None, side: str, outpu
         if len(sources) == 1:
             observers = {"on_analyzed": annotated, "on_event": annotated.on_event} if annotated else {}
             summaries = [_analyze_one(sources[0], exercise_slug, side, model_path, verbose, show_progress=True,
-                                      jobs=jobs or 1, **observers)]
+                                      jobs=jobs or 1, hold_s=hold_s, image_fps=image_fps, **observers)]
         else:
             summaries = _analyze_many(sources, exercise_slug, side, model_path, verbose,
-                                      jobs or os.cpu_count() or 1)
+                                      jobs or os.cpu_count() or 1, hold_s, image_fps)
     except KeyboardInterrupt as interruption:
         # Ctrl-C or SIGTERM: what was finished is still saved and printed before exiting 130/143.
         if annotated is not None:
@@ -171,6 +182,7 @@ def analyze(videos: tuple[str, ...], exercise_slug: str | None, side: str, outpu
             partial = getattr(interruption, "partial_summary", None)
             finished = [partial] if partial is not None else []
         if finished:
+            _describe_session(finished, exercise_slug, patient, reps, hold_s)
             try:
                 _deliver(finished, output_format, as_list, save, db_path)
             except PoseCoachError as exc:
@@ -192,14 +204,15 @@ def analyze(videos: tuple[str, ...], exercise_slug: str | None, side: str, outpu
         try:
             written = cut_clips(output if output is not None and not problems else sources[0], summaries[0], clips,
                                 force=force, inputs=inputs)
-            echo(f"{len(written)} clip(s) of flagged reps and warnings in {clips}", err=True)
+            echo(f"{plural(len(written), 'clip')} of flagged reps and warnings in {clips}", err=True)
         except PoseCoachError as exc:
             problems.append(exc)
+    _describe_session(summaries, exercise_slug, patient, reps, hold_s)
     _deliver(summaries, output_format, as_list, save, db_path, problems)
 
 
 def _recognise_each(sources: list[str], side: str, model_path: Path | None, verbose: bool, output_format: str,
-                    save: bool, db_path: Path | None) -> None:
+                    save: bool, db_path: Path | None, patient: str | None) -> None:
     """No ``-e``: landmark each video once, name its exercise (or exercises, one after another) and count.
 
     A recording that shows no catalogue exercise is one ``Error:`` line and the others still count."""
@@ -218,6 +231,7 @@ def _recognise_each(sources: list[str], side: str, model_path: Path | None, verb
             problems.append(type(exc)(f"{source}: {exc}"))
             continue
         for summary in found:
+            summary.patient = patient.strip() if patient and patient.strip() else None
             echo(f"{clean(Path(source).name)}: {summary.notes[0]}", err=True)
         summaries.extend(found)
     _deliver(summaries, output_format, len(summaries) > 1 or len(sources) > 1, save, db_path, problems)
@@ -247,6 +261,18 @@ def _deliver(summaries: list[SessionSummary], output_format: str, as_list: bool,
         raise first
 
 
+def _describe_session(summaries: list[SessionSummary], exercise_slug: str, patient: str | None, reps: int | None,
+                      hold_s: float | None) -> None:
+    """Whose sessions these are and what was prescribed (nothing, unless --reps/--hold said so)."""
+    from posecoach.analysis import prescription
+    from posecoach.exercises import get_exercise
+
+    target = prescription(get_exercise(exercise_slug), reps=reps, hold_s=hold_s)
+    for summary in summaries:
+        summary.patient = patient.strip() if patient and patient.strip() else None
+        summary.target = target
+
+
 def _video_outputs(sources: list[str], exercise: str, output: Path | None, clips_dir: Path | None,
                    force: bool, inputs: list[Any]) -> tuple[Any, Path | None]:
     """The annotated-video writer and the clips folder, checked before any analysis starts."""
@@ -266,22 +292,26 @@ def _video_outputs(sources: list[str], exercise: str, output: Path | None, clips
 def _save_to_history(summaries: list[SessionSummary], db_path: Path | None) -> None:
     """Before the results are printed (a reader that goes away never costs the session); a history
     problem is reported after them, so it never costs the user the analysis either."""
-    from posecoach.sinks.history import open_store, target_for
+    from posecoach.sinks.history import open_store
     from posecoach.summary import SessionMode
 
     with open_store(db_path) as store:
         for summary in summaries:
-            store.save_summary(summary, mode=SessionMode.ANALYZE, target=target_for(summary.exercise))
+            store.save_summary(summary, mode=SessionMode.ANALYZE, target=summary.target)
+        where = store.path
+    whose = f" (patient {summaries[0].patient})" if summaries[0].patient else ""
+    echo(f"Saved {plural(len(summaries), 'session')}{whose} to the history in {where}; "
+         "see them with 'posecoach history'.", err=True)
 
 
 def _analyze_many(sources: list[str], exercise: str, side: str, model: Path | None, verbose: bool,
-                  jobs: int) -> list[SessionSummary]:
+                  jobs: int, hold_s: float | None = None, image_fps: float | None = None) -> list[SessionSummary]:
     """Each video on its own: one that fails (or crashes its worker) is one ``Error:`` line, the others count.
 
     Ctrl-C or SIGTERM stops the batch at once (workers are killed, not waited for) and hands the
     videos already finished to the caller on the exception, as ``partial_summaries``.
     """
-    tasks = [(source, exercise, side, model, verbose) for source in sources]
+    tasks = [(source, exercise, side, model, verbose, hold_s, image_fps) for source in sources]
     results: dict[int, SessionSummary | str] = {}
     try:
         with click.progressbar(length=len(tasks), label=f"{len(tasks)} videos", file=sys.stderr) as bar:

@@ -38,13 +38,16 @@ def exercises(output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps(records, indent=2))
         return
+    from posecoach.wording import article_title
+
     rows = []
     for r in records:
         kind = "timer only" if not r["judged"] else r["kind"]
-        article = str(r["source"]["article"]) if r["source"] else ""
-        seed = article[:3] if article[:3].isdigit() else "-"
-        rows.append([r["slug"], kind, r["sides"], ",".join(r["views"]), seed, ",".join(r["form_checks"])])
-    click.echo(format_table(rows, ["slug", "kind", "sides", "views", "seed", "form checks"]))
+        article = article_title(str(r["source"]["article"])) if r["source"] else "-"
+        rows.append([r["slug"], kind, r["sides"], ",".join(r["views"]), r["position"], article,
+                     ",".join(r["form_checks"]) or "-"])
+    click.echo(format_table(rows, ["slug", "kind", "sides", "views", "starting position", "from the article",
+                                   "form checks"]))
 
 
 COMMANDS = [exercises]

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from posecoach.cli.options import format_option, model_option, verbose_option
+from posecoach.wording import plural
 
 
 def _stderr(message: str) -> None:
@@ -133,7 +134,7 @@ def _desk_event(event: Any, text: str, output_format: str, live: bool) -> None:
 
 def _desk_totals(monitor: Any, wall0: float, cpu0: float) -> None:
     wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
-    _stderr(f"desk: {monitor.looks} looks, {monitor.breaks} break(s), {monitor.reminded} reminder(s); "
+    _stderr(f"desk: {monitor.looks} looks, {plural(monitor.breaks, 'break')}, {plural(monitor.reminded, 'reminder')}; "
             f"CPU {cpu:.1f} s over {wall:.0f} s ({100 * cpu / wall if wall > 0 else 0:.1f}% of one core)")
 
 

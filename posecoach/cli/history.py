@@ -26,7 +26,6 @@ from posecoach.cli.options import (
     verbose_option,
 )
 from posecoach.errors import HistoryError, SourceError
-from posecoach.exercises.definition import Target
 from posecoach.inputs import read_input_file
 from posecoach.outputs import write_file
 from posecoach.sinks.console import format_table
@@ -43,16 +42,18 @@ from posecoach.sinks.report import (
     SessionReport,
     check_output,
     render_markdown,
+    render_text,
     report_sections,
     write_progress,
     write_report,
 )
 from posecoach.summary import SessionSummary
 from posecoach.terminal import clean, echo
+from posecoach.wording import plural
 
 F = TypeVar("F", bound=Callable[..., Any])
 HISTORY_CSV_FIELDS = ("id", "started_at", "exercise", "mode", "status", "duration_s", "reps", "reps_left",
-                      "reps_right", "holds", "held_s", "warnings", "source")
+                      "reps_right", "holds", "held_s", "warnings", "source", "patient")
 
 
 class Since(click.ParamType):
@@ -107,6 +108,21 @@ def filter_exercise_option(func: F) -> F:
                         help="Only sessions of this exercise.")(func)
 
 
+def filter_patient_option(func: F) -> F:
+    return click.option("--patient", metavar="NAME", default=None,
+                        help="Only sessions of this patient (as given to 'analyze --patient').")(func)
+
+
+def _check_exercise_filter(exercise_slug: str | None, found: bool) -> None:
+    """A filter that matches nothing because of a typo says so, with the likely slug (exit 2)."""
+    from posecoach.exercises.catalog import CATALOG
+    from posecoach.wording import did_you_mean
+
+    if exercise_slug and not found and exercise_slug not in CATALOG:
+        raise click.BadParameter(f"no exercise '{exercise_slug}'{did_you_mean(exercise_slug, CATALOG)}; "
+                                 "'posecoach exercises' lists them", param_hint="'-e' / '--exercise'")
+
+
 def output_option(required: bool, help_text: str) -> Callable[[F], F]:
     def decorate(func: F) -> F:
         return click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
@@ -145,39 +161,46 @@ def _db_file(db_path: Path | None) -> Path:
 
 @click.command()
 @filter_exercise_option
+@filter_patient_option
 @since_option
 @format_option("table", "json", "csv")
 @db_option
-def history(exercise_slug: str | None, since: datetime | None, output_format: str, db_path: Path | None) -> None:
-    """List recorded sessions, oldest first.
+def history(exercise_slug: str | None, patient: str | None, since: datetime | None, output_format: str,
+            db_path: Path | None) -> None:
+    """List recorded sessions, oldest first (where the history lives goes to stderr).
 
     \b
     posecoach history
-    posecoach history --exercise lying-march --since 4w --format csv
+    posecoach history --patient "Ann Lee" --exercise lying-march --since 4w --format csv
     """
     store = _open_for_reading(db_path)
     if store is None:
         sessions: list[SessionInfo] = []
     else:
         with store:
-            sessions = store.sessions(exercise_slug, since)
+            sessions = store.sessions(exercise_slug, since, patient=patient)
+            _check_exercise_filter(exercise_slug, bool(sessions) or bool(store.sessions(exercise_slug)))
+        click.echo(f"History: {store.path}", err=True)
     if output_format == "json":
         echo(json.dumps([s.to_dict() for s in sessions], indent=2))
     elif output_format == "csv":
         echo(_csv([{k: s.to_dict()[k] for k in HISTORY_CSV_FIELDS} for s in sessions], HISTORY_CSV_FIELDS),
                    nl=False)
     elif not sessions:
-        echo("No sessions recorded yet." if store is None or not (exercise_slug or since)
+        where = db_path if db_path is not None else default_db_path()
+        echo(f"No sessions recorded yet; 'analyze' and 'live' save them in {where}." if store is None
+                   else "No sessions recorded yet." if not (exercise_slug or since or patient)
                    else "No sessions match.", err=True)
     else:
         echo(format_table([_table_row(s) for s in sessions], (
-            "ID", "Date", "Exercise", "Mode", "Status", "Reps L/R/all", "Holds", "Held s", "Warnings", "Duration s")))
+            "ID", "Date", "Patient", "Exercise", "Mode", "Status", "Reps L/R/all", "Holds", "Held s", "Warnings",
+            "Duration s", "Source")))
 
 
 def _table_row(info: SessionInfo) -> tuple[object, ...]:
-    return (info.id, _local(info.started_at), info.exercise, info.mode, info.status,
+    return (info.id, _local(info.started_at), info.patient or "-", info.exercise, info.mode, info.status,
             f"{info.reps_left}/{info.reps_right}/{info.reps}", info.holds, f"{info.held_s:.0f}", info.warnings,
-            f"{info.duration_s:.0f}")
+            f"{info.duration_s:.0f}", Path(info.source).name if "/" in info.source else info.source)
 
 
 def _open_for_reading(db_path: Path | None) -> HistoryStore | None:
@@ -188,12 +211,13 @@ def _open_for_reading(db_path: Path | None) -> HistoryStore | None:
 
 @click.command()
 @click.argument("session", type=SessionRef())
-@format_option("text", "json", default="text")
+@format_option("text", "markdown", "json", default="text")
 @db_option
 def show(session: str, output_format: str, db_path: Path | None) -> None:
     """Show one session: per-side totals, reps, holds and warnings.
 
-    SESSION is an id from 'posecoach history', or 'last'.
+    SESSION is an id from 'posecoach history', or 'last'. 'text' is for reading in a terminal,
+    'markdown' for pasting into notes.
     """
     with open_store(db_path, create=False) as store:
         info = store.session(session)
@@ -202,7 +226,8 @@ def show(session: str, output_format: str, db_path: Path | None) -> None:
         echo(json.dumps({"session": info.to_dict(), "summary": summary.to_dict()}, indent=2))
         return
     report = _session_report(info, summary)
-    echo(render_markdown(report_sections(report, with_figures=False)))
+    sections = report_sections(report, with_figures=False)
+    echo(render_markdown(sections) if output_format == "markdown" else render_text(sections))
 
 
 def _session_report(info: SessionInfo, summary: SessionSummary) -> SessionReport:
@@ -219,13 +244,14 @@ def _exercise_name(slug: str) -> str | None:
 
 @click.command()
 @filter_exercise_option
+@filter_patient_option
 @since_option
 @format_option("json", "csv", default="json")
 @output_option(False, "Write to this file instead of stdout.")
 @force_option
 @db_option
-def export(exercise_slug: str | None, since: datetime | None, output_format: str, output: Path | None, force: bool,
-           db_path: Path | None) -> None:
+def export(exercise_slug: str | None, patient: str | None, since: datetime | None, output_format: str,
+           output: Path | None, force: bool, db_path: Path | None) -> None:
     """Export sessions as JSON (re-importable) or CSV.
 
     JSON keeps everything; CSV has one row per rep, hold and warning.
@@ -237,7 +263,7 @@ def export(exercise_slug: str | None, since: datetime | None, output_format: str
     if output is not None:
         check_output(output, force=force, inputs=[_db_file(db_path)])
     with open_store(db_path, create=False) as store:
-        sessions = store.sessions(exercise_slug, since)
+        sessions = store.sessions(exercise_slug, since, patient=patient)
         if output_format == "json":
             text = json.dumps(store.export_document(sessions), indent=1) + "\n"
         else:
@@ -272,7 +298,7 @@ def import_(file: str, db_path: Path | None) -> None:
     validate_export(document)  # before the database is opened or created
     with open_store(db_path) as store:
         imported, present = store.import_document(document)
-    echo(f"Imported {imported} session(s); {present} already present.", err=True)
+    echo(f"Imported {plural(imported, 'session')}; {present} already present.", err=True)
 
 
 @click.command()
@@ -295,71 +321,121 @@ def delete(session: str, yes: bool, db_path: Path | None) -> None:
 
 @click.command()
 @click.argument("target")
-@output_option(True, "report.html (self-contained) or report.md (PNG plots written beside it).")
+@output_option(True, "report.html (self-contained), report.pdf, or report.md (PNG plots written beside it).")
 @exercise_option(required=False)
 @side_option
+@click.option("--patient", metavar="NAME", default=None,
+              help="Whose video this is (a video TARGET); with 'last', that patient's last session.")
+@click.option("--reps", type=click.IntRange(1, 500), default=None, help="Reps prescribed (a video TARGET).")
+@click.option("--hold", "hold_s", type=click.FloatRange(1, 3600), default=None,
+              help="Seconds each hold was prescribed (a video TARGET).")
 @model_option
 @force_option
 @db_option
 @verbose_option
-def report(target: str, output: Path, exercise_slug: str | None, side: str, model_path: Path | None, force: bool,
-           db_path: Path | None, verbose: bool) -> None:
-    """Write an HTML or Markdown report for a session or a video.
+def report(target: str, output: Path, exercise_slug: str | None, side: str, patient: str | None,
+           model_path: Path | None, force: bool, db_path: Path | None, verbose: bool, reps: int | None = None,
+           hold_s: float | None = None) -> None:
+    """Write an HTML, PDF or Markdown report for a session or a video.
 
     TARGET is a session id from 'posecoach history', 'last', or a video file (analysed with --exercise).
 
     \b
     posecoach report last --output report.html
-    posecoach report clip.mp4 --exercise supine-knee-to-chest --output report.md
+    posecoach report clip.mp4 --exercise supine-knee-to-chest --patient "Ann Lee" --reps 10 --output ann.pdf
     """
     inputs = [target if Path(target).exists() else None, _db_file(db_path), model_path]
     check_output(output, force=force, suffixes=REPORT_SUFFIXES, inputs=inputs)
     if Path(target).exists():
-        session_report = _video_report(target, exercise_slug, side, model_path, verbose)
+        session_report = _video_report(target, exercise_slug, side, model_path, verbose, reps, hold_s)
+        session_report.summary.patient = patient
     elif is_session_id(target.strip()) or target.strip().lower() == "last":
         with open_store(db_path, create=False) as store:
-            info = store.session(target)
+            info = _patients_last(store, patient) if patient and target.lower() == "last" else store.session(target)
             session_report = _session_report(info, store.load_summary(info.id))
     else:
         raise SourceError(f"'{target}' is neither an existing video nor a session id; give a video path, a session "
                           "id from 'posecoach history', or 'last'")
+    _add_key_frames(session_report)
     for path in write_report(session_report, output, force=force, inputs=inputs):
         echo(f"Wrote {path}", err=True)
 
 
+def _patients_last(store: HistoryStore, patient: str) -> SessionInfo:
+    sessions = store.sessions(patient=patient)
+    if not sessions:
+        raise HistoryError(f"no sessions of patient '{patient}' in {store.path}; run 'posecoach history' to see "
+                           "whose sessions are recorded")
+    return max(sessions, key=lambda info: (info.started_at, info.id))
+
+
 def _video_report(video: str, exercise_slug: str | None, side: str, model_path: Path | None,
-                  verbose: bool) -> SessionReport:
+                  verbose: bool, reps: int | None = None, hold_s: float | None = None) -> SessionReport:
     if exercise_slug is None:
         raise click.UsageError("--exercise is needed to analyse a video (see 'posecoach exercises')")
-    from posecoach.analysis import analyze_video
+    from posecoach.analysis import analyze_video, prescription
     from posecoach.exercises.catalog import get_exercise
 
     exercise = get_exercise(exercise_slug)
-    summary = analyze_video(video, exercise_slug, side=side, model_path=model_path, verbose=verbose)
-    return SessionReport.build(summary, title=exercise.name, target=Target.from_exercise(exercise))
+    summary = analyze_video(video, exercise_slug, side=side, model_path=model_path, verbose=verbose, hold_s=hold_s)
+    summary.target = prescription(exercise, reps=reps, hold_s=hold_s)
+    return SessionReport.build(summary, title=exercise.name)
+
+
+def _add_key_frames(session_report: SessionReport) -> None:
+    """Stills of the flagged reps, when the video is still where it was analysed."""
+    from posecoach.sinks.keyframes import key_frames, warning_frames
+
+    summary = session_report.summary
+    session_report.key_frames = key_frames(summary.source, summary, session_report.rows)
+    session_report.warning_frames = warning_frames(summary.source, summary)
 
 
 @click.command()
 @filter_exercise_option
+@filter_patient_option
 @since_option
 @output_option(True, "PNG file for the plot.")
 @force_option
 @db_option
-def progress(exercise_slug: str | None, since: datetime | None, output: Path, force: bool,
+def progress(exercise_slug: str | None, patient: str | None, since: datetime | None, output: Path, force: bool,
              db_path: Path | None) -> None:
-    """Plot weekly reps, range of motion and hold time over the weeks.
+    """Plot reps, range of motion and hold time over time, one row of plots per exercise.
+
+    Weekly totals; per session while the history spans fewer than three weeks. Your own sessions,
+    unless --patient names whose to plot.
 
     \b
     posecoach progress --exercise lying-march --output march.png
+    posecoach progress --patient "Ann Lee" --output ann.png
     """
+    from posecoach.sinks.report import FEW_WEEKS
+
     check_output(output, force=force, suffixes=(".png",), inputs=[_db_file(db_path)])
     with open_store(db_path, create=False) as store:
-        weeks = store.weekly(exercise_slug, since)
+        own = patient is None  # your own progress is never mixed with your patients'
+        weeks = store.weekly(exercise_slug, since, patient=patient, own_only=own)
+        per_session = 0 < len({w.week for w in weeks}) < FEW_WEEKS
+        if per_session:
+            weeks = store.weekly(exercise_slug, since, patient=patient, per_session=True, own_only=own)
+        others = len(store.sessions(exercise_slug, since)) - len(store.sessions(exercise_slug, since, own_only=True)) \
+            if own else 0
+        if not weeks:
+            _check_exercise_filter(exercise_slug, bool(store.sessions(exercise_slug)))
+        elif patient:  # as recorded, not as typed in the filter
+            patient = store.sessions(exercise_slug, since, patient=patient)[0].patient or patient
+    left_out = f"{plural(others, 'session')} of patients left out: pass --patient NAME to plot a patient's" \
+        if others else ""
     if not weeks:
         raise HistoryError("no sessions to plot" + (f" for '{exercise_slug}'" if exercise_slug else "")
+                           + (f" of patient '{patient}'" if patient else "")
+                           + (f" ({left_out})" if left_out else "")
                            + "; run 'posecoach history' to see what is recorded")
-    write_progress(weeks, output, force=force, inputs=[_db_file(db_path)])
-    echo(f"Wrote {output} ({len({w.week for w in weeks})} weeks)", err=True)
+    write_progress(weeks, output, force=force, per_session=per_session, patient=patient,
+                   inputs=[_db_file(db_path)])
+    count = plural(sum(w.sessions for w in weeks), "session") if per_session else \
+        plural(len({w.week for w in weeks}), "week")
+    echo(f"Wrote {output} ({count}" + (f"; {left_out}" if left_out else "") + ")", err=True)
 
 
 COMMANDS = [history, show, export, import_, delete, report, progress]

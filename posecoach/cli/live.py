@@ -9,7 +9,14 @@ from pathlib import Path
 
 import click
 
-from posecoach.cli.options import exercise_option, format_option, model_option, side_option, verbose_option
+from posecoach.cli.options import (
+    exercise_option,
+    format_option,
+    model_option,
+    patient_option,
+    side_option,
+    verbose_option,
+)
 from posecoach.errors import PoseCoachError
 from posecoach.terminal import echo
 
@@ -62,13 +69,15 @@ def _stderr(message: str) -> None:
 @click.option("--save/--no-save", default=True, show_default=True, help="Save the session to the history.")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None, envvar="POSECOACH_DB",
               show_envvar=True, help="History database. Default: history.db in the user data folder.")
+@patient_option
 @model_option
 @verbose_option
 @click.pass_context
 def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec: str | None, side: str,
          reps: int | None, sets: int | None, hold_s: float | None, rest_s: float | None, get_ready_s: float,
          voice: bool, mirror: bool, window: bool, output_format: str, realtime: bool, record: Path | None,
-         force: bool, save: bool, db: Path | None, model_path: Path | None, verbose: bool) -> None:
+         force: bool, save: bool, db: Path | None, patient: str | None, model_path: Path | None,
+         verbose: bool) -> None:
     """Count reps and time holds live, with a window, voice and a set plan.
 
     Keys (in the window, or in the terminal with --no-window): space pause/resume, r reset the set,
@@ -115,13 +124,15 @@ def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec
                     exercise, plan, frames, estimator, side=side, realtime=realtime,
                     window_title=f"posecoach: {exercise.name}" if window else None,
                     keys=TerminalKeys() if not window else None, speaker=speaker, recorder=recorder,
-                    history=history, as_json=as_json, mirror=mirror, notify=_stderr,
+                    history=history, as_json=as_json, mirror=mirror, notify=_stderr, patient=patient,
                 )
                 result = session.run()
         finally:
             if history is not None:
                 history.__exit__(None, None, None)
     summary = result.summary
+    summary.patient = patient
+    summary.target = summary.target or plan.prescription
     if as_json:
         echo(json.dumps({"kind": "summary", **summary.to_dict(), "live": result.stats.to_dict(),
                                "stopped": result.reason.name.lower()}))

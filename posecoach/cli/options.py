@@ -44,13 +44,25 @@ def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
     return decorate
 
 
+class ExerciseChoice(click.Choice):
+    """A catalogue slug; a near miss is answered with "did you mean", not with all 22 slugs."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value.strip().lower() in self.choices:
+            return value.strip().lower()
+        from posecoach.wording import did_you_mean
+
+        self.fail(f"'{value}' is not one of the {len(self.choices)} exercises{did_you_mean(str(value), self.choices)}; "
+                  "'posecoach exercises' lists them", param, ctx)
+
+
 def exercise_option(required: bool = True) -> Callable[[F], F]:
     from posecoach.exercises.catalog import CATALOG
 
     def decorate(func: F) -> F:
         return click.option(
-            "-e", "--exercise", "exercise_slug", type=click.Choice(sorted(CATALOG)), required=required,
-            help="Exercise to count (see 'posecoach exercises').",
+            "-e", "--exercise", "exercise_slug", type=ExerciseChoice(sorted(CATALOG)), required=required,
+            metavar="SLUG", show_choices=False, help="Exercise to count (see 'posecoach exercises').",
         )(func)
 
     return decorate
@@ -69,4 +81,11 @@ def db_option(func: F) -> F:
     return click.option(
         "--db", "db_path", type=click.Path(path_type=Path, dir_okay=False), default=None, envvar=ENV_DB,
         show_envvar=True, help="History database. Default: history.db in your user data folder.",
+    )(func)
+
+
+def patient_option(func: F) -> F:
+    return click.option(
+        "--patient", metavar="NAME", default=None,
+        help="Whose session this is: kept in the history, shown in reports, filterable in 'history'.",
     )(func)

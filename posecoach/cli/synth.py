@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from posecoach.errors import OutputError
 from posecoach.synth.clip import SynthSpec, joints_path_for, synthesize, truth_path_for, write_clip
 from posecoach.synth.motions import EXERCISES, FAULT_CODES, SynthOptionError
 from posecoach.synth.render import CONDITIONS, VIEWS
@@ -80,7 +81,7 @@ def synth(exercise: str, reps: int | None, view: str, faults: tuple[str, ...], c
     existing = [path for path in (output, truth_path_for(output), joints_path_for(output) if joints else None)
                 if path is not None and path.exists()]
     if existing and not force:
-        raise click.UsageError(f"'{existing[0]}' already exists; pass --force to overwrite it")
+        raise OutputError(f"'{existing[0]}' already exists; pass --force to overwrite it")
     spec = SynthSpec(exercise, reps=reps, view=view, faults=faults, conditions=conditions, seed=seed, fps=fps,
                      size=size, duration_scale=duration_scale, mirrored=mirror, sides=sides, range_scale=range_scale)
     try:

@@ -12,9 +12,12 @@ from posecoach.events import Event, FormWarning, HoldEnded, HoldStarted, PoseFou
 from posecoach.landmarks import Side
 from posecoach.summary import SessionStatus, SessionSummary
 from posecoach.terminal import echo
+from posecoach.wording import glossary, plural
 
 SUMMARY_CSV_FIELDS = ("source", "exercise", "duration_s", "frames", "frames_with_pose", "reps_total", "reps_left",
-                      "reps_right", "holds", "holds_s", "warnings", "partial")
+                      "reps_right", "holds", "holds_s", "warnings", "partial", "patient", "recorded_at",
+                      "camera_side", "target", "flagged_reps", "flags", "flag_meanings", "not_counted", "notes")
+"""Columns are only ever added at the end; ``flags`` lists every flag, warning and rejection code."""
 
 
 def format_table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
@@ -41,7 +44,30 @@ def _summary_row(summary: SessionSummary) -> dict[str, Any]:
         "holds_s": ";".join(f"{h.held_s:.1f}" for h in summary.holds),
         "warnings": len(summary.warnings),
         "partial": summary.partial,
+        "patient": summary.patient or "",
+        "recorded_at": summary.recorded_at or "",
+        "camera_side": summary.camera_side or "",
+        "target": describe_target(summary),
+        "flagged_reps": sum(1 for row in summary.rep_rows() if row.flagged),
+        "flags": " ".join(summary.flag_codes()),
+        "flag_meanings": "; ".join(f"{code}: {meaning}" for code, meaning in glossary(summary.flag_codes())),
+        "not_counted": "; ".join(r.reason for r in summary.rejected),
+        "notes": " ".join(summary.notes),
     }
+
+
+def describe_target(summary: SessionSummary) -> str:
+    """"3 x 10 reps per side", or "" when nothing was prescribed."""
+    target = summary.target
+    if target is None:
+        return ""
+    if not summary.counts_reps:
+        length = f" of {target.hold_s:g} s" if target.hold_s else ""
+        return f"{plural(target.sets * max(target.reps, 1), 'hold')}{length}"
+    sets = f"{target.sets} x " if target.sets > 1 else ""
+    text = f"{sets}{plural(target.reps, 'rep')}" + (" per side" if target.per_side else "") if target.reps else ""
+    hold = f"{target.hold_s:g} s hold" if target.hold_s else ""
+    return ", ".join(part for part in (text, hold) if part)
 
 
 def render_summaries(summaries: Sequence[SessionSummary], output_format: str, *, as_list: bool | None = None) -> str:
@@ -59,34 +85,55 @@ def render_summaries(summaries: Sequence[SessionSummary], output_format: str, *,
             writer.writerow(_summary_row(summary))
         return buffer.getvalue().rstrip("\n")
     if len(summaries) > 1:
-        rows = [[r["source"], r["exercise"], r["reps_total"], f"{r['reps_left']}/{r['reps_right']}",
-                 r["holds_s"] or "-", r["warnings"], "yes" if r["partial"] else ""]
-                for r in map(_summary_row, summaries)]
-        return format_table(rows, ["source", "exercise", "reps", "left/right", "holds (s)", "warnings", "partial"])
+        rows = [[r["source"], r["exercise"], r["reps_total"] if summary.counts_reps else "-",
+                 f"{r['reps_left']}/{r['reps_right']}" if summary.counts_reps else "-",
+                 r["holds_s"] or "-", r["warnings"], r["flags"] or "-", "yes" if r["partial"] else ""]
+                for summary, r in zip(summaries, map(_summary_row, summaries), strict=True)]
+        table = format_table(rows, ["source", "exercise", "reps", "left/right", "holds (s)", "warnings", "flags",
+                                    "partial"])
+        notes = [f"{summary.source}: {note}" for summary in summaries for note in summary.notes]
+        notes += [f"{summary.source}: not counted at {r.t_s:.1f} s: {r.reason}"
+                  for summary in summaries for r in summary.rejected]
+        codes = [code for summary in summaries for code in summary.flag_codes()]
+        return "\n".join([table, *(f"note: {note}" for note in notes),
+                          *(f"{code}: {meaning}" for code, meaning in glossary(codes))])
     return describe_summary(summaries[0])
 
 
 def describe_summary(summary: SessionSummary) -> str:
-    """A person-readable report of one session."""
+    """A person-readable report of one session, from the same rows as the report, CSV and JSON."""
     counts = summary.rep_counts()
     lines = [f"{summary.source}: {summary.exercise}, {summary.duration_s:.1f} s, "
-             f"person seen in {summary.frames_with_pose}/{summary.frames} frames"]
-    if summary.reps or summary.rejected or not summary.holds:
+             f"person seen in {summary.frames_with_pose}/{plural(summary.frames, 'frame')}"]
+    who = [f"patient {summary.patient}" if summary.patient else "",
+           f"recorded {summary.recorded_at[:16].replace('T', ' ')}" if summary.recorded_at else "",
+           f"filmed from the {summary.camera_side}" if summary.camera_side else "",
+           f"prescribed {describe_target(summary)}" if summary.target else ""]
+    if any(who):
+        lines.append(", ".join(w for w in who if w))
+    if summary.counts_reps:
         per_side = f" (left {counts['left']}, right {counts['right']})" if counts["left"] or counts["right"] else ""
         lines.append(f"reps: {counts['total']}{per_side}")
+    elif not summary.holds:
+        lines.append("holds: none timed")
     rows = []
-    for rep in summary.reps:
+    for row in summary.rep_rows():
+        rep = row.rep
         rows.append([f"{rep.t_s:.1f}", rep.side.value if rep.side else "", rep.count, f"{rep.rom:.0f}",
                      f"{rep.up_s:.1f}/{rep.down_s:.1f}", f"{rep.held_s:.1f}" if rep.held_s else "",
-                     ",".join(rep.flags) or "", rep.uncertain or ""])
+                     ",".join(row.codes) or "", rep.uncertain or ""])
     if rows:
         lines.append(format_table(rows, ["t (s)", "side", "#", "range", "up/down (s)", "top hold (s)", "flags",
                                          "uncertain"]))
+    hold_target = summary.target.hold_s if summary.target is not None else 0.0
     for hold in summary.holds:
         side = f" {hold.side.value}" if hold.side else ""
-        status = "completed" if hold.completed else "short of target"
-        lines.append(f"hold{side}: {hold.held_s:.1f} s of {hold.target_s:.0f} s ({status}), "
-                     f"{hold.start_s:.1f}-{hold.t_s:.1f} s")
+        if hold_target:
+            status = "reached the target" if hold.completed else "short of the target"
+            lines.append(f"hold{side}: {hold.held_s:.1f} s of {hold.target_s:g} s ({status}), "
+                         f"{hold.start_s:.1f}-{hold.t_s:.1f} s")
+        else:
+            lines.append(f"hold{side}: {hold.held_s:.1f} s, {hold.start_s:.1f}-{hold.t_s:.1f} s")
     asymmetry = summary.asymmetry()
     if asymmetry:
         sides = summary.side_stats()
@@ -108,6 +155,7 @@ def describe_summary(summary: SessionSummary) -> str:
     if summary.partial:
         lines.append("partial: the input ended early; the counts cover what was read.")
     lines.extend(f"note: {note}" for note in summary.notes)
+    lines.extend(f"{code}: {meaning}" for code, meaning in glossary(summary.flag_codes()))
     return "\n".join(lines)
 
 

@@ -251,13 +251,19 @@ def _migrate_1_to_2(db: sqlite3.Connection) -> None:
 
 
 def _migrate_2_to_3(db: sqlite3.Connection) -> None:
-    """Sessions gain what batch analysis needs to skip a video it already analysed (``posecoach.batch``):
-    the input's content hash and the posecoach version that analysed it, and the patient a manifest names."""
+    """Sessions gain a patient, so a physiotherapist's patients stay apart from each other and from their
+    own sessions, and what batch analysis needs to skip a video it already analysed (``posecoach.batch``):
+    the input's content hash and the posecoach version that analysed it. Analysed videos lose the target
+    they were saved with: it was the catalogue's dose, which nobody prescribed (``analyze`` had no way
+    to set one), and reports showed it as if."""
     _script(db, """
         ALTER TABLE sessions ADD COLUMN content_hash TEXT;
         ALTER TABLE sessions ADD COLUMN posecoach_version TEXT;
         ALTER TABLE sessions ADD COLUMN patient TEXT;
         CREATE INDEX sessions_content ON sessions (content_hash, exercise);
+        CREATE INDEX sessions_patient ON sessions (patient, started_at);
+        UPDATE sessions SET target_sets = NULL, target_reps = NULL, target_hold_s = NULL, target_per_side = NULL
+            WHERE mode = 'analyze';
     """)
 
 
@@ -296,10 +302,12 @@ class SessionInfo:
     holds: int = 0
     held_s: float = 0.0
     warnings: int = 0
+    patient: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "patient": self.patient,
             "uid": self.uid,
             "exercise": self.exercise,
             "source": self.source,
@@ -568,13 +576,14 @@ class HistoryStore:
                      started_at: datetime | None = None) -> int:
         """Saves a whole run (an analysed video) in one transaction; returns the session id.
 
-        ``target`` defaults to the catalogue's prescription for ``summary.exercise``.
+        ``target`` defaults to ``summary.target``: what was prescribed, None when nothing was (the
+        catalogue's dose is never stored as if someone had asked for it). The patient is ``summary.patient``.
         """
-        target = target_for(summary.exercise) if target is None else target
+        target = summary.target if target is None else target
         with self.transaction("save the session"):
             recorder = HistoryRecorder(self)
             session_id = recorder.open_session(summary.exercise, summary.source, mode=mode, target=target,
-                                               started_at=started_at)
+                                               started_at=started_at, patient=summary.patient)
             for event in summary.events:
                 recorder.record(event)
             recorder.close(summary)
@@ -589,10 +598,17 @@ class HistoryStore:
     # -- reading
 
     def sessions(self, exercise: str | None = None, since: datetime | None = None,
-                 session_id: int | None = None) -> list[SessionInfo]:
-        """Sessions oldest first, with their totals."""
+                 session_id: int | None = None, patient: str | None = None, *,
+                 own_only: bool = False) -> list[SessionInfo]:
+        """Sessions oldest first, with their totals; ``patient`` matches the name without regard to case,
+        ``own_only`` keeps the sessions recorded without a patient (the user's own)."""
         clauses: list[str] = []
         params: list[Any] = []
+        if patient is not None:
+            clauses.append("lower(s.patient) = lower(?)")
+            params.append(patient.strip())
+        elif own_only:
+            clauses.append("s.patient IS NULL")
         if session_id is not None:
             clauses.append("s.id = ?")
             params.append(session_id)
@@ -662,21 +678,29 @@ class HistoryStore:
             exercise=row["exercise"], source=row["source"], duration_s=duration, fps=row["fps"],
             frames=row["frames"], frames_with_pose=row["frames_with_pose"], events=events,
             partial=row["status"] != SessionStatus.COMPLETE, notes=notes, signal_name=row["signal_name"],
-            signal_trace=_trace_from_blob(row["signal_trace"]),
+            signal_trace=_trace_from_blob(row["signal_trace"]), camera_side=stored.get("camera_side"),
+            target=self._info_target(row), patient=row["patient"], recorded_at=stored.get("recorded_at"),
+            recorded_at_from=stored.get("recorded_at_from"),
         )
 
-    def weekly(self, exercise: str | None = None, since: datetime | None = None) -> list[WeekStats]:
-        """Reps per side, mean range of motion and hold time per exercise and ISO week (local time)."""
-        sessions = self.sessions(exercise, since)
+    def weekly(self, exercise: str | None = None, since: datetime | None = None, *, patient: str | None = None,
+               per_session: bool = False, own_only: bool = False) -> list[WeekStats]:
+        """Reps per side, mean range of motion and hold time per exercise and ISO week (local time).
+
+        ``per_session``: one entry per session instead (``week`` is then the session's local date),
+        for a history too short for weekly bars to mean anything.
+        """
+        sessions = self.sessions(exercise, since, patient=patient, own_only=own_only)
         by_id = {info.id: info for info in sessions}
         with self._errors("read the history"):
             reps = self.db.execute("SELECT session_id, side, rom FROM reps").fetchall()
-        weeks: dict[tuple[date, str], dict[str, Any]] = {}
+        weeks: dict[tuple[date, str, int], dict[str, Any]] = {}
 
         def bucket(info: SessionInfo) -> dict[str, Any]:
             local = info.started_at.astimezone().date()
-            monday = local - timedelta(days=local.weekday())
-            return weeks.setdefault((monday, info.exercise), {
+            key = (local, info.exercise, info.id) if per_session else \
+                (local - timedelta(days=local.weekday()), info.exercise, 0)
+            return weeks.setdefault(key, {
                 "sessions": 0, "reps": {"left": 0, "right": 0, "both": 0}, "rom": [], "held_s": 0.0})
 
         for info in sessions:
@@ -693,21 +717,24 @@ class HistoryStore:
         return [
             WeekStats(week, slug, e["sessions"], e["reps"],
                       float(np.mean(e["rom"])) if e["rom"] else None, e["held_s"])
-            for (week, slug), e in sorted(weeks.items())
+            for (week, slug, _), e in sorted(weeks.items())
         ]
 
+    @staticmethod
+    def _info_target(row: sqlite3.Row) -> Target | None:
+        if row["target_sets"] is None:
+            return None
+        return Target(row["target_sets"], row["target_reps"], row["target_hold_s"], bool(row["target_per_side"]))
+
     def _info(self, row: sqlite3.Row) -> SessionInfo:
-        target = None
-        if row["target_sets"] is not None:
-            target = Target(row["target_sets"], row["target_reps"], row["target_hold_s"],
-                            bool(row["target_per_side"]))
+        target = self._info_target(row)
         return SessionInfo(
             id=row["id"], uid=row["uid"], exercise=row["exercise"], source=row["source"],
             mode=SessionMode(row["mode"]), status=SessionStatus(row["status"]),
             started_at=_parse_time(row["started_at"]),
             ended_at=_parse_time(row["ended_at"]) if row["ended_at"] else None, duration_s=row["duration_s"],
             target=target, reps=row["n_reps"], reps_left=row["n_left"], reps_right=row["n_right"],
-            holds=row["n_holds"], held_s=row["total_held"], warnings=row["n_warnings"],
+            holds=row["n_holds"], held_s=row["total_held"], warnings=row["n_warnings"], patient=row["patient"],
         )
 
     # -- export and import
@@ -719,7 +746,8 @@ class HistoryStore:
             summary = self.load_summary(info.id)
             meta = info.to_dict()
             records.append({
-                "uid": info.uid, "exercise": info.exercise, "source": info.source, "mode": info.mode,
+                "uid": info.uid, "patient": info.patient, "exercise": info.exercise, "source": info.source,
+                "mode": info.mode,
                 "status": info.status, "started_at": meta["started_at"], "ended_at": meta["ended_at"],
                 "target": meta["target"], "summary": summary.to_dict(),
                 "signal": {"name": summary.signal_name, "trace": [[t, v] for t, v in summary.signal_trace]},
@@ -780,20 +808,27 @@ class HistoryStore:
         return imported, present
 
     def _import_record(self, record: Mapping[str, Any]) -> None:
-        """A record :func:`validate_export` accepted."""
-        data = record["summary"]
-        summary = SessionSummary(
-            exercise=record["exercise"], source=record["source"], duration_s=float(data["duration_s"]),
-            fps=float(data["fps"]), frames=int(data["frames"]), frames_with_pose=int(data["frames_with_pose"]),
-            events=[event_from_dict(e) for e in data["events"]], partial=bool(data["partial"]),
-            notes=list(data.get("notes", [])), signal_name=record["signal"]["name"],
-            signal_trace=[(float(t), float(v)) for t, v in record["signal"]["trace"]],
-        )
-        started_at = _parse_time(record["started_at"])
-        ended_at = _parse_time(record["ended_at"]) if record["ended_at"] else None
+        try:
+            data = record["summary"]
+            summary = SessionSummary(
+                exercise=record["exercise"], source=record["source"], duration_s=float(data["duration_s"]),
+                fps=float(data["fps"]), frames=int(data["frames"]), frames_with_pose=int(data["frames_with_pose"]),
+                events=[event_from_dict(e) for e in data["events"]], partial=bool(data["partial"]),
+                notes=list(data.get("notes", [])), signal_name=record["signal"]["name"],
+                signal_trace=[(float(t), float(v)) for t, v in record["signal"]["trace"]],
+                camera_side=data.get("camera_side"), recorded_at=data.get("recorded_at"),
+                recorded_at_from=data.get("recorded_at_from"),
+                patient=record.get("patient"),
+            )
+            started_at = _parse_time(record["started_at"])
+            ended_at = _parse_time(record["ended_at"]) if record["ended_at"] else None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise HistoryError(f"session {record.get('uid', '?')} in the export is incomplete ({exc!r}); "
+                               "nothing was imported. Export it again with 'posecoach export'") from exc
         recorder = HistoryRecorder(self)
         recorder.open_session(summary.exercise, summary.source, mode=record["mode"],
-                              target=_target_from_dict(record["target"]), started_at=started_at, uid=record["uid"])
+                              target=_target_from_dict(record["target"]), started_at=started_at, uid=record["uid"],
+                              patient=summary.patient)
         for event in summary.events:
             recorder.record(event)
         if record["status"] == SessionStatus.OPEN:
@@ -1046,7 +1081,7 @@ class HistoryRecorder:
                 raise
 
     def open_session(self, exercise: str, source: str, *, mode: str = SessionMode.LIVE, target: Target | None = None,
-                     started_at: datetime | None = None, uid: str | None = None) -> int:
+                     started_at: datetime | None = None, uid: str | None = None, patient: str | None = None) -> int:
         """Creates the session row (committed at once, so even an empty session is on record).
 
         ``target`` is what was prescribed (``Target.from_exercise(exercise)``, or the user's own
@@ -1060,10 +1095,11 @@ class HistoryRecorder:
         with self.store.transaction("start the session") as db:
             cursor = db.execute(
                 "INSERT INTO sessions (uid, exercise, source, mode, status, started_at, target_sets, target_reps, "
-                "target_hold_s, target_per_side) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "target_hold_s, target_per_side, patient) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (uid or uuid.uuid4().hex, exercise, source, mode, SessionStatus.OPEN, _iso(started),
                  target.sets if target else None, target.reps if target else None,
-                 target.hold_s if target else None, int(target.per_side) if target else None))
+                 target.hold_s if target else None, int(target.per_side) if target else None,
+                 patient.strip() if patient and patient.strip() else None))
         self.session_id = int(cursor.lastrowid or 0)
         return self.session_id
 
@@ -1146,11 +1182,13 @@ class HistorySink:
     """Saves the session event by event through :class:`~posecoach.sinks.history.HistoryRecorder`."""
 
     def __init__(self, recorder: HistoryRecorder, exercise: str, source: str, target: Target | None,
-                 warn: Callable[[str], None] | None = None) -> None:
+                 warn: Callable[[str], None] | None = None, patient: str | None = None) -> None:
         self._recorder = recorder
         self._warn = warn or (lambda message: print(message, file=sys.stderr, flush=True))
         self._failed = False
-        self.session_id = recorder.open_session(exercise, source, mode=SessionMode.LIVE, target=target)
+        self._target = target
+        self.session_id = recorder.open_session(exercise, source, mode=SessionMode.LIVE, target=target,
+                                                patient=patient)
 
     def handle(self, event: Event) -> None:
         if self._failed:
@@ -1164,6 +1202,6 @@ class HistorySink:
     def close(self, summary: SessionSummary, status: SessionStatus) -> None:
         if self._failed:
             self._recorder.detach()
-            self._recorder.store.save_summary(summary, mode=SessionMode.LIVE)
+            self._recorder.store.save_summary(summary, mode=SessionMode.LIVE, target=self._target)
             return
         self._recorder.close(summary, status=status)

@@ -21,19 +21,20 @@ from pathlib import Path
 from statistics import fmean
 from typing import TYPE_CHECKING
 
-from posecoach.events import FormWarning, HoldEnded, RepCompleted, SetCompleted
+from posecoach.events import HoldEnded
 from posecoach.exercises.definition import Target
 from posecoach.landmarks import Side
 from posecoach.outputs import check_output, write_file
 from posecoach.sinks.history import WeekStats
-from posecoach.summary import SessionSummary
+from posecoach.summary import RepRow, SessionSummary
+from posecoach.wording import article_title, explain, glossary, plural
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 ASYMMETRY_NOTABLE_PCT = 15.0
 """Left/right differences from this size are highlighted; clinicians commonly use 10–15 %."""
-REPORT_SUFFIXES = (".html", ".htm", ".md")
+REPORT_SUFFIXES = (".html", ".htm", ".md", ".pdf")
 SIDE_COLOURS = {"left": "#1f77b4", "right": "#d62728", "both": "#2ca02c"}
 REP_MARKERS_GID = "rep-markers"
 WARNING_MARKS_GID = "warning-marks"
@@ -47,31 +48,6 @@ WARNING_MARKS_GID = "warning-marks"
 
 
 # ----------------------------------------------------------------------------- what the report says
-
-
-@dataclass(frozen=True)
-class RepRow:
-    """One rep with the set it belongs to and the form warnings raised during it."""
-
-    number: int
-    rep: RepCompleted
-    set_index: int
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def side(self) -> str:
-        return self.rep.side.value if self.rep.side else "both"
-
-    @property
-    def flagged(self) -> bool:
-        return bool(self.rep.flags or self.warnings or self.rep.uncertain)
-
-    @property
-    def issues(self) -> list[str]:
-        found = [*self.rep.flags, *self.warnings]
-        if self.rep.uncertain:
-            found.append(f"uncertain: {self.rep.uncertain}")
-        return list(dict.fromkeys(found))
 
 
 @dataclass(frozen=True)
@@ -129,12 +105,18 @@ class SessionReport:
     rows: list[RepRow] = field(default_factory=list)
     sides: list[SideStats] = field(default_factory=list)
     asymmetry: list[Asymmetry] = field(default_factory=list)
+    key_frames: dict[int, bytes] = field(default_factory=dict)
+    """Rep number → a small JPEG of that flagged rep at its worst moment (see :mod:`posecoach.sinks.keyframes`)."""
+    warning_frames: dict[int, bytes] = field(default_factory=dict)
+    """Index in ``summary.warnings`` → a JPEG at that warning, for warnings outside any rep (a sagging plank)."""
 
     @classmethod
     def build(cls, summary: SessionSummary, *, title: str | None = None, target: Target | None = None,
               started_at: datetime | None = None, session_id: int | None = None,
               status: str | None = None) -> SessionReport:
         rows = _rep_rows(summary)
+        # Only a prescription someone made is shown: a routine, a plan, --reps/--hold.
+        target = target if target is not None else summary.target
         report = cls(summary, title or _title(summary.exercise), target, started_at, session_id, status, rows)
         report.sides = [_side_stats(side, rows, summary.holds, target) for side in _sides_present(rows, summary)]
         report.asymmetry = _asymmetry(report.sides)
@@ -159,27 +141,7 @@ def _title(slug: str) -> str:
 
 
 def _rep_rows(summary: SessionSummary) -> list[RepRow]:
-    """Sets come from ``SetCompleted``; a warning belongs to the rep it names, else to the rep it fell in."""
-    set_index, placed = 1, []
-    for event in summary.events:
-        if isinstance(event, SetCompleted):
-            set_index = event.set_index + 1
-        elif isinstance(event, RepCompleted):
-            placed.append((event, set_index))
-    codes: dict[int, list[str]] = {i: [] for i in range(len(placed))}
-    for warning in summary.warnings:
-        for i, (rep, _) in enumerate(placed):
-            if _warning_belongs(warning, rep):
-                codes[i].append(warning.code)
-                break
-    return [RepRow(i + 1, rep, s, tuple(dict.fromkeys(codes[i]))) for i, (rep, s) in enumerate(placed)]
-
-
-def _warning_belongs(warning: FormWarning, rep: RepCompleted) -> bool:
-    same_side = warning.side is None or rep.side is None or warning.side == rep.side
-    if warning.rep is not None:
-        return same_side and warning.rep == rep.count
-    return same_side and rep.start_s <= warning.t_s <= rep.t_s
+    return summary.rep_rows()
 
 
 def _sides_present(rows: list[RepRow], summary: SessionSummary) -> list[str]:
@@ -341,42 +303,62 @@ def session_figures(report: SessionReport) -> dict[str, Figure]:
     return figures
 
 
-def plot_progress(weeks: list[WeekStats]) -> Figure:
-    """Reps per week (stacked by side), mean range of motion per week, and hold time per week."""
-    with_holds = any(w.held_s > 0 for w in weeks)
-    figure = _figure(8.0, 7.5 if with_holds else 5.2)
-    axes = figure.subplots(3 if with_holds else 2, 1, sharex=True)
-    week_list = sorted({w.week for w in weeks})
-    x = {week: i for i, week in enumerate(week_list)}
-    ticks = [week.isoformat() for week in week_list]
-    reps_ax, rom_ax = axes[0], axes[1]
-    bottoms = [0] * len(week_list)
-    for side in ("left", "right", "both"):
-        heights = [0] * len(week_list)
-        for w in weeks:
-            heights[x[w.week]] += w.reps.get(side, 0)
-        if any(heights):
-            reps_ax.bar(range(len(week_list)), heights, bottom=bottoms, color=SIDE_COLOURS[side], label=side)
-            bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
-    reps_ax.set_ylabel("reps per week")
-    if any(bottoms):
-        reps_ax.legend(fontsize=8)
-    for slug in sorted({w.exercise for w in weeks}):
-        points = [(x[w.week], w.rom_mean) for w in weeks if w.exercise == slug and w.rom_mean is not None]
-        if points:
-            rom_ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=slug)
-    rom_ax.set_ylabel("mean range of motion")
-    if rom_ax.get_legend_handles_labels()[0]:
-        rom_ax.legend(fontsize=8)
-    if with_holds:
-        held = [0.0] * len(week_list)
-        for w in weeks:
-            held[x[w.week]] += w.held_s
-        axes[2].bar(range(len(week_list)), held, color="#9467bd")
-        axes[2].set_ylabel("hold time per week (s)")
-    axes[-1].set_xticks(range(len(week_list)), ticks, rotation=30, ha="right", fontsize=8)
-    axes[-1].set_xlabel("week starting")
-    figure.suptitle("Progress by week", fontsize=11)
+FEW_WEEKS = 3
+"""With fewer weeks than this in the history, progress is plotted per session, not per week."""
+MIN_SLOTS = 5
+"""The x axis spans at least this many bars, so one week of data is not one huge bar."""
+
+
+def plot_progress(weeks: list[WeekStats], *, per_session: bool = False, patient: str | None = None) -> Figure:
+    """One row per exercise: reps (stacked by side), mean range of motion (in the exercise's unit) and
+    hold time, per week (or per session: ``per_session``). Nothing is summed across exercises."""
+    from matplotlib.ticker import MaxNLocator
+
+    from posecoach.exercises.catalog import CATALOG
+
+    slugs = sorted({w.exercise for w in weeks})
+    figure = _figure(9.0, 0.6 + 2.6 * len(slugs))
+    rows = figure.subfigures(len(slugs), 1, squeeze=False)[:, 0]
+    period = "session" if per_session else "week"
+    for row, slug in zip(rows, slugs, strict=True):
+        mine = sorted((w for w in weeks if w.exercise == slug), key=lambda w: w.week)
+        exercise = CATALOG.get(slug)
+        unit = signal_unit(exercise.rep.signal.split(".")[0]) if exercise and exercise.rep else "°"
+        panels = []
+        if any(w.reps_total for w in mine) or (exercise is not None and exercise.rep is not None):
+            panels.append("reps")
+        if any(w.rom_mean is not None for w in mine):
+            panels.append("rom")
+        if any(w.held_s > 0 for w in mine) or (exercise is not None and exercise.hold is not None):
+            panels.append("held")
+        axes = row.subplots(1, len(panels), squeeze=False)[0]
+        row.suptitle(exercise.name if exercise else slug, fontsize=10, fontweight="bold")
+        x = list(range(len(mine)))
+        ticks = [w.week.strftime("%d %b") if per_session else f"wk of {w.week.strftime('%d %b')}" for w in mine]
+        for ax, panel in zip(axes, panels, strict=True):
+            if panel == "reps":
+                bottoms = [0] * len(mine)
+                for side in ("left", "right", "both"):
+                    heights = [w.reps.get(side, 0) for w in mine]
+                    if any(heights):
+                        ax.bar(x, heights, width=0.6, bottom=bottoms, color=SIDE_COLOURS[side], label=side)
+                        bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
+                ax.set_ylabel(f"reps per {period}")
+                ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+                if any(bottoms):
+                    ax.legend(fontsize=7)
+            elif panel == "rom":
+                points = [(i, w.rom_mean) for i, w in enumerate(mine) if w.rom_mean is not None]
+                ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", color="#444")
+                ax.set_ylabel(f"mean range of motion ({unit.strip()})")
+            else:
+                ax.bar(x, [w.held_s for w in mine], width=0.6, color="#9467bd")
+                ax.set_ylabel(f"hold time per {period} (s)")
+            ax.set_xlim(-0.6, max(len(mine), MIN_SLOTS) - 0.4)
+            ax.set_xticks(x, ticks, rotation=30, ha="right", fontsize=7)
+            ax.set_ylim(bottom=0)
+    whose = f" — {patient}" if patient else ""
+    figure.suptitle(f"Progress by {period}{whose}", fontsize=11)
     return figure
 
 
@@ -391,6 +373,8 @@ class Section:
     paragraphs: tuple[str, ...] = ()
     table: tuple[tuple[str, ...], list[tuple[str, ...]]] | None = None
     figure: str | None = None
+    stills: tuple[tuple[str, bytes], ...] = ()
+    """``(caption, JPEG bytes)`` of video stills shown after the section (HTML and PDF; not Markdown or text)."""
 
 
 def _num(value: float | None, digits: int = 0, unit: str = "") -> str:
@@ -402,60 +386,139 @@ def _clock(t_s: float) -> str:
     return f"{int(minutes)}:{seconds:04.1f}"
 
 
+def _holds_prescribed(report: SessionReport) -> bool:
+    return report.target is not None and report.target.hold_s > 0
+
+
 def _headline(report: SessionReport) -> list[str]:
-    """The one-minute read: counts against target, form, asymmetry, warnings."""
+    """The one-minute read: counts (against a target only when one was prescribed), form, asymmetry."""
     lines = []
     for s in report.sides:
         parts = []
         if s.reps or s.target_reps:
-            done = f"{s.reps}/{s.target_reps}" if s.target_reps else str(s.reps)
-            parts.append(f"{done} reps ({s.clean} clean, {s.flagged} flagged)")
-        if s.holds or s.target_holds:
-            parts.append(f"{s.holds_completed}/{s.target_holds or s.holds} holds on target, "
-                         f"best {s.held_best_s:.1f} s")
+            done = f"{s.reps} of {plural(s.target_reps, 'rep')}" if s.target_reps else plural(s.reps, "rep")
+            parts.append(f"{done} ({s.clean} clean, {s.flagged} flagged)")
+        if s.holds and _holds_prescribed(report):
+            assert report.target is not None
+            parts.append(f"{s.holds_completed} of {plural(s.target_holds or s.holds, 'hold')} reached "
+                         f"{report.target.hold_s:g} s, best {s.held_best_s:.1f} s")
+        elif s.holds:
+            parts.append(f"{plural(s.holds, 'hold')}, {s.held_total_s:.1f} s in all, best {s.held_best_s:.1f} s")
         if parts:
             lines.append(f"**{s.side.capitalize()}**: " + "; ".join(parts) + ".")
     if not lines:
-        lines.append("No reps or holds were recorded.")
+        lines.append("No reps or holds were recorded." if report.summary.counts_reps else "No holds were recorded.")
+    rejected = report.summary.rejected
+    if rejected:
+        lines.append(f"{plural(len(rejected), 'movement')} did not count (see “Not counted”).")
     for a in report.asymmetry:
         if a.notable:
             lines.append(f"Asymmetry in {a.measure}: left {a.format(a.left)} vs right {a.format(a.right)} "
                          f"({a.index_pct:.0f} % difference).")
     codes = Counter(w.code for w in report.summary.warnings)
     if codes:
-        lines.append("Form warnings: " + ", ".join(f"{code} ×{n}" for code, n in codes.most_common()) + ".")
+        lines.append("Form warnings: " + "; ".join(f"{explain(code)} ({plural(n, 'time')})"
+                                                   for code, n in codes.most_common()) + ".")
     if report.summary.partial:
         lines.append("The session ended early; totals cover what was recorded.")
     return lines
 
 
-def _side_row(s: SideStats) -> tuple[str, ...]:
-    reps = f"{s.reps}/{s.target_reps}" if s.target_reps else str(s.reps)
-    holds = f"{s.holds_completed}/{s.target_holds or s.holds}" if s.holds or s.target_holds else "–"
+def _side_row(s: SideStats, holds_prescribed: bool) -> tuple[str, ...]:
+    reps = f"{s.reps} of {s.target_reps}" if s.target_reps else str(s.reps)
+    if holds_prescribed:
+        holds = f"{s.holds_completed} of {s.target_holds or s.holds}" if s.holds or s.target_holds else "–"
+    else:
+        holds = str(s.holds) if s.holds else "–"
     return (s.side, reps, str(s.clean), str(s.flagged), _num(s.rom_mean),
             f"{_num(s.rom_min)}–{_num(s.rom_max)}" if s.reps else "–", _num(s.up_mean_s, 1), _num(s.down_mean_s, 1),
             holds, _num(s.held_total_s, 1) if s.holds else "–")
 
 
+def _describe_target(target: Target, hold_only: bool) -> str:
+    if hold_only:
+        length = f" of {target.hold_s:g} s" if target.hold_s else ""
+        return f"{plural(target.sets * max(target.reps, 1), 'hold')}{length}" + (" per side" if target.per_side else "")
+    sets = f"{target.sets} × " if target.sets > 1 else ""
+    dose = f"{sets}{plural(target.reps, 'rep')}" + (" per side" if target.per_side else "") if target.reps else ""
+    if not dose:
+        return f"holds of {target.hold_s:g} s"
+    return dose + (f", holds of {target.hold_s:g} s" if target.hold_s else "")
+
+
+def _about(report: SessionReport) -> list[str]:
+    """Who, when, from what, and what was asked: the lines a patient and a colleague need first."""
+    summary = report.summary
+    lines = []
+    if summary.patient:
+        lines.append(f"**Patient**: {summary.patient}")
+    if summary.recorded_at:
+        guess = " (the file's date: the video carries none)" if summary.recorded_at_from == "file" else ""
+        lines.append(f"**Recorded**: {_when(summary.recorded_at)}{guess}")
+    elif report.started_at:
+        lines.append(f"**Session**: {report.started_at.astimezone().strftime('%Y-%m-%d %H:%M')}")
+    source = Path(summary.source).name if summary.source and not summary.source.startswith("camera") \
+        else summary.source
+    facts = [f"{source}" if source else "", f"{summary.duration_s:.0f} s"]
+    if summary.frames:
+        facts.append(f"person visible in {summary.pose_coverage:.0%} of frames")
+    if summary.camera_side:
+        facts.append(f"filmed from the {summary.camera_side}")
+    lines.append("**Video**: " + ", ".join(f for f in facts if f))
+    if report.target:
+        lines.append("**Prescribed**: " + _describe_target(report.target, not summary.counts_reps))
+    else:
+        lines.append("**Prescribed**: nothing was prescribed for this session; counts and times are as measured.")
+    if report.session_id is not None:
+        lines.append(f"**History**: session {report.session_id}" + (f" ({report.status})" if report.status else ""))
+    return lines
+
+
+def _when(iso: str) -> str:
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment.tzinfo else moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _instructions(slug: str) -> Section | None:
+    """The starting position, the catalogue's cues and what the source article says, for the patient."""
+    from posecoach.exercises.catalog import CATALOG
+
+    exercise = CATALOG.get(slug)
+    if exercise is None:
+        return None
+    lines = [f"**Starting position**: {exercise.posture.name}."]
+    if exercise.cues:
+        lines.append("**How to do it**:")
+        lines.extend(f"• {cue}" for cue in exercise.cues)
+    if exercise.source:
+        title, note = article_title(exercise.source.article), exercise.source.instruction.rstrip(".")
+        if title != exercise.source.article:  # one of the seed articles
+            lines.append(f"**From the article** “{title}”: {note}.")
+        else:
+            lines.append(f"**Note**: {note}.")
+    return Section("The exercise", tuple(lines))
+
+
 def report_sections(report: SessionReport, *, with_figures: bool = True) -> list[Section]:
     summary, unit = report.summary, report.unit
-    meta = [f"Source: {summary.source}", f"duration {summary.duration_s:.0f} s"]
-    if report.started_at:
-        meta.insert(0, report.started_at.astimezone().strftime("%Y-%m-%d %H:%M"))
-    if summary.frames:
-        meta.append(f"person visible in {summary.pose_coverage:.0%} of frames")
-    if report.target:
-        t = report.target
-        dose = f"{t.sets} × {t.reps} reps" + (" per side" if t.per_side else "")
-        meta.append("prescribed " + dose + (f", holds of {t.hold_s:g} s" if t.hold_s else ""))
-    if report.session_id is not None:
-        meta.append(f"session {report.session_id}" + (f" ({report.status})" if report.status else ""))
-    sections = [Section(report.title, ("; ".join(meta) + ".",)), Section("At a glance", tuple(_headline(report)))]
-    if report.sides:
+    sections = [Section(report.title, tuple(_about(report))), Section("At a glance", tuple(_headline(report)))]
+    instructions = _instructions(summary.exercise)
+    if instructions is not None:
+        sections.append(instructions)
+    holds_prescribed = _holds_prescribed(report)
+    if report.sides and not summary.counts_reps:
+        sections.append(Section("Per side", table=(
+            ("Side", "Holds reaching target" if holds_prescribed else "Holds", "Hold time (s)", "Best (s)"),
+            [(side.side, _side_row(side, holds_prescribed)[8], _num(side.held_total_s, 1), _num(side.held_best_s, 1))
+             for side in report.sides])))
+    elif report.sides:
         sections.append(Section("Per side", table=(
             ("Side", "Reps", "Clean", "Flagged", f"ROM mean ({unit.strip()})", "ROM min–max", "Up (s)", "Down (s)",
-             "Holds on target", "Hold time (s)"),
-            [_side_row(s) for s in report.sides])))
+             "Holds reaching target" if holds_prescribed else "Holds", "Hold time (s)"),
+            [_side_row(s, holds_prescribed) for s in report.sides])))
     if report.asymmetry:
         sections.append(Section(
             "Asymmetry (left vs right)",
@@ -472,16 +535,38 @@ def report_sections(report: SessionReport, *, with_figures: bool = True) -> list
             [(str(r.number), str(r.set_index), r.side, _clock(r.rep.start_s), _clock(r.rep.t_s), f"{r.rep.rom:.0f}",
               f"{r.rep.up_s:.1f}", f"{r.rep.held_s:.1f}", f"{r.rep.down_s:.1f}", ", ".join(r.issues) or "clean")
              for r in report.rows]), figure="rom" if with_figures else None))
+    if with_figures and report.key_frames:
+        sections.append(Section("Flagged reps, at their worst moment", tuple(
+            f"Rep {number}: " + "; ".join(explain(code) for code in _row(report, number).codes)
+            + (f" (uncertain: {_row(report, number).rep.uncertain})" if _row(report, number).rep.uncertain else "")
+            for number in report.key_frames),
+            stills=tuple((f"Rep {number}", jpeg) for number, jpeg in report.key_frames.items())))
+    if with_figures and report.warning_frames:
+        seen = [(summary.warnings[i], jpeg) for i, jpeg in sorted(report.warning_frames.items())]
+        sections.append(Section("Form warnings, as the camera saw them", tuple(
+            f"{_clock(w.t_s)}: {explain(w.code)}." for w, _ in seen),
+            stills=tuple((f"{_clock(w.t_s)} {w.code}", jpeg) for w, jpeg in seen)))
+    if summary.rejected:
+        sections.append(Section("Not counted", ("Movements that looked like a rep but did not count, and why.",), (
+            ("Time", "Side", "Why"),
+            [(_clock(r.t_s), _side_name(r.side), r.reason or explain(r.code)) for r in summary.rejected])))
     if summary.holds:
-        sections.append(Section("Holds", table=(
-            ("Side", "Start", "Held (s)", "Target (s)", "Reached"),
-            [(_side_name(h.side), _clock(h.start_s), f"{h.held_s:.1f}", f"{h.target_s:g}",
-              "yes" if h.completed else "no") for h in summary.holds]), figure="holds" if with_figures else None))
+        header: tuple[str, ...] = ("Side", "Start", "Held (s)")
+        if holds_prescribed:
+            header += ("Target (s)", "Reached")
+        sections.append(Section("Holds", table=(header, [
+            (_side_name(h.side), _clock(h.start_s), f"{h.held_s:.1f}")
+            + ((f"{h.target_s:g}", "yes" if h.completed else "no") if holds_prescribed else ())
+            for h in summary.holds]), figure="holds" if with_figures else None))
     if summary.warnings:
         sections.append(Section("Warnings", table=(
-            ("Time", "Side", "Rep", "Code", "Cue"),
-            [(_clock(w.t_s), w.side.value if w.side else "–", str(w.rep) if w.rep is not None else "–", w.code,
-              w.message) for w in summary.warnings])))
+            ("Time", "Side", "Rep", "What", "Cue"),
+            [(_clock(w.t_s), w.side.value if w.side else "–", str(w.rep) if w.rep is not None else "–",
+              explain(w.code), w.message) for w in summary.warnings])))
+    codes = summary.flag_codes()
+    if codes:
+        meanings: list[tuple[str, ...]] = list(glossary(codes))
+        sections.append(Section("What the flags mean", table=(("Flag", "Meaning"), meanings)))
     if summary.notes:
         sections.append(Section("Notes", tuple(summary.notes)))
     return sections
@@ -490,6 +575,25 @@ def report_sections(report: SessionReport, *, with_figures: bool = True) -> list
 def _md_text(text: str) -> str:
     """Markdown passes HTML through to the reader's renderer: names, notes and sources come from data."""
     return html.escape(text, quote=False)
+
+
+def _row(report: SessionReport, number: int) -> RepRow:
+    return next(row for row in report.rows if row.number == number)
+
+
+def render_text(sections: list[Section]) -> str:
+    """The sections for a terminal: underlined headings, aligned tables, no Markdown markup."""
+    from posecoach.sinks.console import format_table
+
+    out: list[str] = []
+    for i, section in enumerate(sections):
+        out.extend([section.heading, ("=" if i == 0 else "-") * len(section.heading)])
+        out.extend(paragraph.replace("**", "") for paragraph in section.paragraphs)
+        if section.table:
+            header, rows = section.table
+            out.append(format_table(rows, header))
+        out.append("")
+    return "\n".join(out).rstrip("\n")
 
 
 def _md_cell(text: str) -> str:
@@ -516,9 +620,19 @@ def render_markdown(sections: list[Section], images: dict[str, str] | None = Non
     return "\n".join(out)
 
 
-_CSS = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}
-th{background:#f3f3f3}img{max-width:100%}h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.5rem}"""
+_CSS = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222;
+line-height:1.4}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
+table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;
+vertical-align:top}
+th{background:#f3f3f3}img{max-width:100%;height:auto}h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.5rem}
+figure.key{display:inline-block;margin:.3rem .6rem .6rem 0;max-width:100%}figure.key img{width:16rem;max-width:100%;
+border:2px solid #ff7f0e}figure.key figcaption{font-size:.85rem}
+@media (max-width:40rem){body{margin:1rem auto;padding:0 .6rem;font-size:15px}td,th{padding:.15rem .3rem;
+font-size:.85rem}h1{font-size:1.25rem}}
+@media print{body{max-width:none;margin:0;padding:0;font-size:10pt;color:#000}.scroll{overflow:visible}
+h2{break-after:avoid}section,table,img,figure{break-inside:avoid}tr{break-inside:avoid}th{background:#eee}
+@page{margin:15mm}}"""
 
 
 def _inline_bold(text: str) -> str:
@@ -528,30 +642,39 @@ def _inline_bold(text: str) -> str:
 
 
 def render_html(sections: list[Section], images: dict[str, bytes] | None = None) -> str:
-    """One self-contained file: ``images`` (PNG bytes) are embedded as data URIs."""
+    """One self-contained file: ``images`` (PNG bytes) and the sections' stills (JPEG) are embedded as
+    data URIs; it reads on a phone (viewport, tables that scroll sideways) and prints cleanly."""
     images = images or {}
     title = html.escape(sections[0].heading if sections else "posecoach report")
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
            f"<title>{title}</title><style>{_CSS}</style></head><body>"]
     for i, section in enumerate(sections):
         tag = "h1" if i == 0 else "h2"
-        out.append(f"<{tag}>{html.escape(section.heading)}</{tag}>")
+        out.append(f"<section><{tag}>{html.escape(section.heading)}</{tag}>")
         out.extend(f"<p>{_inline_bold(p)}</p>" for p in section.paragraphs)
         if section.table:
             header, rows = section.table
-            out.append("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>")
+            out.append('<div class="scroll"><table><tr>' + "".join(f"<th>{html.escape(h)}</th>" for h in header)
+                       + "</tr>")
             out.extend("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
-            out.append("</table>")
+            out.append("</table></div>")
         if section.figure and section.figure in images:
             data = base64.b64encode(images[section.figure]).decode("ascii")
             out.append(f'<img alt="{html.escape(section.heading)}" src="data:image/png;base64,{data}">')
+        for caption, jpeg in section.stills:
+            data = base64.b64encode(jpeg).decode("ascii")
+            out.append(f'<figure class="key"><img alt="{html.escape(caption)}" src="data:image/jpeg;base64,{data}">'
+                       f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+        out.append("</section>")
     out.append("</body></html>")
     return "\n".join(out)
 
 
 def write_report(report: SessionReport, output: Path, *, force: bool = False,
                  inputs: Sequence[str | os.PathLike[str] | None] = ()) -> list[Path]:
-    """Writes ``.html`` (self-contained) or ``.md`` (plus ``<stem>-<plot>.png`` beside it); returns the files."""
+    """Writes ``.html`` (self-contained), ``.pdf`` or ``.md`` (plus ``<stem>-<plot>.png`` beside it); returns
+    the files."""
     check_output(output, force=force, suffixes=REPORT_SUFFIXES, inputs=inputs)
     figures = session_figures(report)
     sections = report_sections(report)
@@ -565,10 +688,16 @@ def write_report(report: SessionReport, output: Path, *, force: bool = False,
         write_file(output, render_markdown(sections, names).encode("utf-8"), force=force, inputs=inputs)
         return [output, *pngs]
     images = {key: png_bytes(figure) for key, figure in figures.items()}
+    if output.suffix.lower() == ".pdf":
+        from posecoach.sinks.pdf import render_pdf
+
+        write_file(output, render_pdf(sections, images), force=force, inputs=inputs)
+        return [output]
     write_file(output, render_html(sections, images).encode("utf-8"), force=force, inputs=inputs)
     return [output]
 
 
-def write_progress(weeks: list[WeekStats], output: Path, *, force: bool = False,
-                   inputs: Sequence[str | os.PathLike[str] | None] = ()) -> Path:
-    return write_file(output, png_bytes(plot_progress(weeks)), force=force, inputs=inputs, suffixes=(".png",))
+def write_progress(weeks: list[WeekStats], output: Path, *, force: bool = False, per_session: bool = False,
+                   patient: str | None = None, inputs: Sequence[str | os.PathLike[str] | None] = ()) -> Path:
+    figure = plot_progress(weeks, per_session=per_session, patient=patient)
+    return write_file(output, png_bytes(figure), force=force, inputs=inputs, suffixes=(".png",))
