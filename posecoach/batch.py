@@ -345,6 +345,10 @@ def run_on_ray(todo: list[BatchResult], *, on_result: ResultCallback, model_path
             # Name the video as the user gave it, as a serial run does, not as the worker opened it.
             if summary is not None:
                 summary.source = result.item.video
+                if ship_videos:  # the worker dated its temporary copy; the driver sees the original's date
+                    from posecoach.analysis import date_recording
+
+                    date_recording(summary, result.item.video)
             if error is not None and not ship_videos:
                 error = error.replace(os.path.abspath(result.item.video), result.item.video)
             result.summary, result.error = summary, error
