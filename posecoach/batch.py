@@ -220,6 +220,8 @@ def analyse_item(item: BatchItem, model_path: Path | None = None, verbose: bool 
                 except PoseCoachError as exc:  # name the video as the user knows it, not its temporary copy
                     return None, str(exc).replace(str(copy), item.video)
             summary.source = item.video
+            if summary.recorded_at_from == "file":  # the copy's time is now, not the recording's: the driver dates it
+                summary.recorded_at = summary.recorded_at_from = None
         return summary, None
     except PoseCoachError as exc:
         return None, str(exc)
