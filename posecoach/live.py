@@ -38,9 +38,13 @@ from posecoach.sinks.window import WindowSink
 from posecoach.sources import FrameSource, frame_brightness
 from posecoach.summary import SessionStatus, SessionSummary
 
+EVENT_LINE_DELAY_S = 1.5
+"""How long live event lines wait to leave in time order: the engine reports a hold's start and its
+form warnings up to ~1 s after their time (a settle, HOLD_EXIT_S); the window and voice are not delayed."""
+
 
 def _percentile(values: Sequence[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else math.nan
+    return float(np.percentile(values, q)) if values else math.nan  # null in JSON: nothing was timed
 
 
 @dataclass
@@ -188,6 +192,13 @@ class LiveSession:
         for sink in self.sinks:
             sink.handle(event)
 
+    def _advance(self, t: float) -> None:
+        """Sinks that order what they print by time (the event lines) learn the stream time."""
+        for sink in self.sinks:
+            advance = getattr(sink, "advance", None)
+            if advance is not None:
+                advance(t)
+
     def _apply(self, step: CoachStep, session: AnalysisSession) -> None:
         for event in step.events:
             session.summary.events.append(event)
@@ -274,6 +285,7 @@ class LiveSession:
             hold = (snapshot.hold_elapsed_s, snapshot.hold_target_s) if snapshot.hold_elapsed_s > 0 else None
             hint = setup.hint if setup is not None else None
             self._apply(self.coach.observe(events, t) + self.coach.tick(t, hint, hold), session)
+            self._advance(t)
             self._draw(image, pose, snapshot, setup, t)
 
     def _finish(self, session: AnalysisSession, reason: StopReason, capture_error: str | None) -> LiveResult:
@@ -331,7 +343,7 @@ def build_session(exercise: Exercise, plan: Plan, source: FrameSource, estimator
     sinks: list[EventSink] = []
     if history is not None:  # saved before printed: a reader that goes away never costs a rep
         sinks.append(HistorySink(history, exercise.slug, history_source or source.name, plan.prescription, warn=notify))
-    sinks.append(PrinterSink(EventPrinter(out or sys.stdout, as_json)))
+    sinks.append(PrinterSink(EventPrinter(out or sys.stdout, as_json), reorder_s=EVENT_LINE_DELAY_S))
     renderer: Renderer | None = None
     if window_title is not None or recorder is not None:
         from posecoach.sinks.overlay import render

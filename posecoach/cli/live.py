@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ import click
 
 from posecoach.cli.options import exercise_option, format_option, model_option, side_option, verbose_option
 from posecoach.errors import PoseCoachError
+from posecoach.summary import strict_json
 from posecoach.terminal import echo
 
 
@@ -123,7 +123,7 @@ def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec
                 history.__exit__(None, None, None)
     summary = result.summary
     if as_json:
-        echo(json.dumps({"kind": "summary", **summary.to_dict(), "live": result.stats.to_dict(),
+        echo(strict_json({"kind": "summary", **summary.to_dict(), "live": result.stats.to_dict(),
                                "stopped": result.reason.name.lower()}))
     else:
         echo(describe_summary(summary))
