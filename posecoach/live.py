@@ -140,14 +140,16 @@ class LiveResult:
 class LiveSession:
     """One live session. Build it with the stages and sinks you want, then :meth:`run` it.
 
-    ``pacing`` defaults to LIVE for cameras and streams and REALTIME for files. ``prompt`` receives
+    ``pacing`` defaults to LIVE for cameras and streams and REALTIME for files. ``mirror`` defaults to
+    mirroring cameras and streams only: a file is shown (and recorded) as it was filmed, so its
+    title cards read the right way; pass True for a selfie recording. ``prompt`` receives
     the coach's stage changes and setup hints as text (the CLI prints them on stderr when headless).
     """
 
     def __init__(self, exercise: Exercise, source: FrameSource, estimator: Estimator, plan: Plan, *,
                  side: str = "auto", pacing: Pacing | None = None, window: WindowSink | None = None,
                  keys: KeySource | None = None, speaker: Any = None, recorder: VideoRecorder | None = None,
-                 sinks: Sequence[EventSink] = (), renderer: Renderer | None = None, mirror: bool = True,
+                 sinks: Sequence[EventSink] = (), renderer: Renderer | None = None, mirror: bool | None = None,
                  prompt: Callable[[str], None] | None = None, skip_setup: bool = False,
                  clock: Clock = time.monotonic, sleep: Sleep | None = None,
                  handle_signals: bool = True, coach: Coach | None = None) -> None:
@@ -163,7 +165,7 @@ class LiveSession:
         self.recorder = recorder
         self.sinks = list(sinks)
         self.renderer = renderer
-        self.mirror = mirror
+        self.mirror = source.is_live if mirror is None else mirror
         self.prompt = prompt
         self.clock = clock
         self.sleep = sleep
@@ -328,7 +330,7 @@ def build_session(exercise: Exercise, plan: Plan, source: FrameSource, estimator
                   side: str = "auto", realtime: bool = True, window_title: str | None = None,
                   keys: KeySource | None = None, speaker: Any = None, recorder: VideoRecorder | None = None,
                   history: HistoryRecorder | None = None, history_source: str | None = None,
-                  as_json: bool = False, mirror: bool = True, coach: Coach | None = None,
+                  as_json: bool = False, mirror: bool | None = None, coach: Coach | None = None,
                   notify: Callable[[str], None] | None = None, out: IO[str] | None = None) -> LiveSession:
     """The live chain as ``posecoach live`` and each routine step run it.
 

@@ -110,3 +110,63 @@ def test_events_reported_within_the_wait_always_print_in_time_order(reports):
     printed = _printed_times(out)
     assert len(printed) == len(reports) and not any(late for _, late in printed)
     assert [t for t, _ in printed] == sorted(t for t, _ in printed)
+
+
+# ------------------------------------------------------------------ mirroring: cameras only
+
+
+@pytest.fixture
+def left_white_clip(tmp_path: Path) -> Path:
+    """1 s of 320x240 frames at 15 fps, the left half white and the right half black (mjpg .avi)."""
+    path = tmp_path / "left-white.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 15.0, (320, 240))
+    image = np.zeros((240, 320, 3), np.uint8)
+    image[:, :160] = 255
+    for _ in range(15):
+        writer.write(image)
+    writer.release()
+    return path
+
+
+def _recorded_left_minus_right(clip: Path, tmp_path: Path, *extra: str) -> float:
+    record = tmp_path / f"record{len(extra)}.mp4"
+    result = CliRunner().invoke(live, ["-e", "plank", "--source", str(clip), "--no-window", "--no-voice",
+                                       "--no-save", "--as-fast-as-possible", "--record", str(record), *extra])
+    assert result.exit_code == 0, result.output
+    capture = cv2.VideoCapture(str(record))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, 5)
+    ok, frame = capture.read()
+    capture.release()
+    assert ok
+    band = frame[100:140].astype(float)  # clear of the overlay's top and bottom banners
+    return float(band[:, 20:140].mean() - band[:, 180:300].mean())
+
+
+@pytest.mark.model
+def test_a_file_source_is_recorded_as_filmed_unless_mirror_is_asked(left_white_clip: Path, tmp_path: Path):
+    assert _recorded_left_minus_right(left_white_clip, tmp_path) > 100
+    assert _recorded_left_minus_right(left_white_clip, tmp_path, "--mirror") < -100
+
+
+def test_a_camera_is_mirrored_by_default_and_a_file_is_not():
+    from posecoach.coach import Plan
+    from posecoach.exercises import get_exercise
+    from posecoach.live import LiveSession
+    from posecoach.sources import FrameSource
+
+    class Source(FrameSource):
+        def __init__(self, is_live: bool) -> None:
+            super().__init__()
+            self.name, self.fps, self.is_live = "s", 30.0, is_live
+
+        def __iter__(self):
+            return iter(())
+
+    exercise = get_exercise("plank")
+
+    def built(is_live: bool, **kwargs) -> bool:
+        return LiveSession(exercise, Source(is_live), None, Plan.for_exercise(exercise), handle_signals=False,
+                           **kwargs).mirror
+
+    assert built(True) and not built(False)
+    assert built(False, mirror=True) and not built(True, mirror=False)

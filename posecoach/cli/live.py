@@ -49,7 +49,9 @@ def _stderr(message: str) -> None:
 @click.option("--get-ready", "get_ready_s", type=click.FloatRange(0, 60), default=5.0, show_default=True,
               help="Countdown in seconds once the setup looks right.")
 @click.option("--voice/--no-voice", default=True, show_default=True, help="Speak counts, countdowns and cues.")
-@click.option("--mirror/--no-mirror", default=True, show_default=True, help="Show the image like a mirror.")
+@click.option("--mirror/--no-mirror", default=None,
+              help="Show (and --record) the image like a mirror. Default: mirror a camera, never a file "
+                   "(use --mirror for a selfie recording).")
 @click.option("--window/--no-window", default=True, show_default=True,
               help="Show the coaching window; --no-window prints events only (over SSH, in scripts).")
 @format_option("text", "json", default="text")
@@ -67,7 +69,7 @@ def _stderr(message: str) -> None:
 @click.pass_context
 def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec: str | None, side: str,
          reps: int | None, sets: int | None, hold_s: float | None, rest_s: float | None, get_ready_s: float,
-         voice: bool, mirror: bool, window: bool, output_format: str, realtime: bool, record: Path | None,
+         voice: bool, mirror: bool | None, window: bool, output_format: str, realtime: bool, record: Path | None,
          force: bool, save: bool, db: Path | None, model_path: Path | None, verbose: bool) -> None:
     """Count reps and time holds live, with a window, voice and a set plan.
 
