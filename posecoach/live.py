@@ -258,6 +258,7 @@ class LiveSession:
         return result
 
     def _loop(self, grabber: FrameGrabber, session: AnalysisSession, snapshot: EngineSnapshot) -> StopReason:
+        last_image: np.ndarray | None = None
         while True:
             if self._signal_reason is not None:
                 return self._signal_reason
@@ -266,6 +267,12 @@ class LiveSession:
                 stop = self._command(command, session)
                 if stop is not None:
                     return stop
+                if self.coach.paused:  # a file stops where it is (its timeline with it); a camera goes on
+                    grabber.pause()
+                    if last_image is not None:
+                        self._draw(last_image, None, snapshot, None, self._t)
+                else:
+                    grabber.resume()
             item = grabber.get(timeout=0.03)
             if item is None:
                 if grabber.finished:
@@ -273,7 +280,7 @@ class LiveSession:
                     return StopReason.SOURCE_FAILED if failed else StopReason.END
                 continue
             self._t = t = item.t_s
-            image = item.frame.image
+            image = last_image = item.frame.image
             if self.coach.paused:
                 self._draw(image, None, snapshot, None, t)
                 continue
