@@ -178,3 +178,38 @@ def test_a_warning_shows_for_a_second_and_a_half_from_its_own_time() -> None:
     shown = [d.t_s for d in drawn if d.warning is not None]
     assert shown[0] == pytest.approx(5.0) and shown[-1] == pytest.approx(6.5)
     assert [dict(d.done)["both"] for d in drawn] == [int(t >= 6.0) for _, t in frames]
+
+
+# ------------------------------------------------------------------ a video every browser plays
+
+
+def _codec(path: Path) -> tuple[str, str]:
+    """The codec and pixel format of the first video stream, read back through PyAV (no ffprobe)."""
+    av = pytest.importorskip("av")
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        return stream.codec_context.name, stream.codec_context.pix_fmt
+
+
+@pytest.mark.model
+def test_the_annotated_video_and_clips_are_h264_that_browsers_play(analysed: tuple[Path, Path, str]) -> None:
+    assert _codec(analysed[0]) == ("h264", "yuv420p")
+    assert all(_codec(clip) == ("h264", "yuv420p") for clip in analysed[1].iterdir())
+
+
+def test_a_live_recording_is_h264_and_falls_back_to_mp4v_without_pyav(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from posecoach.sinks import recorder
+
+    def record(path: Path) -> Path:
+        video = recorder.VideoRecorder(path, fps=10.0)
+        for i in range(10):
+            video.write(np.full((120, 161, 3), 20 * i, np.uint8), i / 10)  # an odd width: H.264 needs even
+        video.close()
+        assert video.error is None and len(_frames(path)) == 10
+        return path
+
+    assert _codec(record(tmp_path / "h264.mp4")) == ("h264", "yuv420p")
+    monkeypatch.setattr(recorder, "h264_encoder", lambda: None)  # as if PyAV were not installed
+    assert _codec(record(tmp_path / "fallback.mp4"))[0] == "mpeg4"
+    assert _codec(record(tmp_path / "mjpg.avi"))[0] == "mjpeg"

@@ -34,7 +34,7 @@ from posecoach.events import Event, FormWarning, HoldEnded, RepCompleted
 from posecoach.exercises.definition import Exercise, SideMode
 from posecoach.landmarks import PoseFrame, Side
 from posecoach.sinks.overlay import RECORDING_WARNING_S, render
-from posecoach.sinks.recorder import VIDEO_SUFFIXES, fourcc
+from posecoach.sinks.recorder import VIDEO_SUFFIXES, VideoWriter, open_video_writer
 from posecoach.sources import Frame, open_source
 from posecoach.summary import SessionSummary
 
@@ -140,7 +140,7 @@ class AnnotatedVideo:
         self.frames_written = 0
         self.error: OutputError | None = None
         self.drawn: list[DrawnFrame] = []
-        self._writer: cv2.VideoWriter | None = None
+        self._writer: VideoWriter | None = None
         self._seen: list[_Seen] = []
         self._events: list[Event] = []
 
@@ -187,8 +187,8 @@ class AnnotatedVideo:
         try:
             if self._writer is None:
                 height, width = image.shape[:2]
-                self._writer = cv2.VideoWriter(self._output.opencv_name, fourcc(self.path), self.fps, (width, height))
-                if not self._writer.isOpened():
+                self._writer = open_video_writer(self._output.opencv_name, self.path, self.fps, (width, height))
+                if self._writer is None:
                     raise OutputError(f"cannot write '{self.path}': OpenCV could not open a video writer there")
             self._writer.write(image)
             self.frames_written += 1
@@ -314,7 +314,7 @@ def cut_clips(video: str | Path, summary: SessionSummary, folder: str | Path,
     moments = flagged_moments(summary, margin_s)
     if not moments:
         return []
-    writers: dict[Moment, cv2.VideoWriter] = {}
+    writers: dict[Moment, VideoWriter] = {}
     inputs = [video, *inputs]
     pending = {moment: outputs.PendingOutput(folder / moment.file_name, force=force, inputs=inputs,
                                              verify=outputs.verify_video) for moment in moments}
@@ -333,11 +333,11 @@ def cut_clips(video: str | Path, summary: SessionSummary, folder: str | Path,
                         writer = writers.get(moment)
                         if writer is None:
                             height, width = frame.image.shape[:2]
-                            writer = cv2.VideoWriter(pending[moment].opencv_name, fourcc(paths[moment]), fps,
-                                                     (width, height))
-                            if not writer.isOpened():
+                            opened = open_video_writer(pending[moment].opencv_name, paths[moment], fps,
+                                                       (width, height))
+                            if opened is None:
                                 raise OutputError(f"cannot write the clip '{paths[moment]}'")
-                            writers[moment] = writer
+                            writers[moment] = writer = opened
                         writer.write(frame.image)
         for writer in writers.values():
             writer.release()
