@@ -74,7 +74,7 @@ def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec
     """Count reps and time holds live, with a window, voice and a set plan.
 
     Keys (in the window, or in the terminal with --no-window): space pause/resume, r reset the set,
-    s switch side, n next set, m mute, q or Esc quit. Events go to stdout as they happen, the
+    s switch side, n next set, m mute, f full screen, q or Esc quit. Events go to stdout as they happen, the
     summary at the end; measured latency and frame rate to stderr.
 
     \b
