@@ -31,7 +31,8 @@ class Pacing(StrEnum):
     LIVE = "live"
     """A camera or stream: the newest frame wins, timestamps from the capture clock."""
     REALTIME = "realtime"
-    """A file played at its own speed and treated exactly like a camera."""
+    """A file played at its own speed like a camera (stale frames dropped), stamped with the file's own
+    times: a pause stops the file, and event times stay the video's."""
     FAST = "fast"
     """A file as fast as possible: every frame, the file's own timestamps (counts equal ``analyze``)."""
 
@@ -40,7 +41,7 @@ class Pacing(StrEnum):
 class Captured:
     frame: Frame
     t_s: float
-    """Stream time the engine sees: capture time since start, or the file's timestamp when FAST."""
+    """Stream time the engine sees: capture time since start for a camera, the file's own timestamp for a file."""
     captured_at: float
     """The clock reading at capture, for measuring latency."""
 
@@ -56,6 +57,8 @@ class FrameGrabber:
         self.pacing = pacing
         self._clock = clock
         self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
         self._sleep = sleep or (lambda seconds: self._stop.wait(seconds) and None)
         self._queue: deque[Captured] = deque()
         self._cv = threading.Condition()
@@ -74,6 +77,11 @@ class FrameGrabber:
         last_t = -math.inf
         try:
             for frame in self._frames:
+                if not self._running.is_set():  # paused: the file waits, and its clock with it
+                    paused_at = self._clock()
+                    while not self._running.wait(0.05) and not self._stop.is_set():
+                        pass
+                    start += self._clock() - paused_at
                 if self._stop.is_set():
                     break
                 if self.pacing is Pacing.REALTIME:
@@ -81,7 +89,7 @@ class FrameGrabber:
                     if delay > 0:
                         self._sleep(delay)
                 now = self._clock()
-                t = frame.timestamp_s if self.pacing is Pacing.FAST else max(now - start, last_t + 1e-3)
+                t = max(now - start, last_t + 1e-3) if self.pacing is Pacing.LIVE else frame.timestamp_s
                 last_t = t
                 self._put(Captured(frame, t, now))
         except Exception as exc:  # any failure of the device or decoder ends the session, reported, not lost
@@ -114,6 +122,14 @@ class FrameGrabber:
             self._cv.notify_all()
             return item
 
+    def pause(self) -> None:
+        """Stop reading a file until :meth:`resume` (a camera is never paused: it cannot wait)."""
+        if self.pacing is not Pacing.LIVE:
+            self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
     @property
     def finished(self) -> bool:
         with self._cv:
@@ -121,6 +137,7 @@ class FrameGrabber:
 
     def stop(self, timeout_s: float = 2.0) -> None:
         self._stop.set()
+        self._running.set()
         with self._cv:
             self._cv.notify_all()
         if self._thread.is_alive():

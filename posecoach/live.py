@@ -38,9 +38,13 @@ from posecoach.sinks.window import WindowSink
 from posecoach.sources import FrameSource, frame_brightness
 from posecoach.summary import SessionStatus, SessionSummary
 
+EVENT_LINE_DELAY_S = 1.5
+"""How long live event lines wait to leave in time order: the engine reports a hold's start and its
+form warnings up to ~1 s after their time (a settle, HOLD_EXIT_S); the window and voice are not delayed."""
+
 
 def _percentile(values: Sequence[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else math.nan
+    return float(np.percentile(values, q)) if values else math.nan  # null in JSON: nothing was timed
 
 
 @dataclass
@@ -136,14 +140,16 @@ class LiveResult:
 class LiveSession:
     """One live session. Build it with the stages and sinks you want, then :meth:`run` it.
 
-    ``pacing`` defaults to LIVE for cameras and streams and REALTIME for files. ``prompt`` receives
+    ``pacing`` defaults to LIVE for cameras and streams and REALTIME for files. ``mirror`` defaults to
+    mirroring cameras and streams only: a file is shown (and recorded) as it was filmed, so its
+    title cards read the right way; pass True for a selfie recording. ``prompt`` receives
     the coach's stage changes and setup hints as text (the CLI prints them on stderr when headless).
     """
 
     def __init__(self, exercise: Exercise, source: FrameSource, estimator: Estimator, plan: Plan, *,
                  side: str = "auto", pacing: Pacing | None = None, window: WindowSink | None = None,
                  keys: KeySource | None = None, speaker: Any = None, recorder: VideoRecorder | None = None,
-                 sinks: Sequence[EventSink] = (), renderer: Renderer | None = None, mirror: bool = True,
+                 sinks: Sequence[EventSink] = (), renderer: Renderer | None = None, mirror: bool | None = None,
                  prompt: Callable[[str], None] | None = None, skip_setup: bool = False,
                  clock: Clock = time.monotonic, sleep: Sleep | None = None,
                  handle_signals: bool = True, coach: Coach | None = None) -> None:
@@ -159,7 +165,7 @@ class LiveSession:
         self.recorder = recorder
         self.sinks = list(sinks)
         self.renderer = renderer
-        self.mirror = mirror
+        self.mirror = source.is_live if mirror is None else mirror
         self.prompt = prompt
         self.clock = clock
         self.sleep = sleep
@@ -187,6 +193,13 @@ class LiveSession:
     def _dispatch(self, event: Event) -> None:
         for sink in self.sinks:
             sink.handle(event)
+
+    def _advance(self, t: float) -> None:
+        """Sinks that order what they print by time (the event lines) learn the stream time."""
+        for sink in self.sinks:
+            advance = getattr(sink, "advance", None)
+            if advance is not None:
+                advance(t)
 
     def _apply(self, step: CoachStep, session: AnalysisSession) -> None:
         for event in step.events:
@@ -245,6 +258,7 @@ class LiveSession:
         return result
 
     def _loop(self, grabber: FrameGrabber, session: AnalysisSession, snapshot: EngineSnapshot) -> StopReason:
+        last_image: np.ndarray | None = None
         while True:
             if self._signal_reason is not None:
                 return self._signal_reason
@@ -253,6 +267,12 @@ class LiveSession:
                 stop = self._command(command, session)
                 if stop is not None:
                     return stop
+                if self.coach.paused:  # a file stops where it is (its timeline with it); a camera goes on
+                    grabber.pause()
+                    if last_image is not None:
+                        self._draw(last_image, None, snapshot, None, self._t)
+                else:
+                    grabber.resume()
             item = grabber.get(timeout=0.03)
             if item is None:
                 if grabber.finished:
@@ -260,7 +280,7 @@ class LiveSession:
                     return StopReason.SOURCE_FAILED if failed else StopReason.END
                 continue
             self._t = t = item.t_s
-            image = item.frame.image
+            image = last_image = item.frame.image
             if self.coach.paused:
                 self._draw(image, None, snapshot, None, t)
                 continue
@@ -274,6 +294,7 @@ class LiveSession:
             hold = (snapshot.hold_elapsed_s, snapshot.hold_target_s) if snapshot.hold_elapsed_s > 0 else None
             hint = setup.hint if setup is not None else None
             self._apply(self.coach.observe(events, t) + self.coach.tick(t, hint, hold), session)
+            self._advance(t)
             self._draw(image, pose, snapshot, setup, t)
 
     def _finish(self, session: AnalysisSession, reason: StopReason, capture_error: str | None) -> LiveResult:
@@ -316,7 +337,7 @@ def build_session(exercise: Exercise, plan: Plan, source: FrameSource, estimator
                   side: str = "auto", realtime: bool = True, window_title: str | None = None,
                   keys: KeySource | None = None, speaker: Any = None, recorder: VideoRecorder | None = None,
                   history: HistoryRecorder | None = None, history_source: str | None = None,
-                  as_json: bool = False, mirror: bool = True, coach: Coach | None = None,
+                  as_json: bool = False, mirror: bool | None = None, coach: Coach | None = None,
                   notify: Callable[[str], None] | None = None, out: IO[str] | None = None,
                   patient: str | None = None) -> LiveSession:
     """The live chain as ``posecoach live`` and each routine step run it.
@@ -333,7 +354,7 @@ def build_session(exercise: Exercise, plan: Plan, source: FrameSource, estimator
     if history is not None:  # saved before printed: a reader that goes away never costs a rep
         sinks.append(HistorySink(history, exercise.slug, history_source or source.name, plan.prescription, warn=notify,
                                  patient=patient))
-    sinks.append(PrinterSink(EventPrinter(out or sys.stdout, as_json)))
+    sinks.append(PrinterSink(EventPrinter(out or sys.stdout, as_json), reorder_s=EVENT_LINE_DELAY_S))
     renderer: Renderer | None = None
     if window_title is not None or recorder is not None:
         from posecoach.sinks.overlay import render

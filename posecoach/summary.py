@@ -5,6 +5,8 @@ Scripts rely on :meth:`SessionSummary.to_dict`; fields are only ever added, neve
 
 from __future__ import annotations
 
+import json
+import math
 import statistics
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -264,6 +266,23 @@ def _target_dict(target: Target | None) -> dict[str, Any] | None:
     if target is None:
         return None
     return {"sets": target.sets, "reps": target.reps, "hold_s": target.hold_s, "per_side": target.per_side}
+
+
+def finite(data: Any) -> Any:
+    """``data`` with every NaN or infinite float replaced by None (JSON's null), lists and dicts walked."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: finite(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [finite(value) for value in data]
+    return data
+
+
+def strict_json(data: Any, *, indent: int | None = None) -> str:
+    """JSON every parser accepts: no ``NaN``/``Infinity`` tokens (Python writes them by default, strict
+    parsers and browsers reject them); a value that was not measured is ``null``."""
+    return json.dumps(finite(data), indent=indent, allow_nan=False)
 
 
 def _rounded(data: dict[str, Any]) -> dict[str, Any]:

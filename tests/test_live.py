@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from posecoach.analysis import analyze_video, replay
 from posecoach.capture import FrameGrabber, Pacing, open_live_source
 from posecoach.cli.live import live
-from posecoach.coach import Plan
+from posecoach.coach import Command, Plan
 from posecoach.errors import SourceError
 from posecoach.events import Event, SetCompleted
 from posecoach.exercises import get_exercise
@@ -354,3 +354,36 @@ def test_window_shows_the_overlay_on_screen(xvfb_display):
     magenta = (np.abs(screen.astype(int) - np.array(overlay.TRACKED)) <= 40).all(axis=2)
     assert magenta.sum() > 200, "tracked joints not drawn"
     assert on_screen.mean() > 0.01
+
+
+class PauseKeys:
+    """Presses space once the loop has analysed ``at_s`` of the video, and again ``for_s`` later (wall time)."""
+
+    def __init__(self, estimator: ScriptedEstimator, at_s: float, for_s: float) -> None:
+        self.estimator, self.at_s, self.for_s = estimator, at_s, for_s
+        self.paused_at: float | None = None
+        self.presses = 0
+
+    def poll(self) -> Command | None:
+        if self.presses == 0 and self.estimator.times and self.estimator.times[-1] >= self.at_s:
+            self.presses, self.paused_at = 1, time.monotonic()
+            return Command.PAUSE
+        if self.presses == 1 and self.paused_at is not None and time.monotonic() - self.paused_at >= self.for_s:
+            self.presses = 2
+            return Command.PAUSE
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def test_pausing_a_file_stops_it_and_keeps_the_videos_own_times():
+    """A 3 s file played in real time, paused for 0.8 s at 1 s: it resumes where it stopped, every time the
+    engine sees is the file's own, and the session lasts 3 s, not 3.8 s."""
+    estimator = ScriptedEstimator()
+    keys = PauseKeys(estimator, at_s=1.0, for_s=0.8)
+    result = session(FakeSource(3.0), estimator, pacing=Pacing.REALTIME, keys=keys, skip_setup=True).run()
+    assert keys.presses == 2 and result.reason is StopReason.END
+    assert all(t * FPS == pytest.approx(round(t * FPS)) for t in estimator.times), "not the file's timestamps"
+    assert max(np.diff(estimator.times)) < 0.3, "the file ran on while paused"
+    assert result.summary.duration_s == pytest.approx(3.0, abs=0.05)

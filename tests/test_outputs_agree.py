@@ -199,7 +199,8 @@ def test_upgrading_the_history_drops_the_targets_analyze_invented(tmp_path: Path
         store.save_summary(march(), mode="analyze", target=Target(1, 10, 0.0, True))
         store.save_summary(march(), mode="live", target=Target(2, 8, 0.0, True))
         store.db.executescript("DROP INDEX sessions_patient; DROP INDEX sessions_content; "
-                               "ALTER TABLE sessions DROP COLUMN patient; ALTER TABLE sessions DROP COLUMN content_hash; "
+                               "ALTER TABLE sessions DROP COLUMN patient; "
+                               "ALTER TABLE sessions DROP COLUMN content_hash; "
                                "ALTER TABLE sessions DROP COLUMN posecoach_version; PRAGMA user_version = 2;")
     with HistoryStore(path) as store:
         assert store.schema_version == 3

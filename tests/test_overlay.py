@@ -91,3 +91,46 @@ def test_counter_scales_with_the_frame(size):
     height = size[0]
     rows = np.where((np.abs(out[:, :size[1] // 3].astype(int) - 255) <= 30).all(axis=2).any(axis=1))[0]
     assert rows.size and rows.max() - rows.min() > 0.06 * min(height, size[1])
+
+
+def drawn_texts(monkeypatch, **kwargs) -> list[str]:
+    """Every string the overlay writes on the frame."""
+    texts: list[str] = []
+    original = overlay._text
+
+    def spy(image, text, *args, **kw):
+        texts.append(text)
+        return original(image, text, *args, **kw)
+
+    monkeypatch.setattr(overlay, "_text", spy)
+    draw(**kwargs)
+    return texts
+
+
+def test_a_recording_talks_to_its_viewer_and_has_no_set_plan(monkeypatch):
+    lost = snapshot(visible=False)
+    assert "I CAN'T SEE YOU" in drawn_texts(monkeypatch, snap=lost)
+    recorded = drawn_texts(monkeypatch, snap=lost, recording=True)
+    assert "PERSON NOT VISIBLE" in recorded and "I CAN'T SEE YOU" not in recorded
+    assert not any(text.startswith("SET ") for text in recorded), "'SET 1/1' says nothing in a recording"
+
+
+def test_the_hold_ring_is_labelled_hold(monkeypatch):
+    assert "hold" in drawn_texts(monkeypatch, snap=snapshot(hold_elapsed_s=1.2))
+    assert "hold" not in drawn_texts(monkeypatch, snap=snapshot(hold_elapsed_s=0.0))
+
+
+def test_the_skeletons_left_side_is_blue_and_right_side_red():
+    from dataclasses import replace
+
+    xyzv = POSE.xyzv.copy()
+    xyzv[[landmark for landmark in Landmark if landmark.name.startswith("LEFT")], 1] -= 60  # both sides in view
+    out = draw(pose=replace(POSE, xyzv=xyzv))
+    assert share(out, overlay.LEFT_BONE, 30) > 0.002 and share(out, overlay.RIGHT_BONE, 30) > 0.002
+    assert share(draw(pose=None), overlay.LEFT_BONE, 30) < 0.0005
+
+
+def test_a_recorded_warning_leaves_after_a_second_and_a_half():
+    cue = FormWarning(8.0, "back-lifting", "Keep your back on the floor")
+    assert share(draw(snap=snapshot(t_s=9.4, last_warning=cue), recording=True), overlay.WARNING, 45) > 0.03
+    assert share(draw(snap=snapshot(t_s=9.7, last_warning=cue), recording=True), overlay.WARNING, 45) < 0.01

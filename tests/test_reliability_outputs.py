@@ -233,7 +233,7 @@ def test_temporary_files_are_created_exclusively_beside_the_target(tmp_path: Pat
 
 
 class FullDiskWriter:
-    """cv2.VideoWriter on a disk that fills up after ``frames`` frames."""
+    """A video writer (OpenCV's or PyAV's) on a disk that fills up after ``frames`` frames."""
 
     frames = 3
 
@@ -263,7 +263,7 @@ class SilentlyBrokenWriter(FullDiskWriter):
 @pytest.mark.parametrize("writer", [FullDiskWriter, SilentlyBrokenWriter], ids=["enospc", "unplayable"])
 def test_a_full_disk_while_writing_the_video_keeps_the_old_file_and_the_analysis(
         clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: type, isolated_history: Path) -> None:
-    monkeypatch.setattr(annotate.cv2, "VideoWriter", writer)
+    monkeypatch.setattr(annotate, "open_video_writer", lambda name, *args: writer(name))
     output = tmp_path / "annotated.mp4"
     output.write_bytes(b"the good video from yesterday")
     result = run("analyze", clip, "-e", "plank", "--output", output, "--force", "--format", "json")
@@ -279,7 +279,7 @@ def test_a_full_disk_while_writing_the_video_keeps_the_old_file_and_the_analysis
 def test_a_full_disk_while_cutting_clips_keeps_the_analysis(clip: Path, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch,
                                                             isolated_history: Path) -> None:
-    monkeypatch.setattr(annotate.cv2, "VideoWriter", FullDiskWriter)
+    monkeypatch.setattr(annotate, "open_video_writer", lambda name, *args: FullDiskWriter(name))
     monkeypatch.setattr(annotate, "flagged_moments",
                         lambda summary, margin_s=1.5: [annotate.Moment(0.0, 0.6, 0.1, ("back-lifting",), 1)])
     clips = tmp_path / "clips"

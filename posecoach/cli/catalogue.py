@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
@@ -10,6 +9,7 @@ import click
 from posecoach.cli.options import format_option
 from posecoach.exercises import CATALOG, Exercise, Kind
 from posecoach.sinks.console import format_table
+from posecoach.summary import strict_json
 
 
 def exercise_record(exercise: Exercise) -> dict[str, Any]:
@@ -36,7 +36,7 @@ def exercises(output_format: str) -> None:
     """List the exercises posecoach can count or time."""
     records = [exercise_record(e) for e in CATALOG.values()]
     if output_format == "json":
-        click.echo(json.dumps(records, indent=2))
+        click.echo(strict_json(records, indent=2))
         return
     from posecoach.wording import article_title
 

@@ -6,7 +6,6 @@ into output lines, voice and desktop notifications.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -17,6 +16,7 @@ from typing import Any
 import click
 
 from posecoach.cli.options import format_option, model_option, verbose_option
+from posecoach.summary import strict_json
 from posecoach.wording import plural
 
 
@@ -124,7 +124,7 @@ def _desk_event(event: Any, text: str, output_format: str, live: bool) -> None:
     from dataclasses import asdict
 
     if output_format == "json":
-        click.echo(json.dumps({"kind": event.kind, **asdict(event)}))
+        click.echo(strict_json({"kind": event.kind, **asdict(event)}))
         return
     from posecoach.desk import format_clock
 

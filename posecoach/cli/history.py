@@ -47,7 +47,7 @@ from posecoach.sinks.report import (
     write_progress,
     write_report,
 )
-from posecoach.summary import SessionSummary
+from posecoach.summary import SessionSummary, strict_json
 from posecoach.terminal import clean, echo
 from posecoach.wording import plural
 
@@ -182,7 +182,7 @@ def history(exercise_slug: str | None, patient: str | None, since: datetime | No
             _check_exercise_filter(exercise_slug, bool(sessions) or bool(store.sessions(exercise_slug)))
         click.echo(f"History: {store.path}", err=True)
     if output_format == "json":
-        echo(json.dumps([s.to_dict() for s in sessions], indent=2))
+        echo(strict_json([s.to_dict() for s in sessions], indent=2))
     elif output_format == "csv":
         echo(_csv([{k: s.to_dict()[k] for k in HISTORY_CSV_FIELDS} for s in sessions], HISTORY_CSV_FIELDS),
                    nl=False)
@@ -223,7 +223,7 @@ def show(session: str, output_format: str, db_path: Path | None) -> None:
         info = store.session(session)
         summary = store.load_summary(info.id)
     if output_format == "json":
-        echo(json.dumps({"session": info.to_dict(), "summary": summary.to_dict()}, indent=2))
+        echo(strict_json({"session": info.to_dict(), "summary": summary.to_dict()}, indent=2))
         return
     report = _session_report(info, summary)
     sections = report_sections(report, with_figures=False)

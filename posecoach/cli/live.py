@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from posecoach.cli.options import (
     verbose_option,
 )
 from posecoach.errors import PoseCoachError
+from posecoach.summary import strict_json
 from posecoach.terminal import echo
 
 
@@ -56,7 +56,9 @@ def _stderr(message: str) -> None:
 @click.option("--get-ready", "get_ready_s", type=click.FloatRange(0, 60), default=5.0, show_default=True,
               help="Countdown in seconds once the setup looks right.")
 @click.option("--voice/--no-voice", default=True, show_default=True, help="Speak counts, countdowns and cues.")
-@click.option("--mirror/--no-mirror", default=True, show_default=True, help="Show the image like a mirror.")
+@click.option("--mirror/--no-mirror", default=None,
+              help="Show (and --record) the image like a mirror. Default: mirror a camera, never a file "
+                   "(use --mirror for a selfie recording).")
 @click.option("--window/--no-window", default=True, show_default=True,
               help="Show the coaching window; --no-window prints events only (over SSH, in scripts).")
 @format_option("text", "json", default="text")
@@ -75,13 +77,13 @@ def _stderr(message: str) -> None:
 @click.pass_context
 def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec: str | None, side: str,
          reps: int | None, sets: int | None, hold_s: float | None, rest_s: float | None, get_ready_s: float,
-         voice: bool, mirror: bool, window: bool, output_format: str, realtime: bool, record: Path | None,
+         voice: bool, mirror: bool | None, window: bool, output_format: str, realtime: bool, record: Path | None,
          force: bool, save: bool, db: Path | None, patient: str | None, model_path: Path | None,
          verbose: bool) -> None:
     """Count reps and time holds live, with a window, voice and a set plan.
 
     Keys (in the window, or in the terminal with --no-window): space pause/resume, r reset the set,
-    s switch side, n next set, m mute, q or Esc quit. Events go to stdout as they happen, the
+    s switch side, n next set, m mute, f full screen, q or Esc quit. Events go to stdout as they happen, the
     summary at the end; measured latency and frame rate to stderr.
 
     \b
@@ -134,7 +136,7 @@ def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec
     summary.patient = patient
     summary.target = summary.target or plan.prescription
     if as_json:
-        echo(json.dumps({"kind": "summary", **summary.to_dict(), "live": result.stats.to_dict(),
+        echo(strict_json({"kind": "summary", **summary.to_dict(), "live": result.stats.to_dict(),
                                "stopped": result.reason.name.lower()}))
     else:
         echo(describe_summary(summary))

@@ -6,7 +6,6 @@ into its arguments and its report into output.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import click
 from posecoach.cli.live import check_live_options, exit_for_stop
 from posecoach.cli.options import db_option, format_option, model_option, verbose_option
 from posecoach.routines import Decision, Routine, available_routines, find_routine
+from posecoach.summary import strict_json
 from posecoach.terminal import echo
 
 
@@ -75,7 +75,7 @@ def list_routines(output_format: str) -> None:
     records = [{"name": r.name, "title": r.title, "steps": len(r.steps),
                 "from": str(r.path) if r.path else "built-in"} for r in routines.values()]
     if output_format == "json":
-        echo(json.dumps(records, indent=2))
+        echo(strict_json(records, indent=2))
         return
     echo(format_table([list(r.values()) for r in records], ["name", "title", "steps", "from"]))
     _stderr(f"Your routines folder: {user_routines_dir()}")
@@ -100,7 +100,7 @@ def show(name: str, routine_file: Path | None, progression: bool, output_format:
                       "change": decision.change.value, "why": decision.reason, "rest_s": step.rest_s,
                       "cap": step.ladder()[-1].describe(exercise), "notes": step.notes, "source": step.source})
     if output_format == "json":
-        echo(json.dumps({"name": routine_.name, "title": routine_.title, "description": routine_.description,
+        echo(strict_json({"name": routine_.name, "title": routine_.title, "description": routine_.description,
                                "source": routine_.source, "rest_between_s": routine_.rest_between_s,
                                "steps": steps}, indent=2))
         return

@@ -2,8 +2,12 @@
 
 :class:`AnnotatedVideo` is an ``on_analyzed`` observer of :func:`~posecoach.analysis.analyze_video`:
 it draws each frame with the live window's own :func:`~posecoach.sinks.overlay.render`, so a
-recording and the live screen look the same. An offline video has no set plan, so the coach state
-it draws is the minimal one: one open-ended set, the counts so far, the exercise's target.
+recording and the live screen look the same. It draws once the analysis is over, from the final
+events (:func:`overlay_timeline`): the engine reports a rep when it is sure of it, up to seconds
+after the rep's own time (a provisional first rep is only confirmed by the next one), and a video
+must show on each frame what the analysis says about that moment, not what was known then. An
+offline video has no set plan, so the coach state it draws is the minimal one: one open-ended set,
+the counts so far, the exercise's target.
 
 :func:`cut_clips` cuts a short clip around every flagged rep and form warning, for a
 physiotherapist to look at the moments that matter without scrubbing through the whole video.
@@ -14,8 +18,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -25,12 +29,12 @@ import numpy as np
 
 from posecoach import outputs
 from posecoach.coach import CoachState, Stage
-from posecoach.errors import OutputError
+from posecoach.errors import OutputError, PoseCoachError
 from posecoach.events import Event, FormWarning, HoldEnded, RepCompleted
 from posecoach.exercises.definition import Exercise, SideMode
 from posecoach.landmarks import PoseFrame, Side
-from posecoach.sinks.overlay import render
-from posecoach.sinks.recorder import VIDEO_SUFFIXES, fourcc
+from posecoach.sinks.overlay import RECORDING_WARNING_S, render
+from posecoach.sinks.recorder import VIDEO_SUFFIXES, VideoWriter, open_video_writer
 from posecoach.sources import Frame, open_source
 from posecoach.summary import SessionSummary
 
@@ -60,26 +64,85 @@ def coach_state(snapshot: EngineSnapshot, exercise: Exercise, holds_done: dict[s
                       "holds" if exercise.rep is None else "reps", exercise.hold_target_s)
 
 
-class AnnotatedVideo:
-    """Writes every analysed frame, drawn, at the source's frame rate.
+@dataclass(frozen=True)
+class DrawnFrame:
+    """What the annotated video shows on one frame: the counts and the form cue of that moment."""
 
+    index: int
+    t_s: float
+    done: tuple[tuple[str, int], ...]
+    """Per column ('both', or 'left' and 'right'): reps (holds, for a hold exercise) whose time is ≤ ``t_s``."""
+    warning: FormWarning | None
+    """The form warning raised in the last :data:`~posecoach.sinks.overlay.RECORDING_WARNING_S`, if any."""
+
+
+def overlay_timeline(frames: Sequence[tuple[int, float]], events: Sequence[Event], exercise: Exercise,
+                     warning_s: float = RECORDING_WARNING_S) -> list[DrawnFrame]:
+    """For each analysed ``(index, t_s)``, the counts and cue as the final analysis places them in time.
+
+    A rep counts from its own ``t_s`` (the summary's), a hold once it ended completed; a warning shows
+    for ``warning_s`` from its time. Pure: what the video draws can be checked without decoding it.
+    """
+    sided = exercise.sides is SideMode.EACH
+    columns = ("left", "right") if sided else ("both",)
+    marks: list[RepCompleted | HoldEnded] = [
+        e for e in events if isinstance(e, RepCompleted)] if exercise.rep is not None else [
+        e for e in events if isinstance(e, HoldEnded) and e.completed]
+    marks.sort(key=lambda e: e.t_s)
+    warnings = sorted((e for e in events if isinstance(e, FormWarning)), key=lambda e: e.t_s)
+    drawn: list[DrawnFrame] = []
+    counts = dict.fromkeys(columns, 0)
+    next_mark = next_warning = 0
+    shown: FormWarning | None = None
+    for index, t in frames:
+        while next_mark < len(marks) and marks[next_mark].t_s <= t:
+            side = marks[next_mark].side
+            column = side.value if sided and side is not None else ("both" if not sided else None)
+            if column is not None:
+                counts[column] += 1
+            next_mark += 1
+        while next_warning < len(warnings) and warnings[next_warning].t_s <= t:
+            shown = warnings[next_warning]
+            next_warning += 1
+        cue = shown if shown is not None and t - shown.t_s <= warning_s else None
+        drawn.append(DrawnFrame(index, t, tuple((c, counts[c]) for c in columns), cue))
+    return drawn
+
+
+@dataclass(frozen=True)
+class _Seen:
+    index: int
+    t_s: float
+    pose: PoseFrame | None
+    snapshot: EngineSnapshot
+
+
+class AnnotatedVideo:
+    """Writes every analysed frame, drawn, at the source's frame rate, once the analysis is over.
+
+    While the analysis runs it keeps each frame's pose and engine snapshot (a few hundred bytes);
+    :meth:`close` reads ``source`` again and draws each frame with :func:`overlay_timeline`'s state
+    for it, so the counter is the analysis' to the frame. :attr:`drawn` keeps that state, for tests.
     Written through :class:`posecoach.outputs.PendingOutput`: a temporary file beside ``path``,
     checked and moved into place when closed, so ``--force`` never destroys the old video before a
-    new one exists; an interrupted run keeps what was drawn. A failing write (a full disk) does not
-    stop the analysis: the temporary file is dropped and :meth:`close` raises :class:`OutputError`.
+    new one exists; an interrupted run keeps what was analysed. A failing write (a full disk) does
+    not stop the analysis: the temporary file is dropped and :meth:`close` raises :class:`OutputError`.
     """
 
-    def __init__(self, path: str | Path, exercise: Exercise, fps: float, *, force: bool = False,
-                 inputs: Iterable[str | os.PathLike[str] | None] = ()) -> None:
+    def __init__(self, path: str | Path, exercise: Exercise, fps: float, *, source: str,
+                 force: bool = False, inputs: Iterable[str | os.PathLike[str] | None] = ()) -> None:
         self.path = Path(path)
         check_output(self.path, force=force, inputs=inputs)
         self._output = outputs.PendingOutput(self.path, force=force, inputs=inputs, verify=outputs.verify_video)
         self.exercise = exercise
+        self.source = source
         self.fps = fps if fps > 0 else 30.0
         self.frames_written = 0
         self.error: OutputError | None = None
-        self._writer: cv2.VideoWriter | None = None
-        self._holds: dict[str, int] = {}
+        self.drawn: list[DrawnFrame] = []
+        self._writer: VideoWriter | None = None
+        self._seen: list[_Seen] = []
+        self._events: list[Event] = []
 
     @classmethod
     def for_source(cls, path: str | Path, source: str, exercise: Exercise, *, force: bool = False,
@@ -89,19 +152,34 @@ class AnnotatedVideo:
         check_output(Path(path), force=force, inputs=inputs)
         with open_source(source) as probe:
             fps = probe.fps
-        return cls(path, exercise, fps, force=force, inputs=inputs)
+        return cls(path, exercise, fps, source=source, force=force, inputs=inputs)
 
     def on_event(self, event: Event) -> None:
-        """Completed holds, which the engine's snapshot does not count (``analyze_video(on_event=...)``)."""
-        if isinstance(event, HoldEnded) and event.completed:
-            side = event.side.value if event.side is not None and self.exercise.sides is SideMode.EACH else "both"
-            self._holds[side] = self._holds.get(side, 0) + 1
+        """Every event of the analysis (``analyze_video(on_event=...)``), placed in time when drawing."""
+        self._events.append(event)
 
     def __call__(self, frame: Frame, pose: PoseFrame | None, snapshot: EngineSnapshot) -> None:
-        if self.error is not None:
-            return
-        image = render(frame.image, pose, snapshot, self.exercise, coach_state(snapshot, self.exercise, self._holds))
-        self.write(image)
+        self._seen.append(_Seen(frame.index, frame.timestamp_s, pose, snapshot))
+
+    def _draw_all(self) -> None:
+        """Read the source again and write each analysed frame with the state of its moment."""
+        self.drawn = overlay_timeline([(seen.index, seen.t_s) for seen in self._seen], self._events, self.exercise)
+        states = {seen.index: (seen, drawn) for seen, drawn in zip(self._seen, self.drawn, strict=True)}
+        last = self._seen[-1].index if self._seen else -1
+        try:
+            with open_source(self.source) as frames:
+                for frame in frames:
+                    if frame.index > last or self.error is not None:
+                        break
+                    found = states.get(frame.index)
+                    if found is None:
+                        continue
+                    seen, drawn = found
+                    snapshot = replace(seen.snapshot, last_warning=drawn.warning)
+                    coach = replace(coach_state(snapshot, self.exercise, {}), done=drawn.done)
+                    self.write(render(frame.image, seen.pose, snapshot, self.exercise, coach, recording=True))
+        except PoseCoachError as exc:
+            self._fail(exc)
 
     def write(self, image: np.ndarray) -> None:
         if self.error is not None:
@@ -109,8 +187,8 @@ class AnnotatedVideo:
         try:
             if self._writer is None:
                 height, width = image.shape[:2]
-                self._writer = cv2.VideoWriter(self._output.opencv_name, fourcc(self.path), self.fps, (width, height))
-                if not self._writer.isOpened():
+                self._writer = open_video_writer(self._output.opencv_name, self.path, self.fps, (width, height))
+                if self._writer is None:
                     raise OutputError(f"cannot write '{self.path}': OpenCV could not open a video writer there")
             self._writer.write(image)
             self.frames_written += 1
@@ -135,7 +213,10 @@ class AnnotatedVideo:
                     self._fail(exc)
 
     def close(self, keep: bool = True) -> None:
-        """Finish the file and move it into place (``keep``), or throw it away; raises a failed write's error."""
+        """Draw and finish the file and move it into place (``keep``), or throw it away; raises a failed
+        write's error."""
+        if keep and self._seen and self.error is None and not self.frames_written:
+            self._draw_all()
         self._release()
         if self.error is not None:
             raise self.error
@@ -149,7 +230,7 @@ class AnnotatedVideo:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        # Ctrl-C keeps the frames drawn so far (like analyze keeps the counts); an error discards them.
+        # Ctrl-C keeps the frames analysed so far (like analyze keeps the counts); an error discards them.
         keep = exc_type is None or issubclass(exc_type, KeyboardInterrupt)
         try:
             self.close(keep=keep)
@@ -233,7 +314,7 @@ def cut_clips(video: str | Path, summary: SessionSummary, folder: str | Path,
     moments = flagged_moments(summary, margin_s)
     if not moments:
         return []
-    writers: dict[Moment, cv2.VideoWriter] = {}
+    writers: dict[Moment, VideoWriter] = {}
     inputs = [video, *inputs]
     pending = {moment: outputs.PendingOutput(folder / moment.file_name, force=force, inputs=inputs,
                                              verify=outputs.verify_video) for moment in moments}
@@ -252,11 +333,11 @@ def cut_clips(video: str | Path, summary: SessionSummary, folder: str | Path,
                         writer = writers.get(moment)
                         if writer is None:
                             height, width = frame.image.shape[:2]
-                            writer = cv2.VideoWriter(pending[moment].opencv_name, fourcc(paths[moment]), fps,
-                                                     (width, height))
-                            if not writer.isOpened():
+                            opened = open_video_writer(pending[moment].opencv_name, paths[moment], fps,
+                                                       (width, height))
+                            if opened is None:
                                 raise OutputError(f"cannot write the clip '{paths[moment]}'")
-                            writers[moment] = writer
+                            writers[moment] = writer = opened
                         writer.write(frame.image)
         for writer in writers.values():
             writer.release()

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import csv
+import heapq
 import io
-import json
+import math
 from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 from posecoach.events import Event, FormWarning, HoldEnded, HoldStarted, PoseFound, PoseLost, RepCompleted, RepRejected
 from posecoach.landmarks import Side
-from posecoach.summary import SessionStatus, SessionSummary
+from posecoach.summary import SessionStatus, SessionSummary, strict_json
 from posecoach.terminal import echo
 from posecoach.wording import glossary, plural
 
@@ -76,7 +77,7 @@ def render_summaries(summaries: Sequence[SessionSummary], output_format: str, *,
     as_list = len(summaries) != 1 if as_list is None else as_list
     if output_format == "json":
         data: Any = [s.to_dict() for s in summaries] if as_list else summaries[0].to_dict()
-        return json.dumps(data, indent=2)
+        return strict_json(data, indent=2)
     if output_format == "csv":
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=SUMMARY_CSV_FIELDS, lineterminator="\n")
@@ -188,20 +189,53 @@ class EventPrinter:
         self.stream = stream
         self.as_json = as_json
 
-    def __call__(self, event: Event) -> None:
-        line = json.dumps(event.to_dict()) if self.as_json else describe_event(event)
+    def __call__(self, event: Event, late: bool = False) -> None:
+        if self.as_json:
+            line: str | None = strict_json({**event.to_dict(), "late": True} if late else event.to_dict())
+        else:
+            line = describe_event(event)
+            if line is not None and late:
+                line += "  (reported late)"
         if line is not None:
             echo(line, file=self.stream)  # cleaned, and a reader that went away never stops the session
 
 
 class PrinterSink:
-    """Events as text or JSON lines on a stream (stdout), via the console sink's printer."""
+    """Events as lines on a stream (stdout), in time order.
 
-    def __init__(self, printer: Callable[[Event], None]) -> None:
+    The engine reports some events a little after their own time: a hold starts when the body
+    settled, a hold's form warning is said once the hold went on a second past it, a rep ends at its
+    return to rest. So lines wait ``reorder_s`` of stream time (the loop calls :meth:`advance` with
+    each frame's time) and leave sorted by ``t_s``: a reader sees times that never go back. An event
+    reported later still than that (a provisional first rep confirmed by the next one) is printed at
+    once and marked late (``"late": true``), never held back or lost. :meth:`close` prints the rest.
+    """
+
+    def __init__(self, printer: Callable[..., None], reorder_s: float = 0.0) -> None:
         self._printer = printer
+        self.reorder_s = reorder_s
+        self._pending: list[tuple[float, int, Event]] = []
+        self._seq = 0
+        self._printed_t = -math.inf
 
     def handle(self, event: Event) -> None:
-        self._printer(event)
+        if event.t_s < self._printed_t:
+            self._printer(event, late=True)
+            return
+        heapq.heappush(self._pending, (event.t_s, self._seq, event))
+        self._seq += 1
+        if self.reorder_s <= 0:
+            self._release(math.inf)
+
+    def advance(self, t: float) -> None:
+        """Stream time is now ``t``: print what is at least ``reorder_s`` old."""
+        self._release(t - self.reorder_s)
+
+    def _release(self, until: float) -> None:
+        while self._pending and self._pending[0][0] <= until:
+            t_s, _, event = heapq.heappop(self._pending)
+            self._printed_t = max(self._printed_t, t_s)
+            self._printer(event)
 
     def close(self, summary: SessionSummary, status: SessionStatus) -> None:
-        """Nothing buffered: every line was flushed as it was printed."""
+        self._release(math.inf)

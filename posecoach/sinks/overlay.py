@@ -3,7 +3,9 @@
 Sized for someone lying on a mat three metres from a laptop: every length is scaled to the frame
 (``_scale``), the rep counter is about a seventh of the frame height, text has a dark outline so it
 reads on any background, and colours carry meaning (amber: the side you are working, green: a hold
-in progress, orange: a form cue, red: "I can't see you", blue: setup hints).
+in progress, orange: a form cue, red: "I can't see you", blue: setup hints). The skeleton's left
+side is blue and its right side red, like the usual motion-capture convention. A recording
+(``recording=True``: ``analyze --output``) talks to its viewer, not to the person in it.
 """
 
 from __future__ import annotations
@@ -35,8 +37,14 @@ LOST: Colour = (40, 40, 210)
 SETUP: Colour = (190, 110, 20)
 STATUS: Colour = (90, 60, 40)
 FONT = cv2.FONT_HERSHEY_DUPLEX
+LEFT_BONE: Colour = (230, 150, 40)
+"""Blue (BGR): bones and joints of the body's left side."""
+RIGHT_BONE: Colour = (60, 60, 225)
+"""Red (BGR): bones and joints of the body's right side."""
 WARNING_SHOWN_S = 5.0
-"""A form cue stays on screen this long after the engine raised it."""
+"""A form cue stays on the live screen this long after the engine raised it."""
+RECORDING_WARNING_S = 1.5
+"""In a recording a cue shows this long from its own time: longer covers most of a short clip."""
 
 
 def _scale(image: np.ndarray) -> float:
@@ -112,14 +120,24 @@ def _points(pose: PoseFrame, width: int, mirror: bool) -> np.ndarray:
     return xy
 
 
+def _side_colour(a: int, b: int) -> Colour:
+    """Blue for a bone of the left side, red for the right, white for one across the body."""
+    sides = {Landmark(a).name.split("_")[0], Landmark(b).name.split("_")[0]}
+    if sides == {"LEFT"}:
+        return LEFT_BONE
+    if sides == {"RIGHT"}:
+        return RIGHT_BONE
+    return BONE
+
+
 def _draw_skeleton(image: np.ndarray, pose: PoseFrame, exercise: Exercise, s: float, mirror: bool) -> None:
     xy = _points(pose, image.shape[1], mirror)
     finite = np.isfinite(xy).all(axis=1)
     bone_w = max(2, round(4 * s))
     for a, b in SKELETON:
         if finite[a] and finite[b]:
-            cv2.line(image, (round(xy[a, 0]), round(xy[a, 1])), (round(xy[b, 0]), round(xy[b, 1])), BONE, bone_w,
-                     cv2.LINE_AA)
+            cv2.line(image, (round(xy[a, 0]), round(xy[a, 1])), (round(xy[b, 0]), round(xy[b, 1])),
+                     _side_colour(a, b), bone_w, cv2.LINE_AA)
     tracked = {Joint[name].of(side) for name in exercise.tracked for side in Side}
     for landmark in Landmark:
         if not finite[landmark] or landmark < Landmark.LEFT_SHOULDER:
@@ -129,10 +147,10 @@ def _draw_skeleton(image: np.ndarray, pose: PoseFrame, exercise: Exercise, s: fl
             cv2.circle(image, centre, max(5, round(12 * s)), TRACKED, -1, cv2.LINE_AA)
             cv2.circle(image, centre, max(5, round(12 * s)), BLACK, max(1, round(2 * s)), cv2.LINE_AA)
         else:
-            cv2.circle(image, centre, max(3, round(5 * s)), BONE, -1, cv2.LINE_AA)
+            cv2.circle(image, centre, max(3, round(5 * s)), _side_colour(landmark, landmark), -1, cv2.LINE_AA)
 
 
-def _draw_counter(image: np.ndarray, coach: CoachState, s: float) -> None:
+def _draw_counter(image: np.ndarray, coach: CoachState, s: float, recording: bool = False) -> None:
     """The big per-side rep (or hold) counter and the set, top left."""
     margin = round(16 * s)
     big, big_t = 3.6 * s, max(2, round(7 * s))
@@ -159,7 +177,8 @@ def _draw_counter(image: np.ndarray, coach: CoachState, s: float) -> None:
         number_w = _text_size(number, big, big_t)[0]
         _text(image, target_text, (x + number_w + round(6 * s), baseline), small, GREY, small_t)
         x += width
-    set_text = f"SET {min(coach.set_index, coach.sets)}/{coach.sets}  {coach.unit}"
+    # a recording has no set plan: "SET 1/1" would say nothing
+    set_text = coach.unit if recording else f"SET {min(coach.set_index, coach.sets)}/{coach.sets}  {coach.unit}"
     _text(image, set_text, (2 * margin, baseline + round(50 * s)), small, WHITE, small_t)
 
 
@@ -184,6 +203,10 @@ def _draw_hold_ring(image: np.ndarray, snapshot: EngineSnapshot, s: float) -> No
     text_w, text_h = _text_size(label, size, thickness)
     _text(image, label, (centre[0] - text_w // 2, centre[1] + text_h // 2), size, HOLD if left <= 0 else WHITE,
           thickness)
+    caption, caption_size, caption_t = "hold", 0.8 * s, max(1, round(2 * s))
+    caption_w, caption_h = _text_size(caption, caption_size, caption_t)
+    _text(image, caption, (centre[0] - caption_w // 2, centre[1] + text_h // 2 + caption_h + round(14 * s)),
+          caption_size, WHITE, caption_t)
 
 
 def _draw_centre_state(image: np.ndarray, title: str, detail: str, colour: Colour, s: float) -> None:
@@ -216,14 +239,15 @@ def _draw_status(image: np.ndarray, coach: CoachState, fps: float | None, s: flo
 
 def render(image: np.ndarray, pose: PoseFrame | None, snapshot: EngineSnapshot, exercise: Exercise,
            coach: CoachState, *, setup_hint: str | None = None, fps: float | None = None,
-           mirror: bool = False) -> np.ndarray:
+           mirror: bool = False, recording: bool = False) -> np.ndarray:
     """A new image: the frame (mirrored if asked) with the skeleton, counters, hold ring, set,
-    countdowns and the latest cue. ``image`` itself is left untouched."""
+    countdowns and the latest cue. ``image`` itself is left untouched. A ``recording`` speaks to its
+    viewer ("person not visible") and shows a cue for :data:`RECORDING_WARNING_S`."""
     out = cv2.flip(image, 1) if mirror else image.copy()
     s = _scale(out)
     if pose is not None:
         _draw_skeleton(out, pose, exercise, s, mirror)
-    _draw_counter(out, coach, s)
+    _draw_counter(out, coach, s, recording)
     _draw_hold_ring(out, snapshot, s)
     _draw_status(out, coach, fps, s)
     if coach.paused:
@@ -236,11 +260,12 @@ def render(image: np.ndarray, pose: PoseFrame | None, snapshot: EngineSnapshot, 
     elif coach.stage is Stage.DONE:
         _draw_centre_state(out, "ALL SETS DONE", "q to finish", HOLD, s)
     elif not snapshot.visible and coach.stage is not Stage.SETUP:
-        _draw_centre_state(out, "I CAN'T SEE YOU", setup_hint or "", LOST, s)
+        _draw_centre_state(out, "PERSON NOT VISIBLE" if recording else "I CAN'T SEE YOU", setup_hint or "", LOST,
+                           s)
     warning = snapshot.last_warning
     if coach.stage is Stage.SETUP:
         _banner(out, setup_hint or "Looks good: hold still", SETUP, s)
-    elif warning is not None and snapshot.t_s - warning.t_s <= WARNING_SHOWN_S:
+    elif warning is not None and snapshot.t_s - warning.t_s <= (RECORDING_WARNING_S if recording else WARNING_SHOWN_S):
         _banner(out, warning.message, WARNING, s)
     elif coach.message:
         _banner(out, coach.message, STATUS, s)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import select
+import shutil
+import subprocess
 import sys
 from typing import Any
 
@@ -20,13 +23,57 @@ KEY_COMMANDS: dict[int, Command] = {
 """Space pause/resume, r reset the set, s switch side, n next set, q or Esc quit, m mute."""
 
 
-class WindowSink:
-    """The OpenCV (Qt) window, and the keys pressed in it. Must live on the main thread."""
+FULLSCREEN_KEY = ord("f")
+"""Toggles full screen: a window matter, the coach never hears of it."""
+SCREEN_SHARE = 0.9
+"""How much of the screen's width and height the window may take (the rest: panels, title bar)."""
+DEFAULT_SCREEN = (1280, 720)
+"""Assumed when the screen's size cannot be read."""
 
-    def __init__(self, title: str = "posecoach", max_width: int = 1280) -> None:
+
+def fit_window(image_size: tuple[int, int], screen_size: tuple[int, int],
+               share: float = SCREEN_SHARE) -> tuple[int, int]:
+    """The window's (width, height) for an image: as large as fits in ``share`` of the screen, aspect
+    kept, small sources scaled up (a 640x360 webcam is read from a mat 2 m away), portrait sources
+    fitted to the screen's height (a phone video's legs and bottom banner stay on screen)."""
+    width, height = image_size
+    scale = min(share * screen_size[0] / width, share * screen_size[1] / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def screen_size() -> tuple[int, int]:
+    """The screen's size in pixels: from ``xdpyinfo`` on X11, else Tk, else :data:`DEFAULT_SCREEN`."""
+    with contextlib.suppress(OSError, subprocess.SubprocessError, ValueError):
+        if os.environ.get("DISPLAY") and shutil.which("xdpyinfo"):
+            text = subprocess.run(["xdpyinfo"], capture_output=True, text=True, timeout=3, check=True).stdout
+            found = re.search(r"dimensions:\s+(\d+)x(\d+) pixels", text)
+            if found:
+                return int(found.group(1)), int(found.group(2))
+    try:
+        import tkinter
+
+        root = tkinter.Tk()
+        try:
+            root.withdraw()
+            return int(root.winfo_screenwidth()), int(root.winfo_screenheight())
+        finally:
+            root.destroy()
+    except Exception:  # no Tk, no display: any failure only means the default size
+        return DEFAULT_SCREEN
+
+
+class WindowSink:
+    """The OpenCV (Qt) window, and the keys pressed in it. Must live on the main thread.
+
+    It opens as large as fits the screen (:func:`fit_window`), small sources scaled up and portrait
+    ones fitted to the height; ``f`` toggles full screen.
+    """
+
+    def __init__(self, title: str = "posecoach", screen: tuple[int, int] | None = None) -> None:
         self.title = title
-        self.max_width = max_width
+        self.screen = screen
         self.closed_by_user = False
+        self.fullscreen = False
         self._shown = False
         cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
 
@@ -34,15 +81,22 @@ class WindowSink:
         cv2.imshow(self.title, image)
         if not self._shown:
             height, width = image.shape[:2]
-            scale = min(1.0, self.max_width / width)
-            cv2.resizeWindow(self.title, round(width * scale), round(height * scale))
+            cv2.resizeWindow(self.title, *fit_window((width, height), self.screen or screen_size()))
             self._shown = True
+
+    def toggle_fullscreen(self) -> None:
+        self.fullscreen = not self.fullscreen
+        cv2.setWindowProperty(self.title, cv2.WND_PROP_FULLSCREEN,
+                              cv2.WINDOW_FULLSCREEN if self.fullscreen else cv2.WINDOW_NORMAL)
 
     def poll(self) -> Command | None:
         key = cv2.waitKey(1)
         if self._shown and cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1:
             self.closed_by_user = True
             return Command.QUIT
+        if key >= 0 and key & 0xFF == FULLSCREEN_KEY:
+            self.toggle_fullscreen()
+            return None
         return KEY_COMMANDS.get(key & 0xFF) if key >= 0 else None
 
     def close(self) -> None:
