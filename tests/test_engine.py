@@ -438,3 +438,14 @@ def test_pelvis_rocking_is_judged_only_where_the_camera_sees_the_hips_apart(came
     assert [w.code for w in summary.warnings] == (["pelvis-rocking"] if warned else [])
     not_checked = [n for n in summary.notes if n.startswith("Pelvis rocking was not checked")]
     assert bool(not_checked) is not warned
+
+
+def test_a_rehab_straight_leg_raise_held_fifteen_seconds_at_the_top_counts():
+    """One straight leg raised 35 deg, held 15 s, lowered, three times: each is a rep, not 'too slow'."""
+    def script(t: float) -> BodyAngles:
+        hip = 35.0 * reps_signal(t, [1.0, 21.0, 41.0], 1.5, 15.0)
+        return replace(LYING, hip_left=hip)
+
+    summary = analyse("lying-leg-raise", script, 62.0, noise_deg=0.5)
+    assert summary.rep_counts()["total"] == 3
+    assert not [e for e in summary.events if isinstance(e, RepRejected)]
