@@ -449,3 +449,14 @@ def test_a_rehab_straight_leg_raise_held_fifteen_seconds_at_the_top_counts():
     summary = analyse("lying-leg-raise", script, 62.0, noise_deg=0.5)
     assert summary.rep_counts()["total"] == 3
     assert not [e for e in summary.events if isinstance(e, RepRejected)]
+
+
+def test_a_one_leg_raise_beside_a_bent_knee_is_read_from_the_leg_that_moves():
+    """A rehab straight-leg raise: one leg lifted 20 deg while the other knee stays bent (its hip at 45
+    deg). The mean of the two hips moves 10 deg, under any rep threshold; the raised leg moves 20."""
+    def script(t: float) -> BodyAngles:
+        hip = 20.0 * reps_signal(t, [1.0, 5.0, 9.0, 13.0], 1.0, 1.0)
+        return replace(LYING, hip_left=hip, hip_right=45.0, knee_right=90.0)
+
+    summary = analyse("lying-leg-raise", script, 17.0, noise_deg=1.0)
+    assert summary.rep_counts()["total"] == 4

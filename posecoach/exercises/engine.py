@@ -166,6 +166,9 @@ class _Channel:
     count: int = 0
     ranges: list[float] = field(default_factory=list)
     value: float = math.nan
+    side_filters: dict[Side, tuple[RollingMedian, OneEuroFilter]] = field(default_factory=dict)
+    side_rests: dict[Side, float] = field(default_factory=dict)
+    """A whole-body channel's view of each leg (see ``ExerciseEngine._leading_leg``)."""
     rest_since: float | None = None
     rest_settled: bool = False
     """The signal has stayed at rest for ``SETTLED_REST_S`` (from ``rest_since``): a rest that lasted
@@ -197,6 +200,8 @@ class _Channel:
         self.hold_open = False
         self.despiker.reset()
         self.smoother.reset()
+        self.side_filters.clear()
+        self.side_rests.clear()
 
 
 @dataclass(frozen=True)
@@ -433,6 +438,32 @@ class ExerciseEngine:
         ranges = [r for c in self._channels for r in c.ranges] or [d.rom for d in self._provisional]
         return statistics.median(ranges[-6:]) if ranges else None
 
+    def _leading_leg(self, channel: _Channel, features: Features, t: float) -> float:
+        """A whole-body signal (both legs raised together) read from the leg that moved more.
+
+        The mean of the two hips halves a one-leg raise: a rehab straight-leg raise of 20 deg beside
+        a bent knee moved it 9 deg and never counted. Each leg is despiked and smoothed on its own and
+        measured from where it rested; the signal is the larger of the two movements on top of the
+        lower of the two rests, so two legs raised together read as before and a rep already under
+        way at the start still shows its way down.
+        """
+        spec = self.exercise.rep
+        assert spec is not None
+        moves, rests = [], []
+        for side in Side:
+            raw = sided(features, spec.signal.replace(".both", ".{side}"), side)
+            despiker, smoother = channel.side_filters.setdefault(side, (RollingMedian(), OneEuroFilter()))
+            if not math.isfinite(raw):
+                continue
+            value = spec.direction * smoother(despiker(raw, t), t)
+            rest = channel.side_rests.get(side, value)
+            if channel.phase is not Phase.WORK:
+                rest = min(rest, value)
+            channel.side_rests[side] = rest
+            moves.append(value - rest)
+            rests.append(rest)
+        return max(moves) + min(rests) if moves else math.nan
+
     def _entry_excursion(self, channel: _Channel, t: float) -> float:
         """How far from rest the signal must go to start a rep: scaled to the person's own range.
 
@@ -454,15 +485,20 @@ class ExerciseEngine:
     def _step_reps(self, channel: _Channel, features: Features, t: float, dt: float) -> list[Event]:
         spec = self.exercise.rep
         assert spec is not None
-        raw = sided(features, spec.signal, channel.side)
-        if not math.isfinite(raw):
-            return []
-        if math.isfinite(channel.last_raw):
-            channel.flicker += FLICKER_SMOOTHING * (abs(raw - channel.last_raw) - channel.flicker)
-        channel.last_raw = raw
-        value = channel.smoother(channel.despiker(raw, t), t)
-        channel.value = value
-        x = spec.direction * value
+        if channel.side is None and spec.signal.endswith(".both"):
+            x = self._leading_leg(channel, features, t)
+            if not math.isfinite(x):
+                return []
+            channel.value = spec.direction * x
+        else:
+            raw = sided(features, spec.signal, channel.side)
+            if not math.isfinite(raw):
+                return []
+            if math.isfinite(channel.last_raw):
+                channel.flicker += FLICKER_SMOOTHING * (abs(raw - channel.last_raw) - channel.flicker)
+            channel.last_raw = raw
+            channel.value = channel.smoother(channel.despiker(raw, t), t)
+            x = spec.direction * channel.value
         visibility = sided(features, "visibility.{side}", channel.side)
         if channel.phase is Phase.REST or not math.isfinite(channel.rest):
             self._watch_opening(channel, x, t)
