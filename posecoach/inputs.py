@@ -18,7 +18,10 @@ from posecoach.errors import PoseCoachError
 MiB = 1 << 20
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words ("a device"), for errors about inputs and outputs alike."""
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
@@ -27,7 +30,7 @@ def _kind(mode: int) -> str:
         return "a named pipe"
     if stat.S_ISSOCK(mode):
         return "a socket"
-    return "not a regular file"
+    return "a special file"
 
 
 def check_input_file(path: str | os.PathLike[str], *, what: str, max_bytes: int,
@@ -40,7 +43,7 @@ def check_input_file(path: str | os.PathLike[str], *, what: str, max_bytes: int,
     except OSError as exc:
         raise error(f"cannot read the {what} '{path}' ({exc.strerror}); check the path and its permissions") from None
     if not stat.S_ISREG(info.st_mode):
-        raise error(f"the {what} '{path}' is {_kind(info.st_mode)}, not a regular file; pass the file itself")
+        raise error(f"the {what} '{path}' is {file_kind(info.st_mode)}, not a regular file; pass the file itself")
     if info.st_size > max_bytes:
         raise error(f"the {what} '{path}' is {info.st_size / MiB:,.0f} MB, far more than any {what} "
                     f"(at most {max_bytes / MiB:,.0f} MB); check that it is the file you meant")

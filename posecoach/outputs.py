@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import Any
 
 from posecoach.errors import OutputError
+from posecoach.inputs import file_kind
 
 TEMP_PREFIX = ".posecoach-"
 """Temporary files are hidden and ASCII-named whatever the target is called (OpenCV cannot open
@@ -37,20 +38,6 @@ names that are not valid UTF-8), and end in the target's suffix so a video write
 
 Verify = Callable[[Path], str | None]
 """Says what is wrong with the finished temporary file (None when it is fine)."""
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISLNK(mode):
-        return "symbolic link"
-    if stat.S_ISDIR(mode):
-        return "folder"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "device"
-    if stat.S_ISFIFO(mode):
-        return "named pipe"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    return "special file"
 
 
 def _same_file(path: Path, other: str | os.PathLike[str]) -> bool:
@@ -82,7 +69,7 @@ def check_output(path: str | Path, *, force: bool, inputs: Iterable[str | os.Pat
     if stat.S_ISDIR(mode):
         raise OutputError(f"cannot write '{path}': it is a folder; give a file name inside it as {option}")
     if not stat.S_ISREG(mode):
-        raise OutputError(f"cannot write '{path}': it is a {_kind(mode)}, not a regular file, and posecoach only "
+        raise OutputError(f"cannot write '{path}': it is {file_kind(mode)}, not a regular file, and posecoach only "
                           f"ever replaces regular files (even with --force); choose another {option}")
     if not force:
         raise OutputError(f"'{path}' already exists; pass --force to overwrite it or choose another {option}")

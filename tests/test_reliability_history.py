@@ -23,22 +23,7 @@ from click.testing import CliRunner
 from posecoach.cli import EXIT_ERROR, cli
 from posecoach.sinks import history
 from posecoach.sinks.history import HistoryStore
-
-
-class NobodyEstimator:
-    """The pose stage, minus the model: nobody is ever in view."""
-
-    def __init__(self, model_path: Path | None = None, **_: object) -> None:
-        pass
-
-    def __enter__(self) -> NobodyEstimator:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def estimate(self, image: np.ndarray, t: float) -> None:
-        return None
+from tests.support.stubs import NobodyEstimator
 
 
 @pytest.fixture

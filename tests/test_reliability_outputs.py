@@ -34,6 +34,7 @@ from posecoach.outputs import PendingOutput, write_file
 from posecoach.sinks import annotate
 from posecoach.sinks.report import render_markdown
 from posecoach.terminal import clean
+from tests.support.stubs import NobodyEstimator
 
 STUB = """
 import os, sys, time
@@ -70,20 +71,6 @@ from posecoach.cli import main
 sys.argv = ["posecoach", *sys.argv[1:]]
 main()
 """
-
-
-class NobodyEstimator:
-    def __init__(self, model_path: Path | None = None, **_: object) -> None:
-        pass
-
-    def __enter__(self) -> NobodyEstimator:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def estimate(self, image: np.ndarray, t: float) -> None:
-        return None
 
 
 def write_avi(path: Path, frames: int = 20, size: tuple[int, int] = (64, 48)) -> Path:
