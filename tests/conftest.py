@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -76,3 +79,28 @@ def isolated_history(isolated_environment: Path, tmp_path_factory: pytest.TempPa
     db = tmp_path_factory.mktemp("history") / "history.db"
     monkeypatch.setenv("POSECOACH_DB", str(db))
     return db
+
+
+@pytest.fixture
+def xvfb_display(monkeypatch) -> Iterator[str]:
+    """A private Xvfb server on a free display number; DISPLAY points at it for the test."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (apt-get install -y xvfb)")
+    if shutil.which("import") is None:
+        pytest.skip("imagemagick's 'import' is not installed to take screenshots (apt-get install -y imagemagick)")
+    number = next(n for n in range(91, 200) if not Path(f"/tmp/.X{n}-lock").exists()
+                  and not Path(f"/tmp/.X11-unix/X{n}").exists())
+    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not Path(f"/tmp/.X11-unix/X{number}").exists():
+        if server.poll() is not None or time.monotonic() > deadline:
+            pytest.skip(f"Xvfb did not start on :{number}")
+        time.sleep(0.05)
+    monkeypatch.setenv("DISPLAY", f":{number}")
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    try:
+        yield f":{number}"
+    finally:
+        server.terminate()
+        server.wait(5)

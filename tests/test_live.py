@@ -8,16 +8,13 @@ the pose model); the window is shown for real under Xvfb and read back from the 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -34,6 +31,7 @@ from posecoach.sinks import overlay
 from posecoach.sinks.window import WindowSink
 from posecoach.sources import Frame, FrameSource
 from posecoach.summary import SessionSummary
+from tests.support.display import screenshot
 from tests.support.trajectories import BodyAngles, pose_from_angles, reps_signal
 
 FPS = 30.0
@@ -294,37 +292,6 @@ def test_live_counts_equal_analyze_on_the_fizik_bridge(shared_videos, tmp_path, 
 
 
 # ------------------------------------------------------------------ the window, for real, under Xvfb
-
-
-@pytest.fixture
-def xvfb_display(monkeypatch) -> Iterator[str]:
-    """A private Xvfb server on a free display number; DISPLAY points at it for the test."""
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed (apt-get install -y xvfb)")
-    if shutil.which("import") is None:
-        pytest.skip("imagemagick's 'import' is not installed to take screenshots (apt-get install -y imagemagick)")
-    number = next(n for n in range(91, 200) if not Path(f"/tmp/.X{n}-lock").exists()
-                  and not Path(f"/tmp/.X11-unix/X{n}").exists())
-    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while not Path(f"/tmp/.X11-unix/X{number}").exists():
-        if server.poll() is not None or time.monotonic() > deadline:
-            pytest.skip(f"Xvfb did not start on :{number}")
-        time.sleep(0.05)
-    monkeypatch.setenv("DISPLAY", f":{number}")
-    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
-    try:
-        yield f":{number}"
-    finally:
-        server.terminate()
-        server.wait(5)
-
-
-def screenshot(display: str) -> np.ndarray:
-    png = subprocess.run(["import", "-display", display, "-window", "root", "png:-"], capture_output=True,
-                         check=True, timeout=20).stdout
-    return cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
 
 
 def test_window_shows_the_overlay_on_screen(xvfb_display):

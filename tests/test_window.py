@@ -4,16 +4,12 @@ checked against a stand-in for OpenCV's HighGUI, and for real under Xvfb when it
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from posecoach.sinks import window as window_module
 from posecoach.sinks.window import WindowSink, fit_window
+from tests.support.display import screenshot
 
 FITS = [
     # id, image, screen, window
@@ -74,37 +70,15 @@ def test_a_small_source_opens_scaled_up_and_f_toggles_full_screen(monkeypatch):
     assert [c[2] for c in fake.calls if c[0] == "setWindowProperty"] == [fake.WINDOW_FULLSCREEN, fake.WINDOW_NORMAL]
 
 
-def test_under_xvfb_a_portrait_source_fits_the_screen(monkeypatch):
+def test_under_xvfb_a_portrait_source_fits_the_screen(xvfb_display):
     """A 1080x1920 phone video on a 1024x768 screen: the whole frame is on screen."""
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed (apt-get install -y xvfb): the real window is not checked here")
-    if shutil.which("import") is None:
-        pytest.skip("imagemagick's 'import' is not installed to take screenshots (apt-get install -y imagemagick)")
-    import cv2
-
-    number = next(n for n in range(91, 200) if not Path(f"/tmp/.X{n}-lock").exists())
-    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while not Path(f"/tmp/.X11-unix/X{number}").exists():
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.skip(f"Xvfb did not start on :{number}")
-            time.sleep(0.05)
-        monkeypatch.setenv("DISPLAY", f":{number}")
-        monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
-        image = np.full((1920, 1080, 3), 110, np.uint8)
-        image[-40:] = (0, 0, 255)  # a red bottom band: it must be on screen
-        window = WindowSink("portrait")
-        for _ in range(30):
-            window.show(image)
-            window.poll()
-        png = subprocess.run(["import", "-display", f":{number}", "-window", "root", "png:-"], capture_output=True,
-                             check=True, timeout=20).stdout
-        window.close()
-        shot = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
-        red = (np.abs(shot.astype(int) - (0, 0, 255)) <= 40).all(axis=2)
-        assert red.any(), "the bottom of the portrait frame is off screen"
-    finally:
-        server.terminate()
-        server.wait(5)
+    image = np.full((1920, 1080, 3), 110, np.uint8)
+    image[-40:] = (0, 0, 255)  # a red bottom band: it must be on screen
+    window = WindowSink("portrait")
+    for _ in range(30):
+        window.show(image)
+        window.poll()
+    shot = screenshot(xvfb_display)
+    window.close()
+    red = (np.abs(shot.astype(int) - (0, 0, 255)) <= 40).all(axis=2)
+    assert red.any(), "the bottom of the portrait frame is off screen"
