@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from posecoach.cli.options import (
+    db_option,
     exercise_option,
     format_option,
     model_option,
@@ -69,8 +70,7 @@ def _stderr(message: str) -> None:
               help="Also save the annotated video (.mp4 or .avi).")
 @click.option("--force", is_flag=True, help="Overwrite an existing --record file.")
 @click.option("--save/--no-save", default=True, show_default=True, help="Save the session to the history.")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None, envvar="POSECOACH_DB",
-              show_envvar=True, help="History database. Default: history.db in the user data folder.")
+@db_option
 @patient_option
 @model_option
 @verbose_option
@@ -78,7 +78,7 @@ def _stderr(message: str) -> None:
 def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec: str | None, side: str,
          reps: int | None, sets: int | None, hold_s: float | None, rest_s: float | None, get_ready_s: float,
          voice: bool, mirror: bool | None, window: bool, output_format: str, realtime: bool, record: Path | None,
-         force: bool, save: bool, db: Path | None, patient: str | None, model_path: Path | None,
+         force: bool, save: bool, db_path: Path | None, patient: str | None, model_path: Path | None,
          verbose: bool) -> None:
     """Count reps and time holds live, with a window, voice and a set plan.
 
@@ -105,7 +105,7 @@ def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec
     exercise = with_hold_target(get_exercise(exercise_slug), hold_s)
     plan = Plan.for_exercise(exercise, side, sets=sets, reps=reps, rest_s=rest_s, get_ready_s=get_ready_s)
     as_json = output_format == "json"
-    recorder = VideoRecorder(record, force=force, inputs=[source_spec, model_path, db]) \
+    recorder = VideoRecorder(record, force=force, inputs=[source_spec, model_path, db_path]) \
         if record is not None else None
     with open_live_source(camera, source_spec) as frames:
         if frames.is_live and not realtime:
@@ -114,7 +114,7 @@ def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec
         if save:
             from posecoach.sinks.history import HistoryRecorder
 
-            history = HistoryRecorder(db)
+            history = HistoryRecorder(db_path)
         try:
             with PoseEstimator(model_path, verbose=verbose) as estimator:
                 speaker = None
