@@ -9,8 +9,9 @@ callback (the CLI saves it to the history as it arrives), so an interrupted batc
   model warm between videos but opens a new landmarker for each: MediaPipe's VIDEO mode tracks the
   pose from frame to frame and smooths landmarks over time, so a landmarker carried over from the
   previous video would start the next one from the wrong pose and change its landmarks.
-* **Resumable**: a video whose content hash, exercise and posecoach version are already in the
-  history is skipped (:func:`plan`), so a killed batch restarts where it stopped.
+* **Resumable**: a video whose content hash, exercise, posecoach version and analysis settings (the
+  pose model's hash, the side asked for) are already in the history is skipped (:func:`plan`), so a
+  killed batch restarts where it stopped, and a re-run with another ``--model`` or ``--side`` does not.
 * **Isolation**: a damaged video, one without a person or one that breaks the decoder fails alone,
   with its error in its :class:`BatchResult`. A worker process that dies (a native crash, the node
   lost) is restarted by Ray and the video retried once (``max_task_retries=1``); a second loss is
@@ -79,8 +80,10 @@ class BatchResult:
     summary: SessionSummary | None = None
     error: str | None = None
     content_hash: str | None = None
+    settings: str | None = None
+    """What besides content, exercise and version decides the result (:func:`analysis_settings`)."""
     skipped_session: int | None = None
-    """The id of the history session with the same content hash, exercise and posecoach version."""
+    """The id of the history session with the same content hash, exercise, version and settings."""
 
     @property
     def skipped(self) -> bool:
@@ -153,35 +156,56 @@ def content_hash(path: str | Path) -> str:
 # ----------------------------------------------------------------------------- the history
 
 
-def plan(items: list[BatchItem], store: Any | None) -> tuple[list[BatchResult], list[BatchResult]]:
-    """Splits items into (to analyse, already done). Each gets its content hash; an item whose file
-    cannot be read is left to analyse, so it fails with the reader's own error message."""
+def plan(items: list[BatchItem], store: Any | None,
+         model_path: Path | None = None) -> tuple[list[BatchResult], list[BatchResult]]:
+    """Splits items into (to analyse, already done). Each gets its content hash and settings; an item
+    whose file cannot be read is left to analyse, so it fails with the reader's own error message."""
     todo: list[BatchResult] = []
     done: list[BatchResult] = []
+    model = model_hash(model_path)
     for item in items:
-        result = BatchResult(item)
+        result = BatchResult(item, settings=analysis_settings(model, item.side) if model else None)
         try:
             result.content_hash = content_hash(item.video)
         except OSError:
             todo.append(result)
             continue
-        result.skipped_session = find_done(store, result.content_hash, item.exercise) if store is not None else None
+        if store is not None and result.settings is not None:
+            result.skipped_session = find_done(store, result.content_hash, item.exercise, result.settings)
         (done if result.skipped else todo).append(result)
     return todo, done
 
 
-def find_done(store: Any, digest: str, exercise: str, version: str = __version__) -> int | None:
-    """The history session that already holds this content analysed for this exercise by this version."""
+def model_hash(model_path: Path | None) -> str | None:
+    """SHA-256 of the pose model the batch will load (``--model``, else the default one), None when it
+    cannot be read: nothing is skipped then, and the analysis reports the model's own error."""
+    from posecoach.pose import default_model_path
+
+    try:
+        return content_hash(model_path or default_model_path())
+    except OSError:
+        return None
+
+
+def analysis_settings(model: str, side: str) -> str:
+    """The settings that change a video's result besides its content, exercise and posecoach version."""
+    return f"model={model};side={side}"
+
+
+def find_done(store: Any, digest: str, exercise: str, settings: str, version: str = __version__) -> int | None:
+    """The history session that already holds this content analysed for this exercise by this version
+    with these settings."""
     with store._errors("read the history"):
         row = store.db.execute(
             "SELECT id FROM sessions WHERE content_hash = ? AND exercise = ? AND posecoach_version = ? "
-            "AND mode = 'analyze' AND status IN ('complete', 'partial') ORDER BY id DESC LIMIT 1",
-            (digest, exercise, version)).fetchone()
+            "AND analysis_settings = ? AND mode = 'analyze' AND status IN ('complete', 'partial') "
+            "ORDER BY id DESC LIMIT 1",
+            (digest, exercise, version, settings)).fetchone()
     return int(row[0]) if row else None
 
 
 def save_result(store: Any, result: BatchResult) -> int | None:
-    """Saves an analysed video with its content hash, version and patient, in one transaction."""
+    """Saves an analysed video with its content hash, version, settings and patient, in one transaction."""
     if result.summary is None:
         return None
     from posecoach.sinks.history import target_for
@@ -189,8 +213,9 @@ def save_result(store: Any, result: BatchResult) -> int | None:
     with store.transaction("save the session"):
         session_id = int(store.save_summary(result.summary, mode=SessionMode.ANALYZE,
                                             target=target_for(result.summary.exercise)))
-        store.db.execute("UPDATE sessions SET content_hash = ?, posecoach_version = ?, patient = ? WHERE id = ?",
-                         (result.content_hash, __version__, result.item.patient, session_id))
+        store.db.execute("UPDATE sessions SET content_hash = ?, posecoach_version = ?, analysis_settings = ?, "
+                         "patient = ? WHERE id = ?",
+                         (result.content_hash, __version__, result.settings, result.item.patient, session_id))
     return session_id
 
 

@@ -174,6 +174,57 @@ def test_a_batch_refuses_one_video_outputs(tmp_path):
     assert result.stderr.startswith("Error: --output and --clips take one video, not a --ray or --manifest batch")
 
 
+def test_a_rerun_with_another_model_or_side_is_analysed_again_and_only_the_same_one_skipped(tmp_path, monkeypatch):
+    from posecoach.summary import SessionSummary
+
+    clip = tmp_path / "a.mp4"
+    clip.write_bytes(b"the same bytes every run")
+    other_model = tmp_path / "other.task"
+    other_model.write_bytes(b"another model")
+    analysed: list[list[str]] = []
+
+    def summarise(todo, *, on_result, **_options):
+        analysed.append([r.item.video for r in todo])
+        for result in todo:
+            result.summary = SessionSummary("lying-march", result.item.video, frames=30)
+            on_result(result)
+        return todo
+
+    monkeypatch.setattr("posecoach.cli.batch.run_locally", summarise)
+    db = tmp_path / "history.db"
+    base = ["analyze", "--manifest", str(_manifest(tmp_path, [clip])), "--db", str(db)]
+    runs = [[], [], ["--side", "left"], ["--model", str(other_model)], ["--side", "left"]]
+    outputs = [CliRunner().invoke(cli, base + extra) for extra in runs]
+    assert [r.exit_code for r in outputs] == [0] * len(runs), [r.output for r in outputs]
+    assert analysed == [[str(clip)], [], [str(clip)], [str(clip)], []]  # 2nd and 5th repeat an earlier run
+    assert "already analysed with the same content, model, side and posecoach version" in outputs[1].stderr
+
+
+def test_a_history_from_before_the_settings_keeps_working_and_its_sessions_are_analysed_once_more(tmp_path):
+    """A version-3 history holds sessions keyed without the model and side: which model made them is
+    unknown, so a batch analyses them again rather than trusting them, and the file keeps working."""
+    from posecoach.batch import BatchResult, save_result
+    from posecoach.sinks.history import SCHEMA_VERSION, HistoryStore
+    from posecoach.summary import SessionSummary
+
+    clip = tmp_path / "a.mp4"
+    clip.write_bytes(b"a clip analysed by an older posecoach")
+    db = tmp_path / "old.db"
+    with HistoryStore(db) as store:
+        (old,), _ = plan([BatchItem(str(clip), "lying-march")], store)
+        old.summary, old.settings = SessionSummary("lying-march", str(clip), frames=30), None
+        save_result(store, old)
+        store.db.executescript("ALTER TABLE sessions DROP COLUMN analysis_settings; PRAGMA user_version = 3;")
+    with HistoryStore(db) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert [s.source for s in store.sessions()] == [str(clip)]
+        todo, done = plan([BatchItem(str(clip), "lying-march")], store)
+        assert [r.item.video for r in todo] == [str(clip)] and not done
+        save_result(store, BatchResult(todo[0].item, SessionSummary("lying-march", str(clip), frames=30),
+                                       content_hash=todo[0].content_hash, settings=todo[0].settings))
+        assert plan([BatchItem(str(clip), "lying-march")], store)[1][0].skipped
+
+
 def _manifest(folder: Path, clips: list[Path]) -> Path:
     manifest = folder / "manifest.csv"
     manifest.write_text("video,exercise\n" + "".join(f"{clip},lying-march\n" for clip in clips))

@@ -50,10 +50,11 @@ def analyze_batch(sources: list[str], *, manifest: Path | None, exercise: str | 
         items += items_for(sources, exercise, side)
     with contextlib.ExitStack() as stack:
         store = _open_history(stack, db_path) if save else None
-        todo, done = plan(items, store)
+        todo, done = plan(items, store, model_path)
         for result in done:
             click.echo(f"Skipped {result.item.video} ({result.item.exercise}): already analysed with the same "
-                       f"content and posecoach version, history session {result.skipped_session}", err=True)
+                       f"content, model, side and posecoach version, history session {result.skipped_session}",
+                       err=True)
         if address is not None and todo:  # before the progress bar: starting or joining Ray is not progress
             stack.callback(connect(address, verbose=verbose))
         progress = _Progress(len(todo), stack)

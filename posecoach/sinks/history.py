@@ -45,7 +45,7 @@ from posecoach.exercises.definition import Target
 from posecoach.landmarks import Side
 from posecoach.summary import SessionMode, SessionStatus, SessionSummary
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 EXPORT_FORMAT = "posecoach-history"
 EXPORT_VERSION = 1
 BUSY_TIMEOUT_S = 5.0
@@ -267,7 +267,18 @@ def _migrate_2_to_3(db: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1, _migrate_1_to_2, _migrate_2_to_3)
+def _migrate_3_to_4(db: sqlite3.Connection) -> None:
+    """Sessions gain the settings besides content and version that decide an analysis (the pose model's
+    hash and the side asked for, ``posecoach.batch.analysis_settings``), so a batch re-run with another
+    ``--model`` or ``--side`` analyses again instead of skipping. Older sessions keep NULL: which model
+    made them is unknown, so a batch analyses them once more."""
+    _script(db, """
+        ALTER TABLE sessions ADD COLUMN analysis_settings TEXT;
+    """)
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1, _migrate_1_to_2, _migrate_2_to_3,
+                                                                _migrate_3_to_4)
 """``MIGRATIONS[n]`` takes a database from version n to n + 1. A new database runs them all, so the
 upgrade path is exercised on every install, not only on old files. Never edit a released step."""
 assert len(MIGRATIONS) == SCHEMA_VERSION
