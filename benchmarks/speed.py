@@ -4,7 +4,8 @@
                                [--downscale CLIP] [--check-counts]
 
 Rows: (a) the bare MediaPipe landmarker on frames decoded beforehand (the serial limit),
-(b) decoding alone, (c) ``analyze_video`` end to end, (c2) ``landmark_video(jobs=N)`` + replay,
+(b) decoding alone, (c) ``analyze_video`` end to end, (c2) ``analyze_video_in_chunks(jobs=N)`` (what
+``analyze ONE_VIDEO`` runs by default),
 (c3) serial with decoding on its own thread, (d) (c) plus the overlay drawn and written to an MP4.
 Every measurement runs ``--repeats`` times, interleaved, in its own process (so model load,
 imports and memory belong to it); the table gives the best and median. Wall-clock frames/s depend
@@ -14,8 +15,9 @@ which does not, and the load average seen. Memory is the peak over the process t
 The engine's cost per frame is measured on the cached real-clip traces, without the model.
 
 ``--downscale`` landmarks a large clip with frames capped at several sizes before the model and
-compares speed, landmarks and counts; ``--check-counts`` landmarks every shared clip in parallel
-and compares its counts with those of its cached serial trace.
+compares speed, landmarks and counts; ``--check-counts`` analyses every shared clip serially and in
+chunks and compares the two summaries, and the serial counts with those of the cached trace (landmarked
+before every run restarted the landmarker at the clip's parts).
 """
 
 from __future__ import annotations
@@ -99,13 +101,11 @@ def measure_serial(clip: Path, exercise: str, jobs: int) -> dict[str, Any]:
 
 
 def measure_parallel(clip: Path, exercise: str, jobs: int) -> dict[str, Any]:
-    """(c2) ``landmark_video`` over ``jobs`` workers, then the engine over the joined trace."""
-    from posecoach.analysis import replay
-    from posecoach.parallel import landmark_video
+    """(c2) ``analyze_video_in_chunks``: ``jobs`` workers landmark whole parts, the engine runs over the join."""
+    from posecoach.analysis import analyze_video_in_chunks
 
     with _Timing() as timing:
-        trace = landmark_video(clip, jobs=jobs)
-        summary = replay(trace.pose_frames(), exercise, source=trace.source, fps=trace.fps)
+        summary = analyze_video_in_chunks(clip, exercise, jobs=jobs)
     return timing.result(summary.frames, counts=_counts(summary))
 
 
@@ -179,7 +179,7 @@ MEASUREMENTS: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {
     "bare": ("(a) landmarker only, frames decoded beforehand", measure_bare),
     "decode": ("(b) decode only", measure_decode),
     "serial": ("(c) analyze end to end, serial", measure_serial),
-    "parallel": ("(c2) landmark_video(jobs={jobs}) + replay", measure_parallel),
+    "parallel": ("(c2) analyze end to end, {jobs} chunks", measure_parallel),
     "threaded": ("(c3) serial with a decode thread", measure_threaded),
     "annotated": ("(d) serial + overlay written to MP4", measure_annotated),
 }
@@ -423,9 +423,11 @@ def main_downscale(args: argparse.Namespace) -> int:
 
 
 def main_check_counts(args: argparse.Namespace) -> int:
-    """Every shared clip landmarked with ``--jobs`` workers must count like its cached serial trace."""
-    from posecoach.analysis import replay
-    from posecoach.parallel import landmark_video
+    """Every shared clip: the chunked summary must be the serial one, whole; and the serial counts are
+    compared with the cached trace's (landmarked without restarts at the parts)."""
+    from posecoach.analysis import analyze_video, analyze_video_in_chunks, replay
+    from posecoach.parallel import part_starts
+    from posecoach.sources import open_source
     from posecoach.trace import PoseTrace
 
     def row(summary: Any) -> tuple[Any, ...]:
@@ -435,23 +437,31 @@ def main_check_counts(args: argparse.Namespace) -> int:
 
     with GOLDEN_TABLE.open() as handle:
         exercises = {r["trace"]: r["exercise"] for r in csv.DictReader(handle, delimiter="\t")}
-    same = 0
+    same = split = unchanged = 0
     for name, exercise in exercises.items():
         clip = next(VIDEOS.glob(f"{name}.*"), None)
         if clip is None:
             continue
-        cached = PoseTrace.load(TRACES / f"{name}.npz")
+        with open_source(clip) as probe:
+            parts = len(part_starts(probe.frame_count or 0, probe.fps))
         start = time.perf_counter()
-        trace = landmark_video(clip, jobs=args.jobs)
-        seconds = time.perf_counter() - start
-        expected = row(replay(cached.pose_frames(), exercise, fps=cached.fps))
-        got = row(replay(trace.pose_frames(), exercise, fps=trace.fps))
-        timestamps = len(trace) == len(cached) and bool(np.array_equal(trace.timestamps_s, cached.timestamps_s))
-        same += got == expected
-        print(f"{name:32} {len(trace):5d} frames {len(trace) / seconds:6.1f} fps  timestamps "
-              f"{'same' if timestamps else 'DIFFER'}  {'same' if got == expected else 'DIFFER'} {got}"
-              + ("" if got == expected else f" serial {expected}"), flush=True)
-    print(f"{same}/{len(exercises)} clips count exactly like their serial trace")
+        serial = analyze_video(clip, exercise)
+        serial_s = time.perf_counter() - start
+        start = time.perf_counter()
+        chunked = analyze_video_in_chunks(clip, exercise, jobs=args.jobs) if parts > 1 else serial
+        chunked_s = time.perf_counter() - start
+        cached = PoseTrace.load(TRACES / f"{name}.npz")
+        before = row(replay(cached.pose_frames(), exercise, fps=cached.fps))
+        identical = chunked.to_dict() == serial.to_dict()
+        same += identical
+        split += parts > 1
+        unchanged += row(serial) == before
+        print(f"{name:32} {serial.frames:5d} frames {parts} parts  serial {serial.frames / serial_s:5.1f} fps"
+              + (f"  chunked {serial.frames / chunked_s:5.1f} fps" if parts > 1 else "  (not split)             ")
+              + f"  summary {'IDENTICAL' if identical else 'DIFFERS'}  {row(serial)}"
+              + ("" if row(serial) == before else f"  without parts {before}"), flush=True)
+    print(f"{same}/{len(exercises)} chunked summaries identical to the serial ones ({split} clips split); "
+          f"{unchanged}/{len(exercises)} serial counts as before parts")
     return 0
 
 

@@ -272,18 +272,19 @@ def analyze_video(source: str | Path, exercise_slug: str, *, side: str = "auto",
     The summary is returned even when the input breaks part-way: it is then flagged ``partial``
     with a note saying where reading stopped.
     """
-    from posecoach.pose import PoseEstimator
+    from posecoach.parallel import PartedEstimator, restarts_for
     from posecoach.sources import ImageFolderSource, frame_brightness, open_source
 
     exercise = with_hold_target(get_exercise(exercise_slug), hold_s)
-    with open_source(source, image_fps=image_fps) as frames, PoseEstimator(model_path, verbose=verbose) as estimator:
+    with open_source(source, image_fps=image_fps) as frames, \
+            PartedEstimator(restarts_for(frames), model_path, verbose=verbose) as estimator:
         session = AnalysisSession(exercise, frames.name, side, frames.fps, on_event,
                                   hold_target_prescribed=hold_s is not None, check_exercise=True)
         try:
             for frame in frames:
                 if frame.index % BRIGHTNESS_EVERY == 0:
                     session.brightness.append(frame_brightness(frame.image))
-                pose = estimator.estimate(frame.image, frame.timestamp_s)
+                pose = estimator.estimate(frame.index, frame.image, frame.timestamp_s)
                 session.feed(frame.timestamp_s, pose)
                 if on_analyzed is not None:
                     on_analyzed(frame, pose, session.engine.snapshot())
@@ -311,17 +312,21 @@ def analyze_video(source: str | Path, exercise_slug: str, *, side: str = "auto",
 def analyze_video_in_chunks(source: str | Path, exercise_slug: str, *, jobs: int, side: str = "auto",
                             model_path: Path | None = None, verbose: bool = False, hold_s: float | None = None,
                             on_frame: ProgressCallback | None = None) -> SessionSummary:
-    """Analyse one recorded video with ``jobs`` worker processes landmarking contiguous chunks.
+    """Analyse one recorded video with ``jobs`` worker processes landmarking contiguous chunks: the
+    summary of :func:`analyze_video`, exactly.
 
-    The engine then runs once over the joined stream, so reps and warnings match the serial run
-    (checked on all 31 shared clips); landmarks just after a chunk seam differ by model noise, so a
-    hold sitting exactly on a threshold can differ by a frame. Live sources and short clips run serially.
+    The chunks are whole parts of the video, where the serial run starts a fresh landmarker too
+    (:mod:`posecoach.parallel`), so the joined landmarks are the serial run's bit for bit; the engine
+    then runs once over them, with the brightness samples the serial run takes. Live sources, image
+    folders and short clips run serially, and so does a video whose chunks met damaged frames or an
+    early end (read again serially, so the summary says where, as the serial run does).
     """
-    from posecoach.parallel import landmark_video
+    from posecoach.parallel import landmark_in_chunks
 
-    get_exercise(exercise_slug)
+    exercise = with_hold_target(get_exercise(exercise_slug), hold_s)
     try:
-        trace = landmark_video(source, jobs=jobs, model_path=model_path, verbose=verbose, on_frame=on_frame)
+        chunked = landmark_in_chunks(source, jobs=jobs, model_path=model_path, verbose=verbose, on_frame=on_frame,
+                                     brightness_every=BRIGHTNESS_EVERY)
     except KeyboardInterrupt as interruption:
         # Like the serial run: the frames landmarked before Ctrl-C are counted and handed to the CLI.
         done = getattr(interruption, "partial_trace", None)
@@ -330,10 +335,15 @@ def analyze_video_in_chunks(source: str | Path, exercise_slug: str, *, jobs: int
                 done.pose_frames(), exercise_slug, side=side, source=done.source, fps=done.fps, hold_s=hold_s,
                 partial=True, reason=f"interrupted after {len(done)} frames")
         raise
-    if len(trace) == 0:
-        raise SourceError(f"'{source}' has no frames that could be decoded")
-    summary = replay(trace.pose_frames(), exercise_slug, side=side, source=trace.source, fps=trace.fps, hold_s=hold_s)
+    if chunked is None or not chunked.read_cleanly:
+        return analyze_video(source, exercise_slug, side=side, model_path=model_path, verbose=verbose,
+                             hold_s=hold_s, on_frame=on_frame)
+    trace = chunked.trace
+    session = AnalysisSession(exercise, trace.source, side, trace.fps, hold_target_prescribed=hold_s is not None,
+                              check_exercise=True, brightness=chunked.brightness)
+    for t, pose in trace.pose_frames():
+        session.feed(t, pose)
+    summary = session.finish()
     date_recording(summary, source)
-    summary.target = prescription(get_exercise(exercise_slug), hold_s=hold_s)
+    summary.target = prescription(exercise, hold_s=hold_s)
     return summary
-

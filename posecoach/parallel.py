@@ -4,7 +4,17 @@ The landmark stage costs ~16-30 ms per frame on one core and is the whole of a s
 so a video's frames are split into ``jobs`` chunks landmarked side by side and joined back into one
 :class:`~posecoach.trace.PoseTrace`, which the engine then replays exactly like the serial stream.
 
-What keeps the joined trace faithful to the serial one:
+What makes the joined trace the serial one, bit for bit:
+
+- **Parts, the same for every run.** VIDEO mode tracks the person from frame to frame (each frame's
+  landmarks choose the next frame's crop) and smooths landmarks over time, and two landmarkers that
+  started at different frames never agree again while the person stays in view: after a second of
+  warm-up, or at any overlap, they stay ~0.003-0.03 of the frame apart for good (measured on the
+  shared clips; they meet only where both lose the person), enough to move a hold on a threshold by
+  0.2 s. So a recorded video is cut into parts that depend on the clip alone (:func:`part_starts`:
+  four equal parts, or two, or one, by its length), and *every* run, serial or chunked or in a batch,
+  starts a fresh landmarker at each part (:class:`PartedEstimator`). A chunk is a run of whole parts,
+  so its worker does exactly what the serial run does there.
 
 - **Seeking is checked, not trusted.** Each worker seeks with ``CAP_PROP_POS_FRAMES`` (frame-exact
   on all 31 shared clips, measured) and every seam is verified: chunk *k* decodes one frame past its
@@ -15,17 +25,16 @@ What keeps the joined trace faithful to the serial one:
   :class:`~posecoach.sources.ContainerClock`,
   the rule of ``CaptureSource`` (its only history-dependent step needs the previous frame, which a
   worker that starts mid-clip does not have).
-- **Tracking is warm.** VIDEO mode tracks the person between frames and smooths landmarks over
-  time, so a model that starts cold mid-clip answers slightly differently for a few frames. Each
-  worker first landmarks ``warmup_s`` of frames before its chunk and throws them away.
 
 Processes are started with ``spawn`` (MediaPipe's native threads and fork do not mix), so each
-worker pays an interpreter start and a model load (~1-2 s): short clips are run serially.
+worker pays an interpreter start and a model load (~1-2 s): clips too short for two parts run
+serially.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import itertools
 import multiprocessing as mp
@@ -43,19 +52,21 @@ import numpy as np
 
 from posecoach.errors import PoseCoachError, SourceError
 from posecoach.landmarks import NUM_LANDMARKS
-from posecoach.sources import ContainerClock
+from posecoach.sources import ContainerClock, frame_brightness
 from posecoach.trace import PoseTrace, PoseTraceBuilder
 
 if TYPE_CHECKING:
+    from posecoach.landmarks import PoseFrame, RawPose
     from posecoach.pose import PoseEstimator
-    from posecoach.sources import Frame
+    from posecoach.sources import Frame, FrameSource
 
 ProgressCallback = Callable[[int], None]
 
-DEFAULT_WARMUP_S = 1.0
-"""Landmarked and discarded before each chunk; 1 s brings tracking and smoothing to the serial state."""
-MIN_CHUNK_S = 2.0
-"""A chunk shorter than this costs more in worker start-up and warm-up than it saves."""
+MAX_PARTS = 4
+"""Parts of a long recorded video, so up to four workers; each part boundary costs every run one
+landmarker start (~0.2-0.5 s) and the model's first-frame answer there, so not more."""
+MIN_PART_S = 3.0
+"""A part shorter than this would cost a worker more in start-up than it saves."""
 PROGRESS_EVERY = 8
 """Frames per progress message from a worker: often enough for a progress bar, cheap on the queue."""
 START_METHOD: Final = "spawn"
@@ -63,9 +74,73 @@ POLL_S = 0.2
 LAST_WORDS_S = 2.0
 
 
+def part_starts(frame_count: int, fps: float, min_part_s: float = MIN_PART_S) -> tuple[int, ...]:
+    """The first frame of each part of a recorded video: four equal parts, two, or one (the clip is
+    shorter than two parts of ``min_part_s``). Only the clip decides, never the number of workers."""
+    fitting = int(frame_count / max(min_part_s * fps, 1.0))
+    parts = MAX_PARTS
+    while parts > 1 and parts > fitting:
+        parts //= 2
+    return tuple(round(i * frame_count / parts) for i in range(parts))
+
+
+def restarts_for(frames: FrameSource, min_part_s: float | None = None) -> tuple[int, ...]:
+    """Where a run over ``frames`` starts a fresh landmarker: the parts of a recorded video file;
+    only the first frame of a camera, stream or image folder, which are never split."""
+    from posecoach.sources import CaptureSource
+
+    if isinstance(frames, CaptureSource) and not frames.is_live and frames.frame_count:
+        return part_starts(frames.frame_count, frames.fps, MIN_PART_S if min_part_s is None else min_part_s)
+    return (0,)
+
+
+class PartedEstimator:
+    """The pose estimator of every run over a recorded video: a fresh landmarker at each part's first frame.
+
+    Tracking and smoothing state cannot be handed to a worker, so the serial run gives it up at the
+    same frames a worker starts from; starting afresh costs one model load (~0.2-0.5 s) per part.
+    """
+
+    def __init__(self, restarts: Iterable[int], model_path: Path | None = None, *, verbose: bool = False) -> None:
+        self.restarts = frozenset(restarts)
+        self.model_path, self.verbose = model_path, verbose
+        self._stack = contextlib.ExitStack()
+        self._estimator = self._start()
+        self._fresh = True
+
+    def _start(self) -> PoseEstimator:
+        from posecoach.pose import PoseEstimator
+
+        return self._stack.enter_context(PoseEstimator(self.model_path, verbose=self.verbose))
+
+    def _at(self, index: int) -> None:
+        if index in self.restarts and not self._fresh:
+            self._stack.close()
+            self._estimator = self._start()
+        self._fresh = False
+
+    def estimate_raw(self, index: int, image: np.ndarray, timestamp_s: float) -> RawPose | None:
+        """The model's answer for frame ``index`` of the video (counted from its first frame)."""
+        self._at(index)
+        return self._estimator.estimate_raw(image, timestamp_s)
+
+    def estimate(self, index: int, image: np.ndarray, timestamp_s: float) -> PoseFrame | None:
+        self._at(index)
+        return self._estimator.estimate(image, timestamp_s)
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> PartedEstimator:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stack.__exit__(*exc)
+
+
 @dataclass(frozen=True)
 class ChunkTask:
-    """What one worker landmarks: frames ``[start, stop)``, after warm-up frames from ``warm_start``.
+    """What one worker landmarks: frames ``[start, stop)``, a fresh landmarker at each of ``restarts``.
 
     ``stop`` is None for the last chunk, which reads to the end: container frame counts are estimates.
     """
@@ -73,12 +148,13 @@ class ChunkTask:
     chunk: int
     path: str
     fps: float
-    warm_start: int
     start: int
     stop: int | None
+    restarts: tuple[int, ...]
     seek: bool
     model_path: str | None
     verbose: bool
+    brightness_every: int = 0
 
 
 @dataclass
@@ -96,6 +172,8 @@ class ChunkResult:
     frame_after: tuple[str, float] | None = None
     """Hash and container time of frame ``stop`` (decoded, not landmarked), or None at the end."""
     reached_stop: bool = True
+    brightness: list[float] = dataclasses.field(default_factory=list)
+    read_cleanly: bool = True
 
 
 INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
@@ -126,30 +204,52 @@ def ignore_interrupts() -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, INTERRUPTS)
 
 
+@dataclass
+class LandmarkedVideo:
+    """A video landmarked in chunks: the trace, and what the serial analysis sees of the pixels besides."""
+
+    trace: PoseTrace
+    brightness: list[float]
+    """Brightness of every ``brightness_every``-th frame, in order, as the serial analysis samples it."""
+    read_cleanly: bool
+    """No frame was skipped as damaged and the video was not cut short; otherwise only a serial read
+    can say where, in the serial run's words."""
+
+
 def landmark_video(source: str | os.PathLike[str], *, jobs: int, model_path: Path | None = None,
                    verbose: bool = False, on_frame: ProgressCallback | None = None,
-                   warmup_s: float = DEFAULT_WARMUP_S, min_chunk_s: float = MIN_CHUNK_S,
-                   seek: bool = True) -> PoseTrace:
+                   min_part_s: float | None = None, seek: bool = True) -> PoseTrace:
     """Landmark a whole video with ``jobs`` worker processes and return its trace in frame order.
 
-    Frames and timestamps are those of the serial path (``open_source`` + ``PoseEstimator``); the
-    landmarks of the first few frames after each seam may differ from it by model noise.
-    ``jobs=1``, live sources, image folders and clips too short for chunks of ``min_chunk_s`` run
-    serially in this process. ``on_frame(n)`` is called as frames are done, summed over workers. ``seek=False`` makes
+    Frames, timestamps and landmarks are those of the serial path (:func:`landmark_serial`), bit for
+    bit. ``jobs=1``, live sources, image folders and clips of one part run serially in this process.
+    ``on_frame(n)`` is called as frames are done, summed over workers. ``seek=False`` makes
     workers decode from the start and skip, for containers whose seeking is inexact.
     """
-    from posecoach.sources import CaptureSource, open_source
+    chunked = landmark_in_chunks(source, jobs=jobs, model_path=model_path, verbose=verbose, on_frame=on_frame,
+                                 min_part_s=min_part_s, seek=seek)
+    if chunked is not None:
+        return chunked.trace
+    return landmark_serial(source, model_path=model_path, verbose=verbose, on_frame=on_frame, min_part_s=min_part_s)
+
+
+def landmark_in_chunks(source: str | os.PathLike[str], *, jobs: int, model_path: Path | None = None,
+                       verbose: bool = False, on_frame: ProgressCallback | None = None,
+                       min_part_s: float | None = None, seek: bool = True,
+                       brightness_every: int = 0) -> LandmarkedVideo | None:
+    """:func:`landmark_video`'s chunked path; None when the video is not split (``jobs=1``, one part,
+    not a recorded file), so the caller runs serially. ``brightness_every`` > 0 samples frame brightness."""
+    from posecoach.sources import open_source
 
     with open_source(source) as probe:
-        splittable = isinstance(probe, CaptureSource) and not probe.is_live and probe.frame_count
-        fps, name, count = probe.fps, probe.name, probe.frame_count or 0
-        size = (probe.width, probe.height)
-    chunks = _plan_chunks(count, fps, jobs, warmup_s, min_chunk_s) if splittable else []
+        restarts = restarts_for(probe, min_part_s)
+        fps, name, size = probe.fps, probe.name, (probe.width, probe.height)
+    chunks = _plan_chunks(restarts, jobs)
     if len(chunks) < 2:
-        return landmark_serial(source, model_path=model_path, verbose=verbose, on_frame=on_frame)
-    tasks = [ChunkTask(i, os.fspath(source), fps, warm, start, stop, seek and start > 0,
-                       str(model_path) if model_path else None, verbose)
-             for i, (warm, start, stop) in enumerate(chunks)]
+        return None
+    tasks = [ChunkTask(i, os.fspath(source), fps, start, stop, restarts, seek and start > 0,
+                     str(model_path) if model_path else None, verbose, brightness_every)
+             for i, (start, stop) in enumerate(chunks)]
     try:
         results = _run_chunks(tasks, on_frame)
     except KeyboardInterrupt as interruption:
@@ -161,28 +261,30 @@ def landmark_video(source: str | os.PathLike[str], *, jobs: int, model_path: Pat
         raise
     bad = _first_bad_seam(results)
     if bad is not None and seek:
-        redo = [ChunkTask(t.chunk, t.path, t.fps, t.warm_start, t.start, t.stop, False, t.model_path, t.verbose)
-                for t in tasks[bad:]]
+        redo = [dataclasses.replace(task, seek=False) for task in tasks[bad:]]
         results = results[:bad] + _run_chunks(redo, None)
         bad = _first_bad_seam(results)
     if bad is not None:
         raise SourceError(f"'{name}' decodes differently when read in parts (frame {results[bad].start}); "
                           "analyse it with --jobs 1")
-    return _join(results, name, fps, size)
+    read = _kept(results)
+    return LandmarkedVideo(_join(read, name, fps, size), [b for r in read for b in r.brightness],
+                           all(r.read_cleanly for r in read) and read[-1] is results[-1])
 
 
 def landmark_serial(source: str | os.PathLike[str], *, model_path: Path | None = None, verbose: bool = False,
-                    on_frame: ProgressCallback | None = None) -> PoseTrace:
-    """The serial path, exactly as ``analyze_video`` runs it: one source, one model, frame by frame."""
-    from posecoach.pose import PoseEstimator
+                    on_frame: ProgressCallback | None = None, min_part_s: float | None = None) -> PoseTrace:
+    """The serial path, exactly as ``analyze_video`` runs it: one source, frame by frame, a fresh
+    landmarker at each part."""
     from posecoach.sources import open_source
 
-    with open_source(source) as frames, PoseEstimator(model_path, verbose=verbose) as estimator:
+    with open_source(source) as frames, \
+            PartedEstimator(restarts_for(frames, min_part_s), model_path, verbose=verbose) as estimator:
         builder = PoseTraceBuilder(frames.name, frames.fps, frames.width, frames.height)
         try:
             for frame in frames:
                 builder.height, builder.width = frame.image.shape[:2]
-                builder.add(frame.timestamp_s, estimator.estimate_raw(frame.image, frame.timestamp_s))
+                builder.add(frame.timestamp_s, estimator.estimate_raw(frame.index, frame.image, frame.timestamp_s))
                 if on_frame is not None:
                     on_frame(1)
         except KeyboardInterrupt as interruption:
@@ -191,16 +293,13 @@ def landmark_serial(source: str | os.PathLike[str], *, model_path: Path | None =
     return builder.build()
 
 
-def _plan_chunks(frame_count: int, fps: float, jobs: int, warmup_s: float,
-                 min_chunk_s: float) -> list[tuple[int, int, int | None]]:
-    """``(warm_start, start, stop)`` per chunk: equal contiguous shares, no more than the clip's length allows."""
-    jobs = min(jobs, int(frame_count / max(min_chunk_s * fps, 1.0)))
+def _plan_chunks(restarts: tuple[int, ...], jobs: int) -> list[tuple[int, int | None]]:
+    """``(start, stop)`` per chunk: runs of whole parts, as even as the parts allow (the last reads to the end)."""
+    jobs = min(jobs, len(restarts))
     if jobs < 2:
         return []
-    warm = round(warmup_s * fps)
-    bounds = [round(i * frame_count / jobs) for i in range(jobs + 1)]
-    return [(max(0, start - warm), start, stop if i < jobs - 1 else None)
-            for i, (start, stop) in enumerate(itertools.pairwise(bounds))]
+    firsts = [restarts[round(i * len(restarts) / jobs)] for i in range(jobs)]
+    return [(start, stop) for start, stop in itertools.zip_longest(firsts, firsts[1:])]
 
 
 def _run_chunks(tasks: list[ChunkTask], on_frame: ProgressCallback | None) -> list[ChunkResult]:
@@ -331,13 +430,19 @@ def _first_bad_seam(results: list[ChunkResult]) -> int | None:
     return None
 
 
-def _join(results: list[ChunkResult], name: str, fps: float, size: tuple[int, int]) -> PoseTrace:
-    """Concatenate chunks (up to one that ended early, as the serial read would stop there) and time them."""
+def _kept(results: list[ChunkResult]) -> list[ChunkResult]:
+    """Chunks up to one that ended early, as the serial read would stop there."""
     kept: list[ChunkResult] = []
     for result in results:
         kept.append(result)
         if not result.reached_stop:
             break
+    return kept
+
+
+def _join(results: list[ChunkResult], name: str, fps: float, size: tuple[int, int]) -> PoseTrace:
+    """Concatenate chunks (up to one that ended early) and time them."""
+    kept = _kept(results)
     container_ms = np.concatenate([r.container_ms for r in kept])
     clock = ContainerClock(fps)
     timestamps = np.array([clock(float(ms)) for ms in container_ms], dtype=np.float64)
@@ -371,16 +476,17 @@ def landmark_chunk(task: ChunkTask, progress: ProgressCallback | None = None, st
     Frames come from the same reader as the serial path (:class:`~posecoach.sources.CaptureSource`,
     started at the chunk's warm-up frame), so a damaged frame is skipped here as it is there.
     """
-    from posecoach.pose import PoseEstimator
     from posecoach.sources import CaptureSource
 
     model = Path(task.model_path) if task.model_path else None
-    frames = CaptureSource(task.path, task.path, fps_hint=task.fps, start_frame=task.warm_start, seek=task.seek)
-    with frames, PoseEstimator(model, verbose=task.verbose) as estimator:
-        return _landmark_frames(frames, estimator, task, progress, stop)
+    frames = CaptureSource(task.path, task.path, fps_hint=task.fps, start_frame=task.start, seek=task.seek)
+    with frames, PartedEstimator(task.restarts, model, verbose=task.verbose) as estimator:
+        result = _landmark_frames(frames, estimator, task, progress, stop)
+    result.read_cleanly = not frames.stats.frames_skipped and not frames.stats.stopped_early
+    return result
 
 
-def _landmark_frames(frames: Iterable[Frame], estimator: PoseEstimator, task: ChunkTask,
+def _landmark_frames(frames: Iterable[Frame], estimator: PartedEstimator, task: ChunkTask,
                      progress: ProgressCallback | None, stop: Any = None) -> ChunkResult:
     container_ms: list[float] = []
     normalized: list[np.ndarray] = []
@@ -392,23 +498,24 @@ def _landmark_frames(frames: Iterable[Frame], estimator: PoseEstimator, task: Ch
         if stop is not None and stop.is_set():  # the parent was interrupted: send what is done
             result.reached_stop = False
             break
-        index, image, ms = task.warm_start + frame.index, frame.image, frame.container_ms
+        index, image, ms = task.start + frame.index, frame.image, frame.container_ms
         if index == task.stop:
             result.frame_after = _frame_key(image, ms)
             result.reached_stop = True
             break
-        raw = estimator.estimate_raw(image, frame.timestamp_s)
-        if index >= task.start:
-            if index == task.start:
-                result.first_frame = _frame_key(image, ms)
-                result.image_size = (image.shape[1], image.shape[0])
-            container_ms.append(ms)
-            normalized.append(raw.normalized if raw else np.full((NUM_LANDMARKS, 5), np.nan, np.float32))
-            world.append(raw.world if raw else np.full((NUM_LANDMARKS, 3), np.nan, np.float32))
-            pending += 1
-            if progress is not None and pending >= PROGRESS_EVERY:
-                progress(pending)
-                pending = 0
+        raw = estimator.estimate_raw(index, image, frame.timestamp_s)
+        if task.brightness_every and index % task.brightness_every == 0:
+            result.brightness.append(frame_brightness(image))
+        if index == task.start:
+            result.first_frame = _frame_key(image, ms)
+            result.image_size = (image.shape[1], image.shape[0])
+        container_ms.append(ms)
+        normalized.append(raw.normalized if raw else np.full((NUM_LANDMARKS, 5), np.nan, np.float32))
+        world.append(raw.world if raw else np.full((NUM_LANDMARKS, 3), np.nan, np.float32))
+        pending += 1
+        if progress is not None and pending >= PROGRESS_EVERY:
+            progress(pending)
+            pending = 0
     if progress is not None and pending:
         progress(pending)
     result.container_ms = np.asarray(container_ms, dtype=np.float64)
