@@ -661,8 +661,10 @@ def test_a_real_signal_to_a_running_analysis_exits_cleanly(tmp_path: Path, signu
     """A signal at any moment ends in one line and 130/143: while MediaPipe loads the model (it
     takes effect once loading is done), or mid-analysis."""
     path = write_avi(tmp_path / "long.avi", 600)  # about 15 s of inference: still running when signalled
+    # Loading is watched in this process: --jobs 1 keeps the model here rather than in chunk workers.
+    serial = ["--jobs", "1"] if when == "model-loading" else []
     process = subprocess.Popen([sys.executable, "-m", "posecoach", "analyze", str(path), "-e", "plank",
-                                "--no-save"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                "--no-save", *serial], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
     if when == "model-loading":
         wait_until_the_model_loads(process)

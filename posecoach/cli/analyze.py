@@ -103,8 +103,8 @@ def _analyze_quietly(args: tuple[str, str, str, Path | None, bool, float | None,
 @side_option
 @format_option("table", "json", "csv")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes. Several videos: analysed side by side (default: all cores). "
-                   "One video: landmarked in N chunks at once (default: 1, the exact serial run).")
+              help="Worker processes (default: all cores). Several videos: analysed side by side. One video: "
+                   "landmarked in up to N chunks at once, with the serial run's result exactly; 1 runs serially.")
 @click.option("--save/--no-save", default=True, show_default=True,
               help="Record each analysed video as a session in the history database.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -168,7 +168,8 @@ def analyze(videos: tuple[str, ...], exercise_slug: str | None, side: str, outpu
         if len(sources) == 1:
             observers = {"on_analyzed": annotated, "on_event": annotated.on_event} if annotated else {}
             summaries = [_analyze_one(sources[0], exercise_slug, side, model_path, verbose, show_progress=True,
-                                      jobs=jobs or 1, hold_s=hold_s, image_fps=image_fps, **observers)]
+                                      jobs=jobs or os.cpu_count() or 1, hold_s=hold_s, image_fps=image_fps,
+                                      **observers)]
         else:
             summaries = _analyze_many(sources, exercise_slug, side, model_path, verbose,
                                       jobs or os.cpu_count() or 1, hold_s, image_fps)
