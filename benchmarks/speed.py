@@ -329,7 +329,7 @@ def main_table(args: argparse.Namespace) -> int:
 
     with open_source(args.clip) as source:
         fps, size, count = source.fps, f"{source.width}x{source.height}", source.frame_count
-    names = [n for n in MEASUREMENTS if n != "annotated" or _has_overlay()]
+    names = [n for n in MEASUREMENTS if n in args.measure and (n != "annotated" or _has_overlay())]
     print(f"clip {args.clip.name}: {size}, {fps:.2f} frames/s, {count} frames; exercise {args.exercise}; "
           f"{os.cpu_count()} cores; {args.repeats} runs each, interleaved", file=sys.stderr)
     runs: dict[str, list[Run]] = {name: [] for name in names}
@@ -354,7 +354,7 @@ def main_table(args: argparse.Namespace) -> int:
         print(f"{label:44} {runs[name][0].frames:6d} {best:8.1f} {median:7.1f} {best / fps:6.2f} "
               f"{best / bare_best:9.2f} {median / bare_median:6.2f} {cpu_ms:8.1f} {pss:7.0f} {rss:7.0f} "
               f"{load:5.1f}  {counts}")
-    if "annotated" not in names:
+    if "annotated" in args.measure and "annotated" not in names:
         print("(d) skipped: posecoach.sinks.overlay.render is not available")
 
     engine, convert, frames = engine_cost(max(args.repeats, 3))
@@ -363,8 +363,9 @@ def main_table(args: argparse.Namespace) -> int:
     print(f"\nengine over {frames} cached real-clip frames: {engine_best:.0f} CPU µs/frame best, "
           f"{engine_median:.0f} median (+ {convert_best:.0f} µs best, {convert_median:.0f} median "
           "turning cached landmarks into PoseFrames)")
-    best_end_to_end = max(_best_median([r.fps for r in runs[n]])[0] for n in ("serial", "parallel", "threaded"))
-    memory = max(r.pss_mb for n in ("serial", "parallel", "threaded") for r in runs[n])
+    end_to_end = [n for n in ("serial", "parallel", "threaded") if n in runs]
+    best_end_to_end = max(_best_median([r.fps for r in runs[n]])[0] for n in end_to_end)
+    memory = max(r.pss_mb for n in end_to_end for r in runs[n])
     ratio = best_end_to_end / bare_best
     print("targets: end to end >= {:.1f}x (a): {:.2f}x {}; engine < {:.0f} µs: {:.0f} {}; memory < {:.0f} MB: {:.0f} {}"
           .format(TARGETS["end_to_end_ratio"], ratio, _verdict(ratio >= TARGETS["end_to_end_ratio"]),
@@ -471,6 +472,8 @@ def main() -> int:
     parser.add_argument("--exercise", help="catalogue slug; default: the clip's row in truth.tsv")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--measure", nargs="+", choices=list(MEASUREMENTS), default=list(MEASUREMENTS),
+                        help="rows to measure (default: all); 'bare' and one of 'serial'/'parallel' are needed")
     parser.add_argument("--downscale", type=Path, metavar="CLIP", help="study capping frame size on CLIP instead")
     parser.add_argument("--check-counts", action="store_true", help="compare parallel counts on every shared clip")
     parser.add_argument("--child", choices=[*MEASUREMENTS, "downscale"], help=argparse.SUPPRESS)

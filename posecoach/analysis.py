@@ -318,8 +318,8 @@ def analyze_video_in_chunks(source: str | Path, exercise_slug: str, *, jobs: int
     The chunks are whole parts of the video, where the serial run starts a fresh landmarker too
     (:mod:`posecoach.parallel`), so the joined landmarks are the serial run's bit for bit; the engine
     then runs once over them, with the brightness samples the serial run takes. Live sources, image
-    folders and short clips run serially, and so does a video whose chunks met damaged frames or an
-    early end (read again serially, so the summary says where, as the serial run does).
+    folders and short clips run serially, and so does a video whose chunks met damaged frames, an
+    early end or a container clock that repeats or jumps inside a part (read again serially).
     """
     from posecoach.parallel import landmark_in_chunks
 
@@ -335,7 +335,7 @@ def analyze_video_in_chunks(source: str | Path, exercise_slug: str, *, jobs: int
                 done.pose_frames(), exercise_slug, side=side, source=done.source, fps=done.fps, hold_s=hold_s,
                 partial=True, reason=f"interrupted after {len(done)} frames")
         raise
-    if chunked is None or not chunked.read_cleanly:
+    if chunked is None or not chunked.serial_equivalent:
         return analyze_video(source, exercise_slug, side=side, model_path=model_path, verbose=verbose,
                              hold_s=hold_s, on_frame=on_frame)
     trace = chunked.trace

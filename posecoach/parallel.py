@@ -15,6 +15,11 @@ What makes the joined trace the serial one, bit for bit:
   four equal parts, or two, or one, by its length), and *every* run, serial or chunked or in a batch,
   starts a fresh landmarker at each part (:class:`PartedEstimator`). A chunk is a run of whole parts,
   so its worker does exactly what the serial run does there.
+- **The model's clock starts at each part.** A worker's reader counts time from its first frame, the
+  serial reader from the clip's; the landmarker smooths over the milliseconds between frames, so
+  both give it times since the part's first frame. They agree unless the container's clock repeats
+  or jumps inside a part; the parent checks that on the positions the workers report, and when they
+  disagree (or a chunk met damaged frames) the caller runs serially.
 
 - **Seeking is checked, not trusted.** Each worker seeks with ``CAP_PROP_POS_FRAMES`` (frame-exact
   on all 31 shared clips, measured) and every seam is verified: chunk *k* decodes one frame past its
@@ -107,26 +112,33 @@ class PartedEstimator:
         self._stack = contextlib.ExitStack()
         self._estimator = self._start()
         self._fresh = True
+        self._part_t0 = 0.0
 
     def _start(self) -> PoseEstimator:
         from posecoach.pose import PoseEstimator
 
         return self._stack.enter_context(PoseEstimator(self.model_path, verbose=self.verbose))
 
-    def _at(self, index: int) -> None:
-        if index in self.restarts and not self._fresh:
-            self._stack.close()
-            self._estimator = self._start()
+    def _model_time(self, index: int, timestamp_s: float) -> float:
+        """Seconds since the part's first frame, starting a fresh landmarker there."""
+        if index in self.restarts or self._fresh:
+            if not self._fresh:
+                self._stack.close()
+                self._estimator = self._start()
+            self._part_t0 = timestamp_s
         self._fresh = False
+        return timestamp_s - self._part_t0
 
     def estimate_raw(self, index: int, image: np.ndarray, timestamp_s: float) -> RawPose | None:
         """The model's answer for frame ``index`` of the video (counted from its first frame)."""
-        self._at(index)
-        return self._estimator.estimate_raw(image, timestamp_s)
+        model_t = self._model_time(index, timestamp_s)  # before naming the estimator: this may start a new one
+        return self._estimator.estimate_raw(image, model_t)
 
     def estimate(self, index: int, image: np.ndarray, timestamp_s: float) -> PoseFrame | None:
-        self._at(index)
-        return self._estimator.estimate(image, timestamp_s)
+        """The pose in frame ``index``, stamped with the stream's ``timestamp_s`` (not the model's)."""
+        model_t = self._model_time(index, timestamp_s)
+        pose = self._estimator.estimate(image, model_t)
+        return None if pose is None else dataclasses.replace(pose, timestamp_s=timestamp_s)
 
     def close(self) -> None:
         self._stack.close()
@@ -211,9 +223,9 @@ class LandmarkedVideo:
     trace: PoseTrace
     brightness: list[float]
     """Brightness of every ``brightness_every``-th frame, in order, as the serial analysis samples it."""
-    read_cleanly: bool
-    """No frame was skipped as damaged and the video was not cut short; otherwise only a serial read
-    can say where, in the serial run's words."""
+    serial_equivalent: bool
+    """The serial run's landmarks for sure: every worker gave the model the serial run's times, no
+    frame was skipped as damaged and the video was not cut short (only a serial read says where)."""
 
 
 def landmark_video(source: str | os.PathLike[str], *, jobs: int, model_path: Path | None = None,
@@ -228,7 +240,7 @@ def landmark_video(source: str | os.PathLike[str], *, jobs: int, model_path: Pat
     """
     chunked = landmark_in_chunks(source, jobs=jobs, model_path=model_path, verbose=verbose, on_frame=on_frame,
                                  min_part_s=min_part_s, seek=seek)
-    if chunked is not None:
+    if chunked is not None and chunked.serial_equivalent:
         return chunked.trace
     return landmark_serial(source, model_path=model_path, verbose=verbose, on_frame=on_frame, min_part_s=min_part_s)
 
@@ -268,8 +280,9 @@ def landmark_in_chunks(source: str | os.PathLike[str], *, jobs: int, model_path:
         raise SourceError(f"'{name}' decodes differently when read in parts (frame {results[bad].start}); "
                           "analyse it with --jobs 1")
     read = _kept(results)
-    return LandmarkedVideo(_join(read, name, fps, size), [b for r in read for b in r.brightness],
-                           all(r.read_cleanly for r in read) and read[-1] is results[-1])
+    equivalent = (all(r.read_cleanly for r in read) and read[-1] is results[-1]
+                  and _same_model_times(read, restarts, fps))
+    return LandmarkedVideo(_join(read, name, fps, size), [b for r in read for b in r.brightness], equivalent)
 
 
 def landmark_serial(source: str | os.PathLike[str], *, model_path: Path | None = None, verbose: bool = False,
@@ -428,6 +441,26 @@ def _first_bad_seam(results: list[ChunkResult]) -> int | None:
         if before.frame_after != after.first_frame:
             return after.chunk
     return None
+
+
+def _same_model_times(results: list[ChunkResult], restarts: tuple[int, ...], fps: float) -> bool:
+    """Each worker gave the model the times since its part's start that the serial run gives it:
+    the serial reader's clock replayed over the whole clip, the worker's from its chunk's first frame."""
+    serial = _model_times(np.concatenate([r.container_ms for r in results]), 0, restarts, fps)
+    workers = [_model_times(r.container_ms, r.start, restarts, fps) for r in results]
+    return bool(np.array_equal(serial, np.concatenate(workers)))
+
+
+def _model_times(container_ms: np.ndarray, first: int, restarts: tuple[int, ...], fps: float) -> np.ndarray:
+    """What :class:`PartedEstimator` hands the model for frames ``first, first + 1, ...`` read by a fresh reader."""
+    clock = ContainerClock(fps)
+    times, part_t0 = [], 0.0
+    for index, ms in enumerate(container_ms, start=first):
+        t = clock(float(ms))
+        if index in restarts or index == first:
+            part_t0 = t
+        times.append(t - part_t0)
+    return np.asarray(times, dtype=np.float64)
 
 
 def _kept(results: list[ChunkResult]) -> list[ChunkResult]:

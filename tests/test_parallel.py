@@ -19,6 +19,7 @@ from posecoach.parallel import (
     LandmarkedVideo,
     _first_bad_seam,
     _plan_chunks,
+    _same_model_times,
     landmark_chunk,
     landmark_in_chunks,
     landmark_serial,
@@ -70,7 +71,7 @@ def test_two_jobs_give_the_serial_frames_timestamps_and_landmarks_bit_for_bit(se
     np.testing.assert_array_equal(trace.timestamps_s, serial_trace.timestamps_s)
     np.testing.assert_array_equal(trace.normalized, serial_trace.normalized)
     np.testing.assert_array_equal(trace.world, serial_trace.world)
-    assert chunked.read_cleanly
+    assert chunked.serial_equivalent
 
 
 @pytest.mark.model
@@ -141,6 +142,19 @@ def test_a_seek_that_lands_on_another_frame_is_caught_at_the_seam():
     assert _first_bad_seam(good) is None
     off_by_one = [good[0], _result(1, ("k2", 366.0), ("m", 666.0)), good[2]]
     assert _first_bad_seam(off_by_one) == 1
+
+
+@pytest.mark.parametrize(("container_ms", "same"), [
+    ([0.0, 33.3, 66.7, 100.0, 133.3, 166.7], True),
+    ([0.0, 33.3, 66.7, 66.7, 100.0, 133.3], False),
+], ids=["regular-clock", "repeated-time-at-the-seam"])
+def test_workers_must_give_the_model_the_serial_runs_times(container_ms, same):
+    """The second worker's reader starts its clock at frame 3; a repeated container time there makes the
+    serial reader step half a frame where the worker's does not, so the chunks cannot stand for the serial run."""
+    empty = np.empty(0)
+    chunks = [ChunkResult(0, 0, np.array(container_ms[:3]), empty, empty, (0, 0)),
+              ChunkResult(1, 3, np.array(container_ms[3:]), empty, empty, (0, 0))]
+    assert _same_model_times(chunks, (0, 3), 30.0) is same
 
 
 def test_replaying_container_positions_gives_the_capture_source_timestamps(tmp_path):
