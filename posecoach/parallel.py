@@ -186,6 +186,7 @@ class ChunkResult:
     reached_stop: bool = True
     brightness: list[float] = dataclasses.field(default_factory=list)
     read_cleanly: bool = True
+    """No damaged frame was skipped and the reader did not stop short of the container's length."""
 
 
 INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
@@ -507,7 +508,7 @@ def landmark_chunk(task: ChunkTask, progress: ProgressCallback | None = None, st
     """Decode and landmark one chunk in this process (the body of a worker; callable directly in tests).
 
     Frames come from the same reader as the serial path (:class:`~posecoach.sources.CaptureSource`,
-    started at the chunk's warm-up frame), so a damaged frame is skipped here as it is there.
+    started at the chunk's first frame), so a damaged frame is skipped here as it is there.
     """
     from posecoach.sources import CaptureSource
 
