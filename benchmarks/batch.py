@@ -72,7 +72,7 @@ def run_processes(clips: list[list[str]], jobs: int) -> dict[str, Any]:
     from posecoach.cli.analyze import _analyze_quietly
 
     started = time.perf_counter()
-    tasks = [(path, exercise, "auto", None, False) for path, exercise in clips]
+    tasks = [(path, exercise, "auto", None, False, None, None) for path, exercise in clips]
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
         summaries = [r.to_dict() if not isinstance(r, str) else r for r in pool.map(_analyze_quietly, tasks)]
     return {"wall_s": time.perf_counter() - started, "summaries": summaries}
