@@ -38,10 +38,10 @@ SEED_003 = "003 5 Tight Psoas Exercises for Lasting Relief"
 SEED_004 = "004 How to Heal the Psoas Muscle: Relief & Recovery"
 
 # ---------------------------------------------------------------- postures
-SUPINE = Posture("lying on your back", (Within("chest_facing", 25, 90), Within("trunk_incline", -50, 40)))
+SUPINE = Posture("lying on your back", (Within("chest_facing", 25, 90), Within("trunk_incline", -60, 55)))
 SUPINE_KNEES_BENT = Posture(
     "lying on your back, knees bent",
-    (Within("chest_facing", 25, 90), Within("trunk_incline", -50, 40), Within("knee_flexion.both", 35, 180)),
+    (Within("chest_facing", 25, 90), Within("trunk_incline", -60, 55), Within("knee_flexion.both", 35, 180)),
 )
 # Generous: world landmarks follow the camera's axes, so a laptop looking down (or a phone on the
 # floor looking up) tilts an upright trunk by 20-30°.

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from posecoach.events import Event, FormWarning, HoldEnded, HoldStarted
-from posecoach.exercises.definition import Condition, HoldSpec, WarningCode, Within
+from posecoach.exercises.definition import HoldSpec, NearOwnLimit, WarningCode, Within
 from posecoach.exercises.diagnostics import Diagnostics
-from posecoach.features import Features, OneEuroFilter, sided
+from posecoach.features import Features, OneEuroFilter, RollingMedian, sided
 from posecoach.landmarks import Side
 
 UNJUDGED_BRIDGE_S = 5.0
@@ -34,6 +34,8 @@ SETTLE_MAX_S = 2.0
 EXIT_MOTION_MAX_S = 2.5
 """A hold that ends after at most this long of motion ends where the motion began (drifting out);
 longer motion inside the position was part of the hold."""
+OWN_LIMIT_WINDOW_S = 1.0
+"""A stretch's end range is a value kept this long (a rolling median), not a frame's reading."""
 MOTION_FEATURES = ("trunk_incline", "body_line", "hip_flexion.both", "knee_flexion.both")
 """The body's big angles: when none of them changes, the body is still."""
 
@@ -103,6 +105,7 @@ class HoldTimer:
         self._on_holding = on_holding
         self._on_end = on_end
         self._own_limits: dict[tuple[str, Side | None], float] = {}
+        self._kept_values: dict[tuple[str, Side | None], RollingMedian] = {}
 
     def holding(self, t: float) -> bool:
         """Holding right now: a hold lapsing through its grace period is someone getting up, not bad form."""
@@ -123,7 +126,7 @@ class HoldTimer:
     def _step(self, hold: HoldState, features: Features, t: float, dt: float, in_position: bool) -> list[Event]:
         spec = self.spec
         events: list[Event] = []
-        state = self._conditions_state(features, hold.side)
+        state = self._conditions_state(features, hold.side, t)
         if state is False and hold.started_t is None and in_position:
             self.diagnostics.hold_misses.update(
                 c.feature for c in spec.conditions
@@ -184,7 +187,7 @@ class HoldTimer:
         hold.clear()
         return events
 
-    def _conditions_state(self, features: Features, side: Side | None) -> bool | None:
+    def _conditions_state(self, features: Features, side: Side | None, t: float) -> bool | None:
         """Judged on the conditions that can be measured; None when none can.
 
         A front view hides the legs of a plank and a close-up crops them: the visible part of the
@@ -194,13 +197,25 @@ class HoldTimer:
         judged = [(c, v) for c in conditions if math.isfinite(v := sided(features, c.feature, side))]
         if not judged:
             return None if conditions else True
-        return all(self._condition_holds(c, v, side) for c, v in judged)
+        if not all(c.holds_for(v) for c, v in judged if isinstance(c, Within)):
+            return False
+        own_limits = [(c, v) for c, v in judged if isinstance(c, NearOwnLimit)]
+        self._learn_own_limits(own_limits, side, t)
+        return all(self._near_own_limit(c, v, side) for c, v in own_limits)
 
-    def _condition_holds(self, condition: Condition, value: float, side: Side | None) -> bool:
-        if isinstance(condition, Within):
-            return condition.holds_for(value)
-        key = (condition.feature, side)
-        limit = self._own_limits.get(key, value)
-        limit = min(limit, value) if condition.direction < 0 else max(limit, value)
-        self._own_limits[key] = limit
-        return abs(value - limit) <= condition.band
+    def _learn_own_limits(self, judged: list[tuple[NearOwnLimit, float]], side: Side | None, t: float) -> None:
+        """The person's own end range is learnt only where they are in the position and still, from
+        the value they keep for ``OWN_LIMIT_WINDOW_S``: a transient while getting into it (or a
+        MediaPipe depth glitch) is not a range they can hold, and once learnt it would make every
+        later frame of the real stretch fail."""
+        for condition, value in judged:
+            key = (condition.feature, side)
+            kept = self._kept_values.setdefault(key, RollingMedian(OWN_LIMIT_WINDOW_S))(value, t)
+            if not self.motion.still:
+                continue
+            limit = self._own_limits.get(key, kept)
+            self._own_limits[key] = min(limit, kept) if condition.direction < 0 else max(limit, kept)
+
+    def _near_own_limit(self, condition: NearOwnLimit, value: float, side: Side | None) -> bool:
+        limit = self._own_limits.get((condition.feature, side))
+        return limit is None or abs(value - limit) <= condition.band
