@@ -38,6 +38,9 @@ SEED_003 = "003 5 Tight Psoas Exercises for Lasting Relief"
 SEED_004 = "004 How to Heal the Psoas Muscle: Relief & Recovery"
 
 # ---------------------------------------------------------------- postures
+# World landmarks follow the camera's axes: filmed along the body from the head or the feet by a camera
+# looking down, a flat trunk reads tilted by the camera's pitch (-55 deg from the head, +50 from the
+# feet, rendered clips); the chest still faces up, which is what tells lying from sitting up.
 SUPINE = Posture("lying on your back", (Within("chest_facing", 25, 90), Within("trunk_incline", -60, 55)))
 SUPINE_KNEES_BENT = Posture(
     "lying on your back, knees bent",
