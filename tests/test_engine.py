@@ -221,6 +221,30 @@ def test_a_sagging_plank_is_warned_about():
     assert len(summary.holds) == 1
 
 
+def test_hips_sagging_in_a_plank_are_warned_about_without_ending_the_hold():
+    """Hips dropping lift the trunk from the hips up (rendered sag: trunk 6 -> 21 deg, line +5 -> -11):
+    still a plank, with a fault to name, not a hold broken early."""
+    def script(t: float) -> BodyAngles:
+        sag = bump(t, 4.0, 0.4, 1.5)
+        return replace(PLANK, trunk_elevation=5.0 + 17.0 * sag, hip_left=6.0 - 16.0 * sag, hip_right=6.0 - 16.0 * sag)
+
+    summary = analyse("plank", script, 10.0)
+    [hold] = summary.holds
+    assert hold.held_s > 9.0
+    assert [w.code for w in summary.warnings] == ["hips-sagging"]
+
+
+def test_hips_dropping_as_the_recording_ends_are_the_person_getting_down_not_a_sag():
+    """The last second of a real plank clip: the hips drop as she lowers, and the video stops."""
+    def script(t: float) -> BodyAngles:
+        sag = bump(t, 4.0, 0.4, 2.0)
+        return replace(PLANK, trunk_elevation=5.0 + 17.0 * sag, hip_left=6.0 - 22.0 * sag, hip_right=6.0 - 22.0 * sag)
+
+    summary = analyse("plank", script, 4.9)
+    assert [w.code for w in summary.warnings] == []
+    assert len(summary.holds) == 1
+
+
 def test_events_are_in_time_order_and_reps_number_consecutively():
     summary = analyse("lying-leg-raise", leg_raises(FIVE), 17.0, noise_deg=1.0)
     times = [e.t_s for e in summary.events]

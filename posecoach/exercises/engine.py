@@ -313,7 +313,9 @@ class ExerciseEngine:
         for draft in self._provisional:
             events += self._count(draft)
         self._provisional.clear()
-        events += self._form.release(math.inf)
+        # A hold's fault in the recording's last second is as likely the person getting down as the
+        # recording catching a fault: only the ones the hold outlasted by ``HOLD_EXIT_S`` are said.
+        events += self._form.release(end)
         return self._noted(events)
 
     def _finish_channel(self, channel: _Channel, end: float) -> list[Event]:

@@ -36,21 +36,26 @@ EXIT_MOTION_MAX_S = 2.5
 longer motion inside the position was part of the hold."""
 OWN_LIMIT_WINDOW_S = 1.0
 """A stretch's end range is a value kept this long (a rolling median), not a frame's reading."""
-MOTION_FEATURES = ("trunk_incline", "body_line", "hip_flexion.both", "knee_flexion.both")
-"""The body's big angles: when none of them changes, the body is still."""
+HIP_LIFT_DEG = 60.0
+"""Hips rising by a torso length move about as visibly as a limb swinging through 60 deg: rising into a
+side plank (half a torso length in a second) is movement, the model's jitter (0.02) is not."""
+MOTION_FEATURES = {"trunk_incline": 1.0, "body_line": 1.0, "hip_flexion.both": 1.0, "knee_flexion.both": 1.0,
+                   "hip_lift": HIP_LIFT_DEG}
+"""The body's big angles (and the hips' height, in degree-like units): when none changes, the body is still."""
 
 
 class Motion:
     """How fast the body's big angles change (deg/s over ``MOTION_WINDOW_S``), smoothed so model jitter
     reads as stillness and getting into or out of a position reads as movement."""
 
-    def __init__(self, features: tuple[str, ...] = MOTION_FEATURES) -> None:
+    def __init__(self, features: dict[str, float] = MOTION_FEATURES) -> None:
+        self._scales = features
         self._filters = {name: OneEuroFilter(min_cutoff_hz=1.0) for name in features}
         self._history: deque[tuple[float, dict[str, float]]] = deque()
         self.speed = math.nan
 
     def update(self, features: Features, t: float) -> None:
-        values = {name: f(features.get(name, math.nan), t) for name, f in self._filters.items()}
+        values = {name: f(features.get(name, math.nan) * self._scales[name], t) for name, f in self._filters.items()}
         self._history.append((t, values))
         while len(self._history) > 1 and self._history[1][0] <= t - MOTION_WINDOW_S:
             self._history.popleft()
@@ -77,15 +82,20 @@ class HoldState:
     last_good_t: float | None = None
     unjudged_s: float = 0.0
     """Time since the last good frame when the position could not be judged (legs out of a close-up)."""
+    last_ok_t: float | None = None
+    """The last frame of a hold begun that was good or could not be judged: a lapse is timed from it."""
+    failing_since: float | None = None
+    failed_s: float = 0.0
+    """How long the conditions have clearly failed since the last frame that was not failing."""
     still_since: float | None = None
     """In position and still since: a hold starts when the body settles, not while it gets there."""
     last_still_t: float | None = None
     """The last moment of the hold when the body was still: where a hold ends that drifts out."""
 
     def clear(self) -> None:
-        self.in_position_since = self.started_t = self.last_good_t = None
-        self.still_since = self.last_still_t = None
-        self.held_s = self.unjudged_s = 0.0
+        self.in_position_since = self.started_t = self.last_good_t = self.last_ok_t = None
+        self.still_since = self.last_still_t = self.failing_since = None
+        self.held_s = self.unjudged_s = self.failed_s = 0.0
 
 
 class HoldTimer:
@@ -135,10 +145,12 @@ class HoldTimer:
         if state is None:
             if hold.started_t is not None:
                 hold.unjudged_s += dt
+                hold.last_ok_t, hold.failing_since, hold.failed_s = t, None, 0.0
                 if hold.unjudged_s > UNJUDGED_BRIDGE_S:
                     events += self._end(hold, t)
             return events
         if state:
+            hold.last_ok_t, hold.failing_since, hold.failed_s = t, None, 0.0
             still = self.motion.still
             if hold.in_position_since is None:
                 hold.in_position_since = t
@@ -159,8 +171,12 @@ class HoldTimer:
                 self._on_holding(features)
             hold.unjudged_s = 0.0
             hold.last_good_t = t
-        elif hold.last_good_t is None or t - hold.last_good_t > spec.grace_s:
-            events += self._end(hold, t)
+        else:
+            hold.failing_since = t if hold.failing_since is None else hold.failing_since
+            hold.failed_s = t - hold.failing_since
+            last_ok = hold.last_ok_t if hold.last_ok_t is not None else hold.last_good_t
+            if last_ok is None or t - last_ok > spec.grace_s:
+                events += self._end(hold, t)
         return events
 
     def _end(self, hold: HoldState, t: float, *, stream_ended: bool = False) -> list[Event]:
@@ -170,6 +186,11 @@ class HoldTimer:
         events: list[Event] = []
         if hold.started_t is not None:
             end = hold.last_good_t if hold.last_good_t is not None else t
+            if stream_ended and hold.unjudged_s > 0 and hold.failed_s <= spec.grace_s:
+                # A cut to a close-up (or the person leaving view) that lasts to the end of the
+                # recording, with no clear letting go: the position was kept as far as anyone saw.
+                hold.held_s += hold.unjudged_s
+                end += hold.unjudged_s
             if hold.last_still_t is not None and hold.started_t < hold.last_still_t < end <= \
                     hold.last_still_t + EXIT_MOTION_MAX_S and not stream_ended:
                 # Drifting out of the position (hips rising before the knees go down) is leaving it.

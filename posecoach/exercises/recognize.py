@@ -519,7 +519,10 @@ def _face_down(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) 
 def _side(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) -> None:
     # A side plank stands on straight legs; a clamshell lies with the knees bent at ~90°.
     bent = _soft((s.q("knee_flexion.left", 50) + s.q("knee_flexion.right", 50)) / 2, 55, 8)
-    hold = _soft(ev["side-plank"].hold_share, 0.3, 0.08) * (1 - bent)
+    # Its engine times only hips lifted off the floor, so a long hold is the exercise even when a
+    # tutorial spends most of the recording lying on the side first.
+    held = max(_soft(ev["side-plank"].hold_share, 0.3, 0.08), _soft(ev["side-plank"].held_s, 6.0, 1.0))
+    hold = held * (1 - bent)
     tree.leaf("side-plank", p * hold, "on one side, hips lifted and held in a line")
     p *= 1 - hold
     opens = _soft(s.range("knee_gap"), 0.4, 0.1)
