@@ -34,6 +34,9 @@ SETTLE_MAX_S = 2.0
 EXIT_MOTION_MAX_S = 2.5
 """A hold that ends after at most this long of motion ends where the motion began (drifting out);
 longer motion inside the position was part of the hold."""
+HOLD_TIMING_SLACK_S = 0.5
+"""Holds are timed to about half a second (when the body settles, when it starts to leave): a hold
+this close to its target reached it, and is never called broken early."""
 OWN_LIMIT_WINDOW_S = 1.0
 """A stretch's end range is a value kept this long (a rolling median), not a frame's reading."""
 HIP_LIFT_DEG = 60.0
@@ -196,7 +199,7 @@ class HoldTimer:
                 # Drifting out of the position (hips rising before the knees go down) is leaving it.
                 hold.held_s = max(0.0, hold.held_s - (end - hold.last_still_t))
                 end = hold.last_still_t
-            completed = hold.held_s >= spec.target_s
+            completed = hold.held_s >= spec.target_s - HOLD_TIMING_SLACK_S
             events.append(HoldEnded(end, hold.side, hold.started_t, round(hold.held_s, 3), spec.target_s, completed))
             still_holding = stream_ended and hold.last_good_t is not None and t - hold.last_good_t <= spec.grace_s
             if not completed and self.target_prescribed and not still_holding:
