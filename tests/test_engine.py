@@ -245,6 +245,23 @@ def test_hips_dropping_as_the_recording_ends_are_the_person_getting_down_not_a_s
     assert len(summary.holds) == 1
 
 
+def test_sitting_up_to_get_up_after_the_last_rep_is_not_a_back_lifting():
+    """Sitting up curls the trunk like a back lifting off the floor, and flexes the hips like a rep
+    starting; the movement never finishes as a rep, so what was seen in it is not said."""
+    raises = leg_raises([1.0, 4.0, 7.0])
+
+    def script(t: float) -> BodyAngles:
+        if t < 10.0:
+            return raises(t)
+        sit = min(1.0, (t - 10.0) / 1.2)
+        return replace(LYING, trunk_elevation=75.0 * sit, hip_left=80.0 * sit, hip_right=80.0 * sit,
+                       knee_left=90.0 * sit, knee_right=90.0 * sit)
+
+    summary = analyse("lying-leg-raise", script, 13.0)
+    assert summary.rep_counts()["total"] == 3
+    assert summary.warnings == []
+
+
 def test_events_are_in_time_order_and_reps_number_consecutively():
     summary = analyse("lying-leg-raise", leg_raises(FIVE), 17.0, noise_deg=1.0)
     times = [e.t_s for e in summary.events]

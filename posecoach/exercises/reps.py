@@ -224,14 +224,17 @@ class RepCounter:
         for draft in self._provisional:
             events += self._count(draft)
         self._provisional.clear()
+        self._form.forget_unfinished()
         return events
 
     def abandon(self, t: float) -> list[Event]:
-        """Out of position: reps under way are dropped (a hold at a top is still closed)."""
+        """Out of position: reps under way are dropped (a hold at a top is still closed), and so are
+        the faults seen in them."""
         events: list[Event] = []
         for channel in self.channels:
             events += self._close_top(channel, t)
             channel.reset()
+        self._form.forget_unfinished()
         return events
 
     @property
@@ -259,7 +262,7 @@ class RepCounter:
         events = self._close_top(channel, end)
         draft = replace(self._draft_rep(channel, end), uncertain=uncertain, cut_at_top=not came_down)
         channel.phase = Phase.REST
-        return events + self._judge(channel, draft)
+        return events + self._judge(channel, draft) + self._form.movement_finished()
 
 
     def _typical_range(self, channel: _Channel) -> float | None:
@@ -387,6 +390,7 @@ class RepCounter:
         span = channel.peak - channel.rest
         if x <= channel.peak - spec.return_fraction * span:
             events += self._complete_rep(channel, t)
+            events += self._form.movement_finished()
             self._form.end_episode()
             channel.phase = Phase.REST
             channel.rest, channel.rest_t = x, t
@@ -394,6 +398,7 @@ class RepCounter:
             events += self._close_top(channel, t)
             reason = f"{Rejection.TOO_SLOW.label}: the rep took too long to come back"
             events.append(RepRejected(t, channel.side, reason, channel.rest_t, span, Rejection.TOO_SLOW.value))
+            events += self._form.movement_finished()
             channel.phase = Phase.REST
             channel.rest, channel.rest_t = x, t
         return events
