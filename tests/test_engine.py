@@ -142,6 +142,25 @@ def test_a_lying_march_is_counted_when_a_camera_at_the_head_or_feet_looks_down(a
     assert analyse("lying-march", script, 11.0).rep_counts() == {"total": 4, "left": 2, "right": 2}
 
 
+def test_lifting_both_legs_into_the_start_position_is_not_a_rep_of_either():
+    """Lying back from sitting with the legs low, then lifting both knees to 90 deg together (a
+    rendered get-down, as MediaPipe read it): counting begins inside that movement, which both legs
+    made at once, so it is getting into position and not a rep under way on each side."""
+    def march(t: float) -> BodyAngles:  # extensions of 40 deg, as MediaPipe read the rendered ones
+        left, right = 90.0 - 40.0 * bump(t, 4.5, 0.8, 0.3), 90.0 - 40.0 * bump(t, 7.0, 0.8, 0.3)
+        return replace(LYING, hip_left=left, hip_right=right, knee_left=90.0, knee_right=90.0)
+
+    def script(t: float) -> BodyAngles:
+        if t >= 3.6:
+            return march(t)
+        trunk = 70.0 - 60.0 * min(1.0, max(0.0, (t - 1.3) / 0.3))
+        lowered = min(1.0, max(0.0, (t - 1.5) / 1.3)) if t < 2.8 else max(0.0, 1.0 - (t - 2.8) / 0.7)
+        hips = 75.0 - 30.0 * lowered if t < 2.8 else 90.0 - 45.0 * lowered
+        return replace(LYING, trunk_elevation=trunk, hip_left=hips, hip_right=hips, knee_left=90.0, knee_right=90.0)
+
+    assert analyse("lying-march", script, 9.5).rep_counts() == {"total": 2, "left": 1, "right": 1}
+
+
 def test_mirroring_the_body_swaps_the_sides():
     extensions = [(1.0, Side.LEFT), (3.5, Side.LEFT), (6.0, Side.RIGHT)]
     mirrored = [(t, side.other) for t, side in extensions]

@@ -555,6 +555,11 @@ class RepCounter:
                 return True
             if math.isfinite(other.rest) and other.opening_first - other.rest >= BOTH_SIDES_SHARE * span:
                 return True
+            # Or both rose and fell together after it began: lying back and lifting both legs into
+            # the start position, not one side's rep.
+            if math.isfinite(other.rest) and other.opening_peak - other.rest >= OTHER_SIDE_SHARE * span and \
+                    abs(other.opening_peak_t - channel.opening_peak_t) <= OPENING_OTHER_SIDE_S:
+                return True
         return False
 
     def _draft_rep(self, channel: _Channel, t: float) -> _RepDraft:
