@@ -527,8 +527,21 @@ class HistoryStore:
         self.db.execute("PRAGMA foreign_keys = ON")
 
     def _checked_version(self) -> int:
-        """The schema version, refusing what this posecoach cannot (or must not) upgrade."""
-        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        """The schema version, refusing what this posecoach cannot (or must not) upgrade.
+
+        The version and the tables are read in one snapshot: another process creating the same new
+        history may commit its first migration between two separate reads, and version 0 beside its
+        tables looked like a foreign database (one of six concurrent imports failed under load).
+        """
+        snapshot = not self.db.in_transaction
+        if snapshot:
+            self.db.execute("BEGIN")
+        try:
+            version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+            tables = int(self.db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0])
+        finally:
+            if snapshot:
+                self.db.execute("COMMIT")
         if version < 0:
             raise HistoryError(f"{self.path} is not a readable posecoach history (schema version {version}); it has "
                                "been left untouched. Move it aside to start a new history, or pass --db with "
@@ -536,7 +549,7 @@ class HistoryStore:
         if version > SCHEMA_VERSION:
             raise HistoryError(f"{self.path} was written by a newer posecoach (schema {version}, this one reads "
                                f"up to {SCHEMA_VERSION}); upgrade posecoach, or pass --db with another file")
-        if version == 0 and self.db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]:
+        if version == 0 and tables:
             raise HistoryError(f"{self.path} is an SQLite database but not a posecoach history; it has been left "
                                "untouched. Pass --db with another file")
         return version
