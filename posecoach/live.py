@@ -26,10 +26,11 @@ import numpy as np
 
 from posecoach.analysis import AnalysisSession
 from posecoach.capture import Clock, FrameGrabber, Pacing, Sleep
-from posecoach.coach import Coach, CoachState, CoachStep, Command, Plan, SetupCheck, Stage, check_setup
+from posecoach.coach import Coach, CoachState, CoachStep, Command, Plan, Stage, check_setup
 from posecoach.events import Event, RepCompleted
 from posecoach.exercises import EngineSnapshot, Exercise
 from posecoach.landmarks import Estimator, PoseFrame
+from posecoach.messages import Kind
 from posecoach.sinks import EventSink
 from posecoach.sinks.console import EventPrinter, PrinterSink
 from posecoach.sinks.history import HistoryRecorder, HistorySink
@@ -124,8 +125,7 @@ class KeySource(Protocol):
 
 class Renderer(Protocol):
     def __call__(self, image: np.ndarray, pose: PoseFrame | None, snapshot: EngineSnapshot, exercise: Exercise,
-                 coach: CoachState, *, setup_hint: str | None = ..., fps: float | None = ...,
-                 mirror: bool = ...) -> np.ndarray: ...
+                 coach: CoachState, *, fps: float | None = ..., mirror: bool = ...) -> np.ndarray: ...
 
 
 @dataclass
@@ -207,8 +207,9 @@ class LiveSession:
             self._dispatch(event)
         for say in step.says:
             if self.speaker is not None:
-                self.speaker.say(say.text, key=say.key, kind=say.kind, priority=say.priority)
-            if self.prompt is not None and say.kind in ("stage", "setup"):
+                self.speaker.say(say.text, key=say.key, kind=say.kind, priority=say.priority,
+                                 max_age_s=say.lifetime_s)
+            if self.prompt is not None and say.kind in (Kind.STAGE, Kind.SETUP):
                 self.prompt(say.text)
 
     def _poll_command(self) -> Command | None:
@@ -227,12 +228,10 @@ class LiveSession:
                 else StopReason.QUIT
         return None
 
-    def _draw(self, image: np.ndarray, pose: PoseFrame | None, snapshot: EngineSnapshot,
-              setup: SetupCheck | None, t: float) -> None:
+    def _draw(self, image: np.ndarray, pose: PoseFrame | None, snapshot: EngineSnapshot, t: float) -> None:
         if self.renderer is None or (self.window is None and self.recorder is None):
             return
-        hint = setup.hint if setup is not None else None
-        annotated = self.renderer(image, pose, snapshot, self.exercise, self.coach.state, setup_hint=hint,
+        annotated = self.renderer(image, pose, snapshot, self.exercise, self.coach.state,
                                   fps=self.stats.processed_fps or None, mirror=self.mirror)
         if self.window is not None:
             self.window.show(annotated)
@@ -270,7 +269,7 @@ class LiveSession:
                 if self.coach.paused:  # a file stops where it is (its timeline with it); a camera goes on
                     grabber.pause()
                     if last_image is not None:
-                        self._draw(last_image, None, snapshot, None, self._t)
+                        self._draw(last_image, None, snapshot, self._t)
                 else:
                     grabber.resume()
             item = grabber.get(timeout=0.03)
@@ -282,20 +281,19 @@ class LiveSession:
             self._t = t = item.t_s
             image = last_image = item.frame.image
             if self.coach.paused:
-                self._draw(image, None, snapshot, None, t)
+                self._draw(image, None, snapshot, t)
                 continue
             pose = self.estimator.estimate(image, t)
             events = session.feed(t, pose)
             self.stats.add(item.captured_at, self.clock(), any(isinstance(e, RepCompleted) for e in events))
             snapshot = session.engine.snapshot()
-            setup = None
+            hint = None
             if self.coach.stage is Stage.SETUP or not snapshot.visible:
-                setup = check_setup(pose, frame_brightness(image), self.exercise)
+                hint = check_setup(pose, frame_brightness(image), self.exercise).hint
             hold = (snapshot.hold_elapsed_s, snapshot.hold_target_s) if snapshot.hold_elapsed_s > 0 else None
-            hint = setup.hint if setup is not None else None
             self._apply(self.coach.observe(events, t) + self.coach.tick(t, hint, hold), session)
             self._advance(t)
-            self._draw(image, pose, snapshot, setup, t)
+            self._draw(image, pose, snapshot, t)
 
     def _finish(self, session: AnalysisSession, reason: StopReason, capture_error: str | None) -> LiveResult:
         stopped_early = self.source.stats.stopped_early

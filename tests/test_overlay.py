@@ -9,6 +9,7 @@ from posecoach.coach import Coach, CoachState, Plan, Stage
 from posecoach.events import FormWarning
 from posecoach.exercises import EngineSnapshot, Phase, get_exercise
 from posecoach.landmarks import Landmark
+from posecoach.messages import Kind, Message
 from posecoach.sinks import overlay
 from tests.support.trajectories import BodyAngles, pose_from_angles
 
@@ -25,7 +26,7 @@ def snapshot(**kwargs) -> EngineSnapshot:
 
 def coach_state(stage: Stage = Stage.ACTIVE, **kwargs) -> CoachState:
     base = Coach(Plan.for_exercise(EXERCISE)).state
-    values = dict(stage=stage, done=(("left", 1), ("right", 2)), current_side="right", message="")
+    values = dict(stage=stage, done=(("left", 1), ("right", 2)), current_side="right", banner=None)
     return CoachState(**(base.__dict__ | values | kwargs))
 
 
@@ -69,19 +70,27 @@ def test_hold_ring_shows_progress_only_during_a_hold():
 
 
 @pytest.mark.parametrize(("kwargs", "colour"), [
-    (dict(snap=snapshot(last_warning=FormWarning(9.0, "back-lifting", "Keep your back on the floor."))),
-     overlay.WARNING),
+    (dict(coach=coach_state(banner=Message.of("Keep your back on the floor.", Kind.CUE, 9.0))), overlay.WARNING),
     (dict(snap=snapshot(visible=False), pose=None), overlay.LOST),
-    (dict(coach=coach_state(Stage.SETUP), setup_hint="Move the camera further back"), overlay.SETUP),
+    (dict(coach=coach_state(Stage.SETUP, banner=Message.of("Move the camera further back", Kind.SETUP, 9.0))),
+     overlay.SETUP),
 ], ids=["form-cue-banner", "cant-see-you", "setup-hint"])
 def test_states_paint_their_colour(kwargs, colour):
     out = draw(**kwargs)
     assert share(out, colour, 45) > 0.03
 
 
-def test_an_old_warning_is_no_longer_shown():
-    old = FormWarning(1.0, "back-lifting", "Keep your back on the floor.")
-    assert share(draw(snap=snapshot(last_warning=old)), overlay.WARNING, 45) < 0.001
+def test_only_the_coachs_message_is_drawn_not_the_engines_last_warning():
+    """The board decides what shows and for how long; the overlay must not keep a cue up on its own."""
+    cue = FormWarning(9.5, "back-lifting", "Keep your back on the floor.")
+    assert share(draw(snap=snapshot(last_warning=cue)), overlay.WARNING, 45) < 0.001
+
+
+def test_countdowns_show_the_number_the_voice_says(monkeypatch):
+    """2.4 s left is said "three" (the voice counts whole seconds up): the banner and ring read 3 too."""
+    ready = coach_state(Stage.GET_READY, countdown_s=2.4)
+    assert "GET READY  3" in drawn_texts(monkeypatch, coach=ready)
+    assert "3" in drawn_texts(monkeypatch, snap=snapshot(hold_elapsed_s=0.6, hold_target_s=3.0))
 
 
 @pytest.mark.parametrize("size", [(360, 640), (1080, 1920), (1280, 720)], ids=["360p", "1080p", "portrait"])
@@ -128,9 +137,3 @@ def test_the_skeletons_left_side_is_blue_and_right_side_red():
     out = draw(pose=replace(POSE, xyzv=xyzv))
     assert share(out, overlay.LEFT_BONE, 30) > 0.002 and share(out, overlay.RIGHT_BONE, 30) > 0.002
     assert share(draw(pose=None), overlay.LEFT_BONE, 30) < 0.0005
-
-
-def test_a_recorded_warning_leaves_after_a_second_and_a_half():
-    cue = FormWarning(8.0, "back-lifting", "Keep your back on the floor")
-    assert share(draw(snap=snapshot(t_s=9.4, last_warning=cue), recording=True), overlay.WARNING, 45) > 0.03
-    assert share(draw(snap=snapshot(t_s=9.7, last_warning=cue), recording=True), overlay.WARNING, 45) < 0.01

@@ -18,6 +18,7 @@ import numpy as np
 from posecoach.coach import CoachState, Stage
 from posecoach.exercises.definition import Exercise
 from posecoach.landmarks import SKELETON, Joint, Landmark, PoseFrame, Side
+from posecoach.messages import Kind, Message, countdown_number
 
 if TYPE_CHECKING:
     from posecoach.events import EngineSnapshot
@@ -41,8 +42,6 @@ LEFT_BONE: Colour = (230, 150, 40)
 """Blue (BGR): bones and joints of the body's left side."""
 RIGHT_BONE: Colour = (60, 60, 225)
 """Red (BGR): bones and joints of the body's right side."""
-WARNING_SHOWN_S = 5.0
-"""A form cue stays on the live screen this long after the engine raised it."""
 RECORDING_WARNING_S = 1.5
 """In a recording a cue shows this long from its own time: longer covers most of a short clip."""
 
@@ -197,8 +196,8 @@ def _draw_hold_ring(image: np.ndarray, snapshot: EngineSnapshot, s: float) -> No
     cv2.circle(image, centre, radius, GREY, ring_w, cv2.LINE_AA)
     fraction = min(1.0, elapsed / target)
     cv2.ellipse(image, centre, (radius, radius), -90, 0, 360 * fraction, HOLD, ring_w, cv2.LINE_AA)
-    left = max(0.0, target - elapsed)
-    label = f"{left:.0f}" if left > 0 else "OK"
+    left = countdown_number(target - elapsed)  # the number the voice says
+    label = str(left) if left > 0 else "OK"
     size, thickness = 2.0 * s, max(2, round(4 * s))
     text_w, text_h = _text_size(label, size, thickness)
     _text(image, label, (centre[0] - text_w // 2, centre[1] + text_h // 2), size, HOLD if left <= 0 else WHITE,
@@ -237,12 +236,20 @@ def _draw_status(image: np.ndarray, coach: CoachState, fps: float | None, s: flo
     _text(image, text, (width - text_w - round(16 * s), round(34 * s)), size, WHITE, thickness)
 
 
+BANNER_COLOURS: dict[Kind, Colour] = {Kind.SETUP: SETUP, Kind.CUE: WARNING}
+"""The bottom banner's colour by message kind; any other kind is a plain status."""
+
+
+def _draw_message(image: np.ndarray, message: Message, s: float) -> None:
+    _banner(image, message.text, BANNER_COLOURS.get(message.kind, STATUS), s)
+
+
 def render(image: np.ndarray, pose: PoseFrame | None, snapshot: EngineSnapshot, exercise: Exercise,
-           coach: CoachState, *, setup_hint: str | None = None, fps: float | None = None,
-           mirror: bool = False, recording: bool = False) -> np.ndarray:
+           coach: CoachState, *, fps: float | None = None, mirror: bool = False,
+           recording: bool = False) -> np.ndarray:
     """A new image: the frame (mirrored if asked) with the skeleton, counters, hold ring, set,
-    countdowns and the latest cue. ``image`` itself is left untouched. A ``recording`` speaks to its
-    viewer ("person not visible") and shows a cue for :data:`RECORDING_WARNING_S`."""
+    countdowns and the coach's one message (``coach.banner``). ``image`` itself is left untouched.
+    A ``recording`` speaks to its viewer ("person not visible")."""
     out = cv2.flip(image, 1) if mirror else image.copy()
     s = _scale(out)
     if pose is not None:
@@ -253,20 +260,14 @@ def render(image: np.ndarray, pose: PoseFrame | None, snapshot: EngineSnapshot, 
     if coach.paused:
         _draw_centre_state(out, "PAUSED", "space to go on", STATUS, s)
     elif coach.stage is Stage.GET_READY:
-        _draw_centre_state(out, f"GET READY  {coach.countdown_s:.0f}", exercise.name, STATUS, s)
+        _draw_centre_state(out, f"GET READY  {countdown_number(coach.countdown_s)}", exercise.name, STATUS, s)
     elif coach.stage is Stage.REST:
-        _draw_centre_state(out, f"REST  {coach.countdown_s:.0f}", f"next: set {coach.set_index} of {coach.sets}",
-                           STATUS, s)
+        _draw_centre_state(out, f"REST  {countdown_number(coach.countdown_s)}",
+                           f"next: set {coach.set_index} of {coach.sets}", STATUS, s)
     elif coach.stage is Stage.DONE:
         _draw_centre_state(out, "ALL SETS DONE", "q to finish", HOLD, s)
     elif not snapshot.visible and coach.stage is not Stage.SETUP:
-        _draw_centre_state(out, "PERSON NOT VISIBLE" if recording else "I CAN'T SEE YOU", setup_hint or "", LOST,
-                           s)
-    warning = snapshot.last_warning
-    if coach.stage is Stage.SETUP:
-        _banner(out, setup_hint or "Looks good: hold still", SETUP, s)
-    elif warning is not None and snapshot.t_s - warning.t_s <= (RECORDING_WARNING_S if recording else WARNING_SHOWN_S):
-        _banner(out, warning.message, WARNING, s)
-    elif coach.message:
-        _banner(out, coach.message, STATUS, s)
+        _draw_centre_state(out, "PERSON NOT VISIBLE" if recording else "I CAN'T SEE YOU", "", LOST, s)
+    if coach.banner is not None:
+        _draw_message(out, coach.banner, s)
     return out
