@@ -172,9 +172,9 @@ class Coach:
             self._out.says.append(said)
 
     def notify(self, text: str, t: float, *, key: str, repeat_s: float) -> CoachStep:
-        """A warning from outside the plan (the loop is too slow to count), shown and said like a form cue."""
+        """An alert from outside the plan (the loop is too slow to count): shown, and said every ``repeat_s``."""
         self._t = t
-        self._say(text, Kind.CUE, key, repeat_s=repeat_s)
+        self._say(text, Kind.ALERT, key, repeat_s=repeat_s)
         return self._take()
 
     def _take(self) -> CoachStep:

@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -31,6 +32,7 @@ from posecoach.events import Event, RepCompleted
 from posecoach.exercises import EngineSnapshot, Exercise
 from posecoach.landmarks import Estimator, PoseFrame
 from posecoach.messages import Kind
+from posecoach.pose import model_input
 from posecoach.sinks import EventSink
 from posecoach.sinks.console import EventPrinter, PrinterSink
 from posecoach.sinks.history import HistoryRecorder, HistorySink
@@ -42,6 +44,65 @@ from posecoach.summary import SessionStatus, SessionSummary
 EVENT_LINE_DELAY_S = 1.5
 """How long live event lines wait to leave in time order: the engine reports a hold's start and its
 form warnings up to ~1 s after their time (a settle, HOLD_EXIT_S); the window and voice are not delayed."""
+
+
+RATE_WINDOW_S = 3.0
+"""The processed frame rate is judged over this much stream time: one slow frame is not a slow session."""
+SAMPLES_PER_SHORTEST_REP = 3
+"""A rep is seen only if its start, top and end are: the shortest rep an exercise accepts needs this many frames."""
+MIN_COUNTING_FPS = 8.0
+"""Form rules need a fault held 0.25 s and holds forgive 0.6 s lapses: two to five frames at this rate."""
+TOO_SLOW_REPEAT_S = 30.0
+"""The voice says "too slow" at most this often; the screen says it as long as it lasts."""
+
+
+def counting_fps(exercise: Exercise) -> float:
+    """The processed frame rate below which ``exercise`` is not counted reliably (15/s where a rep may take 0.2 s)."""
+    if exercise.rep is None:
+        return MIN_COUNTING_FPS
+    return max(MIN_COUNTING_FPS, SAMPLES_PER_SHORTEST_REP / exercise.rep.min_rep_s)
+
+
+class RateWatch:
+    """Frames processed per second of stream time over the last :data:`RATE_WINDOW_S`, and how long it
+    stayed under the rate counting needs. Stream time, so a fake clock or a file played fast judges alike."""
+
+    def __init__(self, needed_fps: float) -> None:
+        self.needed_fps = needed_fps
+        self.slow_s = 0.0
+        self.lowest_fps = math.inf
+        self._times: deque[float] = deque()
+        self._since: float | None = None
+
+    def add(self, t: float) -> float | None:
+        """Count a frame processed at stream time ``t``; the rate when it is too low to count, else None."""
+        if self._since is None:
+            self._since = t
+        previous = self._times[-1] if self._times else t
+        self._times.append(t)
+        while t - self._times[0] >= RATE_WINDOW_S:
+            self._times.popleft()
+        if t - self._since < RATE_WINDOW_S:
+            return None  # not judged before a whole window has passed
+        rate = len(self._times) / RATE_WINDOW_S
+        if rate >= self.needed_fps:
+            return None
+        self.slow_s += t - previous
+        self.lowest_fps = min(self.lowest_fps, rate)
+        return rate
+
+    def restart(self) -> None:
+        """After a pause: nothing was processed on purpose, so the window starts again."""
+        self._times.clear()
+        self._since = None
+
+    def note(self, exercise: Exercise) -> str | None:
+        """The summary's note when counting was unreliable for a while, saying what to do."""
+        if self.slow_s <= 0:
+            return None
+        return (f"too slow to count reliably for {self.slow_s:.0f} s: as few as {self.lowest_fps:.1f} frames/s were "
+                f"analysed, and {exercise.name} needs {self.needed_fps:.0f}; counts may be low. Close other "
+                f"programs or use a lower camera resolution, or count a recording with 'posecoach analyze'")
 
 
 def _percentile(values: Sequence[float], q: float) -> float:
@@ -171,6 +232,7 @@ class LiveSession:
         self.sleep = sleep
         self.handle_signals = handle_signals
         self.stats = LiveStats()
+        self.rate = RateWatch(counting_fps(exercise))
         self._signal_reason: StopReason | None = None
         self._t = 0.0
 
@@ -209,7 +271,7 @@ class LiveSession:
             if self.speaker is not None:
                 self.speaker.say(say.text, key=say.key, kind=say.kind, priority=say.priority,
                                  max_age_s=say.lifetime_s)
-            if self.prompt is not None and say.kind in (Kind.STAGE, Kind.SETUP):
+            if self.prompt is not None and say.kind in (Kind.STAGE, Kind.SETUP, Kind.ALERT):
                 self.prompt(say.text)
 
     def _poll_command(self) -> Command | None:
@@ -266,6 +328,7 @@ class LiveSession:
                 stop = self._command(command, session)
                 if stop is not None:
                     return stop
+                self.rate.restart()
                 if self.coach.paused:  # a file stops where it is (its timeline with it); a camera goes on
                     grabber.pause()
                     if last_image is not None:
@@ -279,7 +342,9 @@ class LiveSession:
                     return StopReason.SOURCE_FAILED if failed else StopReason.END
                 continue
             self._t = t = item.t_s
-            image = last_image = item.frame.image
+            # One downscale before the model serves the drawing too (the model would make the same one).
+            # Not when every frame is analysed: then the poses, and so the counts, are exactly analyze's.
+            image = last_image = item.frame.image if self.pacing is Pacing.FAST else model_input(item.frame.image)
             if self.coach.paused:
                 self._draw(image, None, snapshot, t)
                 continue
@@ -287,6 +352,7 @@ class LiveSession:
             events = session.feed(t, pose)
             self.stats.add(item.captured_at, self.clock(), any(isinstance(e, RepCompleted) for e in events))
             snapshot = session.engine.snapshot()
+            self._watch_rate(t, session)
             hint = None
             if self.coach.stage is Stage.SETUP or not snapshot.visible:
                 hint = check_setup(pose, frame_brightness(image), self.exercise).hint
@@ -294,6 +360,13 @@ class LiveSession:
             self._apply(self.coach.observe(events, t) + self.coach.tick(t, hint, hold), session)
             self._advance(t)
             self._draw(image, pose, snapshot, t)
+
+    def _watch_rate(self, t: float, session: AnalysisSession) -> None:
+        rate = self.rate.add(t)
+        if rate is not None:
+            text = (f"Too slow to count: {rate:.0f} frames a second, needs {self.rate.needed_fps:.0f}. "
+                    "Close other programs")
+            self._apply(self.coach.notify(text, t, key="too-slow", repeat_s=TOO_SLOW_REPEAT_S), session)
 
     def _finish(self, session: AnalysisSession, reason: StopReason, capture_error: str | None) -> LiveResult:
         stopped_early = self.source.stats.stopped_early
@@ -306,6 +379,9 @@ class LiveSession:
         elif stopped_early:
             note = self.source.stats.error
         summary = session.finish(partial=partial, reason=note)
+        too_slow = self.rate.note(self.exercise)
+        if too_slow is not None:
+            summary.notes.append(too_slow)
         if self.stats.frames_processed:
             summary.notes.append(self.stats.describe())
         status = SessionStatus.INTERRUPTED \

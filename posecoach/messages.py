@@ -24,6 +24,8 @@ class Kind(StrEnum):
     CUE = "cue"
     SETUP = "setup"
     NOTICE = "notice"
+    ALERT = "alert"
+    """The session itself is in trouble (too slow to count): also printed when there is no window."""
 
 
 class Priority(IntEnum):
@@ -39,12 +41,13 @@ class Priority(IntEnum):
 
 LIFETIME_S: dict[Kind, float] = {
     Kind.COUNT: 1.5, Kind.COUNTDOWN: 1.0, Kind.DONE: 1.5, Kind.STAGE: 2.0, Kind.CUE: 3.0, Kind.SETUP: 3.0,
-    Kind.NOTICE: 4.0,
+    Kind.NOTICE: 4.0, Kind.ALERT: 3.0,
 }
 """Seconds a message stays on screen (and may still be said) after it was posted."""
 PRIORITY: dict[Kind, Priority] = {
     Kind.COUNT: Priority.COUNT, Kind.COUNTDOWN: Priority.COUNT, Kind.DONE: Priority.COUNT,
     Kind.STAGE: Priority.STAGE, Kind.CUE: Priority.CUE, Kind.SETUP: Priority.NOTICE, Kind.NOTICE: Priority.NOTICE,
+    Kind.ALERT: Priority.CUE,
 }
 
 

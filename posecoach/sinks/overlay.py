@@ -236,7 +236,7 @@ def _draw_status(image: np.ndarray, coach: CoachState, fps: float | None, s: flo
     _text(image, text, (width - text_w - round(16 * s), round(34 * s)), size, WHITE, thickness)
 
 
-BANNER_COLOURS: dict[Kind, Colour] = {Kind.SETUP: SETUP, Kind.CUE: WARNING}
+BANNER_COLOURS: dict[Kind, Colour] = {Kind.SETUP: SETUP, Kind.CUE: WARNING, Kind.ALERT: LOST}
 """The bottom banner's colour by message kind; any other kind is a plain status."""
 
 
