@@ -202,7 +202,8 @@ class KeySource(Protocol):
 
 class Renderer(Protocol):
     def __call__(self, image: np.ndarray, pose: PoseFrame | None, snapshot: EngineSnapshot, exercise: Exercise,
-                 coach: CoachState, *, fps: float | None = ..., mirror: bool = ...) -> np.ndarray: ...
+                 coach: CoachState, *, fps: float | None = ..., mirror: bool = ...,
+                 big_type: bool = ...) -> np.ndarray: ...
 
 
 @dataclass
@@ -219,7 +220,8 @@ class LiveSession:
 
     ``pacing`` defaults to LIVE for cameras and streams and REALTIME for files. ``mirror`` defaults to
     mirroring cameras and streams only: a file is shown (and recorded) as it was filmed, so its
-    title cards read the right way; pass True for a selfie recording. ``prompt`` receives
+    title cards read the right way; pass True for a selfie recording. ``big_type`` sets the window's
+    text to be read from a mat 2 m away (``--compact`` for a desk). ``prompt`` receives
     the coach's stage changes and setup hints as text (the CLI prints them on stderr when headless).
     """
 
@@ -229,7 +231,7 @@ class LiveSession:
                  sinks: Sequence[EventSink] = (), renderer: Renderer | None = None, mirror: bool | None = None,
                  prompt: Callable[[str], None] | None = None, skip_setup: bool = False,
                  clock: Clock = time.monotonic, sleep: Sleep | None = None,
-                 handle_signals: bool = True, coach: Coach | None = None) -> None:
+                 handle_signals: bool = True, coach: Coach | None = None, big_type: bool = True) -> None:
         self.exercise = exercise
         self.source = source
         self.estimator = estimator
@@ -243,6 +245,7 @@ class LiveSession:
         self.sinks = list(sinks)
         self.renderer = renderer
         self.mirror = source.is_live if mirror is None else mirror
+        self.big_type = big_type
         self.prompt = prompt
         self.clock = clock
         self.sleep = sleep
@@ -310,7 +313,7 @@ class LiveSession:
         if self.renderer is None or (self.window is None and self.recorder is None):
             return
         annotated = self.renderer(image, pose, snapshot, self.exercise, self.coach.state,
-                                  fps=self.stats.processed_fps or None, mirror=self.mirror)
+                                  fps=self.stats.processed_fps or None, mirror=self.mirror, big_type=self.big_type)
         if self.window is not None:
             self.window.show(annotated)
         if self.recorder is not None:
@@ -425,7 +428,7 @@ def build_session(exercise: Exercise, plan: Plan, source: FrameSource, estimator
                   history: HistoryRecorder | None = None, history_source: str | None = None,
                   as_json: bool = False, mirror: bool | None = None, coach: Coach | None = None,
                   notify: Callable[[str], None] | None = None, out: IO[str] | None = None,
-                  patient: str | None = None) -> LiveSession:
+                  patient: str | None = None, big_type: bool = True) -> LiveSession:
     """The live chain as ``posecoach live`` and each routine step run it.
 
     Events print on ``out`` (stdout) as text or JSON lines; with ``history`` the session is saved
@@ -450,5 +453,5 @@ def build_session(exercise: Exercise, plan: Plan, source: FrameSource, estimator
         exercise, source, estimator, plan, side=side, pacing=pacing,
         window=WindowSink(window_title) if window_title is not None else None,
         keys=keys, speaker=speaker, recorder=recorder, sinks=sinks, renderer=renderer, mirror=mirror,
-        prompt=None if window_title is not None else notify, coach=coach,
+        prompt=None if window_title is not None else notify, coach=coach, big_type=big_type,
     )

@@ -308,6 +308,7 @@ def test_cli_window_without_a_display_says_to_use_no_window(monkeypatch):
 def test_cli_has_help():
     result = CliRunner().invoke(live, ["--help"])
     assert result.exit_code == 0 and "--as-fast-as-possible" in result.output
+    assert "--big-type / --compact" in result.output
 
 
 # ------------------------------------------------------------------ real clips through the real model

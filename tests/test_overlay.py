@@ -89,7 +89,7 @@ def test_only_the_coachs_message_is_drawn_not_the_engines_last_warning():
 def test_countdowns_show_the_number_the_voice_says(monkeypatch):
     """2.4 s left is said "three" (the voice counts whole seconds up): the banner and ring read 3 too."""
     ready = coach_state(Stage.GET_READY, countdown_s=2.4)
-    assert "GET READY  3" in drawn_texts(monkeypatch, coach=ready)
+    assert "GET READY 3" in drawn_texts(monkeypatch, coach=ready)
     assert "3" in drawn_texts(monkeypatch, snap=snapshot(hold_elapsed_s=0.6, hold_target_s=3.0))
 
 
@@ -137,3 +137,56 @@ def test_the_skeletons_left_side_is_blue_and_right_side_red():
     out = draw(pose=replace(POSE, xyzv=xyzv))
     assert share(out, overlay.LEFT_BONE, 30) > 0.002 and share(out, overlay.RIGHT_BONE, 30) > 0.002
     assert share(draw(pose=None), overlay.LEFT_BONE, 30) < 0.0005
+
+
+# ------------------------------------------------------------------ big type, for reading from a mat
+
+
+def text_heights(monkeypatch, **kwargs) -> dict[str, int]:
+    """Every string drawn, with its capital height in pixels."""
+    heights: dict[str, int] = {}
+    original = overlay._text
+
+    def spy(image, text, origin, size, colour, thickness):
+        heights[text] = overlay._text_size("H", size, thickness)[1]
+        return original(image, text, origin, size, colour, thickness)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(overlay, "_text", spy)
+        draw(**kwargs)
+    return heights
+
+
+CUE = "Keep your back on the floor: press your lower back into the mat"
+
+
+@pytest.mark.parametrize("size", [(720, 1280), (360, 640), (960, 540)], ids=["720p", "360p", "portrait"])
+def test_big_type_messages_and_counts_read_from_two_metres(monkeypatch, size):
+    """Capitals of a message about 5% of the frame's height or more (a 1080-pixel window: 54 px, about
+    12 mm on a laptop screen), counts 14%; every word drawn, none cut, in three or four lines."""
+    frame = np.full((*size, 3), 90, dtype=np.uint8)
+    coach = coach_state(banner=Message.of(CUE, Kind.CUE, 9.0))
+    heights = text_heights(monkeypatch, frame=frame, coach=coach, big_type=True)
+    lines = [text for text in heights if text in CUE]
+    assert " ".join(lines) == CUE and len(lines) <= 4
+    height, width = size
+    portrait = height > width
+    assert min(heights[line] for line in lines) >= (0.03 if portrait else 0.05) * height
+    assert heights["2"] >= (0.08 if portrait else 0.14) * height
+
+
+def test_big_type_is_larger_than_compact(monkeypatch):
+    coach = coach_state(banner=Message.of("Go", Kind.STAGE, 9.0))
+    big = text_heights(monkeypatch, coach=coach, big_type=True)
+    compact = text_heights(monkeypatch, coach=coach, big_type=False)
+    assert big["Go"] >= 1.6 * compact["Go"] and big["2"] >= 1.4 * compact["2"]
+
+
+def test_the_state_band_never_covers_the_counter():
+    """GET READY's band was centred on a 720-pixel frame, over the big counter's set line."""
+    frame = np.full((720, 1280, 3), 90, dtype=np.uint8)
+    out = draw(frame, pose=None, coach=coach_state(Stage.GET_READY, countdown_s=3.0), big_type=True)
+    counter_only = draw(frame, pose=None, big_type=True)
+    band_rows = np.where((np.abs(out[:, 640].astype(int) - np.array(overlay.STATUS)) <= 40).all(axis=1))[0]
+    counter_rows = np.where((out[:, 20] != 90).any(axis=1) & (counter_only[:, 20] != 90).any(axis=1))[0]
+    assert band_rows.size and counter_rows.size and band_rows.min() > counter_rows.max()
