@@ -53,6 +53,8 @@ SAMPLES_PER_SHORTEST_REP = 3
 """A rep is seen only if its start, top and end are: the shortest rep an exercise accepts needs this many frames."""
 MIN_COUNTING_FPS = 8.0
 """Form rules need a fault held 0.25 s and holds forgive 0.6 s lapses: two to five frames at this rate."""
+TOO_SLOW_NOTE_S = 1.0
+"""Shorter dips (a busy moment) are shown while they last but leave no note in the summary."""
 TOO_SLOW_REPEAT_S = 30.0
 """The voice says "too slow" at most this often; the screen says it as long as it lasts."""
 
@@ -99,7 +101,7 @@ class RateWatch:
 
     def note(self, exercise: Exercise) -> str | None:
         """The summary's note when counting was unreliable for a while, saying what to do."""
-        if self.slow_s <= 0:
+        if self.slow_s < TOO_SLOW_NOTE_S:
             return None
         return (f"too slow to count reliably for {self.slow_s:.0f} s: as few as {self.lowest_fps:.1f} frames/s were "
                 f"analysed, and {exercise.name} needs {self.needed_fps:.0f}; counts may be low. Close other "
@@ -347,7 +349,8 @@ class LiveSession:
                 stop = self._command(command, session)
                 if stop is not None:
                     return stop
-                self.rate.restart()
+                if command is Command.PAUSE:
+                    self.rate.restart()
                 if self.coach.paused:  # a file stops where it is (its timeline with it); a camera goes on
                     grabber.pause()
                     if last_image is not None:

@@ -233,8 +233,16 @@ def test_the_rate_watch_judges_a_whole_window_and_starts_again_after_a_pause():
     assert slow[0] is None and min(r for r in slow if r is not None) == pytest.approx(2.0)
     # the fast frames before 10 s keep the rate up until they leave the window, at about 12.5 s
     assert watch.slow_s == pytest.approx(7.0, abs=1.0) and watch.lowest_fps == pytest.approx(2.0)
+    assert "needs 8" in watch.note(get_exercise("lying-leg-raise"))
     watch.restart()
     assert watch.add(30.0) is None and watch.add(31.0) is None
+
+
+def test_a_dip_under_a_second_is_shown_but_leaves_no_note():
+    watch = RateWatch(needed_fps=8.0)
+    times = [i / 5 for i in range(18)] + [3.4 + i / 30 for i in range(90)]  # 5/s until 3.4 s, then 30/s
+    rates = [watch.add(t) for t in times]
+    assert any(rate is not None for rate in rates) and watch.note(get_exercise("lying-leg-raise")) is None
 
 
 def test_a_live_source_is_downscaled_once_before_the_model_and_a_fast_file_is_not():
