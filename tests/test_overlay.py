@@ -190,3 +190,14 @@ def test_the_state_band_never_covers_the_counter():
     band_rows = np.where((np.abs(out[:, 640].astype(int) - np.array(overlay.STATUS)) <= 40).all(axis=1))[0]
     counter_rows = np.where((out[:, 20] != 90).any(axis=1) & (counter_only[:, 20] != 90).any(axis=1))[0]
     assert band_rows.size and counter_rows.size and band_rows.min() > counter_rows.max()
+
+
+def test_the_counter_panel_is_wide_enough_for_the_set_line():
+    """With one column the panel ended at the digit, and "SET 1/2 reps" ran out over the picture."""
+    frame = np.full((720, 1280, 3), 90, dtype=np.uint8)
+    coach = coach_state(done=(("both", 0),), current_side=None)
+    out = draw(frame, pose=None, coach=coach, big_type=True)
+    row_of_set_line = out[200:330]
+    white_columns = np.where((np.abs(row_of_set_line.astype(int) - 255) <= 30).all(axis=2).any(axis=0))[0]
+    panel_columns = np.where((out[5] != 90).any(axis=1))[0]
+    assert white_columns.max() < panel_columns.max()

@@ -219,7 +219,9 @@ def _draw_counter(image: np.ndarray, coach: CoachState, s: float, sizes: TypeSiz
         target_text, small, small_t)[0]) + round(24 * s) for lab, n, _ in columns]
     big_h = _text_size("0", big, big_t)[1]
     small_h = _text_size("S", small, small_t)[1]
-    panel_w = sum(widths) + 2 * margin
+    # a recording has no set plan: "SET 1/1" would say nothing
+    set_text = coach.unit if recording else f"SET {min(coach.set_index, coach.sets)}/{coach.sets}  {coach.unit}"
+    panel_w = max(sum(widths), _text_size(set_text, small, small_t)[0]) + 2 * margin
     baseline = 2 * margin + big_h
     set_baseline = baseline + 2 * margin + small_h
     panel_h = set_baseline + 2 * margin
@@ -232,8 +234,6 @@ def _draw_counter(image: np.ndarray, coach: CoachState, s: float, sizes: TypeSiz
             _text(image, label, (beside, baseline - big_h + small_h), small, colour, small_t)
         _text(image, target_text, (beside, baseline), small, GREY, small_t)
         x += width
-    # a recording has no set plan: "SET 1/1" would say nothing
-    set_text = coach.unit if recording else f"SET {min(coach.set_index, coach.sets)}/{coach.sets}  {coach.unit}"
     _text(image, set_text, (2 * margin, set_baseline), small, WHITE, small_t)
     return panel_h
 
