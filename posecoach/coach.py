@@ -217,7 +217,8 @@ class Coach:
         if len(self.plan.sides) > 1:
             self.current_side = None
         self._start_countdown(Stage.REST, self.plan.rest_s)
-        self._say(f"Set {finished} done. Rest {self.plan.rest_s:.0f} seconds", Kind.STAGE)
+        # said, not shown: beside the REST band's countdown its "Rest 4 seconds" read as a second clock
+        self._say(f"Set {finished} done. Rest {self.plan.rest_s:.0f} seconds", Kind.STAGE, shown=False)
 
     def _count(self, key: str | None) -> None:
         if key is None:

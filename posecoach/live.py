@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import queue
 import signal
 import sys
 import threading
@@ -180,6 +181,38 @@ class LiveStats:
         return text
 
 
+@dataclass(frozen=True)
+class View:
+    """One analysed frame and everything drawn over it: frozen copies, handed to the display thread."""
+
+    image: np.ndarray
+    pose: PoseFrame | None
+    snapshot: EngineSnapshot
+    coach: CoachState
+    fps: float | None
+    t_s: float
+
+
+class Newest:
+    """The newest :class:`View`, from the analysis thread to the display: one not drawn in time is replaced."""
+
+    def __init__(self) -> None:
+        self._view: View | None = None
+        self._cv = threading.Condition()
+
+    def put(self, view: View) -> None:
+        with self._cv:
+            self._view = view
+            self._cv.notify()
+
+    def take(self, timeout: float) -> View | None:
+        with self._cv:
+            if self._view is None:
+                self._cv.wait(timeout)
+            view, self._view = self._view, None
+            return view
+
+
 class StopReason(StrEnum):
     END = "end of the video"
     QUIT = "quit"
@@ -311,15 +344,19 @@ class LiveSession:
                 else StopReason.QUIT
         return None
 
-    def _draw(self, image: np.ndarray, pose: PoseFrame | None, snapshot: EngineSnapshot, t: float) -> None:
-        if self.renderer is None or (self.window is None and self.recorder is None):
-            return
-        annotated = self.renderer(image, pose, snapshot, self.exercise, self.coach.state,
-                                  fps=self.stats.processed_fps or None, mirror=self.mirror, big_type=self.big_type)
+    @property
+    def _draws(self) -> bool:
+        return self.renderer is not None and (self.window is not None or self.recorder is not None)
+
+    def _show(self, view: View) -> None:
+        """Draw one analysed frame and show or record it (the display thread's whole job)."""
+        assert self.renderer is not None
+        annotated = self.renderer(view.image, view.pose, view.snapshot, self.exercise, view.coach, fps=view.fps,
+                                  mirror=self.mirror, big_type=self.big_type)
         if self.window is not None:
             self.window.show(annotated)
         if self.recorder is not None:
-            self.recorder.write(annotated, t)
+            self.recorder.write(annotated, view.t_s)
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> LiveResult:
@@ -330,7 +367,10 @@ class LiveSession:
         snapshot = session.engine.snapshot()
         grabber.start()
         try:
-            reason = self._loop(grabber, session, snapshot)
+            if self._draws:
+                reason = self._loop_beside_display(grabber, session, snapshot)
+            else:
+                reason = self._loop(grabber, session, snapshot, self._poll_command, None)
         finally:
             grabber.stop()
             for signum, handler in previous_handlers.items():
@@ -339,12 +379,53 @@ class LiveSession:
             result = self._finish(session, reason or StopReason.ERROR, grabber.error)
         return result
 
-    def _loop(self, grabber: FrameGrabber, session: AnalysisSession, snapshot: EngineSnapshot) -> StopReason:
+    def _loop_beside_display(self, grabber: FrameGrabber, session: AnalysisSession,
+                             snapshot: EngineSnapshot) -> StopReason:
+        """Analysis on its own thread; this (main) thread reads the window's keys and draws the newest
+        analysed frame. Drawing a large frame and showing it no longer delays the next frame's analysis;
+        frames analysed faster than they can be drawn are not drawn (the newest wins)."""
+        commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        newest = Newest()
+        outcome: list[StopReason | BaseException] = []
+
+        def next_command() -> Command | None:
+            return None if commands.empty() else commands.get_nowait()
+
+        def analyse() -> None:
+            try:
+                outcome.append(self._loop(grabber, session, snapshot, next_command, newest.put))
+            except BaseException as exc:  # handed to the main thread, which raises it
+                outcome.append(exc)
+
+        worker = threading.Thread(target=analyse, name="posecoach-analysis", daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                command = self._poll_command()
+                if command is not None:
+                    commands.put(command)
+                view = newest.take(timeout=0.01)
+                if view is not None:
+                    self._show(view)
+        finally:
+            if worker.is_alive():  # the display failed or a second Ctrl-C: the analysis stops too
+                self._signal_reason = self._signal_reason or StopReason.ERROR
+                worker.join()
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return outcome[0]
+
+    def _view(self, image: np.ndarray, pose: PoseFrame | None, snapshot: EngineSnapshot, t: float) -> View:
+        return View(image, pose, snapshot, self.coach.state, self.stats.processed_fps or None, t)
+
+    def _loop(self, grabber: FrameGrabber, session: AnalysisSession, snapshot: EngineSnapshot,
+              next_command: Callable[[], Command | None], show: Callable[[View], None] | None) -> StopReason:
+        """The analysis: newest frame → pose → engine → coach → sinks, and what to draw to ``show``."""
         last_image: np.ndarray | None = None
         while True:
             if self._signal_reason is not None:
                 return self._signal_reason
-            command = self._poll_command()
+            command = next_command()
             if command is not None:
                 stop = self._command(command, session)
                 if stop is not None:
@@ -353,8 +434,8 @@ class LiveSession:
                     self.rate.restart()
                 if self.coach.paused:  # a file stops where it is (its timeline with it); a camera goes on
                     grabber.pause()
-                    if last_image is not None:
-                        self._draw(last_image, None, snapshot, self._t)
+                    if last_image is not None and show is not None:
+                        show(self._view(last_image, None, snapshot, self._t))
                 else:
                     grabber.resume()
             item = grabber.get(timeout=0.03)
@@ -366,7 +447,8 @@ class LiveSession:
             self._t = t = item.t_s
             image = last_image = item.frame.image if self.pacing is Pacing.FAST else live_input(item.frame.image)
             if self.coach.paused:
-                self._draw(image, None, snapshot, t)
+                if show is not None:
+                    show(self._view(image, None, snapshot, t))
                 continue
             pose = self.estimator.estimate(image, t)
             events = session.feed(t, pose)
@@ -379,7 +461,8 @@ class LiveSession:
             hold = (snapshot.hold_elapsed_s, snapshot.hold_target_s) if snapshot.hold_elapsed_s > 0 else None
             self._apply(self.coach.observe(events, t) + self.coach.tick(t, hint, hold), session)
             self._advance(t)
-            self._draw(image, pose, snapshot, t)
+            if show is not None:
+                show(self._view(image, pose, snapshot, t))
 
     def _watch_rate(self, t: float, session: AnalysisSession) -> None:
         if self.rate.add(t) is not None:  # the text stays the same, so it is said once per TOO_SLOW_REPEAT_S

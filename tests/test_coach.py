@@ -80,6 +80,7 @@ def test_rest_counts_down_and_starts_the_next_set():
     said = run(coach, [(6.0, "events", [rep(4.0), rep(5.0), rep(6.0)])])
     assert said[-1] == "Set 1 done. Rest 10 seconds"
     assert coach.state.countdown_s == pytest.approx(10.0)
+    assert coach.state.banner is None, "the REST band counts down; a banner saying 'Rest 10 seconds' is a second clock"
     said = run(coach, [(13.5, "tick", None), (14.5, "tick", None), (16.1, "tick", None)])
     assert said == ["three", "two", "Set 2, go"]
     assert coach.state.stage is Stage.ACTIVE and coach.state.set_index == 2

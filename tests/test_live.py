@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -224,6 +225,24 @@ def test_too_slow_to_count_is_said_on_screen_on_the_console_and_in_the_notes():
     assert any(text.startswith("Too slow to count") for text in prompts)
     note = next(n for n in result.summary.notes if n.startswith("too slow to count reliably"))
     assert "needs 8" in note and "counts may be low" in note
+
+
+def test_drawing_runs_beside_the_analysis_and_never_slows_it():
+    """A renderer taking 20 ms a frame (a big frame drawn and shown) used to cap the analysis at 50
+    frames a second of wall time; now the analysis takes frames as they come and the display draws the newest."""
+    clock = FakeClock()
+    estimator = ScriptedEstimator()
+    drawn_on: list[str] = []
+
+    def slow_renderer(image, pose, snapshot, exercise, coach, **kwargs):
+        drawn_on.append(threading.current_thread().name)
+        time.sleep(0.02)
+        return image
+
+    result = session(FakeSource(6.0, is_live=True, clock=clock, pace_s=0.002), estimator, clock=clock,
+                     window=BlindWindow(), renderer=slow_renderer, skip_setup=True).run()
+    assert set(drawn_on) == {threading.current_thread().name}, "the window must be drawn on the main thread"
+    assert len(estimator.times) > 3 * len(drawn_on) and result.summary.rep_counts()["total"] == 2
 
 
 def test_the_rate_watch_judges_a_whole_window_and_starts_again_after_a_pause():
