@@ -197,8 +197,9 @@ def _draw_skeleton(image: np.ndarray, pose: PoseFrame, exercise: Exercise, s: fl
             cv2.circle(image, centre, max(3, round(5 * s)), _side_colour(landmark, landmark), -1, cv2.LINE_AA)
 
 
-def _draw_counter(image: np.ndarray, coach: CoachState, s: float, sizes: TypeSizes, recording: bool = False) -> int:
-    """The big per-side rep (or hold) counter and the set, top left; returns the panel's bottom edge.
+def _draw_counter(image: np.ndarray, coach: CoachState, s: float, sizes: TypeSizes,
+                  recording: bool = False) -> tuple[int, int]:
+    """The big per-side rep (or hold) counter and the set, top left; returns the panel's right and bottom edges.
 
     Each side's letter sits top right of its number and the target bottom right, so the panel is
     only as tall as the digits and the set line (it took half a 720-pixel frame in big type)."""
@@ -235,30 +236,40 @@ def _draw_counter(image: np.ndarray, coach: CoachState, s: float, sizes: TypeSiz
         _text(image, target_text, (beside, baseline), small, GREY, small_t)
         x += width
     _text(image, set_text, (2 * margin, set_baseline), small, WHITE, small_t)
-    return panel_h
+    return panel_w + margin, panel_h
 
 
-def _draw_hold_ring(image: np.ndarray, snapshot: EngineSnapshot, s: float, sizes: TypeSizes, below: int) -> None:
-    """A ring filling up as the hold goes on, with the seconds left in the middle: top right, or
-    under the counter (whose panel ends at ``below``) where a narrow frame has no room beside it."""
+RING_MIN_SHARE = 0.6
+"""Beside the counter the ring may shrink to this share of its size; smaller, it goes under the counter."""
+
+
+def _draw_hold_ring(image: np.ndarray, snapshot: EngineSnapshot, s: float, sizes: TypeSizes,
+                    counter: tuple[int, int]) -> None:
+    """A ring filling up as the hold goes on, with the seconds left in the middle: top right, beside
+    the counter panel (``counter``: its right and bottom edges), or under it on a frame too narrow."""
     target = snapshot.hold_target_s
     elapsed = snapshot.hold_elapsed_s
     if target <= 0 or elapsed <= 0:
         return
     width = image.shape[1]
-    radius = round(sizes.ring_radius * s)
-    centre = (width - radius - round(40 * s), radius + round(70 * s))
-    if width < 5 * radius + round(40 * s) * 2 + round(400 * s):  # beside a two-column counter it would overlap
-        centre = (centre[0], below + radius + round(40 * s))
-    _panel(image, centre[0] - radius - round(20 * s), centre[1] - radius - round(20 * s),
-           centre[0] + radius + round(20 * s), centre[1] + radius + round(20 * s))
+    pad = round(20 * s)
+    nominal = round(sizes.ring_radius * s)
+    beside = min(nominal, (width - counter[0] - 4 * pad) // 2)
+    if beside >= RING_MIN_SHARE * nominal:
+        radius = beside
+        centre = (width - radius - 2 * pad, radius + round(70 * s))
+    else:
+        radius = nominal
+        centre = (width - radius - 2 * pad, counter[1] + radius + 2 * pad)
+    _panel(image, centre[0] - radius - pad, centre[1] - radius - pad, centre[0] + radius + pad,
+           centre[1] + radius + pad)
     ring_w = max(4, round(16 * s))
     cv2.circle(image, centre, radius, GREY, ring_w, cv2.LINE_AA)
     fraction = min(1.0, elapsed / target)
     cv2.ellipse(image, centre, (radius, radius), -90, 0, 360 * fraction, HOLD, ring_w, cv2.LINE_AA)
     left = countdown_number(target - elapsed)  # the number the voice says
     label = str(left) if left > 0 else "OK"
-    size = sizes.ring_label * s
+    size = sizes.ring_label * s * radius / nominal
     thickness = max(2, round(2 * size))
     text_w, text_h = _text_size(label, size, thickness)
     _text(image, label, (centre[0] - text_w // 2, centre[1] + text_h // 2), size, HOLD if left <= 0 else WHITE,
@@ -322,8 +333,9 @@ def render(image: np.ndarray, pose: PoseFrame | None, snapshot: EngineSnapshot, 
     s = _scale(out, sizes)
     if pose is not None:
         _draw_skeleton(out, pose, exercise, s, mirror)
-    counter_bottom = _draw_counter(out, coach, s, sizes, recording)
-    _draw_hold_ring(out, snapshot, s, sizes, counter_bottom)
+    counter = _draw_counter(out, coach, s, sizes, recording)
+    counter_bottom = counter[1]
+    _draw_hold_ring(out, snapshot, s, sizes, counter)
     _draw_status(out, coach, fps, s, sizes)
     if coach.paused:
         _draw_centre_state(out, "PAUSED", "space to go on", STATUS, s, sizes, counter_bottom)
