@@ -3,9 +3,10 @@
     python benchmarks/latency.py [--clip CLIP] [--exercise lying-leg-raise] [--load 2] [--repeats 1]
 
 Runs ``posecoach live --source CLIP --no-window --no-voice --no-save --format json`` (the capture loop
-``live`` uses: the file paced like a camera, stale frames dropped, never queued) once on its own
-and once beside ``--load`` busy processes (a tight Python loop each, at the same priority), and
-prints the capture-to-result latency p50/p95, processed frames/s, frames dropped and the reps
+``live`` uses: the file paced like a camera, stale frames dropped, never queued) once on its own,
+once drawing every frame it can into a ``--record`` video (the window's drawing, on the main
+thread beside the analysis) and once beside ``--load`` busy processes (a tight Python loop each,
+at the same priority), and prints the capture-to-result latency p50/p95, processed frames/s, frames dropped and the reps
 counted against the clip's truth, side by side. The goal (issue 14) is p95 <= 40 ms at >= 30
 processed frames/s. Without ``--clip`` it renders a 1280x720 60 fps lying leg raise with
 ``posecoach synth`` into a temporary folder (exact truth: 6 reps). The load average is printed
@@ -42,12 +43,14 @@ def truth_reps(clip: Path) -> int | None:
     return len(json.loads(truth.read_text()).get("reps", []))
 
 
-def run_live(clip: Path, exercise: str, load: int) -> dict:
-    """One real-time headless session, with ``load`` busy processes beside it; its summary's numbers."""
+def run_live(clip: Path, exercise: str, load: int, record: Path | None = None) -> dict:
+    """One real-time headless session, with ``load`` busy processes beside it (drawing into ``record``
+    if given); its summary's numbers."""
     busy = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(load)]
+    drawing = ["--record", str(record), "--force"] if record is not None else []
     try:
         done = subprocess.run([sys.executable, "-m", "posecoach", "live", "-e", exercise, "--source", str(clip),
-                               "--no-window", "--no-voice", "--no-save", "--format", "json"],
+                               "--no-window", "--no-voice", "--no-save", "--format", "json", *drawing],
                               capture_output=True, text=True, check=False)
         load_average = os.getloadavg()[0]
     finally:
@@ -73,9 +76,11 @@ def main() -> None:
         clip = args.clip or render_clip(Path(tmp))
         truth = truth_reps(clip)
         rows = []
+        recording = Path(tmp) / "drawn.mp4"
         for _ in range(args.repeats):
-            for name, load in (("quiet", 0), (f"loaded ({args.load} busy)", args.load)):
-                rows.append((name, run_live(clip, args.exercise, load)))
+            for name, load, record in (("quiet", 0, None), ("quiet, drawn", 0, recording),
+                                       (f"loaded ({args.load} busy)", args.load, None)):
+                rows.append((name, run_live(clip, args.exercise, load, record)))
     print(f"clip: {clip.name}, cores: {os.cpu_count()}, goal: p95 <= {GOAL_P95_MS:.0f} ms at >= {GOAL_FPS:.0f} "
           "processed frames/s")
     header = f"{'run':<20} {'p50 ms':>7} {'p95 ms':>7} {'fps':>6} {'dropped':>12} {'reps':>7} {'load':>5}  note"
