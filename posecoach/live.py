@@ -5,7 +5,9 @@ The stages live in their own modules so each is tested without a camera: capture
 (:mod:`posecoach.sinks`). :class:`LiveSession` wires them and always flushes the sinks in
 ``finally``: Ctrl-C, SIGTERM, ``q``, closing the window or a camera that stops mid-session all end
 with the summary kept. :func:`build_session` is the one place the chain is assembled, for
-``posecoach live`` and for every step of a routine.
+``posecoach live`` and for every step of a routine. When frames are drawn (a window, ``--record``)
+the analysis runs on its own thread and the main thread draws the newest analysed frame; a
+:class:`RateWatch` says when too few frames a second are analysed to count reliably.
 """
 
 from __future__ import annotations
