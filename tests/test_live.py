@@ -27,7 +27,8 @@ from posecoach.coach import Command, Plan
 from posecoach.errors import SourceError
 from posecoach.events import Event, SetCompleted
 from posecoach.exercises import get_exercise
-from posecoach.live import LiveSession, LiveStats, RateWatch, StopReason
+from posecoach.live import LiveSession, StopReason
+from posecoach.live_rate import LiveStats, RateWatch
 from posecoach.sinks import overlay
 from posecoach.sinks.window import WindowSink
 from posecoach.sources import Frame, FrameSource
