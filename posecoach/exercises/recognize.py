@@ -378,11 +378,12 @@ class EngineEvidence:
         return self.reps > 0 or self.held_s >= 1.0
 
     def plausible(self, hold_only: bool) -> bool:
-        """Enough to name the exercise surely: a rep counted, or a hold exercise held over a good part
-        of the time in position (a plank held 3 s of 8 was mostly something else)."""
+        """Enough to name the exercise surely: most movements counted as reps (one rep counted and five
+        rejected is another exercise the engine half fits), or a hold exercise held over a good part of
+        the time in position (a plank held 3 s of 8 was mostly something else)."""
         if hold_only:
             return self.held_s >= 1.0 and self.hold_share >= PLAUSIBLE_HOLD_SHARE
-        return self.explains_something
+        return self.explains_something and self.rejected <= self.reps
 
 
 def run_engine(slug: str, poses: Iterable[tuple[float, PoseFrame | None]]) -> EngineEvidence:
@@ -538,8 +539,11 @@ def _back(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) -> No
     p *= 1 - held
     # Legs that read as moving together may be one leg and its hidden twin (MediaPipe guesses the far leg
     # from the near one): a knee that came up while the other leg stayed down is one leg at a time.
+    # A reverse crunch lifts both legs with the knees held bent; a knee folding to the chest and unfolding
+    # again (in both legs, the steadier of them included) is a knee-to-chest.
     one_leg = _soft(s.one_sided.get("alternating-knee-to-chest", 0), 0.5, 0.2)
-    crunch = together * (1 - one_leg)
+    knees_held = _soft(65 - min(_finite_or(s.side_ranges("knee_flexion"), 0.0)), 0, 6)
+    crunch = together * (1 - one_leg) * knees_held
     tree.leaf("lying-leg-raise", p * crunch, "both bent legs rise together (a reverse crunch)")
     p *= 1 - crunch
     march = _soft(s.dwell(), 0.35, 0.06)
