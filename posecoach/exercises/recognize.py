@@ -25,8 +25,15 @@ How an exercise is recognised
    then comes from the very same engine, counting with the recognised exercise equals counting
    with the right one.
 4. **Sure or unsure.** The best leaf is sure at :data:`SURE_PROBABILITY` and :data:`SURE_RATIO`
-   times the runner-up; a posture seen only part of the time, or a camera looking along the body
-   (from the head or the feet, where MediaPipe guesses depth), lowers its probability first.
+   times the runner-up, and only when its engine did the exercise plausibly: at least as many
+   movements counted as rejected, or a hold held for :data:`PLAUSIBLE_HOLD_SHARE` of the time in
+   position. A posture seen only part of the time, or a camera looking along the body (from the head
+   or the feet, where MediaPipe guesses depth: :data:`LYING_END_ON_RATIO` for a body lying down),
+   lowers its probability first, so there the answer is "A or B (unsure)" rather than a wrong name.
+   Where a leaf depends on what the camera reads worst, it asks for the movement itself, not a
+   posture: a knee drive is one knee at the chest while the other leg stays down
+   (:meth:`_Track.one_sided_reps`), repeated (one drive in a held plank is unsure); a bridge changes
+   the trunk's slope; a sit-up and a reverse crunch keep the knees' bend.
 
 Movements a physiotherapist accepts as the same (:data:`ACCEPTED`)
 ------------------------------------------------------------------
