@@ -114,6 +114,9 @@ def test_a_routine_analysed_and_saved_shows_its_parts_in_the_history_and_the_rep
         assert text.count("Part 1: ") >= 3 and text.count("Part 2: ") >= 3, "each part has its own sections"
         assert "1 of 2 of the recording, from 0:0" in text and "2 of 2 of the recording, from 0:" in text
         assert f"{march} (sure)" in text and f"{hugs} (sure)" in text
+    pdf = runner.invoke(cli, ["report", "1", "--db", str(db), "--output", str(tmp_path / "routine.pdf")])
+    assert pdf.exit_code == 0, pdf.output
+    assert (tmp_path / "routine.pdf").read_bytes().startswith(b"%PDF")
     html_text = (tmp_path / "routine.html").read_text(encoding="utf-8")
     assert html_text.count('src="data:image/png;base64,') >= 4, "each part's movement and rep plots"
     assert "<title>2 exercises in one recording</title>" in html_text
