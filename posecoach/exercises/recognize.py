@@ -32,8 +32,9 @@ How an exercise is recognised
    lowers its probability first, so there the answer is "A or B (unsure)" rather than a wrong name.
    Where a leaf depends on what the camera reads worst, it asks for the movement itself, not a
    posture: a knee drive is one knee at the chest while the other leg stays down
-   (:meth:`_Track.one_sided_reps`), repeated (one drive in a held plank is unsure); a bridge changes
-   the trunk's slope; a sit-up and a reverse crunch keep the knees' bend.
+   (:meth:`_Track.one_sided_reps`) or quicker than one a second (mountain climbers), repeated (one
+   drive in a held plank is unsure); a bridge changes the trunk's slope; a sit-up and a reverse
+   crunch keep the knees' bend.
 
 Movements a physiotherapist accepts as the same (:data:`ACCEPTED`)
 ------------------------------------------------------------------
@@ -568,7 +569,12 @@ def _face_down(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) 
     # Knee drives hold a plank between drives (and a 2 s top): drives of one knee toward the chest while
     # the other leg stays straight, repeated, win over the plank's timed holds; getting into a plank from
     # all fours, or down onto the knees, folds both legs together and is no drive. One drive is a guess.
-    drives = _soft(s.one_sided.get("plank-knee-drive", 0), 1.0, 0.25) * _soft(s.hip_range(), 50, 6)
+    # Knees driven quickly (more than one a second: mountain climbers) are drives even where the far leg
+    # cannot be told from the near one; a bird-dog holds each reach and never goes that fast.
+    driving = ev["plank-knee-drive"]
+    quick = _soft(driving.reps / driving.in_position_s if driving.in_position_s > 0 else 0.0, 1.0, 0.1)
+    one_sided = _soft(s.one_sided.get("plank-knee-drive", 0), 1.0, 0.25)
+    drives = (1 - (1 - one_sided) * (1 - quick)) * _soft(s.hip_range(), 50, 6)
     hold = _soft(ev["plank"].hold_share, 0.45, 0.08)
     tree.leaf("plank", p * hold * (1 - drives), "face down, body held straight and still")
     tree.leaf("plank-knee-drive", p * hold * drives, "in a plank, one knee after the other drives toward the chest")
@@ -581,7 +587,7 @@ def _face_down(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) 
     # Knees driven from a plank (mountain climbers too) leave one leg straight at every moment; on hands
     # and knees one knee at least stays bent under the hips (a bird-dog whose reaching arm the camera
     # cannot read).
-    on_knees = _soft(s.straighter_knee(), 45, 6)
+    on_knees = _soft(s.straighter_knee(), 45, 6) * (1 - quick)
     drive = drives * (1 - on_knees)
     tree.leaf("plank-knee-drive", p * drive, "in a plank, one knee after the other drives toward the chest")
     p *= 1 - drive
