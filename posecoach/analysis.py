@@ -18,7 +18,7 @@ from posecoach.errors import SourceError, UnrecognisedError
 from posecoach.events import Event, RepCompleted, RepRejected
 from posecoach.exercises import EngineSnapshot, Exercise, ExerciseEngine, get_exercise
 from posecoach.exercises.definition import Target, feature_words, with_hold_target
-from posecoach.exercises.engine import SMALL_RANGE_SHARE
+from posecoach.exercises.reps import SMALL_RANGE_SHARE
 from posecoach.features import near_side
 from posecoach.landmarks import PoseFrame, Side
 from posecoach.summary import SessionSummary

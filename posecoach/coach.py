@@ -1,8 +1,10 @@
 """The coach: the session plan as a pure state machine, and the setup check.
 
 :class:`Coach` is the plan of a session (get-ready countdown, sets, reps or holds per set and side,
-rest countdown, switch-side prompts, key commands). Stream time in, prompts (:class:`Say`) and
-``SetCompleted`` events out; no clock reads, no I/O, so it is tested without a camera.
+rest countdown, switch-side prompts, key commands). Stream time in, prompts and ``SetCompleted``
+events out; no clock reads, no I/O, so it is tested without a camera. Every prompt goes through
+its :class:`~posecoach.messages.MessageBoard`: the window shows what the board shows, the voice
+says what the board lets through.
 :func:`check_setup` says what to change before counting (body out of frame, front view for floor
 work, too dark).
 """
@@ -28,6 +30,7 @@ from posecoach.events import (
 )
 from posecoach.exercises.definition import Exercise, SideMode, Target, View
 from posecoach.landmarks import Landmark, PoseFrame, Side
+from posecoach.messages import Kind, Message, MessageBoard, countdown_number
 
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
                 "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty")
@@ -91,17 +94,6 @@ class Plan:
 
 
 @dataclass(frozen=True)
-class Say:
-    """A prompt for the voice (and, for ``stage``/``setup`` kinds, the console when headless)."""
-
-    text: str
-    kind: str
-    """``count``, ``countdown``, ``done``, ``stage``, ``cue`` or ``setup``: picks the tone fallback too."""
-    key: str
-    priority: int = 1
-
-
-@dataclass(frozen=True)
 class CoachState:
     """What the overlay shows about the plan; a copy, so drawing can't change the coach."""
 
@@ -114,7 +106,8 @@ class CoachState:
     paused: bool
     muted: bool
     countdown_s: float
-    message: str
+    banner: Message | None
+    """The one message on screen now (see :class:`~posecoach.messages.MessageBoard`)."""
     unit: str
     hold_s: float
 
@@ -124,7 +117,8 @@ class CoachState:
 
 @dataclass
 class CoachStep:
-    says: list[Say] = field(default_factory=list)
+    says: list[Message] = field(default_factory=list)
+    """What to say now, in order (for ``stage``/``setup`` kinds, also the console when headless)."""
     events: list[SetCompleted] = field(default_factory=list)
 
     def __add__(self, other: CoachStep) -> CoachStep:
@@ -136,6 +130,10 @@ SETUP_STABLE_S = 1.0
 HINT_REPEAT_S = 8.0
 CUE_REPEAT_S = 10.0
 """The same form cue or setup hint is said at most this often."""
+GO_SHOWN_S = 1.0
+""""Go" is a cue to start, not an instruction to read: it leaves after a second."""
+SWITCH_SHOWN_S = 3.0
+"""Long enough to read from the mat and roll over."""
 
 
 class Coach:
@@ -153,8 +151,8 @@ class Coach:
         self.current_side: str | None = plan.sides[0] if len(plan.sides) == 1 and plan.sides[0] != "both" else None
         self.paused = False
         self.muted = False
-        self.message = ""
         self.quit_requested = False
+        self.board = MessageBoard()
         self._skip_setup = skip_setup
         self._t = 0.0
         self._until = 0.0
@@ -163,20 +161,21 @@ class Coach:
         self._last_countdown: int | None = None
         self._last_hold_count: int | None = None
         self._switch_prompted = False
-        self._last_prompt: dict[str, tuple[str, float]] = {}
         self._out = CoachStep()
 
     # ------------------------------------------------------------------ helpers
-    def _say(self, text: str, kind: str, key: str | None = None, priority: int = 1, *, show: bool = False,
-             repeat_s: float = 0.0) -> None:
-        key = key or kind
-        previous = self._last_prompt.get(key)
-        if repeat_s and previous is not None and previous[0] == text and self._t - previous[1] < repeat_s:
-            return
-        self._last_prompt[key] = (text, self._t)
-        self._out.says.append(Say(text, kind, key, priority))
-        if show:
-            self.message = text
+    def _say(self, text: str, kind: Kind, key: str | None = None, *, shown: bool = True, spoken: bool = True,
+             lifetime_s: float | None = None, repeat_s: float = 0.0) -> None:
+        said = self.board.post(Message.of(text, kind, self._t, key=key, lifetime_s=lifetime_s, shown=shown,
+                                          spoken=spoken, repeat_s=repeat_s))
+        if said is not None:
+            self._out.says.append(said)
+
+    def notify(self, text: str, t: float, *, key: str, repeat_s: float) -> CoachStep:
+        """An alert from outside the plan (the loop is too slow to count): shown, and said every ``repeat_s``."""
+        self._t = t
+        self._say(text, Kind.ALERT, key, repeat_s=repeat_s)
+        return self._take()
 
     def _take(self) -> CoachStep:
         out, self._out = self._out, CoachStep()
@@ -202,16 +201,15 @@ class Coach:
         self._switch_prompted = False
         self._last_countdown = None
         text = "Go" if self.set_index == 1 else f"Set {self.set_index}, go"
-        self._say(text, "stage", priority=2, show=True)
+        self._say(text, Kind.STAGE, lifetime_s=GO_SHOWN_S)
 
     def _complete_set(self) -> None:
         done = self.done
         self._out.events.append(SetCompleted(self._t, self.set_index, sum(done.values()), done.get("left", 0),
                                              done.get("right", 0)))
         if self.set_index >= self.plan.sets:
-            self.stage = Stage.DONE
-            self._say("Well done: all sets complete", "stage", priority=2)
-            self.message = "All sets done: press q to finish"
+            self.stage = Stage.DONE  # the screen says "ALL SETS DONE, q to finish" for as long as it lasts
+            self._say("Well done: all sets complete", Kind.STAGE)
             return
         finished = self.set_index
         self.set_index += 1
@@ -219,7 +217,8 @@ class Coach:
         if len(self.plan.sides) > 1:
             self.current_side = None
         self._start_countdown(Stage.REST, self.plan.rest_s)
-        self._say(f"Set {finished} done. Rest {self.plan.rest_s:.0f} seconds", "stage", priority=2, show=True)
+        # said, not shown: beside the REST band's countdown its "Rest 4 seconds" read as a second clock
+        self._say(f"Set {finished} done. Rest {self.plan.rest_s:.0f} seconds", Kind.STAGE, shown=False)
 
     def _count(self, key: str | None) -> None:
         if key is None:
@@ -227,7 +226,8 @@ class Coach:
         if self.stage in (Stage.SETUP, Stage.GET_READY, Stage.REST):
             self._begin_set()
         self.done[key] += 1
-        self._say(spoken_number(self.done[key]), "count", "count", priority=3)
+        self.board.clear("rejected")  # "Not counted" is about the movement before this one
+        self._say(spoken_number(self.done[key]), Kind.COUNT, shown=False)  # the counter shows it
         if key != "both":
             self.current_side = key
         target = self.plan.target
@@ -238,7 +238,7 @@ class Coach:
         if other and self.done[key] >= target and self.done[other] < target and not self._switch_prompted:
             self._switch_prompted = True
             self.current_side = other
-            self._say("Switch sides", "stage", priority=2, show=True)
+            self._say("Switch sides", Kind.STAGE, lifetime_s=SWITCH_SHOWN_S)
 
     # ------------------------------------------------------------------ inputs
     def tick(self, t: float, setup_hint: str | None = None, hold: tuple[float, float] | None = None) -> CoachStep:
@@ -249,12 +249,17 @@ class Coach:
             return self._take()
         if self.stage is Stage.SETUP:
             self._tick_setup(setup_hint)
-        elif self.stage in (Stage.GET_READY, Stage.REST):
+            return self._take()
+        if setup_hint is None:
+            self.board.clear("setup")
+        else:  # shown under "I CAN'T SEE YOU"; the voice already said that
+            self._say(setup_hint, Kind.SETUP, spoken=False)
+        if self.stage in (Stage.GET_READY, Stage.REST):
             remaining = self._until - t
-            whole = math.ceil(remaining)
+            whole = countdown_number(remaining)
             if 1 <= whole <= 3 and whole != self._last_countdown:
                 self._last_countdown = whole
-                self._say(spoken_number(whole), "countdown", "countdown", priority=3)
+                self._say(spoken_number(whole), Kind.COUNTDOWN, shown=False)  # the screen shows the number
             if remaining <= 0:
                 self._begin_set()
         if self.stage in (Stage.ACTIVE, Stage.DONE):
@@ -266,14 +271,17 @@ class Coach:
             setup_hint = None
         if setup_hint is not None:
             self._ok_since = None
-            self._say(setup_hint, "setup", "setup", show=True, repeat_s=HINT_REPEAT_S)
+            self._say(setup_hint, Kind.SETUP, repeat_s=HINT_REPEAT_S)
             return
         if self._ok_since is None:
             self._ok_since = self._t
+            self._say("Looks good: hold still", Kind.SETUP, spoken=False)
         if self._skip_setup or self._t - self._ok_since >= SETUP_STABLE_S:
             self._start_countdown(Stage.GET_READY, self.plan.get_ready_s)
+            self.board.clear("setup")
             self._say(f"Get ready: {self.plan.target} {self.plan.unit}"
-                      + (" on each side" if len(self.plan.sides) > 1 else ""), "stage", priority=2, show=True)
+                      + (" on each side" if len(self.plan.sides) > 1 else ""), Kind.STAGE,
+                      lifetime_s=max(self.plan.get_ready_s, 2.0))
             if self.plan.get_ready_s <= 0:
                 self._begin_set()
 
@@ -281,10 +289,10 @@ class Coach:
         if hold is None or hold[1] <= 0 or hold[0] <= 0:
             self._last_hold_count = None
             return
-        whole = math.ceil(hold[1] - hold[0])
+        whole = countdown_number(hold[1] - hold[0])
         if 1 <= whole <= 3 and whole != self._last_hold_count:
             self._last_hold_count = whole
-            self._say(spoken_number(whole), "countdown", "hold-countdown", priority=3)
+            self._say(spoken_number(whole), Kind.COUNTDOWN, "hold-countdown", shown=False)  # the ring shows it
 
     def observe(self, events: Iterable[Event], t: float) -> CoachStep:
         """Take the engine's events at stream time ``t``."""
@@ -294,20 +302,22 @@ class Coach:
             if isinstance(event, RepCompleted) and not self.plan.counts_holds:
                 self._count(key)
             elif isinstance(event, HoldStarted):
-                self._say("Hold", "stage", "hold", priority=2)
+                if self.stage in (Stage.SETUP, Stage.GET_READY, Stage.REST):
+                    self._begin_set()  # one countdown on screen: the hold's, not a get-ready beside it
+                self._say("Hold", Kind.STAGE, "hold")
             elif isinstance(event, HoldEnded):
                 if event.completed:
-                    self._say("done", "done", "hold", priority=3)
+                    self._say("done", Kind.DONE, "hold", shown=False)  # the ring reads OK
                     if self.plan.counts_holds:
                         self._count(key)
                 elif self.plan.counts_holds:
-                    self._say(f"{event.held_s:.0f} of {event.target_s:.0f} seconds", "cue", "hold", show=True)
+                    self._say(f"{event.held_s:.0f} of {event.target_s:.0f} seconds", Kind.NOTICE, "hold")
             elif isinstance(event, FormWarning):
-                self._say(event.message, "cue", f"cue:{event.code}", show=True, repeat_s=CUE_REPEAT_S)
+                self._say(event.message, Kind.CUE, f"cue:{event.code}", repeat_s=CUE_REPEAT_S)
             elif isinstance(event, PoseLost):
-                self._say("I can't see you", "cue", "lost", repeat_s=CUE_REPEAT_S)
+                self._say("I can't see you", Kind.CUE, "lost", shown=False, repeat_s=CUE_REPEAT_S)
             elif isinstance(event, RepRejected):
-                self.message = f"Not counted: {event.reason}"
+                self._say(f"Not counted: {event.reason}", Kind.NOTICE, "rejected", spoken=False)
         return self._take()
 
     def command(self, command: Command, t: float) -> CoachStep:
@@ -318,7 +328,7 @@ class Coach:
         elif command is Command.RESET:
             self.done = dict.fromkeys(self.plan.sides, 0)
             self._switch_prompted = False
-            self._say(f"Set {self.set_index} restarted", "stage", priority=2, show=True)
+            self._say(f"Set {self.set_index} restarted", Kind.STAGE)
         elif command is Command.SWITCH:
             self._switch()
         elif command is Command.NEXT:
@@ -330,13 +340,13 @@ class Coach:
             self.quit_requested = True
         elif command is Command.MUTE:
             self.muted = not self.muted
-            self.message = "Muted" if self.muted else "Sound on"
+            self._say("Muted" if self.muted else "Sound on", Kind.NOTICE, "sound", spoken=False)
         return self._take()
 
     def _toggle_pause(self, t: float) -> None:
         if not self.paused:
             self.paused, self._paused_at = True, t
-            self._say("Paused", "stage", priority=2, show=True)
+            self._say("Paused", Kind.STAGE, shown=False)  # the screen says PAUSED as long as it lasts
             return
         self.paused = False
         if self._paused_at is not None:
@@ -344,26 +354,26 @@ class Coach:
             if self._ok_since is not None:
                 self._ok_since += t - self._paused_at
         self._paused_at = None
-        self._say("Go on", "stage", priority=2, show=True)
+        self._say("Go on", Kind.STAGE, lifetime_s=GO_SHOWN_S)
 
     def _switch(self) -> None:
         if len(self.plan.sides) < 2:
             only = self.plan.sides[0]
-            self.message = ("This exercise works both sides together" if only == "both"
-                            else f"Counting only the {only} side (chosen with --side)")
+            self._say("This exercise works both sides together" if only == "both"
+                      else f"Counting only the {only} side (chosen with --side)", Kind.NOTICE, spoken=False)
             return
         current = self.current_side
         self.current_side = self.plan.sides[1] if current == self.plan.sides[0] else self.plan.sides[0]
         self._switch_prompted = True
-        self._say(f"Switch sides: now your {self.current_side} side", "stage", priority=2, show=True)
+        self._say(f"Switch sides: now your {self.current_side} side", Kind.STAGE, lifetime_s=SWITCH_SHOWN_S)
 
     @property
     def state(self) -> CoachState:
         now = self._paused_at if self.paused and self._paused_at is not None else self._t
         countdown = max(0.0, self._until - now) if self.stage in (Stage.GET_READY, Stage.REST) else 0.0
         return CoachState(self.stage, self.set_index, self.plan.sets, self.plan.target, tuple(self.done.items()),
-                          self.current_side, self.paused, self.muted, countdown, self.message, self.plan.unit,
-                          self.plan.hold_s)
+                          self.current_side, self.paused, self.muted, countdown, self.board.showing(now),
+                          self.plan.unit, self.plan.hold_s)
 
 
 # ------------------------------------------------------------------ setup check

@@ -191,6 +191,7 @@ def compute_features(pose: PoseFrame) -> Features:
     hip_width = _norm(hip_axis)
     knee_gap = _norm(_sub(p[Landmark.LEFT_KNEE], p[Landmark.RIGHT_KNEE]))
     features["knee_gap"] = knee_gap / hip_width if hip_width > 1e-9 else math.nan
+    features["hip_lift"] = _hip_lift(p, mid_hip, torso)
     features["pelvis_tilt"] = _elevation_deg(hip_axis)
     features["pelvis_vertical"] = abs(features["pelvis_tilt"])
     features["shoulder_tilt"] = _elevation_deg(_sub(p[Landmark.RIGHT_SHOULDER], p[Landmark.LEFT_SHOULDER]))
@@ -208,6 +209,32 @@ def compute_features(pose: PoseFrame) -> Features:
     # > END_ON_RATIO: the camera looks along the trunk (from the head or the feet).
     features["end_on"] = image_hips / image_trunk if image_trunk > 1e-9 else math.nan
     return features
+
+
+def _hip_lift(p: list[Vec], mid_hip: Vec, torso: float) -> float:
+    """How high the hips are above the line from the lower elbow to the lower ankle (torso lengths).
+
+    Lying on a side, the hips rest on the floor with the forearm and the feet: near that line
+    (0.1-0.3). In a side plank they are lifted into the line from the shoulder to the feet, an upper
+    arm above the floor (0.4-0.6 on forearm or hand). A height, unlike an angle, hardly changes when
+    the camera looks down at 20 deg (cos 20 deg = 0.94), so it can be judged in world coordinates that
+    follow the camera. A lower elbow the model cannot place while the hips and feet are seen is under
+    the body, where it is only when lying on it: the hips are down (0). Feet cropped out of a close-up
+    leave the height unknown (NaN), not low.
+    """
+    lower = Side.LEFT if p[Landmark.LEFT_SHOULDER][1] > p[Landmark.RIGHT_SHOULDER][1] else Side.RIGHT
+    elbow, ankle = p[Joint.ELBOW.of(lower)], p[Joint.ANKLE.of(lower)]
+    if not math.isfinite(ankle[1]):
+        ankle = p[Joint.ANKLE.of(lower.other)]
+    if not math.isfinite(elbow[1]) and math.isfinite(ankle[1]) and math.isfinite(mid_hip[1]):
+        return 0.0
+    along = _sub(ankle, elbow)
+    length_sq = _dot(along, along)
+    if not length_sq > 1e-12 or not torso > 1e-9:
+        return math.nan
+    share = _dot(_sub(mid_hip, elbow), along) / length_sq
+    on_line_y = elbow[1] + share * along[1]
+    return (on_line_y - mid_hip[1]) / torso  # world y points down
 
 
 class RollingMedian:

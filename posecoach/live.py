@@ -5,13 +5,15 @@ The stages live in their own modules so each is tested without a camera: capture
 (:mod:`posecoach.sinks`). :class:`LiveSession` wires them and always flushes the sinks in
 ``finally``: Ctrl-C, SIGTERM, ``q``, closing the window or a camera that stops mid-session all end
 with the summary kept. :func:`build_session` is the one place the chain is assembled, for
-``posecoach live`` and for every step of a routine.
+``posecoach live`` and for every step of a routine. When frames are drawn (a window, ``--record``)
+the analysis runs on its own thread and the main thread draws the newest analysed frame; a
+:class:`~posecoach.live_rate.RateWatch` says when too few frames a second are analysed to count reliably.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
+import queue
 import signal
 import sys
 import threading
@@ -22,14 +24,18 @@ from enum import StrEnum
 from types import FrameType
 from typing import IO, Any, Protocol
 
+import cv2
 import numpy as np
 
 from posecoach.analysis import AnalysisSession
 from posecoach.capture import Clock, FrameGrabber, Pacing, Sleep
-from posecoach.coach import Coach, CoachState, CoachStep, Command, Plan, SetupCheck, Stage, check_setup
+from posecoach.coach import Coach, CoachState, CoachStep, Command, Plan, Stage, check_setup
 from posecoach.events import Event, RepCompleted
 from posecoach.exercises import EngineSnapshot, Exercise
 from posecoach.landmarks import Estimator, PoseFrame
+from posecoach.live_rate import LiveStats, RateWatch, counting_fps
+from posecoach.messages import Kind
+from posecoach.pose import MAX_MODEL_INPUT_SIDE
 from posecoach.sinks import EventSink
 from posecoach.sinks.console import EventPrinter, PrinterSink
 from posecoach.sinks.history import HistoryRecorder, HistorySink
@@ -38,66 +44,58 @@ from posecoach.sinks.window import WindowSink
 from posecoach.sources import FrameSource, frame_brightness
 from posecoach.summary import SessionStatus, SessionSummary
 
+TOO_SLOW_REPEAT_S = 30.0
+"""The voice says "too slow" at most this often; the screen says it as long as it lasts."""
 EVENT_LINE_DELAY_S = 1.5
 """How long live event lines wait to leave in time order: the engine reports a hold's start and its
 form warnings up to ~1 s after their time (a settle, HOLD_EXIT_S); the window and voice are not delayed."""
 
 
-def _percentile(values: Sequence[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else math.nan  # null in JSON: nothing was timed
+def live_input(image: np.ndarray) -> np.ndarray:
+    """A live frame downscaled once, to the size the model would take it at, for the model and the drawing.
+
+    Bilinear: 1 ms for 1280x720 where the model's own area resampling takes 5-8 ms on a busy laptop,
+    for landmarks 0.12% of the frame apart (on a rendered 720p clip). Files analysed frame by frame
+    (``Pacing.FAST``) skip this, so their poses, and so their counts, stay exactly those of ``analyze``.
+    """
+    height, width = image.shape[:2]
+    scale = MAX_MODEL_INPUT_SIDE / max(height, width)
+    if scale >= 1.0:
+        return image
+    return cv2.resize(image, (max(1, round(width * scale)), max(1, round(height * scale))),
+                      interpolation=cv2.INTER_LINEAR)
 
 
-@dataclass
-class LiveStats:
-    """Capture-to-result latency and processed frame rate, measured on the clock the grabber uses."""
+@dataclass(frozen=True)
+class View:
+    """One analysed frame and everything drawn over it: frozen copies, handed to the display thread."""
 
-    frames_captured: int = 0
-    frames_dropped: int = 0
-    latencies_ms: list[float] = field(default_factory=list)
-    rep_latencies_ms: list[float] = field(default_factory=list)
-    first_done: float | None = None
-    last_done: float | None = None
+    image: np.ndarray
+    pose: PoseFrame | None
+    snapshot: EngineSnapshot
+    coach: CoachState
+    fps: float | None
+    t_s: float
 
-    def add(self, captured_at: float, done_at: float, counted: bool) -> None:
-        latency = (done_at - captured_at) * 1000.0
-        self.latencies_ms.append(latency)
-        if counted:
-            self.rep_latencies_ms.append(latency)
-        if self.first_done is None:
-            self.first_done = done_at
-        self.last_done = done_at
 
-    @property
-    def frames_processed(self) -> int:
-        return len(self.latencies_ms)
+class Newest:
+    """The newest :class:`View`, from the analysis thread to the display: one not drawn in time is replaced."""
 
-    @property
-    def processed_fps(self) -> float:
-        if self.first_done is None or self.last_done is None or self.frames_processed < 2:
-            return 0.0
-        span = self.last_done - self.first_done
-        return (self.frames_processed - 1) / span if span > 0 else 0.0
+    def __init__(self) -> None:
+        self._view: View | None = None
+        self._cv = threading.Condition()
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "frames_captured": self.frames_captured, "frames_processed": self.frames_processed,
-            "frames_dropped": self.frames_dropped, "processed_fps": round(self.processed_fps, 2),
-            "latency_ms_p50": round(_percentile(self.latencies_ms, 50), 1),
-            "latency_ms_p95": round(_percentile(self.latencies_ms, 95), 1),
-            "rep_latency_ms_p50": round(_percentile(self.rep_latencies_ms, 50), 1),
-            "rep_latency_ms_p95": round(_percentile(self.rep_latencies_ms, 95), 1),
-            "reps_timed": len(self.rep_latencies_ms),
-        }
+    def put(self, view: View) -> None:
+        with self._cv:
+            self._view = view
+            self._cv.notify()
 
-    def describe(self) -> str:
-        d = self.to_dict()
-        text = (f"live: processed {d['processed_fps']:.1f} fps ({d['frames_processed']} of {d['frames_captured']} "
-                f"frames, {d['frames_dropped']} stale ones dropped); capture-to-result latency p50 "
-                f"{d['latency_ms_p50']:.0f} ms, p95 {d['latency_ms_p95']:.0f} ms")
-        if self.rep_latencies_ms:
-            text += (f"; capture-to-rep-event p50 {d['rep_latency_ms_p50']:.0f} ms, "
-                     f"p95 {d['rep_latency_ms_p95']:.0f} ms over {d['reps_timed']} reps")
-        return text
+    def take(self, timeout: float) -> View | None:
+        with self._cv:
+            if self._view is None:
+                self._cv.wait(timeout)
+            view, self._view = self._view, None
+            return view
 
 
 class StopReason(StrEnum):
@@ -124,8 +122,8 @@ class KeySource(Protocol):
 
 class Renderer(Protocol):
     def __call__(self, image: np.ndarray, pose: PoseFrame | None, snapshot: EngineSnapshot, exercise: Exercise,
-                 coach: CoachState, *, setup_hint: str | None = ..., fps: float | None = ...,
-                 mirror: bool = ...) -> np.ndarray: ...
+                 coach: CoachState, *, fps: float | None = ..., mirror: bool = ...,
+                 big_type: bool = ...) -> np.ndarray: ...
 
 
 @dataclass
@@ -142,7 +140,8 @@ class LiveSession:
 
     ``pacing`` defaults to LIVE for cameras and streams and REALTIME for files. ``mirror`` defaults to
     mirroring cameras and streams only: a file is shown (and recorded) as it was filmed, so its
-    title cards read the right way; pass True for a selfie recording. ``prompt`` receives
+    title cards read the right way; pass True for a selfie recording. ``big_type`` sets the window's
+    text to be read from a mat 2 m away (``--compact`` for a desk). ``prompt`` receives
     the coach's stage changes and setup hints as text (the CLI prints them on stderr when headless).
     """
 
@@ -152,7 +151,7 @@ class LiveSession:
                  sinks: Sequence[EventSink] = (), renderer: Renderer | None = None, mirror: bool | None = None,
                  prompt: Callable[[str], None] | None = None, skip_setup: bool = False,
                  clock: Clock = time.monotonic, sleep: Sleep | None = None,
-                 handle_signals: bool = True, coach: Coach | None = None) -> None:
+                 handle_signals: bool = True, coach: Coach | None = None, big_type: bool = True) -> None:
         self.exercise = exercise
         self.source = source
         self.estimator = estimator
@@ -166,11 +165,13 @@ class LiveSession:
         self.sinks = list(sinks)
         self.renderer = renderer
         self.mirror = source.is_live if mirror is None else mirror
+        self.big_type = big_type
         self.prompt = prompt
         self.clock = clock
         self.sleep = sleep
         self.handle_signals = handle_signals
         self.stats = LiveStats()
+        self.rate = RateWatch(counting_fps(exercise))
         self._signal_reason: StopReason | None = None
         self._t = 0.0
 
@@ -207,8 +208,9 @@ class LiveSession:
             self._dispatch(event)
         for say in step.says:
             if self.speaker is not None:
-                self.speaker.say(say.text, key=say.key, kind=say.kind, priority=say.priority)
-            if self.prompt is not None and say.kind in ("stage", "setup"):
+                self.speaker.say(say.text, key=say.key, kind=say.kind, priority=say.priority,
+                                 max_age_s=say.lifetime_s)
+            if self.prompt is not None and say.kind in (Kind.STAGE, Kind.SETUP, Kind.ALERT):
                 self.prompt(say.text)
 
     def _poll_command(self) -> Command | None:
@@ -227,17 +229,19 @@ class LiveSession:
                 else StopReason.QUIT
         return None
 
-    def _draw(self, image: np.ndarray, pose: PoseFrame | None, snapshot: EngineSnapshot,
-              setup: SetupCheck | None, t: float) -> None:
-        if self.renderer is None or (self.window is None and self.recorder is None):
-            return
-        hint = setup.hint if setup is not None else None
-        annotated = self.renderer(image, pose, snapshot, self.exercise, self.coach.state, setup_hint=hint,
-                                  fps=self.stats.processed_fps or None, mirror=self.mirror)
+    @property
+    def _draws(self) -> bool:
+        return self.renderer is not None and (self.window is not None or self.recorder is not None)
+
+    def _show(self, view: View) -> None:
+        """Draw one analysed frame and show or record it (the display thread's whole job)."""
+        assert self.renderer is not None
+        annotated = self.renderer(view.image, view.pose, view.snapshot, self.exercise, view.coach, fps=view.fps,
+                                  mirror=self.mirror, big_type=self.big_type)
         if self.window is not None:
             self.window.show(annotated)
         if self.recorder is not None:
-            self.recorder.write(annotated, t)
+            self.recorder.write(annotated, view.t_s)
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> LiveResult:
@@ -248,7 +252,10 @@ class LiveSession:
         snapshot = session.engine.snapshot()
         grabber.start()
         try:
-            reason = self._loop(grabber, session, snapshot)
+            if self._draws:
+                reason = self._loop_beside_display(grabber, session, snapshot)
+            else:
+                reason = self._loop(grabber, session, snapshot, self._poll_command, None)
         finally:
             grabber.stop()
             for signum, handler in previous_handlers.items():
@@ -257,20 +264,63 @@ class LiveSession:
             result = self._finish(session, reason or StopReason.ERROR, grabber.error)
         return result
 
-    def _loop(self, grabber: FrameGrabber, session: AnalysisSession, snapshot: EngineSnapshot) -> StopReason:
+    def _loop_beside_display(self, grabber: FrameGrabber, session: AnalysisSession,
+                             snapshot: EngineSnapshot) -> StopReason:
+        """Analysis on its own thread; this (main) thread reads the window's keys and draws the newest
+        analysed frame. Drawing a large frame and showing it no longer delays the next frame's analysis;
+        frames analysed faster than they can be drawn are not drawn (the newest wins)."""
+        commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        newest = Newest()
+        outcome: list[StopReason | BaseException] = []
+
+        def next_command() -> Command | None:
+            return None if commands.empty() else commands.get_nowait()
+
+        def analyse() -> None:
+            try:
+                outcome.append(self._loop(grabber, session, snapshot, next_command, newest.put))
+            except BaseException as exc:  # handed to the main thread, which raises it
+                outcome.append(exc)
+
+        worker = threading.Thread(target=analyse, name="posecoach-analysis", daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                command = self._poll_command()
+                if command is not None:
+                    commands.put(command)
+                view = newest.take(timeout=0.01)
+                if view is not None:
+                    self._show(view)
+        finally:
+            if worker.is_alive():  # the display failed or a second Ctrl-C: the analysis stops too
+                self._signal_reason = self._signal_reason or StopReason.ERROR
+                worker.join()
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return outcome[0]
+
+    def _view(self, image: np.ndarray, pose: PoseFrame | None, snapshot: EngineSnapshot, t: float) -> View:
+        return View(image, pose, snapshot, self.coach.state, self.stats.processed_fps or None, t)
+
+    def _loop(self, grabber: FrameGrabber, session: AnalysisSession, snapshot: EngineSnapshot,
+              next_command: Callable[[], Command | None], show: Callable[[View], None] | None) -> StopReason:
+        """The analysis: newest frame → pose → engine → coach → sinks, and what to draw to ``show``."""
         last_image: np.ndarray | None = None
         while True:
             if self._signal_reason is not None:
                 return self._signal_reason
-            command = self._poll_command()
+            command = next_command()
             if command is not None:
                 stop = self._command(command, session)
                 if stop is not None:
                     return stop
+                if command is Command.PAUSE:
+                    self.rate.restart()
                 if self.coach.paused:  # a file stops where it is (its timeline with it); a camera goes on
                     grabber.pause()
-                    if last_image is not None:
-                        self._draw(last_image, None, snapshot, None, self._t)
+                    if last_image is not None and show is not None:
+                        show(self._view(last_image, None, snapshot, self._t))
                 else:
                     grabber.resume()
             item = grabber.get(timeout=0.03)
@@ -280,22 +330,29 @@ class LiveSession:
                     return StopReason.SOURCE_FAILED if failed else StopReason.END
                 continue
             self._t = t = item.t_s
-            image = last_image = item.frame.image
+            image = last_image = item.frame.image if self.pacing is Pacing.FAST else live_input(item.frame.image)
             if self.coach.paused:
-                self._draw(image, None, snapshot, None, t)
+                if show is not None:
+                    show(self._view(image, None, snapshot, t))
                 continue
             pose = self.estimator.estimate(image, t)
             events = session.feed(t, pose)
             self.stats.add(item.captured_at, self.clock(), any(isinstance(e, RepCompleted) for e in events))
             snapshot = session.engine.snapshot()
-            setup = None
+            self._watch_rate(t, session)
+            hint = None
             if self.coach.stage is Stage.SETUP or not snapshot.visible:
-                setup = check_setup(pose, frame_brightness(image), self.exercise)
+                hint = check_setup(pose, frame_brightness(image), self.exercise).hint
             hold = (snapshot.hold_elapsed_s, snapshot.hold_target_s) if snapshot.hold_elapsed_s > 0 else None
-            hint = setup.hint if setup is not None else None
             self._apply(self.coach.observe(events, t) + self.coach.tick(t, hint, hold), session)
             self._advance(t)
-            self._draw(image, pose, snapshot, setup, t)
+            if show is not None:
+                show(self._view(image, pose, snapshot, t))
+
+    def _watch_rate(self, t: float, session: AnalysisSession) -> None:
+        if self.rate.add(t) is not None:  # the text stays the same, so it is said once per TOO_SLOW_REPEAT_S
+            text = f"Too slow to count: I need {self.rate.needed_fps:.0f} frames a second. Close other programs"
+            self._apply(self.coach.notify(text, t, key="too-slow", repeat_s=TOO_SLOW_REPEAT_S), session)
 
     def _finish(self, session: AnalysisSession, reason: StopReason, capture_error: str | None) -> LiveResult:
         stopped_early = self.source.stats.stopped_early
@@ -308,6 +365,9 @@ class LiveSession:
         elif stopped_early:
             note = self.source.stats.error
         summary = session.finish(partial=partial, reason=note)
+        too_slow = self.rate.note(self.exercise)
+        if too_slow is not None:
+            summary.notes.append(too_slow)
         if self.stats.frames_processed:
             summary.notes.append(self.stats.describe())
         status = SessionStatus.INTERRUPTED \
@@ -339,7 +399,7 @@ def build_session(exercise: Exercise, plan: Plan, source: FrameSource, estimator
                   history: HistoryRecorder | None = None, history_source: str | None = None,
                   as_json: bool = False, mirror: bool | None = None, coach: Coach | None = None,
                   notify: Callable[[str], None] | None = None, out: IO[str] | None = None,
-                  patient: str | None = None) -> LiveSession:
+                  patient: str | None = None, big_type: bool = True) -> LiveSession:
     """The live chain as ``posecoach live`` and each routine step run it.
 
     Events print on ``out`` (stdout) as text or JSON lines; with ``history`` the session is saved
@@ -364,5 +424,5 @@ def build_session(exercise: Exercise, plan: Plan, source: FrameSource, estimator
         exercise, source, estimator, plan, side=side, pacing=pacing,
         window=WindowSink(window_title) if window_title is not None else None,
         keys=keys, speaker=speaker, recorder=recorder, sinks=sinks, renderer=renderer, mirror=mirror,
-        prompt=None if window_title is not None else notify, coach=coach,
+        prompt=None if window_title is not None else notify, coach=coach, big_type=big_type,
     )

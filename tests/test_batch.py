@@ -201,7 +201,7 @@ def test_a_rerun_with_another_model_or_side_is_analysed_again_and_only_the_same_
 
 
 def test_a_history_from_before_the_settings_keeps_working_and_its_sessions_are_analysed_once_more(tmp_path):
-    """A version-3 history holds sessions keyed without the model and side: which model made them is
+    """A version-4 history holds sessions keyed without the model and side: which model made them is
     unknown, so a batch analyses them again rather than trusting them, and the file keeps working."""
     from posecoach.batch import BatchResult, save_result
     from posecoach.sinks.history import SCHEMA_VERSION, HistoryStore
@@ -214,7 +214,7 @@ def test_a_history_from_before_the_settings_keeps_working_and_its_sessions_are_a
         (old,), _ = plan([BatchItem(str(clip), "lying-march")], store)
         old.summary, old.settings = SessionSummary("lying-march", str(clip), frames=30), None
         save_result(store, old)
-        store.db.executescript("ALTER TABLE sessions DROP COLUMN analysis_settings; PRAGMA user_version = 3;")
+        store.db.executescript("ALTER TABLE sessions DROP COLUMN analysis_settings; PRAGMA user_version = 4;")
     with HistoryStore(db) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert [s.source for s in store.sessions()] == [str(clip)]

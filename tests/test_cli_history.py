@@ -74,8 +74,8 @@ def test_history_lists_sessions_as_a_table(db: Path) -> None:
     result = run("history", "--db", db)
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["ID", "Date", "Patient", "Exercise", "Mode", "Status", "Reps", "L/R/all", "Holds",
-                                "Held", "s", "Warnings", "Duration", "s", "Source"]
+    assert lines[0].split() == ["ID", "Date", "Patient", "Exercise", "Recognised", "Part", "Mode", "Status", "Reps",
+                                "L/R/all", "Holds", "Held", "s", "Warnings", "Duration", "s", "Source"]
     assert result.stderr == f"History: {db}\n", "where the history lives"
     assert [line.split()[0] for line in lines[2:]] == ["1", "2", "3"]
     assert "2/2/4" in lines[3]
@@ -228,12 +228,22 @@ def test_report_of_something_that_is_neither_a_session_nor_a_video(db: Path, tmp
                              "give a video path, a session id from 'posecoach history', or 'last'\n")
 
 
-def test_report_of_a_video_needs_an_exercise(tmp_path: Path) -> None:
+def test_a_prescription_for_a_video_needs_its_exercise(tmp_path: Path) -> None:
+    """Without --exercise the video's exercise is recognised, but --reps/--hold prescribe for one exercise."""
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"not checked: the usage error comes first")
+    result = run("report", video, "--reps", "10", "--output", tmp_path / "r.html")
+    assert result.exit_code == 2
+    assert result.stderr.endswith("Error: --reps and --hold need --exercise: what was prescribed is for one "
+                                  "exercise\n")
+
+
+def test_a_video_reported_without_an_exercise_is_read_like_analyze_reads_it(tmp_path: Path) -> None:
     video = tmp_path / "clip.mp4"
     video.write_bytes(b"")
     result = run("report", video, "--output", tmp_path / "r.html")
-    assert result.exit_code == 2
-    assert "--exercise is needed to analyse a video" in result.stderr
+    assert (result.exit_code, result.stderr) == (1, f"Error: '{video}' is empty (0 bytes); record or copy the "
+                                                     "video again\n")
 
 
 @pytest.mark.model

@@ -7,7 +7,7 @@ import pytest
 
 from posecoach.coach import Coach, Command, Plan, Stage, check_setup
 from posecoach.errors import PoseCoachError
-from posecoach.events import FormWarning, HoldEnded, HoldStarted, PoseLost, RepCompleted
+from posecoach.events import FormWarning, HoldEnded, HoldStarted, PoseLost, RepCompleted, RepRejected
 from posecoach.exercises import get_exercise
 from posecoach.exercises.definition import with_hold_target as exercise_with_hold
 from posecoach.landmarks import Landmark, Side
@@ -80,6 +80,7 @@ def test_rest_counts_down_and_starts_the_next_set():
     said = run(coach, [(6.0, "events", [rep(4.0), rep(5.0), rep(6.0)])])
     assert said[-1] == "Set 1 done. Rest 10 seconds"
     assert coach.state.countdown_s == pytest.approx(10.0)
+    assert coach.state.banner is None, "the REST band counts down; a banner saying 'Rest 10 seconds' is a second clock"
     said = run(coach, [(13.5, "tick", None), (14.5, "tick", None), (16.1, "tick", None)])
     assert said == ["three", "two", "Set 2, go"]
     assert coach.state.stage is Stage.ACTIVE and coach.state.set_index == 2
@@ -115,14 +116,14 @@ def test_fixed_side_counts_only_that_side():
     coach.observe([rep(4.0, R), rep(5.0, L)], 5.0)
     assert coach.state.done == (("left", 1),)
     coach.command(Command.SWITCH, 5.5)
-    assert "only the left side" in coach.state.message
+    assert "only the left side" in coach.state.banner.text
 
 
 @pytest.mark.parametrize(("command", "check"), [
     (Command.RESET, lambda s: s.done == (("both", 0),) and s.stage is Stage.ACTIVE),
     (Command.NEXT, lambda s: s.stage is Stage.REST and s.set_index == 2),
-    (Command.MUTE, lambda s: s.muted and s.message == "Muted"),
-    (Command.PAUSE, lambda s: s.paused and s.message == "Paused"),
+    (Command.MUTE, lambda s: s.muted and s.banner.text == "Muted"),
+    (Command.PAUSE, lambda s: s.paused),
 ], ids=["reset", "next", "mute", "pause"])
 def test_key_commands(command, check):
     coach = Coach(plan(), skip_setup=True)
@@ -226,3 +227,59 @@ def test_setup_check_says_what_to_change(pose, brightness, slug, hint):
     assert check.ok is (hint is None)
     if hint:
         assert hint in check.hint
+
+
+# ------------------------------------------------------------------ one message at a time, each with a lifetime
+
+
+def shown(coach: Coach, t: float) -> str | None:
+    """The banner's text at stream time ``t`` (ticks the coach there first)."""
+    coach.tick(t)
+    banner = coach.state.banner
+    return banner.text if banner is not None else None
+
+
+def active_coach(**kwargs) -> Coach:
+    coach = Coach(plan(**kwargs), skip_setup=True)
+    run(coach, [(0.0, "tick", None), (3.0, "tick", None)])
+    return coach
+
+
+def test_go_leaves_the_screen_after_a_second():
+    coach = active_coach()
+    assert shown(coach, 3.5) == "Go"
+    assert shown(coach, 4.1) is None
+
+
+def test_not_counted_is_cleared_when_the_next_rep_counts():
+    coach = active_coach()
+    coach.observe([RepRejected(5.0, None, reason="both sides moved", code="both-sides-moved")], 5.0)
+    assert shown(coach, 5.5) == "Not counted: both sides moved"
+    coach.observe([rep(7.0)], 7.0)
+    assert shown(coach, 7.1) is None
+
+
+def test_not_counted_leaves_by_itself_when_no_rep_follows():
+    coach = active_coach()
+    coach.observe([RepRejected(5.0, None, reason="both sides moved", code="both-sides-moved")], 5.0)
+    assert shown(coach, 8.9) == "Not counted: both sides moved"
+    assert shown(coach, 9.1) is None
+
+
+def test_a_form_cue_pre_empts_a_notice_which_comes_back_while_it_is_still_alive():
+    coach = active_coach()
+    coach.observe([RepRejected(5.0, None, reason="too small", code="partial-range")], 5.0)
+    said = [m.text for m in coach.observe([FormWarning(5.5, "back-lifting", "Keep your back down")], 5.5).says]
+    assert said == ["Keep your back down"]
+    assert shown(coach, 6.0) == "Keep your back down"
+    assert shown(coach, 8.6) == "Not counted: too small"
+    assert shown(coach, 9.1) is None
+
+
+def test_a_hold_begun_during_get_ready_starts_the_set_so_one_countdown_shows():
+    """The ring counted the hold's seconds while the banner counted GET READY: two numbers at once."""
+    coach = Coach(plan(counts_holds=True, target=1, hold_s=5.0, get_ready_s=5.0), skip_setup=True)
+    run(coach, [(0.0, "tick", None), (1.0, "events", [HoldStarted(1.0, None, 5.0)])])
+    assert coach.stage is Stage.ACTIVE and coach.state.countdown_s == 0.0
+    said = run(coach, [(1.0 + x, "tick", None, (x, 5.0)) for x in (2.5, 3.5)])
+    assert said == ["three", "two"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -285,6 +286,78 @@ def test_a_migrated_database_takes_new_sessions(tmp_path: Path) -> None:
         assert [s.id for s in store.sessions()] == [1, 2, 3]
         store.delete(1)
         assert store.db.execute("SELECT count(*) FROM reps WHERE session_id = 1").fetchone()[0] == 0
+
+
+def routine_parts() -> list[SessionSummary]:
+    """A recording of two exercises as ``analyze`` without -e gives it: one summary per part."""
+    march = knee_to_chest_summary()
+    march.source, march.exercise = "routine.mp4", "lying-march"
+    march.segment = {"start_s": 1.5, "end_s": 13.0, "index": 1, "of": 2}
+    march.recognition = {"exercise": "lying-march", "confidence": 0.9, "sure": True, "alternatives": [],
+                         "reason": "one leg after the other"}
+    plank = SessionSummary("plank", "routine.mp4", duration_s=40.0, events=[
+        HoldEnded(55.0, start_s=20.0, held_s=35.0, target_s=30.0, completed=True)])
+    plank.segment = {"start_s": 20.0, "end_s": 55.0, "index": 2, "of": 2}
+    plank.recognition = {"exercise": "plank", "confidence": 0.6, "sure": False,
+                         "alternatives": [{"exercise": "plank-knee-drive", "confidence": 0.3}], "reason": "held"}
+    return [march, plank]
+
+
+def test_the_parts_of_a_routine_are_saved_as_one_recording(store: HistoryStore) -> None:
+    store.save_summary(knee_to_chest_summary())
+    first, second = store.save_summaries(routine_parts())
+    march, plank = store.sessions()[1:]
+    assert march.recording == plank.recording is not None
+    assert march.segment == history.SegmentInfo(1, 2, 1.5, 13.0)
+    assert plank.segment == history.SegmentInfo(2, 2, 20.0, 55.0)
+    assert (march.recognised, plank.recognised) == ("sure", "unsure")
+    assert [part.id for part in store.recording_parts(plank)] == [first, second]
+    only = store.sessions()[0]
+    assert (only.recording, only.segment, only.recognised) == (None, None, None)
+    assert store.recording_parts(only) == [only]
+    assert store.load_summary(second).segment == routine_parts()[1].segment
+    assert store.load_summary(second).recognition == routine_parts()[1].recognition
+
+
+def test_a_version_3_history_gains_the_parts_its_sessions_recorded(tmp_path: Path) -> None:
+    """Routines analysed before schema 4 kept their parts in the summary JSON only: the upgrade links them."""
+    path = tmp_path / "v3.db"
+    with HistoryStore(path) as store:
+        store.save_summary(knee_to_chest_summary())
+        for part in routine_parts():
+            store.save_summary(part)  # as schema 3 saved them: unlinked
+        store.db.execute("UPDATE sessions SET summary_json = '{not json' WHERE id = 1")
+        store.db.executescript("DROP INDEX sessions_recording; ALTER TABLE sessions DROP COLUMN recording; "
+                               "ALTER TABLE sessions DROP COLUMN segment_index; "
+                               "ALTER TABLE sessions DROP COLUMN segment_of; "
+                               "ALTER TABLE sessions DROP COLUMN segment_start_s; "
+                               "ALTER TABLE sessions DROP COLUMN segment_end_s; "
+                               "ALTER TABLE sessions DROP COLUMN recognised; "
+                               "ALTER TABLE sessions DROP COLUMN analysis_settings; PRAGMA user_version = 3;")
+    with HistoryStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        damaged, march, plank = store.sessions()
+    assert (damaged.recording, damaged.segment) == (None, None), "a damaged summary is left as it was"
+    assert march.recording == plank.recording == march.uid
+    assert (march.segment.index, plank.segment.index, plank.segment.end_s) == (1, 2, 55.0)
+    assert plank.recognised == "unsure"
+
+
+def test_a_routine_exported_and_imported_is_still_one_recording(tmp_path: Path) -> None:
+    with HistoryStore(tmp_path / "a.db") as source:
+        source.save_summaries(routine_parts())
+        exported = source.export_document()
+    with HistoryStore(tmp_path / "b.db") as copy:
+        assert copy.import_document(exported) == (2, 0)
+        march, plank = copy.sessions()
+        assert copy.export_document() == exported
+    assert march.recording == plank.recording is not None and plank.segment == history.SegmentInfo(2, 2, 20.0, 55.0)
+    broken = json.loads(json.dumps(exported))
+    broken["sessions"][1]["summary"]["segment"]["index"] = 0
+    with HistoryStore(tmp_path / "c.db") as other:
+        with pytest.raises(HistoryError, match=r"'summary\.segment\.index' is out of range"):
+            other.import_document(broken)
+        assert other.sessions() == []
 
 
 # ------------------------------------------------------------------------ files that are not ours, and trouble

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -26,7 +27,8 @@ from posecoach.coach import Command, Plan
 from posecoach.errors import SourceError
 from posecoach.events import Event, SetCompleted
 from posecoach.exercises import get_exercise
-from posecoach.live import LiveSession, LiveStats, StopReason
+from posecoach.live import LiveSession, StopReason
+from posecoach.live_rate import LiveStats, RateWatch
 from posecoach.sinks import overlay
 from posecoach.sinks.window import WindowSink
 from posecoach.sources import Frame, FrameSource
@@ -47,12 +49,12 @@ class FakeSource(FrameSource):
     """Grey 640x480 frames at 30 fps; optionally advances a fake clock, paces itself or fails."""
 
     def __init__(self, seconds: float = 13.0, *, is_live: bool = False, clock: FakeClock | None = None,
-                 pace_s: float = 0.0, fail_after: int | None = None, on_frame=None) -> None:
+                 pace_s: float = 0.0, fail_after: int | None = None, on_frame=None, size=(480, 640)) -> None:
         super().__init__()
         self.name, self.fps, self.is_live = "fake", FPS, is_live
         self.count = round(seconds * FPS)
         self.clock, self.pace_s, self.fail_after, self.on_frame = clock, pace_s, fail_after, on_frame
-        self.image = np.full((480, 640, 3), 110, dtype=np.uint8)
+        self.image = np.full((*size, 3), 110, dtype=np.uint8)
 
     def __iter__(self) -> Iterator[Frame]:
         for i in range(self.count):
@@ -82,9 +84,11 @@ class ScriptedEstimator:
     def __init__(self, cost_s: float = 0.0) -> None:
         self.cost_s = cost_s
         self.times: list[float] = []
+        self.sizes: set[tuple[int, int]] = set()
 
     def estimate(self, image: np.ndarray, t: float):
         self.times.append(t)
+        self.sizes.add(image.shape[:2])
         if self.cost_s:
             time.sleep(self.cost_s)
         return pose_from_angles(leg_raise_angles(t), t)
@@ -177,6 +181,7 @@ def test_fast_file_counts_exactly_like_offline_replay_and_fills_sets():
     assert result.coach.set_index == 2 and result.coach.count("both") == 2
     assert sink.closed is not None and sink.closed[1] == "complete"
     assert any(n.startswith("live: processed") for n in result.summary.notes)
+    assert not any("too slow" in n for n in result.summary.notes)
 
 
 def test_a_slow_pose_stage_drops_stale_frames_but_still_counts_every_rep():
@@ -186,6 +191,88 @@ def test_a_slow_pose_stage_drops_stale_frames_but_still_counts_every_rep():
     assert result.stats.frames_dropped > 50
     assert result.summary.rep_counts()["total"] == 5
     assert result.reason is StopReason.SOURCE_FAILED  # a camera that stops sending frames has failed
+
+
+class BlindWindow:
+    """Stands in for the window: shows nothing, no keys pressed."""
+
+    closed_by_user = False
+
+    def show(self, image: np.ndarray) -> None:
+        pass
+
+    def poll(self) -> None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def test_too_slow_to_count_is_said_on_screen_on_the_console_and_in_the_notes():
+    """A pose stage ten times slower than the camera: about 3 frames/s analysed, under the 8 a leg raise needs."""
+    clock = FakeClock()
+    banners: list[str] = []
+    prompts: list[str] = []
+
+    def remember_banners(image, pose, snapshot, exercise, coach, **kwargs):
+        if coach.banner is not None:
+            banners.append(coach.banner.text)
+        return image
+
+    result = session(FakeSource(13.0, is_live=True, clock=clock, pace_s=0.002), ScriptedEstimator(cost_s=0.02),
+                     clock=clock, window=BlindWindow(), renderer=remember_banners, prompt=prompts.append,
+                     skip_setup=True).run()
+    assert any(text.startswith("Too slow to count") for text in banners)
+    assert any(text.startswith("Too slow to count") for text in prompts)
+    note = next(n for n in result.summary.notes if n.startswith("too slow to count reliably"))
+    assert "needs 8" in note and "counts may be low" in note
+
+
+def test_drawing_runs_beside_the_analysis_and_never_slows_it():
+    """A renderer taking 20 ms a frame (a big frame drawn and shown) used to cap the analysis at 50
+    frames a second of wall time; now the analysis takes frames as they come and the display draws the newest."""
+    clock = FakeClock()
+    estimator = ScriptedEstimator()
+    drawn_on: list[str] = []
+
+    def slow_renderer(image, pose, snapshot, exercise, coach, **kwargs):
+        drawn_on.append(threading.current_thread().name)
+        time.sleep(0.02)
+        return image
+
+    result = session(FakeSource(6.0, is_live=True, clock=clock, pace_s=0.002), estimator, clock=clock,
+                     window=BlindWindow(), renderer=slow_renderer, skip_setup=True).run()
+    assert set(drawn_on) == {threading.current_thread().name}, "the window must be drawn on the main thread"
+    assert len(estimator.times) > 3 * len(drawn_on) and result.summary.rep_counts()["total"] == 2
+
+
+def test_the_rate_watch_judges_a_whole_window_and_starts_again_after_a_pause():
+    watch = RateWatch(needed_fps=8.0)
+    assert [watch.add(i / 30) for i in range(300)] == [None] * 300
+    slow = [watch.add(10 + i / 2) for i in range(20)]
+    assert slow[0] is None and min(r for r in slow if r is not None) == pytest.approx(2.0)
+    # the fast frames before 10 s keep the rate up until they leave the window, at about 12.5 s
+    assert watch.slow_s == pytest.approx(7.0, abs=1.0) and watch.lowest_fps == pytest.approx(2.0)
+    assert "needs 8" in watch.note(get_exercise("lying-leg-raise"))
+    watch.restart()
+    assert watch.add(30.0) is None and watch.add(31.0) is None
+
+
+def test_a_dip_under_a_second_is_shown_but_leaves_no_note():
+    watch = RateWatch(needed_fps=8.0)
+    times = [i / 5 for i in range(18)] + [3.4 + i / 30 for i in range(90)]  # 5/s until 3.4 s, then 30/s
+    rates = [watch.add(t) for t in times]
+    assert any(rate is not None for rate in rates) and watch.note(get_exercise("lying-leg-raise")) is None
+
+
+def test_a_live_source_is_downscaled_once_before_the_model_and_a_fast_file_is_not():
+    """A phone's 1080x1920 frames reach the model (and the drawing) at most 960 high; 'as fast as
+    possible' keeps the original, so its counts stay exactly analyze's."""
+    clock = FakeClock()
+    live_estimator, fast_estimator = ScriptedEstimator(), ScriptedEstimator()
+    session(FakeSource(1.0, is_live=True, clock=clock, size=(1920, 1080)), live_estimator, clock=clock).run()
+    session(FakeSource(1.0, size=(1920, 1080)), fast_estimator, pacing=Pacing.FAST).run()
+    assert live_estimator.sizes == {(960, 540)} and fast_estimator.sizes == {(1920, 1080)}
 
 
 def test_camera_failing_mid_session_keeps_the_summary_flagged_partial():
@@ -249,6 +336,7 @@ def test_cli_window_without_a_display_says_to_use_no_window(monkeypatch):
 def test_cli_has_help():
     result = CliRunner().invoke(live, ["--help"])
     assert result.exit_code == 0 and "--as-fast-as-possible" in result.output
+    assert "--big-type / --compact" in result.output
 
 
 # ------------------------------------------------------------------ real clips through the real model

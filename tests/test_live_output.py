@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from posecoach.cli.analyze import analyze
 from posecoach.cli.live import live
 from posecoach.events import FormWarning, HoldStarted, PoseLost, RepCompleted
-from posecoach.live import LiveStats
+from posecoach.live_rate import LiveStats
 from posecoach.sinks.console import EventPrinter, PrinterSink
 from posecoach.summary import strict_json
 

@@ -198,7 +198,13 @@ def test_upgrading_the_history_drops_the_targets_analyze_invented(tmp_path: Path
     with HistoryStore(path) as store:
         store.save_summary(march(), mode="analyze", target=Target(1, 10, 0.0, True))
         store.save_summary(march(), mode="live", target=Target(2, 8, 0.0, True))
-        store.db.executescript("DROP INDEX sessions_patient; DROP INDEX sessions_content; "
+        store.db.executescript("DROP INDEX sessions_recording; ALTER TABLE sessions DROP COLUMN recording; "
+                               "ALTER TABLE sessions DROP COLUMN segment_index; "
+                               "ALTER TABLE sessions DROP COLUMN segment_of; "
+                               "ALTER TABLE sessions DROP COLUMN segment_start_s; "
+                               "ALTER TABLE sessions DROP COLUMN segment_end_s; "
+                               "ALTER TABLE sessions DROP COLUMN recognised; "
+                               "DROP INDEX sessions_patient; DROP INDEX sessions_content; "
                                "ALTER TABLE sessions DROP COLUMN patient; "
                                "ALTER TABLE sessions DROP COLUMN content_hash; "
                                "ALTER TABLE sessions DROP COLUMN posecoach_version; "

@@ -9,6 +9,7 @@ from posecoach.coach import Coach, CoachState, Plan, Stage
 from posecoach.events import FormWarning
 from posecoach.exercises import EngineSnapshot, Phase, get_exercise
 from posecoach.landmarks import Landmark
+from posecoach.messages import Kind, Message
 from posecoach.sinks import overlay
 from tests.support.trajectories import BodyAngles, pose_from_angles
 
@@ -25,7 +26,7 @@ def snapshot(**kwargs) -> EngineSnapshot:
 
 def coach_state(stage: Stage = Stage.ACTIVE, **kwargs) -> CoachState:
     base = Coach(Plan.for_exercise(EXERCISE)).state
-    values = dict(stage=stage, done=(("left", 1), ("right", 2)), current_side="right", message="")
+    values = dict(stage=stage, done=(("left", 1), ("right", 2)), current_side="right", banner=None)
     return CoachState(**(base.__dict__ | values | kwargs))
 
 
@@ -69,19 +70,27 @@ def test_hold_ring_shows_progress_only_during_a_hold():
 
 
 @pytest.mark.parametrize(("kwargs", "colour"), [
-    (dict(snap=snapshot(last_warning=FormWarning(9.0, "back-lifting", "Keep your back on the floor."))),
-     overlay.WARNING),
+    (dict(coach=coach_state(banner=Message.of("Keep your back on the floor.", Kind.CUE, 9.0))), overlay.WARNING),
     (dict(snap=snapshot(visible=False), pose=None), overlay.LOST),
-    (dict(coach=coach_state(Stage.SETUP), setup_hint="Move the camera further back"), overlay.SETUP),
+    (dict(coach=coach_state(Stage.SETUP, banner=Message.of("Move the camera further back", Kind.SETUP, 9.0))),
+     overlay.SETUP),
 ], ids=["form-cue-banner", "cant-see-you", "setup-hint"])
 def test_states_paint_their_colour(kwargs, colour):
     out = draw(**kwargs)
     assert share(out, colour, 45) > 0.03
 
 
-def test_an_old_warning_is_no_longer_shown():
-    old = FormWarning(1.0, "back-lifting", "Keep your back on the floor.")
-    assert share(draw(snap=snapshot(last_warning=old)), overlay.WARNING, 45) < 0.001
+def test_only_the_coachs_message_is_drawn_not_the_engines_last_warning():
+    """The board decides what shows and for how long; the overlay must not keep a cue up on its own."""
+    cue = FormWarning(9.5, "back-lifting", "Keep your back on the floor.")
+    assert share(draw(snap=snapshot(last_warning=cue)), overlay.WARNING, 45) < 0.001
+
+
+def test_countdowns_show_the_number_the_voice_says(monkeypatch):
+    """2.4 s left is said "three" (the voice counts whole seconds up): the banner and ring read 3 too."""
+    ready = coach_state(Stage.GET_READY, countdown_s=2.4)
+    assert "GET READY 3" in drawn_texts(monkeypatch, coach=ready)
+    assert "3" in drawn_texts(monkeypatch, snap=snapshot(hold_elapsed_s=0.6, hold_target_s=3.0))
 
 
 @pytest.mark.parametrize("size", [(360, 640), (1080, 1920), (1280, 720)], ids=["360p", "1080p", "portrait"])
@@ -130,7 +139,65 @@ def test_the_skeletons_left_side_is_blue_and_right_side_red():
     assert share(draw(pose=None), overlay.LEFT_BONE, 30) < 0.0005
 
 
-def test_a_recorded_warning_leaves_after_a_second_and_a_half():
-    cue = FormWarning(8.0, "back-lifting", "Keep your back on the floor")
-    assert share(draw(snap=snapshot(t_s=9.4, last_warning=cue), recording=True), overlay.WARNING, 45) > 0.03
-    assert share(draw(snap=snapshot(t_s=9.7, last_warning=cue), recording=True), overlay.WARNING, 45) < 0.01
+# ------------------------------------------------------------------ big type, for reading from a mat
+
+
+def text_heights(monkeypatch, **kwargs) -> dict[str, int]:
+    """Every string drawn, with its capital height in pixels."""
+    heights: dict[str, int] = {}
+    original = overlay._text
+
+    def spy(image, text, origin, size, colour, thickness):
+        heights[text] = overlay._text_size("H", size, thickness)[1]
+        return original(image, text, origin, size, colour, thickness)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(overlay, "_text", spy)
+        draw(**kwargs)
+    return heights
+
+
+CUE = "Keep your back on the floor: press your lower back into the mat"
+
+
+@pytest.mark.parametrize("size", [(720, 1280), (360, 640), (960, 540)], ids=["720p", "360p", "portrait"])
+def test_big_type_messages_and_counts_read_from_two_metres(monkeypatch, size):
+    """Capitals of a message about 5% of the frame's height or more (a 1080-pixel window: 54 px, about
+    12 mm on a laptop screen), counts 14%; every word drawn, none cut, in three or four lines."""
+    frame = np.full((*size, 3), 90, dtype=np.uint8)
+    coach = coach_state(banner=Message.of(CUE, Kind.CUE, 9.0))
+    heights = text_heights(monkeypatch, frame=frame, coach=coach, big_type=True)
+    lines = [text for text in heights if text in CUE]
+    assert " ".join(lines) == CUE and len(lines) <= 4
+    height, width = size
+    portrait = height > width
+    assert min(heights[line] for line in lines) >= (0.03 if portrait else 0.05) * height
+    assert heights["2"] >= (0.08 if portrait else 0.14) * height
+
+
+def test_big_type_is_larger_than_compact(monkeypatch):
+    coach = coach_state(banner=Message.of("Go", Kind.STAGE, 9.0))
+    big = text_heights(monkeypatch, coach=coach, big_type=True)
+    compact = text_heights(monkeypatch, coach=coach, big_type=False)
+    assert big["Go"] >= 1.6 * compact["Go"] and big["2"] >= 1.4 * compact["2"]
+
+
+def test_the_state_band_never_covers_the_counter():
+    """GET READY's band was centred on a 720-pixel frame, over the big counter's set line."""
+    frame = np.full((720, 1280, 3), 90, dtype=np.uint8)
+    out = draw(frame, pose=None, coach=coach_state(Stage.GET_READY, countdown_s=3.0), big_type=True)
+    counter_only = draw(frame, pose=None, big_type=True)
+    band_rows = np.where((np.abs(out[:, 640].astype(int) - np.array(overlay.STATUS)) <= 40).all(axis=1))[0]
+    counter_rows = np.where((out[:, 20] != 90).any(axis=1) & (counter_only[:, 20] != 90).any(axis=1))[0]
+    assert band_rows.size and counter_rows.size and band_rows.min() > counter_rows.max()
+
+
+def test_the_counter_panel_is_wide_enough_for_the_set_line():
+    """With one column the panel ended at the digit, and "SET 1/2 reps" ran out over the picture."""
+    frame = np.full((720, 1280, 3), 90, dtype=np.uint8)
+    coach = coach_state(done=(("both", 0),), current_side=None)
+    out = draw(frame, pose=None, coach=coach, big_type=True)
+    row_of_set_line = out[200:330]
+    white_columns = np.where((np.abs(row_of_set_line.astype(int) - 255) <= 30).all(axis=2).any(axis=0))[0]
+    panel_columns = np.where((out[5] != 90).any(axis=1))[0]
+    assert white_columns.max() < panel_columns.max()

@@ -99,6 +99,18 @@ def test_the_newest_count_replaces_a_pending_one_and_stale_prompts_are_dropped()
     assert engine.said == ["Go", "three"]
 
 
+def test_each_utterance_is_dropped_after_its_own_lifetime():
+    """The live coach passes each message's time on screen: a "Go" not said within a second is not said."""
+    engine = RecordingEngine(seconds=0.3)
+    speaker = Speaker(engine, cooldown_s=0.0, max_age_s=5.0)
+    speaker.say("Keep your back down", key="cue")
+    engine.started.wait(1)
+    speaker.say("Go", key="stage", priority=3, max_age_s=0.1)
+    speaker.say("Not counted", key="notice", priority=1, max_age_s=2.0)
+    speaker.close()
+    assert engine.said == ["Keep your back down", "Not counted"]
+
+
 def test_same_key_is_not_repeated_within_repeat_s():
     engine = RecordingEngine()
     speaker = Speaker(engine, cooldown_s=0.0)

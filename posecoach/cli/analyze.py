@@ -297,8 +297,7 @@ def _save_to_history(summaries: list[SessionSummary], db_path: Path | None) -> N
     from posecoach.summary import SessionMode
 
     with open_store(db_path) as store:
-        for summary in summaries:
-            store.save_summary(summary, mode=SessionMode.ANALYZE, target=summary.target)
+        store.save_summaries(summaries, mode=SessionMode.ANALYZE)
         where = store.path
     whose = f" (patient {summaries[0].patient})" if summaries[0].patient else ""
     echo(f"Saved {plural(len(summaries), 'session')}{whose} to the history in {where}; "

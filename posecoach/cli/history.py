@@ -39,8 +39,11 @@ from posecoach.sinks.history import (
 )
 from posecoach.sinks.report import (
     REPORT_SUFFIXES,
+    RecordingReport,
+    Report,
     SessionReport,
     check_output,
+    clock,
     render_markdown,
     render_text,
     report_sections,
@@ -53,7 +56,8 @@ from posecoach.wording import plural
 
 F = TypeVar("F", bound=Callable[..., Any])
 HISTORY_CSV_FIELDS = ("id", "started_at", "exercise", "mode", "status", "duration_s", "reps", "reps_left",
-                      "reps_right", "holds", "held_s", "warnings", "source", "patient")
+                      "reps_right", "holds", "held_s", "warnings", "source", "patient", "recording", "segment_index",
+                      "segment_of", "segment_start_s", "segment_end_s", "recognised")
 
 
 class Since(click.ParamType):
@@ -184,8 +188,7 @@ def history(exercise_slug: str | None, patient: str | None, since: datetime | No
     if output_format == "json":
         echo(strict_json([s.to_dict() for s in sessions], indent=2))
     elif output_format == "csv":
-        echo(_csv([{k: s.to_dict()[k] for k in HISTORY_CSV_FIELDS} for s in sessions], HISTORY_CSV_FIELDS),
-                   nl=False)
+        echo(_csv([_csv_row(s) for s in sessions], HISTORY_CSV_FIELDS), nl=False)
     elif not sessions:
         where = db_path if db_path is not None else default_db_path()
         echo(f"No sessions recorded yet; 'analyze' and 'live' save them in {where}." if store is None
@@ -193,14 +196,25 @@ def history(exercise_slug: str | None, patient: str | None, since: datetime | No
                    else "No sessions match.", err=True)
     else:
         echo(format_table([_table_row(s) for s in sessions], (
-            "ID", "Date", "Patient", "Exercise", "Mode", "Status", "Reps L/R/all", "Holds", "Held s", "Warnings",
-            "Duration s", "Source")))
+            "ID", "Date", "Patient", "Exercise", "Recognised", "Part", "Mode", "Status", "Reps L/R/all", "Holds",
+            "Held s", "Warnings", "Duration s", "Source")))
 
 
 def _table_row(info: SessionInfo) -> tuple[object, ...]:
-    return (info.id, _local(info.started_at), info.patient or "-", info.exercise, info.mode, info.status,
-            f"{info.reps_left}/{info.reps_right}/{info.reps}", info.holds, f"{info.held_s:.0f}", info.warnings,
-            f"{info.duration_s:.0f}", Path(info.source).name if "/" in info.source else info.source)
+    """A recording of several exercises lists one row per exercise, its part saying which and when."""
+    part = (f"{info.segment.index}/{info.segment.of} {clock(info.segment.start_s)}-{clock(info.segment.end_s)}"
+            if info.segment else "-")
+    return (info.id, _local(info.started_at), info.patient or "-", info.exercise, info.recognised or "-", part,
+            info.mode, info.status, f"{info.reps_left}/{info.reps_right}/{info.reps}", info.holds,
+            f"{info.held_s:.0f}", info.warnings, f"{info.duration_s:.0f}",
+            Path(info.source).name if "/" in info.source else info.source)
+
+
+def _csv_row(info: SessionInfo) -> dict[str, Any]:
+    row = info.to_dict()
+    segment = row.pop("segment") or {}
+    row.update({f"segment_{key}": segment.get(key) for key in ("index", "of", "start_s", "end_s")})
+    return {key: row[key] for key in HISTORY_CSV_FIELDS}
 
 
 def _open_for_reading(db_path: Path | None) -> HistoryStore | None:
@@ -222,10 +236,10 @@ def show(session: str, output_format: str, db_path: Path | None) -> None:
     with open_store(db_path, create=False) as store:
         info = store.session(session)
         summary = store.load_summary(info.id)
+        report = _stored_report(store, info)
     if output_format == "json":
         echo(strict_json({"session": info.to_dict(), "summary": summary.to_dict()}, indent=2))
         return
-    report = _session_report(info, summary)
     sections = report_sections(report, with_figures=False)
     echo(render_markdown(sections) if output_format == "markdown" else render_text(sections))
 
@@ -233,6 +247,14 @@ def show(session: str, output_format: str, db_path: Path | None) -> None:
 def _session_report(info: SessionInfo, summary: SessionSummary) -> SessionReport:
     return SessionReport.build(summary, title=_exercise_name(info.exercise), target=info.target,
                                started_at=info.started_at, session_id=info.id, status=info.status)
+
+
+def _stored_report(store: HistoryStore, info: SessionInfo) -> Report:
+    """A session's report; for one part of a recording of several exercises, the whole recording's."""
+    parts = store.recording_parts(info)
+    if len(parts) == 1:
+        return _session_report(info, store.load_summary(info.id))
+    return RecordingReport([_session_report(part, store.load_summary(part.id)) for part in parts])
 
 
 def _exercise_name(slug: str) -> str | None:
@@ -338,7 +360,9 @@ def report(target: str, output: Path, exercise_slug: str | None, side: str, pati
            hold_s: float | None = None) -> None:
     """Write an HTML, PDF or Markdown report for a session or a video.
 
-    TARGET is a session id from 'posecoach history', 'last', or a video file (analysed with --exercise).
+    TARGET is a session id from 'posecoach history', 'last', or a video file (analysed with --exercise,
+    or without it: its exercise is recognised). A recording of several exercises one after another
+    reports each exercise on its part of the recording, whichever of its sessions TARGET names.
 
     \b
     posecoach report last --output report.html
@@ -347,18 +371,24 @@ def report(target: str, output: Path, exercise_slug: str | None, side: str, pati
     inputs = [target if Path(target).exists() else None, _db_file(db_path), model_path]
     check_output(output, force=force, suffixes=REPORT_SUFFIXES, inputs=inputs)
     if Path(target).exists():
-        session_report = _video_report(target, exercise_slug, side, model_path, verbose, reps, hold_s)
-        session_report.summary.patient = patient
+        written = _video_report(target, exercise_slug, side, model_path, verbose, reps, hold_s)
+        for part in _parts(written):
+            part.summary.patient = patient
     elif is_session_id(target.strip()) or target.strip().lower() == "last":
         with open_store(db_path, create=False) as store:
             info = _patients_last(store, patient) if patient and target.lower() == "last" else store.session(target)
-            session_report = _session_report(info, store.load_summary(info.id))
+            written = _stored_report(store, info)
     else:
         raise SourceError(f"'{target}' is neither an existing video nor a session id; give a video path, a session "
                           "id from 'posecoach history', or 'last'")
-    _add_key_frames(session_report)
-    for path in write_report(session_report, output, force=force, inputs=inputs):
+    for part in _parts(written):
+        _add_key_frames(part)
+    for path in write_report(written, output, force=force, inputs=inputs):
         echo(f"Wrote {path}", err=True)
+
+
+def _parts(report: Report) -> list[SessionReport]:
+    return report.parts if isinstance(report, RecordingReport) else [report]
 
 
 def _patients_last(store: HistoryStore, patient: str) -> SessionInfo:
@@ -370,9 +400,11 @@ def _patients_last(store: HistoryStore, patient: str) -> SessionInfo:
 
 
 def _video_report(video: str, exercise_slug: str | None, side: str, model_path: Path | None,
-                  verbose: bool, reps: int | None = None, hold_s: float | None = None) -> SessionReport:
+                  verbose: bool, reps: int | None = None, hold_s: float | None = None) -> Report:
     if exercise_slug is None:
-        raise click.UsageError("--exercise is needed to analyse a video (see 'posecoach exercises')")
+        if reps is not None or hold_s is not None:
+            raise click.UsageError("--reps and --hold need --exercise: what was prescribed is for one exercise")
+        return _recognised_report(video, side, model_path, verbose)
     from posecoach.analysis import analyze_video, prescription
     from posecoach.exercises.catalog import get_exercise
 
@@ -380,6 +412,19 @@ def _video_report(video: str, exercise_slug: str | None, side: str, model_path: 
     summary = analyze_video(video, exercise_slug, side=side, model_path=model_path, verbose=verbose, hold_s=hold_s)
     summary.target = prescription(exercise, reps=reps, hold_s=hold_s)
     return SessionReport.build(summary, title=exercise.name)
+
+
+def _recognised_report(video: str, side: str, model_path: Path | None, verbose: bool) -> Report:
+    """No --exercise: the exercise (or the exercises, one after another) recognised as ``analyze`` does."""
+    from posecoach.analysis import date_recording, recognise_and_count
+    from posecoach.parallel import landmark_serial
+
+    summaries = recognise_and_count(landmark_serial(video, model_path=model_path, verbose=verbose), side=side)
+    parts = []
+    for summary in summaries:
+        date_recording(summary, video)
+        parts.append(SessionReport.build(summary, title=_exercise_name(summary.exercise)))
+    return parts[0] if len(parts) == 1 else RecordingReport(parts)
 
 
 def _add_key_frames(session_report: SessionReport) -> None:

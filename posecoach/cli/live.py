@@ -62,6 +62,8 @@ def _stderr(message: str) -> None:
                    "(use --mirror for a selfie recording).")
 @click.option("--window/--no-window", default=True, show_default=True,
               help="Show the coaching window; --no-window prints events only (over SSH, in scripts).")
+@click.option("--big-type/--compact", default=True, show_default=True,
+              help="Text in the window sized to read from a mat 2 m away, or smaller for a desk.")
 @format_option("text", "json", default="text")
 @click.option("--realtime/--as-fast-as-possible", default=True, show_default=True,
               help="For a file source: play it at its own speed like a camera (stale frames dropped), or process "
@@ -77,7 +79,8 @@ def _stderr(message: str) -> None:
 @click.pass_context
 def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec: str | None, side: str,
          reps: int | None, sets: int | None, hold_s: float | None, rest_s: float | None, get_ready_s: float,
-         voice: bool, mirror: bool | None, window: bool, output_format: str, realtime: bool, record: Path | None,
+         voice: bool, mirror: bool | None, window: bool, big_type: bool, output_format: str, realtime: bool,
+         record: Path | None,
          force: bool, save: bool, db_path: Path | None, patient: str | None, model_path: Path | None,
          verbose: bool) -> None:
     """Count reps and time holds live, with a window, voice and a set plan.
@@ -127,6 +130,7 @@ def live(ctx: click.Context, exercise_slug: str, camera: int | None, source_spec
                     window_title=f"posecoach: {exercise.name}" if window else None,
                     keys=TerminalKeys() if not window else None, speaker=speaker, recorder=recorder,
                     history=history, as_json=as_json, mirror=mirror, notify=_stderr, patient=patient,
+                    big_type=big_type,
                 )
                 result = session.run()
         finally:

@@ -4,226 +4,34 @@
 with its stream time and returns the events it caused. No clock reads, no I/O, no OpenCV: the same
 engine runs live, offline and in tests driven by synthetic trajectories.
 
-How a rep is recognised (per counting channel: one per side, or one for the whole body):
-
-* the tracked signal is smoothed (One-Euro) and read in the work direction;
-* at rest the channel follows the lowest value seen (the rest level); it enters the work phase
-  when the signal rises ``min_excursion`` above rest — a threshold relative to the person's own
-  rest position, not an absolute angle;
-* it leaves the work phase once the signal has come back ``return_fraction`` of the way from the
-  peak toward rest (the second threshold: hysteresis, so jitter never adds a rep);
-* the rep then counts only if its range is at least ``partial_fraction`` of the person's typical
-  range (calibrated from their own earlier reps), it took a plausible time, and any hold inside it
-  reached its target; otherwise it is reported as rejected, with the reason;
-* before any rep has calibrated the range, a small first rep is provisional: the next rep decides
-  (counts are only ever added, never taken back);
-* at the edges of a stream, a rep already under way counts if its top is seen, and one cut off on
-  its way down counts as uncertain.
-
-The engine is the rep machine and the one place its parts meet, each a module a reader can hold
-in their head: :mod:`~posecoach.exercises.posture` (the position gate),
-:mod:`~posecoach.exercises.holds` (timed positions, from settling to leaving),
+The engine is where the exercise's parts meet, each a module a reader can hold in their head:
+:mod:`~posecoach.exercises.posture` (the position gate), :mod:`~posecoach.exercises.reps` (the rep
+machine), :mod:`~posecoach.exercises.holds` (timed positions, from settling to leaving),
 :mod:`~posecoach.exercises.form` (form rules against the person's own baseline and usual movement)
-and :mod:`~posecoach.exercises.diagnostics` (what was seen, for notes when little counted).
+and :mod:`~posecoach.exercises.diagnostics` (what was seen, for notes when little counted). The
+engine itself follows visibility and the position, and routes each frame to the parts.
 """
 
 from __future__ import annotations
 
 import math
-import statistics
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
 
-from posecoach.events import (
-    EngineSnapshot,
-    Event,
-    FormWarning,
-    HoldEnded,
-    HoldStarted,
-    Phase,
-    PoseFound,
-    PoseLost,
-    RepCompleted,
-    RepRejected,
-)
-from posecoach.exercises.definition import (
-    Exercise,
-    SideMode,
-    WarningCode,
-    feature_words,
-)
+from posecoach.events import EngineSnapshot, Event, FormWarning, Phase, PoseFound, PoseLost
+from posecoach.exercises.definition import Exercise, SideMode
 from posecoach.exercises.diagnostics import Diagnostics
 from posecoach.exercises.form import FormJudge
 from posecoach.exercises.holds import HoldTimer
 from posecoach.exercises.posture import PostureChange, PostureGate
-from posecoach.features import END_ON_RATIO, Features, OneEuroFilter, RollingMedian, compute_features, sided
+from posecoach.exercises.reps import RepCounter
+from posecoach.features import END_ON_RATIO, Features, compute_features
 from posecoach.landmarks import PoseFrame, Side
 
-FLICKER_MIN_DEG = 15.0
-FLICKER_RATIO = 2.0
-"""A side whose mean frame-to-frame jump is over twice the working side's (and over 15°) is MediaPipe
-guessing where a hidden limb is, not a limb moving (a held knee shakes by a few degrees a frame; a
-swapped one jumps 25-35° on average)."""
-FLICKER_SMOOTHING = 0.1
-BOTH_SIDES_SHARE = 0.5
-"""...for more than this share of the rep (a two-knee hug keeps both legs up throughout)."""
-OTHER_SIDE_SHARE = 0.7
-"""In a one-sided exercise the other side 'moved too' when it rose this share of the working side's
-rise. Lower values would mistake MediaPipe's echo of a hidden far leg (often ~half) for real movement."""
 LOST_RESET_S = 1.0
 """After this long without a usable pose, a rep in progress is abandoned (never counted from garbage)."""
 LOST_HOLD_END_S = 10.0
 """A hold paused by a lost pose ends if nobody is seen for this long."""
 MAX_FRAME_GAP_S = 0.5
 """A longer gap between frames is treated as lost frames, not as time spent in position."""
-LOW_VISIBILITY = 0.5
-"""Mean visibility of a side's hip, knee, ankle and shoulder below which its reps are 'uncertain'."""
-FIRST_REP_CONFIDENT = 0.9
-"""A first rep (nothing to calibrate against yet) smaller than this fraction of the nominal range is
-provisional: the next rep decides whether it was a full rep or a partial one (counted late, never
-taken back), and the end of the stream counts it if no rep follows."""
-OPENING_TURN = 0.25
-"""How far (in ``min_excursion``) the signal must still rise after counting begins for a rep already
-under way to be recognised as one (a position held from the first frame has no top to see)."""
-OPENING_SHARE = 0.8
-"""A rep already under way must have nearly the range of the rep after it (settling into the start
-position also goes up a little and comes down, but not as far as a real rep)."""
-ENDING_TURN = 0.25
-"""How far (in fractions of its range) a rep cut off by the end of the stream must have come back
-down to count: the top was clearly passed."""
-OPENING_OTHER_SIDE_S = 0.5
-"""The other side must be seen within this long of the start of a rep already under way to tell it from
-both legs starting up."""
-ENDING_TOP_SHARE = 0.8
-"""A rep still at its top when the stream ends counts once it has this share of the person's usual
-range (a clip cut at the top of the last bridge); a raise cut off half-way does not."""
-ECHO_RATIO = 2.0
-"""A rejected movement of one side during a rep of the other side at least this much larger is an echo."""
-SMALL_RANGE_SHARE = 0.5
-"""The smallest rep, as a share of the catalogue's full-range ``min_excursion``
-(see ``ExerciseEngine._entry_excursion``)."""
-ENTRY_SHARE = 0.5
-"""Once the person's range is known, a movement of this share of it starts a rep (which may then be
-judged partial): lower, and noise between reps would start some; higher, and a half-height rep would
-pass unseen instead of being called partial."""
-SETTLED_REST_S = 0.5
-"""How long the signal must stay at rest before a movement smaller than ``min_excursion`` may start a rep."""
-REST_BAND = 0.2
-"""Within this fraction of ``min_excursion`` above rest the body is still at rest: the rep starts
-when it leaves this band, which gives honest durations and tempo."""
-
-
-class Rejection(StrEnum):
-    """Why a movement that looked like a rep did not count (``RepRejected.code``)."""
-
-    BOTH_SIDES_MOVED = "both-sides-moved"
-    PARTIAL_RANGE = "partial-range"
-    TOO_FAST = "too-fast"
-    TOO_SLOW = "too-slow"
-    HOLD_TOO_SHORT = "hold-too-short"
-    OTHER_MOVEMENT = "other-movement"
-    """The top broke the exercise's ``at_top`` conditions: a lunge before a knee drive."""
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("-", " ")
-
-    @property
-    def warning(self) -> tuple[str, str] | None:
-        """The form warning (code, message) a rejection of this kind deserves, if any."""
-        return _REJECTION_WARNINGS.get(self)
-
-
-@dataclass
-class _Channel:
-    """One counting channel: a side, or the whole body (``side`` None)."""
-
-    side: Side | None
-    despiker: RollingMedian = field(default_factory=RollingMedian)
-    last_raw: float = math.nan
-    flicker: float = 0.0
-    """Running mean of the raw signal's frame-to-frame jump (degrees): high for a hidden, swapped leg."""
-    flicker_peak: float = 0.0
-    other_flicker_peak: float = 0.0
-    """The highest flicker of this side and of the other during the current rep."""
-    smoother: OneEuroFilter = field(default_factory=OneEuroFilter)
-    phase: Phase = Phase.REST
-    rest: float = math.nan
-    rest_t: float = 0.0
-    peak: float = math.nan
-    peak_t: float = 0.0
-    top_s: float = 0.0
-    top_started_t: float | None = None
-    top_below_since: float | None = None
-    min_visibility: float = 1.0
-    other_rest: float = math.nan
-    other_raised_s: float = 0.0
-    other_seen_s: float = 0.0
-    other_peak_rise: float = 0.0
-    peak_sides: tuple[float, float] = (math.nan, math.nan)
-    peak_body: tuple[float, ...] = ()
-    """The values of the exercise's ``at_top`` features at the rep's peak."""
-    count: int = 0
-    ranges: list[float] = field(default_factory=list)
-    value: float = math.nan
-    side_filters: dict[Side, tuple[RollingMedian, OneEuroFilter]] = field(default_factory=dict)
-    side_rests: dict[Side, float] = field(default_factory=dict)
-    """A whole-body channel's view of each leg (see ``ExerciseEngine._leading_leg``)."""
-    rest_since: float | None = None
-    rest_settled: bool = False
-    """The signal has stayed at rest for ``SETTLED_REST_S`` (from ``rest_since``): a rest that lasted
-    is a rest, not a pause mid-rep."""
-    peaks: list[float] = field(default_factory=list)
-    """The tops of this side's counted reps, in the exercise's signal."""
-    last_rep: tuple[float, float, float] | None = None
-    """(start, end, range) of this side's last counted rep: the other side's echo falls inside it."""
-    hold_open: bool = False
-    """A ``HoldStarted`` was emitted for this rep's top and its ``HoldEnded`` is still owed."""
-    opening_done: bool = False
-    """Until the first rep starts, the channel watches for a rep already under way when it began."""
-    opening_first: float = math.nan
-    opening_start_t: float = 0.0
-    opening_peak: float = math.nan
-    opening_peak_t: float = 0.0
-
-    def reset(self) -> None:
-        self.opening_done = False
-        self.opening_first = self.opening_peak = math.nan
-        self.phase = Phase.REST
-        self.rest = math.nan
-        self.rest_since = None
-        self.rest_settled = False
-        self.peak = math.nan
-        self.top_s = 0.0
-        self.top_started_t = None
-        self.top_below_since = None
-        self.hold_open = False
-        self.despiker.reset()
-        self.smoother.reset()
-        self.side_filters.clear()
-        self.side_rests.clear()
-
-
-@dataclass(frozen=True)
-class _RepDraft:
-    """A finished movement, before it is counted or rejected."""
-
-    channel: _Channel
-    t_s: float
-    side: Side | None
-    start_s: float
-    peak_s: float
-    rom: float
-    peak: float
-    up_s: float
-    down_s: float
-    held_s: float
-    flags: tuple[str, ...]
-    uncertain: str | None
-    opening: bool = False
-    """Under way when counting began: judged against the next rep more strictly."""
-    cut_at_top: bool = False
-    """Still at its top when the stream ended: how long it would have taken is unknown."""
 
 
 class ExerciseEngine:
@@ -241,10 +49,11 @@ class ExerciseEngine:
             sides: list[Side | None] = [chosen] if chosen else list(Side)
         else:
             sides = [None]
-        self._channels = [_Channel(s) for s in sides]
+        self._sides = sides
         self.diagnostics = Diagnostics()
         self._posture = PostureGate(exercise.posture, self.diagnostics)
         self._form = FormJudge(exercise, self.diagnostics)
+        self._reps = RepCounter(exercise, sides, self._form, self.diagnostics) if exercise.rep is not None else None
         self._holds = HoldTimer(exercise.hold, sides, self.diagnostics, target_prescribed=hold_target_prescribed,
                                 on_holding=self._form.remember_baseline, on_end=self._form.drop_pending) \
             if exercise.hold is not None else None
@@ -252,8 +61,6 @@ class ExerciseEngine:
         self._lost_since: float | None = None
         self._last_t: float | None = None
         self._features: Features = {}
-        self._provisional: list[_RepDraft] = []
-        """Uncalibrated first reps waiting for the next rep to decide them."""
         self._last_warning: FormWarning | None = None
         self._t = 0.0
 
@@ -284,12 +91,11 @@ class ExerciseEngine:
         self.diagnostics.frames_in_position += self._posture.in_position
         if self._posture.in_position or self._posture.settling:
             dt = min(gap, MAX_FRAME_GAP_S)
-            if self.exercise.rep is not None:
-                for channel in self._channels:
-                    events += self._step_reps(channel, features, t, dt)
+            if self._reps is not None:
+                events += self._reps.step(features, t, dt, self._posture.in_position)
             if self._holds is not None:
                 events += self._holds.step(features, t, dt, self._posture.in_position)
-            channels = [(c.side, self._current_rep_number(c)) for c in self._channels]
+            channels = self._reps.rep_numbers() if self._reps else [(side, None) for side in self._sides]
             events += self._form.check(features, t, self._working_phase(), channels,
                                        self._holds.started if self._holds else 0)
         events += self._form.release(t)
@@ -308,39 +114,19 @@ class ExerciseEngine:
         events: list[Event] = []
         if self._holds is not None:
             events += self._holds.end_all(end, stream_ended=True)
-        for channel in self._channels:
-            events += self._finish_channel(channel, end)
-        for draft in self._provisional:
-            events += self._count(draft)
-        self._provisional.clear()
-        events += self._form.release(math.inf)
+        if self._reps is not None:
+            events += self._reps.finish(end)
+        # A hold's fault in the recording's last second is as likely the person getting down as the
+        # recording catching a fault: only the ones the hold outlasted by ``HOLD_EXIT_S`` are said.
+        events += self._form.release(end)
         return self._noted(events)
 
-    def _finish_channel(self, channel: _Channel, end: float) -> list[Event]:
-        spec = self.exercise.rep
-        if spec is None:
-            return []
-        if channel.phase is not Phase.WORK:
-            return self._finish_opening(channel)
-        span = channel.peak - channel.rest
-        came_down = spec.direction * channel.value <= channel.peak - ENDING_TURN * span
-        typical = self._typical_range(channel)
-        at_full_top = typical is not None and span >= ENDING_TOP_SHARE * typical
-        if came_down and spec.hold_s <= 0:
-            uncertain = "the recording ended on the way back down"
-        elif at_full_top and (spec.hold_s <= 0 or channel.top_s >= spec.hold_s):
-            uncertain = "the recording ended at the top of the rep"
-        else:
-            return self._close_top(channel, end)
-        events = self._close_top(channel, end)
-        draft = replace(self._draft_rep(channel, end), uncertain=uncertain, cut_at_top=not came_down)
-        channel.phase = Phase.REST
-        return events + self._judge(channel, draft)
-
     def snapshot(self) -> EngineSnapshot:
+        """What the engine knows right now, for displays: counts, phase, the hold under way."""
+        channels = self._reps.channels if self._reps else []
         counts = {s: 0 for s in Side}
         total = 0
-        for channel in self._channels:
+        for channel in channels:
             total += channel.count
             if channel.side is not None:
                 counts[channel.side] += channel.count
@@ -348,15 +134,15 @@ class ExerciseEngine:
         for hold in self._holds.holds if self._holds else ():
             if hold.started_t is not None:
                 hold_side, elapsed = hold.side, hold.held_s
-        for channel in self._channels:
+        for channel in channels:
             if channel.top_started_t is not None:
                 hold_side, elapsed = channel.side, channel.top_s
         target = self.exercise.hold.target_s if self.exercise.hold else (
             self.exercise.rep.hold_s if self.exercise.rep else 0.0)
-        phases = [c.phase for c in self._channels]
+        phases = [c.phase for c in channels]
         phase = Phase.OUT_OF_POSITION if not self._posture.in_position else (
             Phase.WORK if Phase.WORK in phases else Phase.REST)
-        signal = {(c.side.value if c.side else "both"): c.value for c in self._channels}
+        signal = {(c.side.value if c.side else "both"): c.value for c in channels}
         return EngineSnapshot(self._t, self._visible, self._posture.in_position, phase, total,
                               counts[Side.LEFT], counts[Side.RIGHT], signal, hold_side, elapsed,
                               target, self._last_warning)
@@ -373,7 +159,7 @@ class ExerciseEngine:
 
     def signal_value(self) -> float:
         """The tracked signal of the most active channel, for plots; NaN when unknown."""
-        values = [c.value for c in self._channels if math.isfinite(c.value)]
+        values = [c.value for c in self._reps.channels if math.isfinite(c.value)] if self._reps else []
         return max(values) if values else math.nan
 
     # ------------------------------------------------------------------ visibility and posture
@@ -407,10 +193,7 @@ class ExerciseEngine:
         counted from its first rep; if the position does not last ``settle_s``, nothing of it stays
         (a hold already announced is still closed, so every start has its end).
         """
-        events: list[Event] = []
-        for channel in self._channels:
-            events += self._close_top(channel, t)
-            channel.reset()
+        events: list[Event] = self._reps.abandon(t) if self._reps else []
         if self._holds is not None:
             events += self._holds.end_all(t)
         return events
@@ -422,424 +205,12 @@ class ExerciseEngine:
         self._posture.leave()
         if self._holds is not None and not keep_holds:
             events += self._holds.end_all(t)
-        for channel in self._channels:
-            events += self._close_top(channel, t)
-            channel.reset()
+        if self._reps is not None:
+            events += self._reps.abandon(t)
         self._form.forget_timers()
         return events
 
-    # ------------------------------------------------------------------ reps
-    def _typical_range(self, channel: _Channel) -> float | None:
-        """The person's own typical range, from their reps so far; None before the first one.
-
-        Never the catalogue's nominal range: a rehab leg raise of 20° or a crunch of 22° is a whole
-        rep for that person, so nothing is called partial before their own range is known.
-        """
-        ranges = [r for c in self._channels for r in c.ranges] or [d.rom for d in self._provisional]
-        return statistics.median(ranges[-6:]) if ranges else None
-
-    def _leading_leg(self, channel: _Channel, features: Features, t: float) -> float:
-        """A whole-body signal (both legs raised together) read from the leg that moved more.
-
-        The mean of the two hips halves a one-leg raise: a rehab straight-leg raise of 20 deg beside
-        a bent knee moved it 9 deg and never counted. Each leg is despiked and smoothed on its own and
-        measured from where it rested; the signal is the larger of the two movements on top of the
-        lower of the two rests, so two legs raised together read as before and a rep already under
-        way at the start still shows its way down.
-        """
-        spec = self.exercise.rep
-        assert spec is not None
-        moves, rests = [], []
-        for side in Side:
-            raw = sided(features, spec.signal.replace(".both", ".{side}"), side)
-            despiker, smoother = channel.side_filters.setdefault(side, (RollingMedian(), OneEuroFilter()))
-            if not math.isfinite(raw):
-                continue
-            value = spec.direction * smoother(despiker(raw, t), t)
-            rest = channel.side_rests.get(side, value)
-            if channel.phase is not Phase.WORK:
-                rest = min(rest, value)
-            channel.side_rests[side] = rest
-            moves.append(value - rest)
-            rests.append(rest)
-        return max(moves) + min(rests) if moves else math.nan
-
-    def _entry_excursion(self, channel: _Channel, t: float) -> float:
-        """How far from rest the signal must go to start a rep: scaled to the person's own range.
-
-        The catalogue's ``min_excursion`` fits a full-range rep; a rehab straight-leg raise of 20°
-        never reaches it. Before any rep, a movement of ``SMALL_RANGE_SHARE`` of it may start one
-        (the provisional first-rep rule then lets the next rep confirm it), but only from a settled
-        rest: a clip that opens mid-rep has not shown where rest is yet. Once the person's range is
-        known the threshold sits at ``ENTRY_SHARE`` of it, within those two bounds, so small reps keep
-        counting and noise between large reps does not start any.
-        """
-        spec = self.exercise.rep
-        assert spec is not None
-        floor = SMALL_RANGE_SHARE * spec.min_excursion
-        typical = self._typical_range(channel)
-        if typical is None:
-            return floor if channel.rest_settled else spec.min_excursion
-        return min(spec.min_excursion, max(floor, ENTRY_SHARE * typical))
-
-    def _step_reps(self, channel: _Channel, features: Features, t: float, dt: float) -> list[Event]:
-        spec = self.exercise.rep
-        assert spec is not None
-        if channel.side is None and spec.signal.endswith(".both"):
-            x = self._leading_leg(channel, features, t)
-            if not math.isfinite(x):
-                return []
-            channel.value = spec.direction * x
-        else:
-            raw = sided(features, spec.signal, channel.side)
-            if not math.isfinite(raw):
-                return []
-            if math.isfinite(channel.last_raw):
-                channel.flicker += FLICKER_SMOOTHING * (abs(raw - channel.last_raw) - channel.flicker)
-            channel.last_raw = raw
-            channel.value = channel.smoother(channel.despiker(raw, t), t)
-            x = spec.direction * channel.value
-        visibility = sided(features, "visibility.{side}", channel.side)
-        if channel.phase is Phase.REST or not math.isfinite(channel.rest):
-            self._watch_opening(channel, x, t)
-            if not math.isfinite(channel.rest) or x < channel.rest:
-                channel.rest = x
-                channel.phase = Phase.REST
-            if self._posture.in_position:
-                self.diagnostics.largest_movement = max(self.diagnostics.largest_movement, x - channel.rest)
-            if x > channel.rest + REST_BAND * SMALL_RANGE_SHARE * spec.min_excursion:
-                channel.rest_since = None
-            elif channel.rest_since is None:
-                channel.rest_since = t
-            elif t - channel.rest_since >= SETTLED_REST_S:
-                channel.rest_settled = True
-            excursion = self._entry_excursion(channel, t)
-            if x <= channel.rest + REST_BAND * excursion:
-                channel.rest_t = t
-            if channel.rest_settled and channel.rest_since is not None:
-                # The baseline of form rules is the body at a rest that lasted, not a rep the clip
-                # opened in the middle of (a knee drive under a title card).
-                self._form.remember_baseline(features)
-            if x >= channel.rest + excursion:
-                opening = self._finish_opening(channel)
-                self._form.end_episode()
-                channel.phase = Phase.WORK
-                channel.peak, channel.peak_t = x, t
-                channel.min_visibility = visibility if math.isfinite(visibility) else 1.0
-                channel.top_s = 0.0
-                channel.other_rest = self._other_rest(channel, features)
-                channel.other_raised_s = channel.other_seen_s = channel.other_peak_rise = 0.0
-                channel.flicker_peak = channel.other_flicker_peak = 0.0
-                channel.peak_sides = self._side_values(features)
-                channel.peak_body = self._top_values(channel, features)
-                return opening
-            return []
-
-        events: list[Event] = []
-        if x > channel.peak:
-            channel.peak, channel.peak_t = x, t
-            channel.peak_sides = self._side_values(features)
-            channel.peak_body = self._top_values(channel, features)
-        if math.isfinite(visibility):
-            channel.min_visibility = min(channel.min_visibility, visibility)
-        other = self._other_value(channel, features)
-        channel.flicker_peak = max(channel.flicker_peak, channel.flicker)
-        for other_channel in self._channels:
-            if other_channel is not channel:
-                channel.other_flicker_peak = max(channel.other_flicker_peak, other_channel.flicker)
-        if math.isfinite(other) and math.isfinite(channel.other_rest):
-            channel.other_seen_s += dt
-            channel.other_peak_rise = max(channel.other_peak_rise, other - channel.other_rest)
-            own_rise = max(x - channel.rest, self._entry_excursion(channel, t))
-            if other - channel.other_rest > OTHER_SIDE_SHARE * own_rise:
-                channel.other_raised_s += dt
-        events += self._track_top(channel, x, t, dt)
-        span = channel.peak - channel.rest
-        if x <= channel.peak - spec.return_fraction * span:
-            events += self._complete_rep(channel, t)
-            self._form.end_episode()
-            channel.phase = Phase.REST
-            channel.rest, channel.rest_t = x, t
-        elif t - channel.rest_t > spec.max_rep_s + spec.hold_s * 4:
-            events += self._close_top(channel, t)
-            reason = f"{Rejection.TOO_SLOW.label}: the rep took too long to come back"
-            events.append(RepRejected(t, channel.side, reason, channel.rest_t, span, Rejection.TOO_SLOW.value))
-            channel.phase = Phase.REST
-            channel.rest, channel.rest_t = x, t
-        return events
-
-    def _other_rest(self, channel: _Channel, features: Features) -> float:
-        """The other side's rest level: its own channel's, or (counting one side only) its value now."""
-        for other in self._channels:
-            if other is not channel and math.isfinite(other.rest):
-                return other.rest
-        return self._other_value(channel, features)
-
-    def _other_value(self, channel: _Channel, features: Features) -> float:
-        spec = self.exercise.rep
-        if spec is None or channel.side is None or not spec.one_sided:
-            return math.nan
-        for other in self._channels:
-            if other is not channel and math.isfinite(other.value):
-                # The other side's filtered signal: a hidden leg flickering to where the visible knee
-                # is must not pass for a second leg being hugged.
-                return spec.direction * other.value
-        return spec.direction * sided(features, spec.signal, channel.side.other)
-
-    def _side_values(self, features: Features) -> tuple[float, float]:
-        """The tracked signal of each side, to tell a one-leg rep from a two-leg one."""
-        spec = self.exercise.rep
-        assert spec is not None
-        name = spec.signal.replace(".both", ".{side}")
-        return (sided(features, name, Side.LEFT), sided(features, name, Side.RIGHT))
-
-    def _top_values(self, channel: _Channel, features: Features) -> tuple[float, ...]:
-        spec = self.exercise.rep
-        assert spec is not None
-        return tuple(sided(features, c.feature, channel.side) for c in spec.at_top)
-
-    def _working_side(self, channel: _Channel, span: float) -> Side | None:
-        """A whole-body channel names a side when one limb did the rep alone (single-leg raises)."""
-        if channel.side is not None:
-            return channel.side
-        left, right = (self._direction() * v for v in channel.peak_sides)
-        if not (math.isfinite(left) and math.isfinite(right)) or abs(left - right) < 0.6 * span:
-            return None
-        return Side.LEFT if left > right else Side.RIGHT
-
-    def _top_level(self, channel: _Channel) -> float:
-        spec = self.exercise.rep
-        assert spec is not None
-        typical = self._typical_range(channel)
-        span = channel.peak - channel.rest
-        if typical is not None:
-            span = max(span, spec.partial_fraction * typical)
-        return channel.rest + spec.top_fraction * span
-
-    def _track_top(self, channel: _Channel, x: float, t: float, dt: float) -> list[Event]:
-        """Time spent at the top of the rep: the in-rep hold, and the pause a march expects."""
-        spec = self.exercise.rep
-        assert spec is not None
-        events: list[Event] = []
-        if x >= self._top_level(channel):
-            channel.top_below_since = None
-            if channel.top_started_t is None:
-                channel.top_started_t = t
-                # Both knees hugged together is another exercise: its top is no hold of this one.
-                if spec.hold_s > 0 and not channel.hold_open and not self._both_sides_moved(channel):
-                    channel.hold_open = True
-                    events.append(HoldStarted(t, channel.side, spec.hold_s))
-            else:
-                channel.top_s += dt
-        elif channel.top_started_t is not None and channel.top_below_since is None:
-            channel.top_below_since = t
-        return events
-
-    def _close_top(self, channel: _Channel, t: float) -> list[Event]:
-        spec = self.exercise.rep
-        if spec is None or spec.hold_s <= 0 or channel.top_started_t is None:
-            return []
-        channel.top_started_t = None
-        if not channel.hold_open:
-            return []
-        channel.hold_open = False
-        end = channel.top_below_since or t
-        held = channel.top_s
-        counted = not self._both_sides_moved(channel)
-        return [HoldEnded(end, channel.side, end - held, held, spec.hold_s, counted and held >= spec.hold_s, counted)]
-
-    def _both_sides_moved(self, channel: _Channel) -> bool:
-        """The other side was raised most of the rep: a two-legged movement, not this exercise.
-
-        Unless the other side flickers: MediaPipe keeps swapping a hidden far leg onto the visible
-        one, and a leg jumping tens of degrees between frames is not a leg being held up.
-        """
-        if channel.other_flicker_peak > max(FLICKER_MIN_DEG, FLICKER_RATIO * channel.flicker_peak):
-            return False
-        return channel.other_seen_s > 0 and channel.other_raised_s > BOTH_SIDES_SHARE * channel.other_seen_s
-
-    def _complete_rep(self, channel: _Channel, t: float) -> list[Event]:
-        spec = self.exercise.rep
-        assert spec is not None
-        events: list[Event] = self._close_top(channel, t) if spec.hold_s > 0 else []
-        return events + self._judge(channel, self._draft_rep(channel, t))
-
-    def _judge(self, channel: _Channel, draft: _RepDraft) -> list[Event]:
-        """Count, reject, or hold back (an uncalibrated first rep) one finished movement."""
-        spec = self.exercise.rep
-        assert spec is not None
-        events: list[Event] = []
-        reason = self._rejection_reason(channel, draft)
-        if reason and self._is_echo(channel, draft):
-            return events
-        if reason:
-            # Before the person's first counted rep, a quick movement is more often getting into
-            # position (or the model flickering) than a rep rushed: not counted, but not scolded.
-            calibrated = any(c.ranges for c in self._channels)
-            return events + self._reject(draft, *reason, warn=calibrated or reason[0] is not Rejection.TOO_FAST)
-        events += self._settle_provisional(draft.rom)
-        calibrated = any(c.ranges for c in self._channels)
-        if draft.opening or (not calibrated and draft.rom < FIRST_REP_CONFIDENT * spec.nominal_range):
-            self._provisional.append(draft)
-            return events
-        return events + self._count(draft)
-
-    def _watch_opening(self, channel: _Channel, x: float, t: float) -> None:
-        if channel.opening_done:
-            return
-        if not math.isfinite(channel.opening_first):
-            channel.opening_first = channel.opening_peak = x
-            channel.opening_start_t = channel.opening_peak_t = t
-        elif x > channel.opening_peak:
-            channel.opening_peak, channel.opening_peak_t = x, t
-
-    def _finish_opening(self, channel: _Channel) -> list[Event]:
-        """A rep under way when the channel began counts if its top and full way down were seen.
-
-        Seeing the top means the signal still rose (a turn), not a position already held: a leg
-        raise filmed from legs-up is not a rep, a knee drive caught on its way up is.
-        """
-        spec = self.exercise.rep
-        assert spec is not None
-        if channel.opening_done:
-            return []
-        channel.opening_done = True
-        excursion = self._entry_excursion(channel, channel.rest_t)
-        turned = channel.opening_peak - channel.opening_first >= OPENING_TURN * excursion
-        span = channel.opening_peak - channel.rest
-        came_down_after = channel.opening_peak_t < channel.rest_t
-        if not (turned and came_down_after and span >= excursion) or self._both_sides_started_up(channel, span):
-            return []
-        draft = _RepDraft(channel, channel.rest_t, channel.side, channel.opening_start_t, channel.opening_peak_t,
-                          span, channel.opening_peak, channel.opening_peak_t - channel.opening_start_t,
-                          channel.rest_t - channel.opening_peak_t, 0.0, (),
-                          "the rep began before posecoach could see it", opening=True)
-        return self._judge(channel, draft)
-
-    def _both_sides_started_up(self, channel: _Channel, span: float) -> bool:
-        """Both legs were up when the stream began and came down together: a starting position (on
-        hands and knees before a plank, knees up before a march), not one side's rep under way. When
-        the other leg was hidden at the start (behind the near one), nobody can tell: not a rep."""
-        for other in self._channels:
-            if other is channel:
-                continue
-            if not math.isfinite(other.opening_first) or \
-                    other.opening_start_t > channel.opening_start_t + OPENING_OTHER_SIDE_S:
-                return True
-            if math.isfinite(other.rest) and other.opening_first - other.rest >= BOTH_SIDES_SHARE * span:
-                return True
-        return False
-
-    def _draft_rep(self, channel: _Channel, t: float) -> _RepDraft:
-        spec = self.exercise.rep
-        assert spec is not None
-        flags: list[str] = []
-        if spec.pause_s > 0 and channel.top_s < spec.pause_s:
-            flags.append("no-pause")
-        down_s, up_s = t - channel.peak_t, channel.peak_t - channel.rest_t
-        if up_s > 0 and down_s < 0.5 * up_s and down_s < 0.6:
-            flags.append("dropped-fast")
-        uncertain = None
-        if channel.min_visibility < LOW_VISIBILITY:
-            where = f"{channel.side.value} side" if channel.side else "body"
-            uncertain = f"{where} partly hidden (visibility {channel.min_visibility:.2f})"
-        span = channel.peak - channel.rest
-        return _RepDraft(channel, t, self._working_side(channel, span), channel.rest_t, channel.peak_t, span,
-                         spec.direction * channel.peak, up_s, down_s, channel.top_s, tuple(flags), uncertain)
-
-    def _rejection_reason(self, channel: _Channel, draft: _RepDraft) -> tuple[Rejection, str] | None:
-        """Why this movement does not count, with the details a person needs; None when it counts."""
-        spec = self.exercise.rep
-        assert spec is not None
-        typical = self._typical_range(channel)
-        if self._both_sides_moved(channel):
-            return Rejection.BOTH_SIDES_MOVED, "this is not a one-sided rep"
-        broken = [c for c, v in zip(spec.at_top, channel.peak_body, strict=False)
-                  if math.isfinite(v) and not c.holds_for(v)]
-        if broken:
-            return Rejection.OTHER_MOVEMENT, f"{feature_words(broken[0].feature)} was off at the top"
-        if typical is not None and draft.rom < spec.partial_fraction * typical:
-            return Rejection.PARTIAL_RANGE, f"{draft.rom:.0f}° of your usual {typical:.0f}°"
-        if draft.t_s - draft.start_s < spec.min_rep_s and not draft.cut_at_top:
-            return Rejection.TOO_FAST, f"{draft.t_s - draft.start_s:.2f} s"
-        if spec.hold_s > 0 and draft.held_s < spec.hold_s - 0.05:
-            return Rejection.HOLD_TOO_SHORT, f"{draft.held_s:.1f} s of {spec.hold_s:.0f} s"
-        return None
-
-    def _is_echo(self, channel: _Channel, draft: _RepDraft) -> bool:
-        """This side only followed the other, which moved far more: MediaPipe's echo of a limb,
-        the passive leg of a two-legged move, or the standing hip shifting while the other leg
-        reaches back (a bird-dog). Not a rep, and not worth a 'not counted' line."""
-        if self._both_sides_moved(channel) and OTHER_SIDE_SHARE * channel.other_peak_rise > draft.rom:
-            return True
-        for other in self._channels:
-            if other is channel:
-                continue
-            if other.phase is Phase.WORK and other.rest_t <= draft.t_s:
-                span = other.peak - other.rest
-            elif other.last_rep is not None and other.last_rep[0] <= draft.t_s and draft.start_s <= other.last_rep[1]:
-                span = other.last_rep[2]
-            else:
-                continue
-            if span >= ECHO_RATIO * draft.rom:
-                return True
-        return False
-
-    def _settle_provisional(self, next_rom: float) -> list[Event]:
-        """Judge the uncalibrated first rep(s) against the range of the rep that followed."""
-        spec = self.exercise.rep
-        assert spec is not None
-        events: list[Event] = []
-        for draft in self._provisional:
-            if draft.rom >= (OPENING_SHARE if draft.opening else spec.partial_fraction) * next_rom:
-                events += self._count(draft)
-            else:
-                # Before any calibration a small first movement is usually getting into position:
-                # say it did not count, but do not scold.
-                events += self._reject(draft, Rejection.PARTIAL_RANGE,
-                                       f"{draft.rom:.0f}° of your usual {next_rom:.0f}°", warn=False)
-        self._provisional.clear()
-        return events
-
-    def _count(self, draft: _RepDraft) -> list[Event]:
-        channel = draft.channel
-        channel.count += 1
-        channel.ranges.append(draft.rom)
-        channel.last_rep = (draft.start_s, draft.t_s, draft.rom)
-        events: list[Event] = [RepCompleted(
-            draft.t_s, draft.side, channel.count, draft.start_s, draft.peak_s, round(draft.rom, 1),
-            round(draft.peak, 1), round(draft.peak_s - draft.start_s, 3), round(draft.t_s - draft.peak_s, 3),
-            round(draft.held_s, 3), draft.flags, draft.uncertain,
-        )]
-        earlier = channel.peaks or [peak for other in self._channels for peak in other.peaks]
-        events += self._form.peak_warnings(draft.peak, earlier, draft.t_s, channel.side, channel.count)
-        channel.peaks.append(draft.peak)
-        return events
-
-    def _reject(self, draft: _RepDraft, rejection: Rejection, detail: str, *, warn: bool = True) -> list[Event]:
-        events: list[Event] = [RepRejected(draft.t_s, draft.channel.side, f"{rejection.label}: {detail}",
-                                           draft.start_s, draft.rom, rejection.value)]
-        if rejection.warning and warn:
-            code, message = rejection.warning
-            events.append(FormWarning(draft.t_s, code, message, draft.channel.side, draft.channel.count + 1))
-        return events
-
-    def _direction(self) -> int:
-        return self.exercise.rep.direction if self.exercise.rep else 1
-
     def _working_phase(self) -> bool:
-        if self.exercise.rep is not None:
-            return any(c.phase is Phase.WORK for c in self._channels)
+        if self._reps is not None:
+            return self._reps.working
         return self._holds is not None and self._holds.holding(self._t)
-
-    def _current_rep_number(self, channel: _Channel) -> int | None:
-        if self.exercise.rep is None:
-            return None
-        return channel.count + (1 if channel.phase is Phase.WORK else 0)
-
-
-_REJECTION_WARNINGS: dict[Rejection, tuple[str, str]] = {
-    Rejection.PARTIAL_RANGE: (WarningCode.PARTIAL_RANGE, "That one was short of your full range: go all the way."),
-    Rejection.TOO_FAST: (WarningCode.TOO_FAST, "Slow down: move with control."),
-    Rejection.HOLD_TOO_SHORT: (WarningCode.HOLD_BROKEN_EARLY, "Hold the top position for the full count."),
-}

@@ -51,6 +51,9 @@ class FormJudge:
         it) usually moves along with the exercise."""
         self._pending: list[FormWarning] = []
         """A hold's form warnings waiting to see whether the hold goes on (see :meth:`release`)."""
+        self._unfinished: list[FormWarning] = []
+        """A rep exercise's warnings waiting for the movement they were seen in to finish (see
+        :meth:`movement_finished`)."""
 
     def remember_baseline(self, features: Features) -> None:
         """A frame at rest (or early in a hold): the first few make the baseline of relative rules."""
@@ -90,7 +93,7 @@ class FormJudge:
                     if self.exercise.rep is None:
                         self._pending.append(warning)
                     else:
-                        warnings.append(warning)
+                        self._unfinished.append(warning)
         return warnings
 
     def _hips_seen_apart(self, rule: FormRule, features: Features,
@@ -116,6 +119,20 @@ class FormJudge:
     def forget_timers(self) -> None:
         """Out of position: a fault under way does not carry over to the next time in position."""
         self._since.clear()
+
+    def movement_finished(self) -> list[FormWarning]:
+        """A rep ended (counted or not): the faults seen since the last one are said.
+
+        Said when the movement finishes, not when seen: sitting up to get up after the last rep
+        curls the trunk like a back lifting off the floor, and only its end tells them apart.
+        """
+        finished, self._unfinished = self._unfinished, []
+        return finished
+
+    def forget_unfinished(self) -> None:
+        """The movement under way was abandoned (the person left the position, the recording ended):
+        what was seen in it was the person getting up, not a rep's fault."""
+        self._unfinished.clear()
 
     def end_episode(self) -> None:
         """A rep started or ended: remember how far each rule's feature went in the episode just over."""

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from posecoach.events import Event, FormWarning, HoldEnded, HoldStarted
-from posecoach.exercises.definition import Condition, HoldSpec, WarningCode, Within
+from posecoach.exercises.definition import HoldSpec, NearOwnLimit, WarningCode, Within
 from posecoach.exercises.diagnostics import Diagnostics
-from posecoach.features import Features, OneEuroFilter, sided
+from posecoach.features import Features, OneEuroFilter, RollingMedian, sided
 from posecoach.landmarks import Side
 
 UNJUDGED_BRIDGE_S = 5.0
@@ -34,21 +34,31 @@ SETTLE_MAX_S = 2.0
 EXIT_MOTION_MAX_S = 2.5
 """A hold that ends after at most this long of motion ends where the motion began (drifting out);
 longer motion inside the position was part of the hold."""
-MOTION_FEATURES = ("trunk_incline", "body_line", "hip_flexion.both", "knee_flexion.both")
-"""The body's big angles: when none of them changes, the body is still."""
+HOLD_TIMING_SLACK_S = 0.5
+"""Holds are timed to about half a second (when the body settles, when it starts to leave): a hold
+this close to its target reached it, and is never called broken early."""
+OWN_LIMIT_WINDOW_S = 1.0
+"""A stretch's end range is a value kept this long (a rolling median), not a frame's reading."""
+HIP_LIFT_DEG = 60.0
+"""Hips rising by a torso length move about as visibly as a limb swinging through 60 deg: rising into a
+side plank (half a torso length in a second) is movement, the model's jitter (0.02) is not."""
+MOTION_FEATURES = {"trunk_incline": 1.0, "body_line": 1.0, "hip_flexion.both": 1.0, "knee_flexion.both": 1.0,
+                   "hip_lift": HIP_LIFT_DEG}
+"""The body's big angles (and the hips' height, in degree-like units): when none changes, the body is still."""
 
 
 class Motion:
     """How fast the body's big angles change (deg/s over ``MOTION_WINDOW_S``), smoothed so model jitter
     reads as stillness and getting into or out of a position reads as movement."""
 
-    def __init__(self, features: tuple[str, ...] = MOTION_FEATURES) -> None:
+    def __init__(self, features: dict[str, float] = MOTION_FEATURES) -> None:
+        self._scales = features
         self._filters = {name: OneEuroFilter(min_cutoff_hz=1.0) for name in features}
         self._history: deque[tuple[float, dict[str, float]]] = deque()
         self.speed = math.nan
 
     def update(self, features: Features, t: float) -> None:
-        values = {name: f(features.get(name, math.nan), t) for name, f in self._filters.items()}
+        values = {name: f(features.get(name, math.nan) * self._scales[name], t) for name, f in self._filters.items()}
         self._history.append((t, values))
         while len(self._history) > 1 and self._history[1][0] <= t - MOTION_WINDOW_S:
             self._history.popleft()
@@ -75,15 +85,20 @@ class HoldState:
     last_good_t: float | None = None
     unjudged_s: float = 0.0
     """Time since the last good frame when the position could not be judged (legs out of a close-up)."""
+    last_ok_t: float | None = None
+    """The last frame of a hold begun that was good or could not be judged: a lapse is timed from it."""
+    failing_since: float | None = None
+    failed_s: float = 0.0
+    """How long the conditions have clearly failed since the last frame that was not failing."""
     still_since: float | None = None
     """In position and still since: a hold starts when the body settles, not while it gets there."""
     last_still_t: float | None = None
     """The last moment of the hold when the body was still: where a hold ends that drifts out."""
 
     def clear(self) -> None:
-        self.in_position_since = self.started_t = self.last_good_t = None
-        self.still_since = self.last_still_t = None
-        self.held_s = self.unjudged_s = 0.0
+        self.in_position_since = self.started_t = self.last_good_t = self.last_ok_t = None
+        self.still_since = self.last_still_t = self.failing_since = None
+        self.held_s = self.unjudged_s = self.failed_s = 0.0
 
 
 class HoldTimer:
@@ -103,6 +118,7 @@ class HoldTimer:
         self._on_holding = on_holding
         self._on_end = on_end
         self._own_limits: dict[tuple[str, Side | None], float] = {}
+        self._kept_values: dict[tuple[str, Side | None], RollingMedian] = {}
 
     def holding(self, t: float) -> bool:
         """Holding right now: a hold lapsing through its grace period is someone getting up, not bad form."""
@@ -123,7 +139,7 @@ class HoldTimer:
     def _step(self, hold: HoldState, features: Features, t: float, dt: float, in_position: bool) -> list[Event]:
         spec = self.spec
         events: list[Event] = []
-        state = self._conditions_state(features, hold.side)
+        state = self._conditions_state(features, hold.side, t)
         if state is False and hold.started_t is None and in_position:
             self.diagnostics.hold_misses.update(
                 c.feature for c in spec.conditions
@@ -132,10 +148,12 @@ class HoldTimer:
         if state is None:
             if hold.started_t is not None:
                 hold.unjudged_s += dt
+                hold.last_ok_t, hold.failing_since, hold.failed_s = t, None, 0.0
                 if hold.unjudged_s > UNJUDGED_BRIDGE_S:
                     events += self._end(hold, t)
             return events
         if state:
+            hold.last_ok_t, hold.failing_since, hold.failed_s = t, None, 0.0
             still = self.motion.still
             if hold.in_position_since is None:
                 hold.in_position_since = t
@@ -156,8 +174,12 @@ class HoldTimer:
                 self._on_holding(features)
             hold.unjudged_s = 0.0
             hold.last_good_t = t
-        elif hold.last_good_t is None or t - hold.last_good_t > spec.grace_s:
-            events += self._end(hold, t)
+        else:
+            hold.failing_since = t if hold.failing_since is None else hold.failing_since
+            hold.failed_s = t - hold.failing_since
+            last_ok = hold.last_ok_t if hold.last_ok_t is not None else hold.last_good_t
+            if last_ok is None or t - last_ok > spec.grace_s:
+                events += self._end(hold, t)
         return events
 
     def _end(self, hold: HoldState, t: float, *, stream_ended: bool = False) -> list[Event]:
@@ -167,12 +189,17 @@ class HoldTimer:
         events: list[Event] = []
         if hold.started_t is not None:
             end = hold.last_good_t if hold.last_good_t is not None else t
+            if stream_ended and hold.unjudged_s > 0 and hold.failed_s <= spec.grace_s:
+                # A cut to a close-up (or the person leaving view) that lasts to the end of the
+                # recording, with no clear letting go: the position was kept as far as anyone saw.
+                hold.held_s += hold.unjudged_s
+                end += hold.unjudged_s
             if hold.last_still_t is not None and hold.started_t < hold.last_still_t < end <= \
                     hold.last_still_t + EXIT_MOTION_MAX_S and not stream_ended:
                 # Drifting out of the position (hips rising before the knees go down) is leaving it.
                 hold.held_s = max(0.0, hold.held_s - (end - hold.last_still_t))
                 end = hold.last_still_t
-            completed = hold.held_s >= spec.target_s
+            completed = hold.held_s >= spec.target_s - HOLD_TIMING_SLACK_S
             events.append(HoldEnded(end, hold.side, hold.started_t, round(hold.held_s, 3), spec.target_s, completed))
             still_holding = stream_ended and hold.last_good_t is not None and t - hold.last_good_t <= spec.grace_s
             if not completed and self.target_prescribed and not still_holding:
@@ -184,7 +211,7 @@ class HoldTimer:
         hold.clear()
         return events
 
-    def _conditions_state(self, features: Features, side: Side | None) -> bool | None:
+    def _conditions_state(self, features: Features, side: Side | None, t: float) -> bool | None:
         """Judged on the conditions that can be measured; None when none can.
 
         A front view hides the legs of a plank and a close-up crops them: the visible part of the
@@ -194,13 +221,25 @@ class HoldTimer:
         judged = [(c, v) for c in conditions if math.isfinite(v := sided(features, c.feature, side))]
         if not judged:
             return None if conditions else True
-        return all(self._condition_holds(c, v, side) for c, v in judged)
+        if not all(c.holds_for(v) for c, v in judged if isinstance(c, Within)):
+            return False
+        own_limits = [(c, v) for c, v in judged if isinstance(c, NearOwnLimit)]
+        self._learn_own_limits(own_limits, side, t)
+        return all(self._near_own_limit(c, v, side) for c, v in own_limits)
 
-    def _condition_holds(self, condition: Condition, value: float, side: Side | None) -> bool:
-        if isinstance(condition, Within):
-            return condition.holds_for(value)
-        key = (condition.feature, side)
-        limit = self._own_limits.get(key, value)
-        limit = min(limit, value) if condition.direction < 0 else max(limit, value)
-        self._own_limits[key] = limit
-        return abs(value - limit) <= condition.band
+    def _learn_own_limits(self, judged: list[tuple[NearOwnLimit, float]], side: Side | None, t: float) -> None:
+        """The person's own end range is learnt only where they are in the position and still, from
+        the value they keep for ``OWN_LIMIT_WINDOW_S``: a transient while getting into it (or a
+        MediaPipe depth glitch) is not a range they can hold, and once learnt it would make every
+        later frame of the real stretch fail."""
+        for condition, value in judged:
+            key = (condition.feature, side)
+            kept = self._kept_values.setdefault(key, RollingMedian(OWN_LIMIT_WINDOW_S))(value, t)
+            if not self.motion.still:
+                continue
+            limit = self._own_limits.get(key, kept)
+            self._own_limits[key] = min(limit, kept) if condition.direction < 0 else max(limit, kept)
+
+    def _near_own_limit(self, condition: NearOwnLimit, value: float, side: Side | None) -> bool:
+        limit = self._own_limits.get((condition.feature, side))
+        return limit is None or abs(value - limit) <= condition.band

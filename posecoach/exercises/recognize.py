@@ -25,8 +25,16 @@ How an exercise is recognised
    then comes from the very same engine, counting with the recognised exercise equals counting
    with the right one.
 4. **Sure or unsure.** The best leaf is sure at :data:`SURE_PROBABILITY` and :data:`SURE_RATIO`
-   times the runner-up; a posture seen only part of the time, or a camera looking along the body
-   (from the head or the feet, where MediaPipe guesses depth), lowers its probability first.
+   times the runner-up, and only when its engine did the exercise plausibly: at least as many
+   movements counted as rejected, or a hold held for :data:`PLAUSIBLE_HOLD_SHARE` of the time in
+   position. A posture seen only part of the time, or a camera looking along the body (from the head
+   or the feet, where MediaPipe guesses depth: :data:`LYING_END_ON_RATIO` for a body lying down),
+   lowers its probability first, so there the answer is "A or B (unsure)" rather than a wrong name.
+   Where a leaf depends on what the camera reads worst, it asks for the movement itself, not a
+   posture: a knee drive is one knee at the chest while the other leg stays down
+   (:meth:`_Track.one_sided_reps`) or quicker than one a second (mountain climbers), repeated (one
+   drive in a held plank is unsure); a bridge changes the trunk's slope; a sit-up and a reverse
+   crunch keep the knees' bend.
 
 Movements a physiotherapist accepts as the same (:data:`ACCEPTED`)
 ------------------------------------------------------------------
@@ -108,6 +116,14 @@ ACCEPTED: frozenset[frozenset[str]] = frozenset({
 })
 """Pairs a physiotherapist accepts as the same movement (see the module docstring for why)."""
 
+ONE_SIDED_SHARE = 0.5
+"""A one-leg rep's peak leads the other leg by this share of its range (else both legs moved)."""
+PLAUSIBLE_HOLD_SHARE = 0.35
+"""A hold exercise is named surely only when its engine held it for this share of the time in position."""
+LYING_END_ON_RATIO = 0.45
+"""Hip width over trunk length (median, as the image shows them) from which a body lying on the back
+or face down is filmed along its length: ~0.15 from the side, ~0.3 obliquely, 0.45-1.6 from the head
+or the feet. Recognition there is never sure."""
 SURE_PROBABILITY = 0.65
 """The best exercise is named as sure at or above this probability..."""
 SURE_RATIO = 2.5
@@ -308,6 +324,19 @@ class _Track:
         gaps = np.minimum(np.diff(self.t), 0.5)
         return float(np.sum(gaps[self.family[1:] >= 0]))
 
+    def one_sided_reps(self, evidence: EngineEvidence) -> int:
+        """Reps of one leg whose peak found the other leg well below it (by half the rep's range): a knee
+        driven to the chest, not both legs folding together (getting down from a plank onto the knees)."""
+        count = 0
+        for side, peak_s, rom in evidence.rep_peaks:
+            if side is None or len(self.t) == 0:
+                continue
+            other = "left" if side == "right" else "right"
+            i = min(int(np.searchsorted(self.t, peak_s)), len(self.t) - 1)
+            lead = self.x[f"hip_flexion.{side}"][i] - self.x[f"hip_flexion.{other}"][i]
+            count += bool(lead >= ONE_SIDED_SHARE * rom)
+        return count
+
     def slice(self, start: int, stop: int) -> _Track:
         return _Track(self.poses[start:stop], self.t[start:stop], {k: v[start:stop] for k, v in self.x.items()},
                       self.family[start:stop], self.speed[start:stop])
@@ -344,6 +373,8 @@ class EngineEvidence:
     holds: int
     active: tuple[float, float] | None
     """From the first counted rep's or hold's start to the last one's end."""
+    rep_peaks: tuple[tuple[str | None, float, float], ...] = ()
+    """Each counted rep's side (None for both), time at its peak and range of motion."""
 
     @property
     def hold_share(self) -> float:
@@ -353,6 +384,14 @@ class EngineEvidence:
     @property
     def explains_something(self) -> bool:
         return self.reps > 0 or self.held_s >= 1.0
+
+    def plausible(self, hold_only: bool) -> bool:
+        """Enough to name the exercise surely: most movements counted as reps (one rep counted and five
+        rejected is another exercise the engine half fits), or a hold exercise held over a good part of
+        the time in position (a plank held 3 s of 8 was mostly something else)."""
+        if hold_only:
+            return self.held_s >= 1.0 and self.hold_share >= PLAUSIBLE_HOLD_SHARE
+        return self.explains_something and self.rejected <= self.reps
 
 
 def run_engine(slug: str, poses: Iterable[tuple[float, PoseFrame | None]]) -> EngineEvidence:
@@ -372,7 +411,8 @@ def run_engine(slug: str, poses: Iterable[tuple[float, PoseFrame | None]]) -> En
     spans = [(e.start_s, e.t_s) for e in reps] + [(e.start_s, e.t_s) for e in holds if e.held_s >= 1.0]
     active = (min(s for s, _ in spans), max(e for _, e in spans)) if spans else None
     return EngineEvidence(slug, in_position_s, len(reps), sum(isinstance(e, RepRejected) for e in events),
-                          sum(e.held_s for e in holds), len(holds), active)
+                          sum(e.held_s for e in holds), len(holds), active,
+                          tuple((e.side.value if e.side else None, e.peak_s, e.rom) for e in reps))
 
 
 # ---------------------------------------------------------------------- the decision tree
@@ -391,6 +431,8 @@ class _Stats:
     x: dict[str, np.ndarray]
     seen_s: float
     """Seconds of the recording with a person in view."""
+    one_sided: dict[str, int] = field(default_factory=dict)
+    """Per exercise counting one leg at a time: its reps with the other leg down (:meth:`_Track.one_sided_reps`)."""
 
     def q(self, name: str, percent: float) -> float:
         values = self.x[name]
@@ -437,6 +479,15 @@ class _Stats:
         top = hip[ok] >= np.percentile(hip[ok], 90)
         return float(np.median(knee[ok][top]))
 
+    def straighter_knee(self) -> float:
+        """Median over time of the straighter knee's flexion: ~0 when a leg is always straight (standing
+        or in a plank), ~90 when both knees stay bent (on hands and knees)."""
+        knees = np.vstack([self.x["knee_flexion.left"], self.x["knee_flexion.right"]])
+        seen = np.isfinite(knees).any(axis=0)
+        if not seen.any():
+            return math.nan
+        return float(np.median(np.nanmin(knees[:, seen], axis=0)))
+
     def reach(self) -> float:
         """How far an arm reaches forward past the head (a bird-dog's): 95th percentile of arm elevation."""
         return max((self.q(f"arm_elevation.{side}", 95) for side in ("left", "right")
@@ -463,10 +514,15 @@ def _back(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) -> No
     curl = _soft(trunk_hi - trunk_lo, 14, 2.5) * _soft(trunk_hi, 12, 3)
     knees = (s.q("knee_flexion.left", 50) + s.q("knee_flexion.right", 50)) / 2
     bent = _soft(knees, 30, 6)
-    tree.leaf("sit-up", p * curl * bent, "the trunk curls up and down with the knees bent")
+    # A sit-up curls the trunk with the feet planted: the knees keep their bend. Knees folding and
+    # unfolding as the trunk lifts are a leg exercise (a knee pulled to the chest lifts the head too).
+    planted = _soft(65 - max(_finite_or(s.side_ranges("knee_flexion"), 0.0)), 0, 6)
+    tree.leaf("sit-up", p * curl * bent * planted, "the trunk curls up and down with the knees bent")
     tree.leaf("boat-pose", p * curl * (1 - bent), "trunk and straight legs rise together (a V)")
-    p *= 1 - curl
-    bridge = _soft(-trunk_lo, 12, 3) * _soft(knees, 60, 8)
+    p *= 1 - curl * (1 - bent * (1 - planted))
+    # A bridge lifts the hips off the floor and lowers them: the trunk slopes down to the head, and its
+    # slope changes. A trunk that only reads tilted (filmed from the head) is no bridge.
+    bridge = _soft(-trunk_lo, 12, 3) * _soft(trunk_hi - trunk_lo, 12, 2) * _soft(knees, 60, 8)
     together = _soft(s.together(), 0.3, 0.15)
     tree.leaf("glute-bridge", p * bridge * together, "the hips lift off the floor with the knees bent")
     tree.leaf("marching-bridge", p * bridge * (1 - together), "in a bridge, one foot lifts after the other")
@@ -489,8 +545,15 @@ def _back(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) -> No
     held = _soft(knee_hold.held_s / knee_hold.reps if knee_hold.reps else 0.0, 2.5, 0.5) * to_chest
     tree.leaf("supine-knee-to-chest", p * held, "one knee is pulled to the chest and held there")
     p *= 1 - held
-    tree.leaf("lying-leg-raise", p * together, "both bent legs rise together (a reverse crunch)")
-    p *= 1 - together
+    # Legs that read as moving together may be one leg and its hidden twin (MediaPipe guesses the far leg
+    # from the near one): a knee that came up while the other leg stayed down is one leg at a time.
+    # A reverse crunch lifts both legs with the knees held bent; a knee folding to the chest and unfolding
+    # again (in both legs, the steadier of them included) is a knee-to-chest.
+    one_leg = _soft(s.one_sided.get("alternating-knee-to-chest", 0), 0.5, 0.2)
+    knees_held = _soft(65 - min(_finite_or(s.side_ranges("knee_flexion"), 0.0)), 0, 6)
+    crunch = together * (1 - one_leg) * knees_held
+    tree.leaf("lying-leg-raise", p * crunch, "both bent legs rise together (a reverse crunch)")
+    p *= 1 - crunch
     march = _soft(s.dwell(), 0.35, 0.06)
     tree.leaf("lying-march", p * march, "one leg after the other extends from knees up at 90°")
     tree.leaf("alternating-knee-to-chest", p * (1 - march), "one knee after the other comes up to the chest")
@@ -503,23 +566,48 @@ def _back(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) -> No
 
 
 def _face_down(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) -> None:
-    # Knee drives hold a plank between drives (and a 2 s top): counted drives with a big hip range
-    # win over the plank's timed holds; getting into a plank from all fours is no drive.
-    drives = _soft(ev["plank-knee-drive"].reps, 1.5, 0.5) * _soft(s.hip_range(), 50, 6)
-    hold = _soft(ev["plank"].hold_share, 0.45, 0.08) * (1 - drives)
-    tree.leaf("plank", p * hold, "face down, body held straight and still")
+    # Knee drives hold a plank between drives (and a 2 s top): drives of one knee toward the chest while
+    # the other leg stays straight, repeated, win over the plank's timed holds; getting into a plank from
+    # all fours, or down onto the knees, folds both legs together and is no drive. One drive is a guess.
+    # Knees driven quickly (more than one a second: mountain climbers) are drives even where the far leg
+    # cannot be told from the near one; a bird-dog holds each reach and never goes that fast.
+    driving = ev["plank-knee-drive"]
+    quick = _soft(driving.reps / driving.in_position_s if driving.in_position_s > 0 else 0.0, 1.0, 0.1)
+    one_sided = _soft(s.one_sided.get("plank-knee-drive", 0), 1.0, 0.25)
+    drives = (1 - (1 - one_sided) * (1 - quick)) * _soft(s.hip_range(), 50, 6)
+    hold = _soft(ev["plank"].hold_share, 0.45, 0.08)
+    tree.leaf("plank", p * hold * (1 - drives), "face down, body held straight and still")
+    tree.leaf("plank-knee-drive", p * hold * drives, "in a plank, one knee after the other drives toward the chest")
     p *= 1 - hold
     # A bird-dog's arm reaches forward past the head (arm elevation ~150°); in a plank or mountain
     # climbers the arms stay under the shoulders (~90°).
     bird = _soft(s.reach(), 128, 5)
     tree.leaf("bird-dog", p * bird, "on hands and knees, an arm reaches forward as the other leg goes back")
-    tree.leaf("plank-knee-drive", p * (1 - bird), "in a plank, the knees drive toward the chest in turn")
+    p *= 1 - bird
+    # Knees driven from a plank (mountain climbers too) leave one leg straight at every moment; on hands
+    # and knees one knee at least stays bent under the hips (a bird-dog whose reaching arm the camera
+    # cannot read).
+    on_knees = _soft(s.straighter_knee(), 45, 6) * (1 - quick)
+    drive = drives * (1 - on_knees)
+    tree.leaf("plank-knee-drive", p * drive, "in a plank, one knee after the other drives toward the chest")
+    p *= 1 - drive
+    tree.leaf("bird-dog", p * on_knees, "on hands and knees, one leg after the other moves")
+    tree.leaf("plank", p * (1 - on_knees), "face down on straight legs, no knee driven toward the chest")
+
+
+def _finite_or(values: Iterable[float], default: float) -> list[float]:
+    """The measured values, or ``[default]`` when none was."""
+    finite = [v for v in values if math.isfinite(v)]
+    return finite or [default]
 
 
 def _side(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) -> None:
     # A side plank stands on straight legs; a clamshell lies with the knees bent at ~90°.
     bent = _soft((s.q("knee_flexion.left", 50) + s.q("knee_flexion.right", 50)) / 2, 55, 8)
-    hold = _soft(ev["side-plank"].hold_share, 0.3, 0.08) * (1 - bent)
+    # Its engine times only hips lifted off the floor, so a long hold is the exercise even when a
+    # tutorial spends most of the recording lying on the side first.
+    held = max(_soft(ev["side-plank"].hold_share, 0.3, 0.08), _soft(ev["side-plank"].held_s, 6.0, 1.0))
+    hold = held * (1 - bent)
     tree.leaf("side-plank", p * hold, "on one side, hips lifted and held in a line")
     p *= 1 - hold
     opens = _soft(s.range("knee_gap"), 0.4, 0.1)
@@ -565,6 +653,7 @@ def _recognize_track(track: _Track) -> tuple[Recognition, dict[str, EngineEviden
     columns = {**track.x, "speed": track.speed}
     stats = _Stats({name: values[in_family] for name, values in columns.items()}, track.seen_s())
     evidence = {slug: run_engine(slug, track.poses) for slug in FAMILIES[family] + ALSO_IN.get(family, ())}
+    stats.one_sided = {slug: track.one_sided_reps(found) for slug, found in evidence.items()}
     tree = _Tree()
     _TREES[family](stats, evidence, tree, 1.0)
     # The engines confirm: an exercise whose engine neither counted nor timed anything is unlikely.
@@ -578,14 +667,19 @@ def _recognize_track(track: _Track) -> tuple[Recognition, dict[str, EngineEviden
     # Filmed from the head or the feet, depth carries the movement and MediaPipe is least sure of it.
     end_on = track.x["end_on"][in_family]
     end_on = end_on[np.isfinite(end_on)]
-    end_on_share = float(np.mean(end_on > END_ON_RATIO)) if len(end_on) else 0.0
-    weight *= 1 - 0.5 * _soft(end_on_share, 0.3, 0.08)
+    if family in (Family.BACK, Family.FACE_DOWN):
+        # A body lying along the floor foreshortens long before its trunk points at the camera.
+        weight *= 1 - 0.6 * _soft(float(np.median(end_on)) if len(end_on) else 0.0, LYING_END_ON_RATIO, 0.02)
+    else:
+        end_on_share = float(np.mean(end_on > END_ON_RATIO)) if len(end_on) else 0.0
+        weight *= 1 - 0.5 * _soft(end_on_share, 0.3, 0.08)
     best, p_best = ranked[0]
     p_best *= weight
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-    # Sure needs the engine's word too: an exercise its engine saw nothing of is at most a guess.
+    # Sure needs the engine's word too: an exercise its engine saw nothing of, or held only briefly, is
+    # at most a guess.
     sure = (p_best >= SURE_PROBABILITY and p_best >= SURE_RATIO * runner_up
-            and evidence[best].explains_something)
+            and evidence[best].plausible(CATALOG[best].rep is None))
     what = evidence[best]
     did = f"{what.reps} rep(s)" if CATALOG[best].rep is not None else f"{what.held_s:.0f} s held"
     reason = (f"{family.value} {share:.0%} of the time; {tree.why[best][1]}; its engine: {did}")

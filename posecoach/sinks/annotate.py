@@ -33,6 +33,7 @@ from posecoach.errors import OutputError, PoseCoachError
 from posecoach.events import Event, FormWarning, HoldEnded, RepCompleted
 from posecoach.exercises.definition import Exercise, SideMode
 from posecoach.landmarks import PoseFrame, Side
+from posecoach.messages import Kind, Message
 from posecoach.sinks.overlay import RECORDING_WARNING_S, render
 from posecoach.sinks.recorder import VIDEO_SUFFIXES, VideoWriter, open_video_writer
 from posecoach.sources import Frame, open_source
@@ -60,7 +61,7 @@ def coach_state(snapshot: EngineSnapshot, exercise: Exercise, holds_done: dict[s
     else:
         done = tuple((side, holds_done.get(side, 0)) for side in (("left", "right") if sided else ("both",)))
     current = snapshot.hold_side.value if sided and snapshot.hold_side is not None else None
-    return CoachState(Stage.ACTIVE, 1, 1, exercise.program.reps, done, current, False, False, 0.0, "",
+    return CoachState(Stage.ACTIVE, 1, 1, exercise.program.reps, done, current, False, False, 0.0, None,
                       "holds" if exercise.rep is None else "reps", exercise.hold_target_s)
 
 
@@ -175,9 +176,11 @@ class AnnotatedVideo:
                     if found is None:
                         continue
                     seen, drawn = found
-                    snapshot = replace(seen.snapshot, last_warning=drawn.warning)
-                    coach = replace(coach_state(snapshot, self.exercise, {}), done=drawn.done)
-                    self.write(render(frame.image, seen.pose, snapshot, self.exercise, coach, recording=True))
+                    cue = drawn.warning
+                    banner = Message.of(cue.message, Kind.CUE, cue.t_s, lifetime_s=RECORDING_WARNING_S) \
+                        if cue is not None else None
+                    coach = replace(coach_state(seen.snapshot, self.exercise, {}), done=drawn.done, banner=banner)
+                    self.write(render(frame.image, seen.pose, seen.snapshot, self.exercise, coach, recording=True))
         except PoseCoachError as exc:
             self._fail(exc)
 

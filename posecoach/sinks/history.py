@@ -45,7 +45,7 @@ from posecoach.exercises.definition import Target
 from posecoach.landmarks import Side
 from posecoach.summary import SessionMode, SessionStatus, SessionSummary
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 EXPORT_FORMAT = "posecoach-history"
 EXPORT_VERSION = 1
 BUSY_TIMEOUT_S = 5.0
@@ -268,6 +268,39 @@ def _migrate_2_to_3(db: sqlite3.Connection) -> None:
 
 
 def _migrate_3_to_4(db: sqlite3.Connection) -> None:
+    """A recording of several exercises one after another (``analyze`` without ``-e``) is saved as one
+    session per exercise: sessions gain which part of the recording they are (``segment_*``), the
+    recording they belong to (``recording``: the uid of its first part's session) and whether their
+    exercise was recognised surely, so ``history``, ``show`` and ``report`` can put the parts back
+    together. Sessions saved since recognition came already hold both in their summary JSON: they are
+    filled in from it (a damaged JSON is left alone)."""
+    _script(db, """
+        ALTER TABLE sessions ADD COLUMN recording TEXT;
+        ALTER TABLE sessions ADD COLUMN segment_index INTEGER;
+        ALTER TABLE sessions ADD COLUMN segment_of INTEGER;
+        ALTER TABLE sessions ADD COLUMN segment_start_s REAL;
+        ALTER TABLE sessions ADD COLUMN segment_end_s REAL;
+        ALTER TABLE sessions ADD COLUMN recognised TEXT CHECK (recognised IN ('sure', 'unsure'));
+        CREATE INDEX sessions_recording ON sessions (recording, segment_index);
+        UPDATE sessions SET
+            segment_index = json_extract(summary_json, '$.segment.index'),
+            segment_of = json_extract(summary_json, '$.segment.of'),
+            segment_start_s = json_extract(summary_json, '$.segment.start_s'),
+            segment_end_s = json_extract(summary_json, '$.segment.end_s'),
+            recognised = CASE json_type(summary_json, '$.recognition.sure')
+                WHEN 'true' THEN 'sure' WHEN 'false' THEN 'unsure' END
+            WHERE json_valid(summary_json) AND json_type(summary_json) = 'object';
+        UPDATE sessions SET recording = uid WHERE segment_index = 1;
+        UPDATE sessions SET recording = (
+            SELECT first.uid FROM sessions AS first
+            WHERE first.segment_index = 1 AND first.source = sessions.source
+                AND first.segment_of = sessions.segment_of AND first.id < sessions.id
+            ORDER BY first.id DESC LIMIT 1)
+            WHERE segment_index > 1;
+    """)
+
+
+def _migrate_4_to_5(db: sqlite3.Connection) -> None:
     """Sessions gain the settings besides content and version that decide an analysis (the pose model's
     hash and the side asked for, ``posecoach.batch.analysis_settings``), so a batch re-run with another
     ``--model`` or ``--side`` analyses again instead of skipping. Older sessions keep NULL: which model
@@ -277,8 +310,8 @@ def _migrate_3_to_4(db: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1, _migrate_1_to_2, _migrate_2_to_3,
-                                                                _migrate_3_to_4)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _migrate_0_to_1, _migrate_1_to_2, _migrate_2_to_3, _migrate_3_to_4, _migrate_4_to_5)
 """``MIGRATIONS[n]`` takes a database from version n to n + 1. A new database runs them all, so the
 upgrade path is exercised on every install, not only on old files. Never edit a released step."""
 assert len(MIGRATIONS) == SCHEMA_VERSION
@@ -291,6 +324,26 @@ def target_for(slug: str) -> Target | None:
     """The catalogue's prescription for exercise ``slug``; None for an exercise it no longer has."""
     exercise = CATALOG.get(slug)
     return Target.from_exercise(exercise) if exercise is not None else None
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    """Which part of a recording of several exercises a session counts: part ``index`` of ``of``,
+    from ``start_s`` to ``end_s`` of the recording (its first rep or hold to its last)."""
+
+    index: int
+    of: int
+    start_s: float
+    end_s: float
+
+    @classmethod
+    def from_summary(cls, segment: Mapping[str, Any] | None) -> SegmentInfo | None:
+        if not segment:
+            return None
+        return cls(int(segment["index"]), int(segment["of"]), float(segment["start_s"]), float(segment["end_s"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "of": self.of, "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3)}
 
 
 @dataclass(frozen=True)
@@ -314,6 +367,11 @@ class SessionInfo:
     held_s: float = 0.0
     warnings: int = 0
     patient: str | None = None
+    recording: str | None = None
+    """Shared by the sessions of one recording of several exercises (one session per exercise)."""
+    segment: SegmentInfo | None = None
+    recognised: str | None = None
+    """``sure`` or ``unsure`` when the exercise was recognised (no ``-e``); None when it was given."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -334,6 +392,9 @@ class SessionInfo:
             "holds": self.holds,
             "held_s": round(self.held_s, 3),
             "warnings": self.warnings,
+            "recording": self.recording,
+            "segment": self.segment.to_dict() if self.segment else None,
+            "recognised": self.recognised,
         }
 
 
@@ -366,6 +427,11 @@ def _iso(moment: datetime) -> str:
 def _parse_time(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _object(value: Any) -> dict[str, Any] | None:
+    """A JSON object stored in a summary, or None (absent, or not an object)."""
+    return value if isinstance(value, dict) else None
 
 
 def _target_dict(target: Target | None) -> dict[str, Any] | None:
@@ -538,8 +604,21 @@ class HistoryStore:
         self.db.execute("PRAGMA foreign_keys = ON")
 
     def _checked_version(self) -> int:
-        """The schema version, refusing what this posecoach cannot (or must not) upgrade."""
-        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        """The schema version, refusing what this posecoach cannot (or must not) upgrade.
+
+        The version and the tables are read in one snapshot: another process creating the same new
+        history may commit its first migration between two separate reads, and version 0 beside its
+        tables looked like a foreign database (one of six concurrent imports failed under load).
+        """
+        snapshot = not self.db.in_transaction
+        if snapshot:
+            self.db.execute("BEGIN")
+        try:
+            version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+            tables = int(self.db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0])
+        finally:
+            if snapshot:
+                self.db.execute("COMMIT")
         if version < 0:
             raise HistoryError(f"{self.path} is not a readable posecoach history (schema version {version}); it has "
                                "been left untouched. Move it aside to start a new history, or pass --db with "
@@ -547,7 +626,7 @@ class HistoryStore:
         if version > SCHEMA_VERSION:
             raise HistoryError(f"{self.path} was written by a newer posecoach (schema {version}, this one reads "
                                f"up to {SCHEMA_VERSION}); upgrade posecoach, or pass --db with another file")
-        if version == 0 and self.db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]:
+        if version == 0 and tables:
             raise HistoryError(f"{self.path} is an SQLite database but not a posecoach history; it has been left "
                                "untouched. Pass --db with another file")
         return version
@@ -584,21 +663,40 @@ class HistoryStore:
         return recorder
 
     def save_summary(self, summary: SessionSummary, *, mode: str = SessionMode.ANALYZE, target: Target | None = None,
-                     started_at: datetime | None = None) -> int:
+                     started_at: datetime | None = None, recording: str | None = None) -> int:
         """Saves a whole run (an analysed video) in one transaction; returns the session id.
 
         ``target`` defaults to ``summary.target``: what was prescribed, None when nothing was (the
-        catalogue's dose is never stored as if someone had asked for it). The patient is ``summary.patient``.
+        catalogue's dose is never stored as if someone had asked for it). The patient is ``summary.patient``;
+        ``recording`` links the parts of one recording of several exercises (see :meth:`save_summaries`).
         """
         target = summary.target if target is None else target
         with self.transaction("save the session"):
             recorder = HistoryRecorder(self)
             session_id = recorder.open_session(summary.exercise, summary.source, mode=mode, target=target,
-                                               started_at=started_at, patient=summary.patient)
+                                               started_at=started_at, patient=summary.patient, recording=recording)
             for event in summary.events:
                 recorder.record(event)
             recorder.close(summary)
         return session_id
+
+    def save_summaries(self, summaries: Iterable[SessionSummary], *, mode: str = SessionMode.ANALYZE) -> list[int]:
+        """Saves the runs of one ``analyze`` in one transaction; returns their session ids.
+
+        A recording of several exercises comes as one summary per segment, numbered 1 to ``of``: those
+        sessions share one ``recording`` id, so the history can show them as the one recording they are.
+        """
+        ids = []
+        recording: tuple[str, str] | None = None  # (id, source) of the recording whose parts are being saved
+        with self.transaction("save the sessions"):
+            for summary in summaries:
+                index = summary.segment.get("index") if summary.segment else None
+                if index == 1:
+                    recording = (uuid.uuid4().hex, summary.source)
+                elif index is None or recording is None or recording[1] != summary.source:
+                    recording = None
+                ids.append(self.save_summary(summary, mode=mode, recording=recording[0] if recording else None))
+        return ids
 
     def delete(self, session_id: int) -> None:
         with self.transaction("delete the session"):
@@ -610,11 +708,15 @@ class HistoryStore:
 
     def sessions(self, exercise: str | None = None, since: datetime | None = None,
                  session_id: int | None = None, patient: str | None = None, *,
-                 own_only: bool = False) -> list[SessionInfo]:
+                 own_only: bool = False, recording: str | None = None) -> list[SessionInfo]:
         """Sessions oldest first, with their totals; ``patient`` matches the name without regard to case,
-        ``own_only`` keeps the sessions recorded without a patient (the user's own)."""
+        ``own_only`` keeps the sessions recorded without a patient (the user's own), ``recording`` the
+        parts of one recording."""
         clauses: list[str] = []
         params: list[Any] = []
+        if recording is not None:
+            clauses.append("s.recording = ?")
+            params.append(recording)
         if patient is not None:
             clauses.append("lower(s.patient) = lower(?)")
             params.append(patient.strip())
@@ -647,6 +749,14 @@ class HistoryStore:
     def session(self, ref: str | int) -> SessionInfo:
         """A session by id, or ``last`` for the most recent one."""
         return self.sessions(session_id=self.resolve(ref))[0]
+
+    def recording_parts(self, info: SessionInfo) -> list[SessionInfo]:
+        """Every session of the recording ``info`` is part of, in the recording's order; ``[info]`` when it
+        is a recording of one exercise (or its other parts were deleted)."""
+        if info.recording is None:
+            return [info]
+        parts = self.sessions(recording=info.recording)
+        return sorted(parts, key=lambda part: (part.segment.index if part.segment else 0, part.id))
 
     def resolve(self, ref: str | int) -> int:
         text = str(ref).strip()
@@ -691,7 +801,8 @@ class HistoryStore:
             partial=row["status"] != SessionStatus.COMPLETE, notes=notes, signal_name=row["signal_name"],
             signal_trace=_trace_from_blob(row["signal_trace"]), camera_side=stored.get("camera_side"),
             target=self._info_target(row), patient=row["patient"], recorded_at=stored.get("recorded_at"),
-            recorded_at_from=stored.get("recorded_at_from"),
+            recorded_at_from=stored.get("recorded_at_from"), recognition=_object(stored.get("recognition")),
+            segment=_object(stored.get("segment")),
         )
 
     def weekly(self, exercise: str | None = None, since: datetime | None = None, *, patient: str | None = None,
@@ -746,6 +857,9 @@ class HistoryStore:
             ended_at=_parse_time(row["ended_at"]) if row["ended_at"] else None, duration_s=row["duration_s"],
             target=target, reps=row["n_reps"], reps_left=row["n_left"], reps_right=row["n_right"],
             holds=row["n_holds"], held_s=row["total_held"], warnings=row["n_warnings"], patient=row["patient"],
+            recording=row["recording"], recognised=row["recognised"],
+            segment=SegmentInfo(row["segment_index"], row["segment_of"], row["segment_start_s"], row["segment_end_s"])
+            if row["segment_index"] is not None else None,
         )
 
     # -- export and import
@@ -758,7 +872,7 @@ class HistoryStore:
             meta = info.to_dict()
             records.append({
                 "uid": info.uid, "patient": info.patient, "exercise": info.exercise, "source": info.source,
-                "mode": info.mode,
+                "mode": info.mode, "recording": info.recording,
                 "status": info.status, "started_at": meta["started_at"], "ended_at": meta["ended_at"],
                 "target": meta["target"], "summary": summary.to_dict(),
                 "signal": {"name": summary.signal_name, "trace": [[t, v] for t, v in summary.signal_trace]},
@@ -829,7 +943,7 @@ class HistoryStore:
                 signal_trace=[(float(t), float(v)) for t, v in record["signal"]["trace"]],
                 camera_side=data.get("camera_side"), recorded_at=data.get("recorded_at"),
                 recorded_at_from=data.get("recorded_at_from"),
-                patient=record.get("patient"),
+                patient=record.get("patient"), recognition=data.get("recognition"), segment=data.get("segment"),
             )
             started_at = _parse_time(record["started_at"])
             ended_at = _parse_time(record["ended_at"]) if record["ended_at"] else None
@@ -839,7 +953,7 @@ class HistoryStore:
         recorder = HistoryRecorder(self)
         recorder.open_session(summary.exercise, summary.source, mode=record["mode"],
                               target=_target_from_dict(record["target"]), started_at=started_at, uid=record["uid"],
-                              patient=summary.patient)
+                              patient=summary.patient, recording=record.get("recording"))
         for event in summary.events:
             recorder.record(event)
         if record["status"] == SessionStatus.OPEN:
@@ -936,11 +1050,44 @@ def _mapping(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
+def _check_id(value: Any, where: str, *, optional: bool = False) -> None:
+    text = _text(value, where, limit=64, optional=optional)
+    if text is None and optional:
+        return
+    if not text or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in text):
+        raise _Invalid(f"'{where}' must be letters, digits, '-' or '_' (got {_show(text)})")
+
+
+def _check_segment(value: Any) -> None:
+    """What ``show`` and ``report`` read of a recording's part (``SessionSummary.segment``)."""
+    segment = _mapping(value, "summary.segment")
+    for key in ("index", "of"):
+        _number(segment.get(key), f"summary.segment.{key}", whole=True, minimum=1)
+    for key in ("start_s", "end_s"):
+        _number(segment.get(key), f"summary.segment.{key}", minimum=0)
+
+
+def _check_recognition(value: Any) -> None:
+    """What ``show`` and ``report`` read of how the exercise was recognised (``SessionSummary.recognition``)."""
+    recognition = _mapping(value, "summary.recognition")
+    _text(recognition.get("exercise"), "summary.recognition.exercise", optional=True, limit=200)
+    _number(recognition.get("confidence"), "summary.recognition.confidence", minimum=0)
+    if not isinstance(recognition.get("sure"), bool):
+        raise _Invalid(f"'summary.recognition.sure' must be true or false (got {_show(recognition.get('sure'))})")
+    _text(recognition.get("reason", ""), "summary.recognition.reason")
+    alternatives = recognition.get("alternatives", [])
+    if not isinstance(alternatives, list):
+        raise _Invalid("'summary.recognition.alternatives' must be a list")
+    for alternative in alternatives:
+        alternative = _mapping(alternative, "summary.recognition.alternatives")
+        _text(alternative.get("exercise"), "summary.recognition.alternatives.exercise", limit=200)
+        _number(alternative.get("confidence"), "summary.recognition.alternatives.confidence", minimum=0)
+
+
 def _check_record(record: Any) -> dict[str, Any]:
     record = _mapping(record, "session")
-    uid = _text(record.get("uid"), "uid", limit=64)
-    if not uid or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in uid):
-        raise _Invalid(f"'uid' must be letters, digits, '-' or '_' (got {_show(uid)})")
+    _check_id(record.get("uid"), "uid")
+    _check_id(record.get("recording"), "recording", optional=True)
     _text(record.get("exercise"), "exercise", limit=200)
     _text(record.get("source"), "source")
     if record.get("mode") not in MODES:
@@ -964,6 +1111,10 @@ def _check_record(record: Any) -> dict[str, Any]:
         _number(summary.get(key), f"summary.{key}", whole=True, minimum=0)
     if not isinstance(summary.get("partial"), bool):
         raise _Invalid(f"'summary.partial' must be true or false (got {_show(summary.get('partial'))})")
+    if summary.get("segment") is not None:
+        _check_segment(summary["segment"])
+    if summary.get("recognition") is not None:
+        _check_recognition(summary["recognition"])
     notes = summary.get("notes", [])
     if not isinstance(notes, list):
         raise _Invalid("'summary.notes' must be a list of text")
@@ -1092,7 +1243,8 @@ class HistoryRecorder:
                 raise
 
     def open_session(self, exercise: str, source: str, *, mode: str = SessionMode.LIVE, target: Target | None = None,
-                     started_at: datetime | None = None, uid: str | None = None, patient: str | None = None) -> int:
+                     started_at: datetime | None = None, uid: str | None = None, patient: str | None = None,
+                     recording: str | None = None) -> int:
         """Creates the session row (committed at once, so even an empty session is on record).
 
         ``target`` is what was prescribed (``Target.from_exercise(exercise)``, or the user's own
@@ -1106,11 +1258,11 @@ class HistoryRecorder:
         with self.store.transaction("start the session") as db:
             cursor = db.execute(
                 "INSERT INTO sessions (uid, exercise, source, mode, status, started_at, target_sets, target_reps, "
-                "target_hold_s, target_per_side, patient) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "target_hold_s, target_per_side, patient, recording) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (uid or uuid.uuid4().hex, exercise, source, mode, SessionStatus.OPEN, _iso(started),
                  target.sets if target else None, target.reps if target else None,
                  target.hold_s if target else None, int(target.per_side) if target else None,
-                 patient.strip() if patient and patient.strip() else None))
+                 patient.strip() if patient and patient.strip() else None, recording))
         self.session_id = int(cursor.lastrowid or 0)
         return self.session_id
 
@@ -1169,12 +1321,18 @@ class HistoryRecorder:
                            "(SELECT max(t_s) FROM events WHERE session_id = ?), 0) WHERE id = ?",
                            (status, _iso(ended_at or _utcnow()), session_id, session_id))
             else:
+                segment = SegmentInfo.from_summary(summary.segment)
+                recognition = summary.recognition
+                recognised = None if recognition is None else "sure" if recognition.get("sure") else "unsure"
                 db.execute(
                     "UPDATE sessions SET status = ?, ended_at = ?, duration_s = ?, fps = ?, frames = ?, "
-                    "frames_with_pose = ?, signal_name = ?, signal_trace = ?, summary_json = ? WHERE id = ?",
+                    "frames_with_pose = ?, signal_name = ?, signal_trace = ?, summary_json = ?, segment_index = ?, "
+                    "segment_of = ?, segment_start_s = ?, segment_end_s = ?, recognised = ? WHERE id = ?",
                     (status, _iso(ended_at or _utcnow()), summary.duration_s, summary.fps, summary.frames,
                      summary.frames_with_pose, summary.signal_name, _trace_blob(summary.signal_trace),
-                     json.dumps(summary.to_dict()), session_id))
+                     json.dumps(summary.to_dict()), segment.index if segment else None,
+                     segment.of if segment else None, segment.start_s if segment else None,
+                     segment.end_s if segment else None, recognised, session_id))
         self._closed = True
 
     def detach(self) -> None:

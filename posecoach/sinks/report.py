@@ -15,7 +15,7 @@ import io
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from statistics import fmean
@@ -125,6 +125,21 @@ class SessionReport:
     @property
     def unit(self) -> str:
         return signal_unit(self.summary.signal_name)
+
+
+@dataclass
+class RecordingReport:
+    """A recording of several exercises one after another (a routine): one :class:`SessionReport` per
+    part, in the recording's order, each counted on its own part of the recording."""
+
+    parts: list[SessionReport]
+
+    @property
+    def title(self) -> str:
+        return f"{plural(len(self.parts), 'exercise')} in one recording"
+
+
+Report = SessionReport | RecordingReport
 
 
 def signal_unit(signal_name: str) -> str:
@@ -291,8 +306,11 @@ def plot_holds(report: SessionReport) -> Figure:
     return figure
 
 
-def session_figures(report: SessionReport) -> dict[str, Figure]:
-    """Only the plots that have something to show."""
+def session_figures(report: Report) -> dict[str, Figure]:
+    """Only the plots that have something to show (a recording's keyed by part: ``2-trace``)."""
+    if isinstance(report, RecordingReport):
+        return {f"{number}-{key}": figure for number, part in enumerate(report.parts, 1)
+                for key, figure in session_figures(part).items()}
     figures: dict[str, Figure] = {}
     if report.summary.signal_trace or report.rows:
         figures["trace"] = plot_trace(report)
@@ -381,7 +399,7 @@ def _num(value: float | None, digits: int = 0, unit: str = "") -> str:
     return "–" if value is None else f"{value:.{digits}f}{unit}"
 
 
-def _clock(t_s: float) -> str:
+def clock(t_s: float) -> str:
     minutes, seconds = divmod(t_s, 60)
     return f"{int(minutes)}:{seconds:04.1f}"
 
@@ -446,8 +464,50 @@ def _describe_target(target: Target, hold_only: bool) -> str:
     return dose + (f", holds of {target.hold_s:g} s" if target.hold_s else "")
 
 
-def _about(report: SessionReport) -> list[str]:
-    """Who, when, from what, and what was asked: the lines a patient and a colleague need first."""
+def recognised_words(recognition: dict[str, object]) -> str:
+    """'Glute bridge (sure)', 'Lying leg raise or Lying march (unsure): pass -e to choose', from the
+    summary's ``recognition`` (the names of exercises this posecoach no longer has stay slugs)."""
+    from posecoach.exercises.catalog import CATALOG
+
+    def name(slug: object) -> str:
+        exercise = CATALOG.get(str(slug))
+        return exercise.name if exercise else str(slug)
+
+    if recognition.get("exercise") is None:
+        return "no exercise recognised"
+    if recognition.get("sure"):
+        return f"{name(recognition['exercise'])} (sure)"
+    alternatives = recognition.get("alternatives")
+    runner_up = alternatives[0].get("exercise") if isinstance(alternatives, list) and alternatives else None
+    names = " or ".join(name(slug) for slug in (recognition["exercise"], runner_up) if slug is not None)
+    return f"{names} (unsure): pass -e to choose"
+
+
+def _part_line(summary: SessionSummary) -> str | None:
+    if not summary.segment:
+        return None
+    segment = summary.segment
+    return (f"**Part**: {segment['index']} of {segment['of']} of the recording, from {clock(segment['start_s'])} "
+            f"to {clock(segment['end_s'])}")
+
+
+def _about(report: SessionReport, *, in_recording: bool = False) -> list[str]:
+    """Who, when, from what, how the exercise was found and what was asked: the lines a patient and a
+    colleague need first. ``in_recording``: one part of a :class:`RecordingReport`, whose overview
+    already says who, when and from what video."""
+    summary = report.summary
+    lines = [] if in_recording else _who_and_what(report)
+    part = _part_line(summary)
+    if part:
+        lines.append(part)
+    if summary.recognition:
+        lines.append(f"**Recognised**: {recognised_words(summary.recognition)}")
+    return lines + _prescribed_and_history(report)
+
+
+def _who_and_what(report: SessionReport, *, whole_recording: bool = False) -> list[str]:
+    """Patient, date and video; ``whole_recording`` names the video alone (the parts' own reports give
+    their durations and views)."""
     summary = report.summary
     lines = []
     if summary.patient:
@@ -459,14 +519,21 @@ def _about(report: SessionReport) -> list[str]:
         lines.append(f"**Session**: {report.started_at.astimezone().strftime('%Y-%m-%d %H:%M')}")
     source = Path(summary.source).name if summary.source and not summary.source.startswith("camera") \
         else summary.source
-    facts = [f"{source}" if source else "", f"{summary.duration_s:.0f} s"]
-    if summary.frames:
-        facts.append(f"person visible in {summary.pose_coverage:.0%} of frames")
-    if summary.camera_side:
-        facts.append(f"filmed from the {summary.camera_side}")
+    facts = [f"{source}" if source else ""]
+    if not whole_recording:
+        facts.append(f"{summary.duration_s:.0f} s")
+        if summary.frames:
+            facts.append(f"person visible in {summary.pose_coverage:.0%} of frames")
+        if summary.camera_side:
+            facts.append(f"filmed from the {summary.camera_side}")
     lines.append("**Video**: " + ", ".join(f for f in facts if f))
+    return lines
+
+
+def _prescribed_and_history(report: SessionReport) -> list[str]:
+    lines = []
     if report.target:
-        lines.append("**Prescribed**: " + _describe_target(report.target, not summary.counts_reps))
+        lines.append("**Prescribed**: " + _describe_target(report.target, not report.summary.counts_reps))
     else:
         lines.append("**Prescribed**: nothing was prescribed for this session; counts and times are as measured.")
     if report.session_id is not None:
@@ -502,9 +569,40 @@ def _instructions(slug: str) -> Section | None:
     return Section("The exercise", tuple(lines))
 
 
-def report_sections(report: SessionReport, *, with_figures: bool = True) -> list[Section]:
+def report_sections(report: Report, *, with_figures: bool = True) -> list[Section]:
+    if isinstance(report, RecordingReport):
+        return _recording_sections(report, with_figures=with_figures)
+    return _session_sections(report, with_figures=with_figures)
+
+
+def _recording_sections(report: RecordingReport, *, with_figures: bool) -> list[Section]:
+    """An overview of the parts, then each part's own report under "Part N: exercise" headings (its
+    figures keyed by part, as :func:`session_figures` draws them)."""
+    rows: list[tuple[str, ...]] = []
+    for number, part in enumerate(report.parts, 1):
+        summary, segment = part.summary, part.summary.segment or {}
+        held = sum(h.held_s for h in summary.holds)
+        rows.append((str(number), clock(segment.get("start_s", 0.0)), clock(segment.get("end_s", summary.duration_s)),
+                     part.title, recognised_words(summary.recognition) if summary.recognition else "given (-e)",
+                     str(len(summary.reps)) if summary.counts_reps else "–",
+                     f"{len(summary.holds)} ({held:.0f} s)" if summary.holds else "–",
+                     str(part.session_id) if part.session_id is not None else "–"))
+    summary_line = (f"The recording shows {plural(len(report.parts), 'exercise')} one after another; each was "
+                    "recognised and counted on its own part of the recording, below.")
+    overview = Section(report.title, (*_who_and_what(report.parts[0], whole_recording=True), summary_line),
+                       (("Part", "From", "To", "Exercise", "Recognised", "Reps", "Holds", "Session"), rows))
+    sections = [overview]
+    for number, part in enumerate(report.parts, 1):
+        sections.extend(replace(section, heading=f"Part {number}: {section.heading}",
+                                figure=f"{number}-{section.figure}" if section.figure else None)
+                        for section in _session_sections(part, with_figures=with_figures, in_recording=True))
+    return sections
+
+
+def _session_sections(report: SessionReport, *, with_figures: bool, in_recording: bool = False) -> list[Section]:
     summary, unit = report.summary, report.unit
-    sections = [Section(report.title, tuple(_about(report))), Section("At a glance", tuple(_headline(report)))]
+    sections = [Section(report.title, tuple(_about(report, in_recording=in_recording))),
+                Section("At a glance", tuple(_headline(report)))]
     instructions = _instructions(summary.exercise)
     if instructions is not None:
         sections.append(instructions)
@@ -532,7 +630,7 @@ def report_sections(report: SessionReport, *, with_figures: bool = True) -> list
     if report.rows:
         sections.append(Section("Reps", table=(
             ("#", "Set", "Side", "Start", "End", f"ROM ({unit.strip()})", "Up (s)", "Top (s)", "Down (s)", "Issues"),
-            [(str(r.number), str(r.set_index), r.side, _clock(r.rep.start_s), _clock(r.rep.t_s), f"{r.rep.rom:.0f}",
+            [(str(r.number), str(r.set_index), r.side, clock(r.rep.start_s), clock(r.rep.t_s), f"{r.rep.rom:.0f}",
               f"{r.rep.up_s:.1f}", f"{r.rep.held_s:.1f}", f"{r.rep.down_s:.1f}", ", ".join(r.issues) or "clean")
              for r in report.rows]), figure="rom" if with_figures else None))
     if with_figures and report.key_frames:
@@ -544,24 +642,24 @@ def report_sections(report: SessionReport, *, with_figures: bool = True) -> list
     if with_figures and report.warning_frames:
         seen = [(summary.warnings[i], jpeg) for i, jpeg in sorted(report.warning_frames.items())]
         sections.append(Section("Form warnings, as the camera saw them", tuple(
-            f"{_clock(w.t_s)}: {explain(w.code)}." for w, _ in seen),
-            stills=tuple((f"{_clock(w.t_s)} {w.code}", jpeg) for w, jpeg in seen)))
+            f"{clock(w.t_s)}: {explain(w.code)}." for w, _ in seen),
+            stills=tuple((f"{clock(w.t_s)} {w.code}", jpeg) for w, jpeg in seen)))
     if summary.rejected:
         sections.append(Section("Not counted", ("Movements that looked like a rep but did not count, and why.",), (
             ("Time", "Side", "Why"),
-            [(_clock(r.t_s), _side_name(r.side), r.reason or explain(r.code)) for r in summary.rejected])))
+            [(clock(r.t_s), _side_name(r.side), r.reason or explain(r.code)) for r in summary.rejected])))
     if summary.holds:
         header: tuple[str, ...] = ("Side", "Start", "Held (s)")
         if holds_prescribed:
             header += ("Target (s)", "Reached")
         sections.append(Section("Holds", table=(header, [
-            (_side_name(h.side), _clock(h.start_s), f"{h.held_s:.1f}")
+            (_side_name(h.side), clock(h.start_s), f"{h.held_s:.1f}")
             + ((f"{h.target_s:g}", "yes" if h.completed else "no") if holds_prescribed else ())
             for h in summary.holds]), figure="holds" if with_figures else None))
     if summary.warnings:
         sections.append(Section("Warnings", table=(
             ("Time", "Side", "Rep", "What", "Cue"),
-            [(_clock(w.t_s), w.side.value if w.side else "–", str(w.rep) if w.rep is not None else "–",
+            [(clock(w.t_s), w.side.value if w.side else "–", str(w.rep) if w.rep is not None else "–",
               explain(w.code), w.message) for w in summary.warnings])))
     codes = summary.flag_codes()
     if codes:
@@ -671,7 +769,7 @@ def render_html(sections: list[Section], images: dict[str, bytes] | None = None)
     return "\n".join(out)
 
 
-def write_report(report: SessionReport, output: Path, *, force: bool = False,
+def write_report(report: Report, output: Path, *, force: bool = False,
                  inputs: Sequence[str | os.PathLike[str] | None] = ()) -> list[Path]:
     """Writes ``.html`` (self-contained), ``.pdf`` or ``.md`` (plus ``<stem>-<plot>.png`` beside it); returns
     the files."""

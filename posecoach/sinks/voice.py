@@ -2,9 +2,11 @@
 
 Speaking takes longer than a frame (half a second for "seven"), so utterances go through a small
 queue to a speaker thread. The queue is opinionated so the coach never babbles: an utterance with
-the same ``key`` as a pending one replaces it (the newest count wins), one that waited longer than
-``max_age_s`` is dropped (a count said three seconds late is noise), the same key is not repeated
-within its ``repeat_s``, and there is a short gap between utterances.
+the same ``key`` as a pending one replaces it (the newest count wins), the highest priority goes
+first, one that waited longer than its ``max_age_s`` is dropped (a count said three seconds late is
+noise; the live coach passes each message's lifetime on screen, so the voice never says what the
+screen has already taken down), the same key is not repeated within its ``repeat_s``, and there
+is a short gap between utterances.
 
 Engines, best first: ``espeak-ng``/``espeak`` (offline on Linux, also packaged for macOS and
 Windows), macOS's ``say``, then short tones through ``sounddevice`` when no speech engine exists
@@ -177,6 +179,7 @@ class Utterance:
     kind: str
     priority: int
     queued_at: float
+    max_age_s: float
 
 
 class Speaker:
@@ -213,8 +216,10 @@ class Speaker:
         return self.engine is not None
 
     def say(self, text: str, *, key: str | None = None, kind: str = "speech", priority: int = 1,
-            repeat_s: float = 0.0) -> bool:
-        """Queue ``text``; False when it was skipped (muted, no engine, said under ``repeat_s`` ago)."""
+            repeat_s: float = 0.0, max_age_s: float | None = None) -> bool:
+        """Queue ``text``; False when it was skipped (muted, no engine, said under ``repeat_s`` ago).
+
+        ``max_age_s`` (default the speaker's): dropped if it cannot start within that long."""
         key = key or text
         now = self._clock()
         if self.muted or self.engine is None or self._closing:
@@ -225,7 +230,8 @@ class Speaker:
                 return False
             self._last_said[key] = now
             self._pending = [u for u in self._pending if u.key != key]
-            self._pending.append(Utterance(text, key, kind, priority, now))
+            self._pending.append(Utterance(text, key, kind, priority, now,
+                                           self.max_age_s if max_age_s is None else max_age_s))
             self._cv.notify()
         return True
 
@@ -233,7 +239,7 @@ class Speaker:
         with self._cv:
             while True:
                 now = self._clock()
-                self._pending = [u for u in self._pending if now - u.queued_at <= self.max_age_s]
+                self._pending = [u for u in self._pending if now - u.queued_at <= u.max_age_s]
                 if self._pending:
                     best = max(self._pending, key=lambda u: (u.priority, -u.queued_at))
                     self._pending.remove(best)
