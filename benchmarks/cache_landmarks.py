@@ -14,27 +14,19 @@ import sys
 import time
 from pathlib import Path
 
-from posecoach.pose import PoseEstimator
-from posecoach.sources import open_source
-from posecoach.trace import PoseTraceBuilder
+from posecoach.parallel import landmark_serial
 
 ROOT = Path(__file__).resolve().parent.parent
 VIDEO_SUFFIXES = {".mp4", ".gif", ".mov", ".avi", ".mkv", ".webm"}
 
 
 def cache_clip(video: Path, output: Path) -> tuple[int, int, float]:
+    """Landmark ``video`` exactly as ``posecoach analyze`` does (a fresh landmarker at each of its
+    parts, :func:`posecoach.parallel.landmark_serial`), so replaying the cache is replaying analyze."""
     start = time.perf_counter()
-    found = 0
-    with open_source(video) as source, PoseEstimator() as estimator:
-        builder = PoseTraceBuilder(video.name, source.fps, source.width, source.height)
-        for frame in source:
-            raw = estimator.estimate_raw(frame.image, frame.timestamp_s)
-            found += raw is not None
-            h, w = frame.image.shape[:2]
-            builder.width, builder.height = w, h
-            builder.add(frame.timestamp_s, raw)
-    trace = builder.build()
+    trace = landmark_serial(video)
     trace.save(output)
+    found = sum(pose is not None for _, pose in trace.pose_frames())
     return len(trace), found, time.perf_counter() - start
 
 
