@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -49,6 +50,16 @@ def analysed_once() -> Callable[[Path, str], SessionSummary]:
 def _shared_caches(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Caches that tools rebuild when missing (matplotlib's font list): one per session, not per test."""
     return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ctrl_c_as_from_a_terminal() -> Iterator[None]:
+    """Ctrl-C reaches the tests and their subprocesses as it does in a terminal, wherever pytest was
+    started: a shell running it in the background (``cmd &``, some CI runners) starts it with SIGINT
+    ignored, subprocesses inherit that, and the tests of what Ctrl-C does would test nothing."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture(autouse=True)
