@@ -27,6 +27,7 @@ from posecoach.batch import (
 )
 from posecoach.cli import cli
 from posecoach.errors import PoseCoachError, UnknownExerciseError
+from tests.support.history import as_schema
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_videos"
 CUT_FRAMES = 75
@@ -214,7 +215,7 @@ def test_a_history_from_before_the_settings_keeps_working_and_its_sessions_are_a
         (old,), _ = plan([BatchItem(str(clip), "lying-march")], store)
         old.summary, old.settings = SessionSummary("lying-march", str(clip), frames=30), None
         save_result(store, old)
-        store.db.executescript("ALTER TABLE sessions DROP COLUMN analysis_settings; PRAGMA user_version = 4;")
+        as_schema(store.db, 4)
     with HistoryStore(db) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert [s.source for s in store.sessions()] == [str(clip)]

@@ -30,6 +30,7 @@ from posecoach.landmarks import Side
 from posecoach.sinks import history
 from posecoach.sinks.history import SCHEMA_VERSION, HistoryRecorder, HistoryStore, default_db_path
 from posecoach.summary import SessionSummary
+from tests.support.history import as_schema
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -327,13 +328,7 @@ def test_a_version_3_history_gains_the_parts_its_sessions_recorded(tmp_path: Pat
         for part in routine_parts():
             store.save_summary(part)  # as schema 3 saved them: unlinked
         store.db.execute("UPDATE sessions SET summary_json = '{not json' WHERE id = 1")
-        store.db.executescript("DROP INDEX sessions_recording; ALTER TABLE sessions DROP COLUMN recording; "
-                               "ALTER TABLE sessions DROP COLUMN segment_index; "
-                               "ALTER TABLE sessions DROP COLUMN segment_of; "
-                               "ALTER TABLE sessions DROP COLUMN segment_start_s; "
-                               "ALTER TABLE sessions DROP COLUMN segment_end_s; "
-                               "ALTER TABLE sessions DROP COLUMN recognised; "
-                               "ALTER TABLE sessions DROP COLUMN analysis_settings; PRAGMA user_version = 3;")
+        as_schema(store.db, 3)
     with HistoryStore(path) as store:
         assert store.schema_version == SCHEMA_VERSION
         damaged, march, plank = store.sessions()

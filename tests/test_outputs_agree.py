@@ -28,6 +28,7 @@ from posecoach.sinks.history import SCHEMA_VERSION, HistoryStore
 from posecoach.sinks.report import SessionReport, render_markdown, render_text, report_sections
 from posecoach.summary import SessionSummary
 from posecoach.wording import explain, plural
+from tests.support.history import as_schema
 
 NOTE = "A person was found in only 82% of frames: counts may be incomplete."
 REJECTED = "partial range: 30° of your usual 47°"
@@ -198,17 +199,7 @@ def test_upgrading_the_history_drops_the_targets_analyze_invented(tmp_path: Path
     with HistoryStore(path) as store:
         store.save_summary(march(), mode="analyze", target=Target(1, 10, 0.0, True))
         store.save_summary(march(), mode="live", target=Target(2, 8, 0.0, True))
-        store.db.executescript("DROP INDEX sessions_recording; ALTER TABLE sessions DROP COLUMN recording; "
-                               "ALTER TABLE sessions DROP COLUMN segment_index; "
-                               "ALTER TABLE sessions DROP COLUMN segment_of; "
-                               "ALTER TABLE sessions DROP COLUMN segment_start_s; "
-                               "ALTER TABLE sessions DROP COLUMN segment_end_s; "
-                               "ALTER TABLE sessions DROP COLUMN recognised; "
-                               "DROP INDEX sessions_patient; DROP INDEX sessions_content; "
-                               "ALTER TABLE sessions DROP COLUMN patient; "
-                               "ALTER TABLE sessions DROP COLUMN content_hash; "
-                               "ALTER TABLE sessions DROP COLUMN posecoach_version; "
-                               "ALTER TABLE sessions DROP COLUMN analysis_settings; PRAGMA user_version = 2;")
+        as_schema(store.db, 2)
     with HistoryStore(path) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert [info.target for info in store.sessions()] == [None, Target(2, 8, 0.0, True)]
