@@ -189,9 +189,10 @@ class HoldTimer:
         events: list[Event] = []
         if hold.started_t is not None:
             end = hold.last_good_t if hold.last_good_t is not None else t
-            if stream_ended and hold.unjudged_s > 0 and hold.failed_s <= spec.grace_s:
-                # A cut to a close-up (or the person leaving view) that lasts to the end of the
-                # recording, with no clear letting go: the position was kept as far as anyone saw.
+            # A cut to a close-up (or the person leaving view) that lasts to the end of the recording,
+            # with no clear letting go: the position was kept as far as anyone saw.
+            kept_unseen = stream_ended and hold.unjudged_s > 0 and hold.failed_s <= spec.grace_s
+            if kept_unseen:
                 hold.held_s += hold.unjudged_s
                 end += hold.unjudged_s
             if hold.last_still_t is not None and hold.started_t < hold.last_still_t < end <= \
@@ -201,7 +202,8 @@ class HoldTimer:
                 end = hold.last_still_t
             completed = hold.held_s >= spec.target_s - HOLD_TIMING_SLACK_S
             events.append(HoldEnded(end, hold.side, hold.started_t, round(hold.held_s, 3), spec.target_s, completed))
-            still_holding = stream_ended and hold.last_good_t is not None and t - hold.last_good_t <= spec.grace_s
+            still_holding = kept_unseen or (
+                stream_ended and hold.last_good_t is not None and t - hold.last_good_t <= spec.grace_s)
             if not completed and self.target_prescribed and not still_holding:
                 events.append(FormWarning(end, WarningCode.HOLD_BROKEN_EARLY,
                                           f"Hold ended after {hold.held_s:.0f} s of {spec.target_s:.0f} s: "
