@@ -106,6 +106,10 @@ def test_a_routine_analysed_and_saved_shows_its_parts_in_the_history_and_the_rep
     shown = runner.invoke(cli, ["show", "1", "--db", str(db)]).stdout
     march, hugs = get_exercise("standing-march").name, get_exercise("alternating-knee-to-chest").name
     assert f"Part 2: {hugs}" in shown, "any part shows the whole recording"
+    shown_json = json.loads(runner.invoke(cli, ["show", "2", "--db", str(db), "--format", "json"]).stdout)
+    assert shown_json["summary"]["exercise"] == "alternating-knee-to-chest"
+    assert [(p["summary"]["exercise"], p["summary"]["reps"]["total"]) for p in shown_json["recording"]] == [
+        ("standing-march", 6), ("alternating-knee-to-chest", 6)]
 
     for output in (tmp_path / "routine.html", tmp_path / "routine.md"):
         reported = runner.invoke(cli, ["report", "last", "--db", str(db), "--output", str(output)])

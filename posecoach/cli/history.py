@@ -237,8 +237,15 @@ def show(session: str, output_format: str, db_path: Path | None) -> None:
         info = store.session(session)
         summary = store.load_summary(info.id)
         report = _stored_report(store, info)
+        parts = store.recording_parts(info)
+        recording = [{"session": part.to_dict(), "summary": store.load_summary(part.id).to_dict()}
+                     for part in parts] if len(parts) > 1 else None
     if output_format == "json":
-        echo(strict_json({"session": info.to_dict(), "summary": summary.to_dict()}, indent=2))
+        # One recording of several exercises: the session asked for, and every part of its recording.
+        shown: dict[str, object] = {"session": info.to_dict(), "summary": summary.to_dict()}
+        if recording is not None:
+            shown["recording"] = recording
+        echo(strict_json(shown, indent=2))
         return
     sections = report_sections(report, with_figures=False)
     echo(render_markdown(sections) if output_format == "markdown" else render_text(sections))
