@@ -15,7 +15,6 @@ physiotherapist to look at the moments that matter without scrubbing through the
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -35,7 +34,7 @@ from posecoach.exercises.definition import Exercise, SideMode
 from posecoach.landmarks import PoseFrame, Side
 from posecoach.messages import Kind, Message
 from posecoach.sinks.overlay import RECORDING_WARNING_S, render
-from posecoach.sinks.recorder import VIDEO_SUFFIXES, VideoWriter, open_video_writer
+from posecoach.sinks.recorder import VIDEO_SUFFIXES, VideoWriter, open_video_writer, release_video_writer
 from posecoach.sources import Frame, open_source
 from posecoach.summary import SessionSummary
 
@@ -209,11 +208,9 @@ class AnnotatedVideo:
     def _release(self) -> None:
         if self._writer is not None:
             writer, self._writer = self._writer, None
-            try:
-                writer.release()
-            except (OSError, cv2.error) as exc:
-                if self.error is None:
-                    self._fail(exc)
+            failed = release_video_writer(writer)
+            if failed is not None and self.error is None:
+                self._fail(failed)
 
     def close(self, keep: bool = True) -> None:
         """Draw and finish the file and move it into place (``keep``), or throw it away; raises a failed
@@ -353,8 +350,7 @@ def cut_clips(video: str | Path, summary: SessionSummary, folder: str | Path,
     finally:
         if not done:
             for writer in writers.values():
-                with contextlib.suppress(cv2.error, OSError):
-                    writer.release()
+                release_video_writer(writer)  # the error being raised says what went wrong
             for output in pending.values():
                 output.discard()
     return [paths[moment] for moment in moments if moment in writers]

@@ -83,6 +83,16 @@ class H264Writer:
             self._container.close()
 
 
+def release_video_writer(writer: VideoWriter) -> OSError | cv2.error | None:
+    """Finish ``writer``'s file; the error finishing it raised (a full disk, FFmpeg), if any, for the
+    caller to report its own way."""
+    try:
+        writer.release()
+    except (OSError, cv2.error) as exc:
+        return exc
+    return None
+
+
 def open_video_writer(name: str, path: Path, fps: float, size: tuple[int, int]) -> VideoWriter | None:
     """A writer for ``path``'s kind of file at ``name`` (its temporary file): H.264 through PyAV for
     .mp4/.mkv/.mov when PyAV is installed, else OpenCV (mp4v; MJPG for .avi). None if it cannot open."""
@@ -144,11 +154,9 @@ class VideoRecorder:
         """Move the recording into place (checked, never over an input); discard an empty one."""
         if self._writer is not None:
             writer, self._writer = self._writer, None
-            try:
-                writer.release()
-            except (OSError, cv2.error) as exc:
-                if self.error is None:
-                    self.error = OutputError(f"cannot record to '{self.path}' ({exc}); check free space")
+            failed = release_video_writer(writer)
+            if failed is not None and self.error is None:
+                self.error = OutputError(f"cannot record to '{self.path}' ({failed}); check free space")
         if self.frames_written and self.error is None:
             try:
                 self._output.commit()
