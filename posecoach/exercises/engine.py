@@ -53,7 +53,7 @@ class ExerciseEngine:
         self.diagnostics = Diagnostics()
         self._posture = PostureGate(exercise.posture, self.diagnostics)
         self._form = FormJudge(exercise, self.diagnostics)
-        self._reps = RepCounter(exercise, sides, self._form, self.diagnostics) if exercise.rep is not None else None
+        self._reps = RepCounter(exercise.rep, sides, self._form, self.diagnostics) if exercise.rep is not None else None
         self._holds = HoldTimer(exercise.hold, sides, self.diagnostics, target_prescribed=hold_target_prescribed,
                                 on_holding=self._form.remember_baseline, on_end=self._form.drop_pending) \
             if exercise.hold is not None else None

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from posecoach.events import Event, FormWarning, HoldEnded, HoldStarted, Phase, RepCompleted, RepRejected
-from posecoach.exercises.definition import Exercise, RepSpec, WarningCode, feature_words
+from posecoach.exercises.definition import RepSpec, WarningCode, feature_words
 from posecoach.exercises.diagnostics import Diagnostics
 from posecoach.exercises.form import FormJudge
 from posecoach.features import Features, OneEuroFilter, RollingMedian, sided
@@ -199,10 +199,8 @@ class RepCounter:
     at their tops), and tells the form judge when a rep starts or ends and when the body rests.
     """
 
-    def __init__(self, exercise: Exercise, sides: list[Side | None], form: FormJudge,
-                 diagnostics: Diagnostics) -> None:
-        assert exercise.rep is not None
-        self.spec: RepSpec = exercise.rep
+    def __init__(self, spec: RepSpec, sides: list[Side | None], form: FormJudge, diagnostics: Diagnostics) -> None:
+        self.spec = spec
         self.channels = [_Channel(side) for side in sides]
         self._form = form
         self.diagnostics = diagnostics
