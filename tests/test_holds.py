@@ -21,14 +21,15 @@ SIDE_PLANK = {"hip_lift": 0.45, "knee_flexion.both": 10.0}
 LYING_ON_THE_SIDE = {"hip_lift": 0.15, "knee_flexion.both": 10.0}
 
 
-def timed(frames: list[tuple[float, dict[str, float]]], target_s: float | None = None) -> list[Event]:
-    """Run the side plank's hold timer over (time, features) frames, then end the stream; with
-    ``target_s`` the hold's target was prescribed."""
-    spec = get_exercise("side-plank").hold
+def timed(frames: list[tuple[float, dict[str, float]]], target_s: float | None = None, *,
+          slug: str = "side-plank", side: Side | None = None) -> list[Event]:
+    """Run an exercise's hold timer (the side plank's unless told) over (time, features) frames, then
+    end the stream; with ``target_s`` the hold's target was prescribed."""
+    spec = get_exercise(slug).hold
     assert spec is not None
     if target_s is not None:
         spec = replace(spec, target_s=target_s)
-    timer = HoldTimer(spec, [None], Diagnostics(), target_prescribed=target_s is not None,
+    timer = HoldTimer(spec, [side], Diagnostics(), target_prescribed=target_s is not None,
                       on_holding=lambda _: None, on_end=lambda _: None)
     events = []
     last_t = 0.0
@@ -41,6 +42,15 @@ def timed(frames: list[tuple[float, dict[str, float]]], target_s: float | None =
 
 def timed_holds(frames: list[tuple[float, dict[str, float]]]) -> list[HoldEnded]:
     return [e for e in timed(frames) if isinstance(e, HoldEnded)]
+
+
+def lunge(back_hip: float, front_hip: float = 90.0) -> dict[str, float]:
+    """A half-kneeling lunge stretching the left hip (the back leg) in front of the right."""
+    return {"hip_flexion.left": back_hip, "hip_flexion.right": front_hip}
+
+
+def stretched(frames: list[tuple[float, dict[str, float]]]) -> list[Event]:
+    return timed(frames, slug="kneeling-hip-flexor-stretch", side=Side.LEFT)
 
 
 def spans(*parts: tuple[float, dict[str, float]]) -> list[tuple[float, dict[str, float]]]:
@@ -116,3 +126,28 @@ def test_hip_lift_is_the_hips_height_above_the_supporting_forearm_and_feet_in_to
 def test_hip_lift_reads_low_when_the_lower_arm_is_under_the_body_and_unknown_when_the_feet_are_cropped():
     assert compute_features(side_lying_pose(0.25, lower_elbow_seen=False))["hip_lift"] == 0.0
     assert math.isnan(compute_features(side_lying_pose(0.25, ankles_seen=False))["hip_lift"])
+
+
+def test_a_stretch_that_deepens_past_its_band_is_timed_from_where_it_reached_its_new_end_range():
+    """Kneeling in the lunge at -4 deg, then shifting forward into the stretch at -14 deg: the
+    kneeling before was the way in (closed uncounted, so every start still has its end), and the
+    stretch is timed from when the hip came near the range it is then held at."""
+    ramp = [(1.0 / FPS * i, lunge(-4.0 - 10.0 * i / 30)) for i in range(30)]
+    frames = spans((2.0, lunge(-4.0)))
+    frames += [(2.0 + t, f) for t, f in ramp]
+    frames += [(3.0 + t, f) for t, f in spans((4.0, lunge(-14.0)), (2.0, lunge(10.0)))]
+    events = stretched(frames)
+    ended = [e for e in events if isinstance(e, HoldEnded)]
+    assert [e.counted for e in ended] == [False, True]
+    assert [type(e).__name__ for e in events] == ["HoldStarted", "HoldEnded", "HoldStarted", "HoldEnded"]
+    assert 2.2 <= ended[1].start_s <= 3.1
+    assert ended[1].held_s == pytest.approx(4.3, abs=0.6)
+
+
+def test_a_lunge_stretch_is_not_timed_while_its_front_leg_is_unseen():
+    """The back hip alone reads the same kneeling upright: the front leg forward makes it a lunge."""
+    holds = [e for e in stretched(spans((3.0, lunge(-5.0, math.nan)), (4.0, lunge(-5.0)), (2.0, lunge(15.0))))
+             if isinstance(e, HoldEnded)]
+    assert [h.counted for h in holds] == [True]
+    assert holds[0].start_s == pytest.approx(3.0, abs=0.1)
+    assert holds[0].held_s == pytest.approx(4.0, abs=0.4)

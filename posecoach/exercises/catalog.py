@@ -310,7 +310,7 @@ EXERCISES: tuple[Exercise, ...] = (
         sides=SideMode.EACH,
         # The back leg's hip at (or near) the person's own end range of extension, thigh no further
         # forward than vertical, while the front leg is forward: a half-kneeling lunge.
-        hold=HoldSpec((Within("hip_flexion.{side}", -60, 20), Within("hip_flexion.{other}", 45, 140),
+        hold=HoldSpec((Within("hip_flexion.{side}", -60, 20), Within("hip_flexion.{other}", 45, 140, must_see=True),
                        NearOwnLimit("hip_flexion.{side}", band=6.0)), target_s=25, min_s=1.0, grace_s=0.3),
         program=Dose(sets=2, hold_s=25, reps=1, rest_s=15),
         cues=("Half-kneel, tuck your pelvis, shift forward until the front of the back hip stretches.",),

@@ -83,6 +83,9 @@ class Within:
     feature: str
     low: float = -math.inf
     high: float = math.inf
+    must_see: bool = False
+    """The position cannot be told without this feature (a lunge without its front leg is kneeling
+    upright): while it is unseen, a hold does not start (one begun is bridged as unjudged)."""
 
     def holds_for(self, value: float) -> bool:
         return self.low <= value <= self.high

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from posecoach.events import Event, FormWarning, HoldEnded, HoldStarted
 from posecoach.exercises.definition import HoldSpec, NearOwnLimit, WarningCode, Within
@@ -39,6 +39,8 @@ HOLD_TIMING_SLACK_S = 0.5
 this close to its target reached it, and is never called broken early."""
 OWN_LIMIT_WINDOW_S = 1.0
 """A stretch's end range is a value kept this long (a rolling median), not a frame's reading."""
+RECENT_S = 10.0
+"""How far back a stretch that deepens is looked at for where it reached its new end range."""
 HIP_LIFT_DEG = 60.0
 """Hips rising by a torso length move about as visibly as a limb swinging through 60 deg: rising into a
 side plank (half a torso length in a second) is movement, the model's jitter (0.02) is not."""
@@ -94,11 +96,14 @@ class HoldState:
     """In position and still since: a hold starts when the body settles, not while it gets there."""
     last_still_t: float | None = None
     """The last moment of the hold when the body was still: where a hold ends that drifts out."""
+    limits_at_start: dict[str, float] = field(default_factory=dict)
+    """The person's own end range of each stretched feature when the hold began."""
 
     def clear(self) -> None:
         self.in_position_since = self.started_t = self.last_good_t = self.last_ok_t = None
         self.still_since = self.last_still_t = self.failing_since = None
         self.held_s = self.unjudged_s = self.failed_s = 0.0
+        self.limits_at_start = {}
 
 
 class HoldTimer:
@@ -119,6 +124,8 @@ class HoldTimer:
         self._on_end = on_end
         self._own_limits: dict[tuple[str, Side | None], float] = {}
         self._kept_values: dict[tuple[str, Side | None], RollingMedian] = {}
+        self._recent: dict[tuple[str, Side | None], deque[tuple[float, float]]] = {}
+        """Each stretched feature's readings of the last ``RECENT_S``: where a deepened stretch began."""
 
     def holding(self, t: float) -> bool:
         """Holding right now: a hold lapsing through its grace period is someone getting up, not bad form."""
@@ -167,8 +174,11 @@ class HoldTimer:
             if hold.started_t is None and settled and t - begins >= spec.min_s:
                 hold.started_t = begins
                 hold.held_s = t - begins
+                hold.limits_at_start = self._limits_of(hold.side)
                 self.started += 1
                 events.append(HoldStarted(hold.started_t, hold.side, spec.target_s))
+            elif hold.started_t is not None and self._deepened(hold):
+                events += self._restart_deeper(hold, t)
             elif hold.started_t is not None:
                 hold.held_s += dt + hold.unjudged_s
                 self._on_holding(features)
@@ -181,6 +191,34 @@ class HoldTimer:
             if last_ok is None or t - last_ok > spec.grace_s:
                 events += self._end(hold, t)
         return events
+
+    def _restart_deeper(self, hold: HoldState, t: float) -> list[Event]:
+        """The stretch went on deepening past its band: what was timed until the person reached their
+        new end range was the way into it. That part closes uncounted, and the hold is timed from
+        where the stretch entered the band it is now held in."""
+        assert hold.started_t is not None
+        limits = self._limits_of(hold.side)
+        reached = max(hold.started_t, min(self._within_since(c, limits[c.feature], hold.side, t)
+                                           for c in self.spec.conditions
+                                           if isinstance(c, NearOwnLimit) and c.feature in limits))
+        way_in_s = max(0.0, hold.held_s - (t - reached))
+        events: list[Event] = [
+            HoldEnded(reached, hold.side, hold.started_t, round(way_in_s, 3), self.spec.target_s,
+                      completed=False, counted=False),
+            HoldStarted(reached, hold.side, self.spec.target_s)]
+        hold.started_t, hold.held_s, hold.limits_at_start = reached, t - reached, limits
+        self.started += 1
+        return events
+
+    def _within_since(self, condition: NearOwnLimit, limit: float, side: Side | None, t: float) -> float:
+        """Since when the feature has stayed within half the condition's band of ``limit`` or beyond it
+        (the limit, a kept value, lags the deepening it follows)."""
+        since = t
+        for when, value in reversed(self._recent[(condition.feature, side)]):
+            if (limit - value) * condition.direction > condition.band / 2:
+                break
+            since = when
+        return since
 
     def _end(self, hold: HoldState, t: float, *, stream_ended: bool = False) -> list[Event]:
         """Close a hold. Falling short of the target is warned about only when the target was
@@ -221,7 +259,8 @@ class HoldTimer:
         """
         conditions = self.spec.conditions
         judged = [(c, v) for c in conditions if math.isfinite(v := sided(features, c.feature, side))]
-        if not judged:
+        unseen = {c.feature for c in conditions} - {c.feature for c, _ in judged}
+        if not judged or any(isinstance(c, Within) and c.must_see and c.feature in unseen for c in conditions):
             return None if conditions else True
         if not all(c.holds_for(v) for c, v in judged if isinstance(c, Within)):
             return False
@@ -236,11 +275,25 @@ class HoldTimer:
         later frame of the real stretch fail."""
         for condition, value in judged:
             key = (condition.feature, side)
+            recent = self._recent.setdefault(key, deque())
+            recent.append((t, value))
+            while recent[0][0] < t - RECENT_S:
+                recent.popleft()
             kept = self._kept_values.setdefault(key, RollingMedian(OWN_LIMIT_WINDOW_S))(value, t)
             if not self.motion.still:
                 continue
             limit = self._own_limits.get(key, kept)
             self._own_limits[key] = min(limit, kept) if condition.direction < 0 else max(limit, kept)
+
+    def _limits_of(self, side: Side | None) -> dict[str, float]:
+        return {feature: limit for (feature, limit_side), limit in self._own_limits.items() if limit_side == side}
+
+    def _deepened(self, hold: HoldState) -> bool:
+        """The person's end range moved past a stretch condition's band since the hold began."""
+        now = self._limits_of(hold.side)
+        return any(abs(now[c.feature] - hold.limits_at_start[c.feature]) > c.band
+                   for c in self.spec.conditions if isinstance(c, NearOwnLimit)
+                   and c.feature in now and c.feature in hold.limits_at_start)
 
     def _near_own_limit(self, condition: NearOwnLimit, value: float, side: Side | None) -> bool:
         limit = self._own_limits.get((condition.feature, side))
