@@ -76,6 +76,32 @@ def test_a_partial_rep_after_full_ones_is_rejected_and_flagged():
     assert [w.code for w in summary.warnings] == ["partial-range"]
 
 
+def test_a_short_twitch_quicker_than_any_rep_is_not_scolded_as_partial():
+    """A 40-degree flick in half a second after full reps: as likely a twitch as a rep cut short (and a rushed
+    rep reads short through the smoothing), so no partial-range warning is said for it."""
+    def script(t: float) -> BodyAngles:
+        hip = 80.0 * reps_signal(t, [1.0, 4.0, 7.0], 1.0, 0.2) + 40.0 * bump(t, 10.0, 0.25)
+        return replace(LYING, hip_left=hip, hip_right=hip)
+
+    summary = analyse("lying-leg-raise", script, 12.0)
+    assert summary.rep_counts()["total"] == 3
+    assert [r.reason.split(":")[0] for r in summary.rejected] == ["partial range"]
+    assert summary.warnings == []
+
+
+def test_the_other_legs_echo_during_a_first_rep_not_yet_confirmed_is_no_rep_of_its_own():
+    """MediaPipe drags the far leg a third of the way along with the near one on the first rep, before
+    any range is known: it is the near leg's echo, neither a rep nor a partial one."""
+    def script(t: float) -> BodyAngles:
+        left = 60.0 * reps_signal(t, [1.0, 7.0], 1.0, 0.3)
+        right = 60.0 * bump(t, 4.0, 1.0, 0.3) + 22.0 * bump(t, 1.2, 0.8, 0.3)
+        return replace(STANDING, hip_left=left, hip_right=right)
+
+    summary = analyse("standing-march", script, 10.0)
+    assert summary.rep_counts() == {"total": 3, "left": 2, "right": 1}
+    assert summary.rejected == [] and summary.warnings == []
+
+
 def test_reps_faster_than_humanly_controlled_are_rejected():
     summary = analyse("lying-leg-raise", leg_raises([1.0, 2.0, 3.0], rise=0.15), 4.0)
     assert summary.rep_counts()["total"] == 0

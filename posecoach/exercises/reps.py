@@ -503,8 +503,12 @@ class RepCounter:
             # Before the person's first counted rep, a quick movement is more often getting into
             # position (or the model flickering) than a rep rushed: not counted, but not scolded.
             calibrated = any(c.ranges for c in self.channels)
-            return events + self._reject(draft, *reason, warn=calibrated or reason[0] is not Rejection.TOO_FAST)
-        events += self._settle_provisional(draft.rom)
+            # Both short and quicker than any rep: a twitch as likely as a rep cut short (and a rushed
+            # rep reads short through the smoothing), so which fault it was is not said.
+            twitch = reason[0] is Rejection.PARTIAL_RANGE and draft.t_s - draft.start_s < spec.min_rep_s
+            warn = (calibrated or reason[0] is not Rejection.TOO_FAST) and not twitch
+            return events + self._reject(draft, *reason, warn=warn)
+        events += self._settle_provisional(draft)
         calibrated = any(c.ranges for c in self.channels)
         if draft.opening or (not calibrated and draft.rom < FIRST_REP_CONFIDENT * spec.nominal_range):
             self._provisional.append(draft)
@@ -611,13 +615,19 @@ class RepCounter:
                 continue
             if span >= ECHO_RATIO * draft.rom:
                 return True
-        return False
+        # The other side's first rep, still waiting for the next to confirm its range, is a rep too.
+        return any(held.channel is not channel and _overlap(held, draft) and held.rom >= ECHO_RATIO * draft.rom
+                   for held in self._provisional)
 
-    def _settle_provisional(self, next_rom: float) -> list[Event]:
+    def _settle_provisional(self, following: _RepDraft) -> list[Event]:
         """Judge the uncalibrated first rep(s) against the range of the rep that followed."""
         spec = self.spec
         events: list[Event] = []
+        next_rom = following.rom
         for draft in self._provisional:
+            if _overlap(draft, following) and draft.channel is not following.channel and \
+                    next_rom >= ECHO_RATIO * draft.rom:
+                continue  # the other side's echo of this very rep: no movement of its own
             if draft.rom >= (OPENING_SHARE if draft.opening else spec.partial_fraction) * next_rom:
                 events += self._count(draft)
             else:
@@ -651,6 +661,10 @@ class RepCounter:
             events.append(FormWarning(draft.t_s, code, message, draft.channel.side, draft.channel.count + 1))
         return events
 
+
+
+def _overlap(one: _RepDraft, other: _RepDraft) -> bool:
+    return one.start_s <= other.t_s and other.start_s <= one.t_s
 
 
 _REJECTION_WARNINGS: dict[Rejection, tuple[str, str]] = {
