@@ -102,6 +102,20 @@ def test_the_other_legs_echo_during_a_first_rep_not_yet_confirmed_is_no_rep_of_i
     assert summary.rejected == [] and summary.warnings == []
 
 
+def test_a_bird_dog_held_at_the_top_for_seconds_still_counts():
+    """The reaching leg is straight at the top: the position is on hands and knees as long as the
+    kneeling leg stays bent, however long the reach is held (MediaPipe reads a kneeling knee 55-80°)."""
+    all_fours = BodyAngles(trunk_elevation=0.0, chest_up=False, hip_left=90.0, hip_right=90.0,
+                           knee_left=70.0, knee_right=70.0)
+
+    def script(t: float) -> BodyAngles:
+        left, right = bump(t, 1.0, 0.8, 3.0), bump(t, 6.5, 0.8, 3.0)
+        return replace(all_fours, hip_left=90.0 - 85.0 * left, knee_left=70.0 - 65.0 * left,
+                       hip_right=90.0 - 85.0 * right, knee_right=70.0 - 65.0 * right)
+
+    assert analyse("bird-dog", script, 12.5).rep_counts() == {"total": 2, "left": 1, "right": 1}
+
+
 def test_reps_faster_than_humanly_controlled_are_rejected():
     summary = analyse("lying-leg-raise", leg_raises([1.0, 2.0, 3.0], rise=0.15), 4.0)
     assert summary.rep_counts()["total"] == 0

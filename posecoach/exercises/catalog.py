@@ -56,7 +56,7 @@ HANGING = Posture("hanging from a bar or on a captain's chair", (Within("trunk_i
 FRONT_SUPPORT = Posture("in a plank", (Within("chest_facing", -90, -30), Within("trunk_incline", -45, 45)))
 ALL_FOURS = Posture(
     "on hands and knees",
-    (Within("chest_facing", -90, -30), Within("trunk_incline", -30, 35), Within("knee_flexion.both", 45, 180)),
+    (Within("chest_facing", -90, -30), Within("trunk_incline", -30, 35), Within("knee_flexion.most_bent", 45, 180)),
 )
 SIDE_LYING = Posture("lying on your side", (Within("pelvis_vertical", 40, 90), Within("trunk_incline", -35, 50)))
 SEATED_LEANING_BACK = Posture(
