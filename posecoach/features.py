@@ -182,9 +182,13 @@ def compute_features(pose: PoseFrame) -> Features:
     for name in SIDED_FEATURES:
         finite = [v for v in (features[f"{name}.left"], features[f"{name}.right"]) if v == v]
         features[f"{name}.both"] = sum(finite) / len(finite) if finite else math.nan
-    # On hands and knees one leg may reach straight back (a bird-dog): the kneeling one stays bent.
-    bends = [v for v in (features["knee_flexion.left"], features["knee_flexion.right"]) if v == v]
-    features["knee_flexion.most_bent"] = max(bends) if bends else math.nan
+    # A position held on one leg while the other moves: on hands and knees the kneeling knee stays bent
+    # (a bird-dog's reaching leg is straight); in a bridge the standing leg's hip stays extended (a
+    # marching bridge's lifted leg flexes).
+    knees = [v for v in (features["knee_flexion.left"], features["knee_flexion.right"]) if v == v]
+    features["knee_flexion.most_bent"] = max(knees) if knees else math.nan
+    hips = [v for v in (features["hip_flexion.left"], features["hip_flexion.right"]) if v == v]
+    features["hip_flexion.least_bent"] = min(hips) if hips else math.nan
 
     to_ankles = _sub(_mid(p[Landmark.LEFT_ANKLE], p[Landmark.RIGHT_ANKLE]), mid_hip)
     # The shoulder-hip-ankle line about the hip axis: a piking plank reads positive, sagging hips negative.

@@ -116,6 +116,33 @@ def test_a_bird_dog_held_at_the_top_for_seconds_still_counts():
     assert analyse("bird-dog", script, 12.5).rep_counts() == {"total": 2, "left": 1, "right": 1}
 
 
+def test_a_marching_bridge_filmed_from_the_feet_is_in_the_bridge_by_its_open_hips():
+    """A camera at the feet looking down reads the bridged trunk as level: the hips open (the standing
+    leg's hip extended) say the bridge is up, whatever the camera's pitch."""
+    bridge = BodyAngles(trunk_elevation=0.0, chest_up=True, hip_left=5.0, hip_right=5.0,
+                        knee_left=95.0, knee_right=95.0)
+
+    def script(t: float) -> BodyAngles:
+        return replace(bridge, hip_right=5.0 + 70.0 * reps_signal(t, [1.0, 5.0], 0.8, 0.4),
+                       hip_left=5.0 + 70.0 * bump(t, 3.0, 0.8, 0.4))
+
+    assert analyse("marching-bridge", script, 7.5).rep_counts() == {"total": 3, "left": 1, "right": 2}
+
+
+def test_both_legs_rising_and_falling_as_one_count_once():
+    """Taking turns, the legs never share a rep's time: when both read the same movement (the model
+    reading the near leg twice from the feet, or both legs moving), it is one movement, not two reps."""
+    def script(t: float) -> BodyAngles:
+        left = 90.0 * reps_signal(t, [1.0, 7.0], 0.6, 0.3) + 90.0 * bump(t, 4.0, 0.6, 0.3)
+        right = 90.0 * reps_signal(t, [2.5, 8.5], 0.6, 0.3) + 88.0 * bump(t, 4.02, 0.6, 0.3)
+        return replace(STANDING, hip_left=left, hip_right=right)
+
+    summary = analyse("standing-march", script, 10.5)
+    assert summary.rep_counts()["total"] == 5
+    assert [r.code for r in summary.rejected] == ["both-sides-moved"]
+    assert summary.warnings == []
+
+
 def test_reps_faster_than_humanly_controlled_are_rejected():
     summary = analyse("lying-leg-raise", leg_raises([1.0, 2.0, 3.0], rise=0.15), 4.0)
     assert summary.rep_counts()["total"] == 0

@@ -65,6 +65,9 @@ ENDING_TOP_SHARE = 0.8
 range (a clip cut at the top of the last bridge); a raise cut off half-way does not."""
 ECHO_RATIO = 2.0
 """A rejected movement of one side during a rep of the other side at least this much larger is an echo."""
+SAME_MOVEMENT_SHARE = 0.85
+"""Two sides' reps sharing this much of their time (intersection over union) are one movement: taking
+turns, even fast mountain climbers overlap a third at most."""
 SMALL_RANGE_SHARE = 0.5
 """The smallest rep, as a share of the catalogue's full-range ``min_excursion``
 (see ``RepCounter._entry_excursion``)."""
@@ -586,6 +589,8 @@ class RepCounter:
         typical = self._typical_range(channel)
         if self._both_sides_moved(channel):
             return Rejection.BOTH_SIDES_MOVED, "this is not a one-sided rep"
+        if self._other_side_did_it(draft):
+            return Rejection.BOTH_SIDES_MOVED, "the other leg made the same movement at the same time (counted once)"
         broken = [c for c, v in zip(spec.at_top, channel.peak_body, strict=False)
                   if math.isfinite(v) and not c.holds_for(v)]
         if broken:
@@ -618,6 +623,17 @@ class RepCounter:
         # The other side's first rep, still waiting for the next to confirm its range, is a rep too.
         return any(held.channel is not channel and _overlap(held, draft) and held.rom >= ECHO_RATIO * draft.rom
                    for held in self._provisional)
+
+    def _other_side_did_it(self, draft: _RepDraft) -> bool:
+        """The other side's rep spans the same time: one movement, not one per leg. Sides take turns in
+        these exercises, so two legs rising and falling as one are the model reading the near leg
+        twice (filmed along the body, from the feet or head) or both legs moving: either way, one."""
+        if draft.channel.side is None:
+            return False
+        spans = [(held.start_s, held.t_s) for held in self._provisional if held.channel is not draft.channel]
+        spans += [other.last_rep[:2] for other in self.channels
+                  if other is not draft.channel and other.last_rep is not None]
+        return any(_shared_share((draft.start_s, draft.t_s), span) >= SAME_MOVEMENT_SHARE for span in spans)
 
     def _settle_provisional(self, following: _RepDraft) -> list[Event]:
         """Judge the uncalibrated first rep(s) against the range of the rep that followed."""
@@ -665,6 +681,13 @@ class RepCounter:
 
 def _overlap(one: _RepDraft, other: _RepDraft) -> bool:
     return one.start_s <= other.t_s and other.start_s <= one.t_s
+
+
+def _shared_share(one: tuple[float, float], other: tuple[float, float]) -> float:
+    """How much of the time either span covers both do (intersection over union)."""
+    union = max(one[1], other[1]) - min(one[0], other[0])
+    shared = min(one[1], other[1]) - max(one[0], other[0])
+    return max(0.0, shared) / union if union > 0 else 0.0
 
 
 _REJECTION_WARNINGS: dict[Rejection, tuple[str, str]] = {
