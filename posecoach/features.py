@@ -114,6 +114,10 @@ def near_side(features: Features, margin: float = 0.15) -> Side | None:
     return Side.LEFT if nearer > 0 else Side.RIGHT
 
 
+def _both_seen(left: float, right: float) -> tuple[float, float] | None:
+    return (left, right) if math.isfinite(left) and math.isfinite(right) else None
+
+
 def sided(features: Features, name: str, side: Side | None) -> float:
     """A feature whose name has ``{side}`` (the working side) or ``{other}`` in it, for ``side``; the
     both-sides value when ``side`` is None. NaN when not measurable."""
@@ -183,11 +187,14 @@ def compute_features(pose: PoseFrame) -> Features:
         finite = [v for v in (features[f"{name}.left"], features[f"{name}.right"]) if v == v]
         features[f"{name}.both"] = sum(finite) / len(finite) if finite else math.nan
     # A position held on one leg while the other moves: on hands and knees the kneeling knee stays bent
-    # (a bird-dog's reaching leg is straight); in a bridge the standing leg's hip stays extended (a
-    # marching bridge's lifted leg flexes).
-    knees = [v for v in (features["knee_flexion.left"], features["knee_flexion.right"]) if v == v]
+    # (a bird-dog's reaching leg is straight); in a plank the supporting leg stays straight (a knee
+    # drive bends the other); in a bridge the standing leg's hip stays extended (a marching bridge's
+    # lifted leg flexes).
+    # Which leg is which needs both seen: with one hidden, the one in view may be the moving one.
+    knees = _both_seen(features["knee_flexion.left"], features["knee_flexion.right"])
     features["knee_flexion.most_bent"] = max(knees) if knees else math.nan
-    hips = [v for v in (features["hip_flexion.left"], features["hip_flexion.right"]) if v == v]
+    features["knee_flexion.least_bent"] = min(knees) if knees else math.nan
+    hips = _both_seen(features["hip_flexion.left"], features["hip_flexion.right"])
     features["hip_flexion.least_bent"] = min(hips) if hips else math.nan
 
     to_ankles = _sub(_mid(p[Landmark.LEFT_ANKLE], p[Landmark.RIGHT_ANKLE]), mid_hip)

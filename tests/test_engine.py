@@ -143,6 +143,32 @@ def test_both_legs_rising_and_falling_as_one_count_once():
     assert summary.warnings == []
 
 
+def test_getting_down_through_all_fours_into_a_plank_is_no_knee_drive():
+    """On hands and knees both knees are bent: that is on the way into the plank, not in it, so the
+    hips coming forward over the knees before stepping back is no rep of either leg."""
+    def script(t: float) -> BodyAngles:
+        if t < 2.5:
+            hip = 40.0 + 50.0 * min(1.0, t)
+            return replace(PLANK, hip_left=hip, hip_right=hip, knee_left=90.0, knee_right=90.0)
+        drive = bump(t, 4.0, 0.6, 0.5)
+        return replace(PLANK, hip_left=-2.0 + 90.0 * drive, knee_left=100.0 * drive)
+
+    summary = analyse("plank-knee-drive", script, 7.0)
+    assert summary.rep_counts() == {"total": 1, "left": 1, "right": 0}
+    assert summary.rejected == []
+
+
+def test_a_jump_in_the_last_frames_is_no_rep_cut_at_its_top():
+    """A rep the recording cuts at its top counts when its way up alone took half a rep's time at
+    least: a leg flying up in the last 0.15 s is the person getting up (or the model), not a rep."""
+    def script(t: float) -> BodyAngles:
+        left = 90.0 * reps_signal(t, [1.0, 4.0], 0.6, 0.3) + 90.0 * bump(t, 6.7, 0.2, 1.0)
+        right = 90.0 * reps_signal(t, [2.5, 5.5], 0.6, 0.3)
+        return replace(PLANK, hip_left=-2.0 + left, hip_right=-2.0 + right, knee_left=left, knee_right=right)
+
+    assert analyse("plank-knee-drive", script, 7.0).rep_counts() == {"total": 4, "left": 2, "right": 2}
+
+
 def test_reps_faster_than_humanly_controlled_are_rejected():
     summary = analyse("lying-leg-raise", leg_raises([1.0, 2.0, 3.0], rise=0.15), 4.0)
     assert summary.rep_counts()["total"] == 0

@@ -53,7 +53,9 @@ STANDING = Posture("standing", (Within("trunk_incline", 45, 90),))
 # chair's pads, so they say nothing about the position.
 HANGING = Posture("hanging from a bar or on a captain's chair", (Within("trunk_incline", 45, 90),))
 # Trunk incline reaches -30° and beyond in front views, where MediaPipe's depth is least certain.
-FRONT_SUPPORT = Posture("in a plank", (Within("chest_facing", -90, -30), Within("trunk_incline", -45, 45)))
+# On the toes, not the knees: the supporting leg is straight (on all fours both knees are bent).
+FRONT_SUPPORT = Posture("in a plank", (Within("chest_facing", -90, -30), Within("trunk_incline", -45, 45),
+                                      Within("knee_flexion.least_bent", 0, 50)))
 ALL_FOURS = Posture(
     "on hands and knees",
     (Within("chest_facing", -90, -30), Within("trunk_incline", -30, 35), Within("knee_flexion.most_bent", 45, 180)),

@@ -256,7 +256,9 @@ class RepCounter:
         at_full_top = typical is not None and span >= ENDING_TOP_SHARE * typical
         if came_down and spec.hold_s <= 0:
             uncertain = "the recording ended on the way back down"
-        elif at_full_top and (spec.hold_s <= 0 or channel.top_s >= spec.hold_s):
+        elif at_full_top and (spec.hold_s <= 0 or channel.top_s >= spec.hold_s) and \
+                end - channel.rest_t >= spec.min_rep_s / 2:
+            # Its way up alone took as long as half a rep can: a jump at the last frames is no rep.
             uncertain = "the recording ended at the top of the rep"
         else:
             return self._close_top(channel, end)
