@@ -296,6 +296,17 @@ def test_knee_to_chest_counts_a_rep_only_when_the_hold_reaches_its_target():
     assert 3.5 <= summary.holds[0].held_s <= 4.4
 
 
+def test_a_first_rep_held_short_is_not_counted_but_not_scolded_before_a_full_one_was_seen():
+    """Until one hold reached its target nobody knows how this camera sees the person hold (a view
+    from behind makes the model swap the legs mid-hold): the short first hold does not count, and
+    the warning waits for a short hold after a full one."""
+    script = knee_hugs([(1.0, Side.RIGHT, 1.5), (5.0, Side.LEFT, 3.5), (11.0, Side.RIGHT, 1.5)])
+    summary = analyse("supine-knee-to-chest", script, 15.0)
+    assert summary.rep_counts() == {"total": 1, "left": 1, "right": 0}
+    assert [r.code for r in summary.rejected] == ["hold-too-short", "hold-too-short"]
+    assert [(w.code, round(w.t_s)) for w in summary.warnings] == [("hold-broken-early", 14)]
+
+
 def test_hugging_both_knees_is_not_a_one_sided_knee_to_chest_rep():
     summary = analyse("supine-knee-to-chest", knee_hugs([(1.0, Side.RIGHT, 3.5)], both_knees_at=7.0), 14.0)
     assert summary.rep_counts() == {"total": 1, "left": 0, "right": 1}

@@ -511,7 +511,7 @@ class RepCounter:
             # Both short and quicker than any rep: a twitch as likely as a rep cut short (and a rushed
             # rep reads short through the smoothing), so which fault it was is not said.
             twitch = reason[0] is Rejection.PARTIAL_RANGE and draft.t_s - draft.start_s < spec.min_rep_s
-            warn = (calibrated or reason[0] is not Rejection.TOO_FAST) and not twitch
+            warn = (calibrated or reason[0] not in (Rejection.TOO_FAST, Rejection.HOLD_TOO_SHORT)) and not twitch
             return events + self._reject(draft, *reason, warn=warn)
         events += self._settle_provisional(draft)
         calibrated = any(c.ranges for c in self.channels)
