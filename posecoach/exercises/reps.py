@@ -439,6 +439,10 @@ class RepCounter:
         if channel.side is not None:
             return channel.side
         left, right = (self.spec.direction * v for v in channel.peak_sides)
+        # The leg that moved, not the one more flexed: beside a raised straight leg the other knee is
+        # often bent, its hip flexed more than the raised one's.
+        left -= channel.side_rests.get(Side.LEFT, 0.0)
+        right -= channel.side_rests.get(Side.RIGHT, 0.0)
         if not (math.isfinite(left) and math.isfinite(right)) or abs(left - right) < 0.6 * span:
             return None
         return Side.LEFT if left > right else Side.RIGHT
