@@ -458,6 +458,16 @@ def test_a_hold_pauses_while_the_person_is_out_of_view_and_resumes():
     assert hold.start_s == pytest.approx(0.0, abs=0.3)
 
 
+def test_a_hold_is_timed_in_full_when_the_model_misses_every_other_frame():
+    """A flickering detection (found, lost, found...) is the model, not the person leaving: the
+    frames in between are time in the position, or the hold would be timed at half its length."""
+    def script(t: float) -> BodyAngles | None:
+        return None if 2.0 <= t < 8.0 and round(t * 30.0) % 2 else PLANK
+
+    [hold] = analyse("plank", script, 10.0).holds
+    assert hold.held_s == pytest.approx(10.0, abs=0.4)
+
+
 def test_a_hold_ends_when_the_person_is_gone_for_long():
     def script(t: float) -> BodyAngles | None:
         return None if t >= 5.0 else PLANK

@@ -60,6 +60,9 @@ class ExerciseEngine:
         self._visible = False
         self._lost_since: float | None = None
         self._last_t: float | None = None
+        self._last_seen_t: float | None = None
+        """The last frame with a pose: a few frames the model missed in between are still time spent
+        in position (a flickering detection must not halve a hold)."""
         self._features: Features = {}
         self._last_warning: FormWarning | None = None
         self._t = 0.0
@@ -81,6 +84,8 @@ class ExerciseEngine:
             self._visible = True
             self._lost_since = None
             events.append(PoseFound(t))
+        since_seen = gap if self._last_seen_t is None else t - self._last_seen_t
+        self._last_seen_t = t
         features = compute_features(pose)
         self._features = features
         self.diagnostics.frames_with_pose += 1
@@ -90,7 +95,7 @@ class ExerciseEngine:
             self._holds.motion.update(features, t)
         self.diagnostics.frames_in_position += self._posture.in_position
         if self._posture.in_position or self._posture.settling:
-            dt = min(gap, MAX_FRAME_GAP_S)
+            dt = since_seen if since_seen <= MAX_FRAME_GAP_S else min(gap, MAX_FRAME_GAP_S)
             if self._reps is not None:
                 events += self._reps.step(features, t, dt, self._posture.in_position)
             if self._holds is not None:
