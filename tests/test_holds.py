@@ -151,3 +151,13 @@ def test_a_lunge_stretch_is_not_timed_while_its_front_leg_is_unseen():
     assert [h.counted for h in holds] == [True]
     assert holds[0].start_s == pytest.approx(3.0, abs=0.1)
     assert holds[0].held_s == pytest.approx(4.0, abs=0.4)
+
+
+def test_a_stretch_range_is_learnt_only_from_a_window_the_joint_itself_kept():
+    """For a second the model swaps the hidden back leg (26 and -14 deg in turn) while the body is
+    still: that is no range the person held, and the stretch then kept at 10 deg is timed."""
+    frames = [(i / FPS, lunge((26.0 if i % 3 == 0 else -14.0) if 30 <= i < 60 else 10.0))
+              for i in range(int(8.0 * FPS))]
+    holds = [e for e in stretched(frames) if isinstance(e, HoldEnded)]
+    assert [h.counted for h in holds] == [True]
+    assert holds[0].held_s == pytest.approx(6.0, abs=0.4)

@@ -280,7 +280,10 @@ class HoldTimer:
             while recent[0][0] < t - RECENT_S:
                 recent.popleft()
             kept = self._kept_values.setdefault(key, RollingMedian(OWN_LIMIT_WINDOW_S))(value, t)
-            if not self.motion.still:
+            window = [v for when, v in recent if when >= t - OWN_LIMIT_WINDOW_S]
+            if not self.motion.still or max(window) - min(window) > 2 * condition.band:
+                # The body may be still while this one joint is not (the model swapping a hidden
+                # leg): a range is learnt from a window the joint itself kept.
                 continue
             limit = self._own_limits.get(key, kept)
             self._own_limits[key] = min(limit, kept) if condition.direction < 0 else max(limit, kept)
