@@ -39,6 +39,9 @@ HOLD_TIMING_SLACK_S = 0.5
 this close to its target reached it, and is never called broken early."""
 OWN_LIMIT_WINDOW_S = 1.0
 """A stretch's end range is a value kept this long (a rolling median), not a frame's reading."""
+KEPT_SPREAD_BANDS = 3.0
+"""A joint whose readings spread over more than this many bands within the window did not keep a
+range (a hidden leg swapped by the model swings 30-40 deg; shifting into a stretch moves 10-15)."""
 RECENT_S = 10.0
 """How far back a stretch that deepens is looked at for where it reached its new end range."""
 HIP_LIFT_DEG = 60.0
@@ -281,7 +284,7 @@ class HoldTimer:
                 recent.popleft()
             kept = self._kept_values.setdefault(key, RollingMedian(OWN_LIMIT_WINDOW_S))(value, t)
             window = [v for when, v in recent if when >= t - OWN_LIMIT_WINDOW_S]
-            if not self.motion.still or max(window) - min(window) > 2 * condition.band:
+            if not self.motion.still or max(window) - min(window) > KEPT_SPREAD_BANDS * condition.band:
                 # The body may be still while this one joint is not (the model swapping a hidden
                 # leg): a range is learnt from a window the joint itself kept.
                 continue
