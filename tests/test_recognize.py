@@ -62,14 +62,14 @@ def legs_partly_together(t: float) -> BodyAngles:
 
 FIVE = [1.0, 4.0, 7.0, 10.0, 13.0]
 MARCH = [1.0 + 1.5 * i for i in range(8)]
+DEAD_BUG = dead_bug([(1.0 + 2.5 * i, side) for i, side in enumerate([Side.LEFT, Side.RIGHT] * 3)])
 
 
 @pytest.mark.parametrize(
     ("script", "duration", "expected"),
     [
         (leg_raises(FIVE), 17.0, "lying-leg-raise"),
-        (dead_bug([(1.0 + 2.5 * i, side) for i, side in enumerate([Side.LEFT, Side.RIGHT] * 3)]), 17.0,
-         "lying-march"),
+        (DEAD_BUG, 17.0, "lying-march"),
         (knee_hugs([(1.0, Side.RIGHT, 3.5), (7.0, Side.RIGHT, 3.5), (13.0, Side.LEFT, 3.5)]), 19.0,
          "supine-knee-to-chest"),
         (standing_march(MARCH), 14.0, "standing-march"),
@@ -96,6 +96,33 @@ def test_it_says_unsure_with_the_two_candidates_rather_than_a_wrong_name():
     assert not recognition.sure, recognition
     assert set(recognition.candidates) == {"hanging-leg-raise", "standing-march"}
     assert "(unsure)" in recognition.describe()
+
+
+def leaning_back(script: Script, trunk_elevation: float, camera_yaw: float) -> Script:
+    """``script`` with the trunk read at ``trunk_elevation`` (chest up) and filmed from ``camera_yaw``."""
+    return lambda t: replace(script(t), trunk_elevation=trunk_elevation, camera_yaw=camera_yaw)
+
+
+def rolled(script: Script, pelvis_roll: float) -> Script:
+    return lambda t: replace(script(t), pelvis_roll=pelvis_roll)
+
+
+@pytest.mark.parametrize(("script", "duration"), [
+    (leaning_back(standing_march(MARCH), 50.0, camera_yaw=90.0), 14.0),
+    (rolled(DEAD_BUG, 50.0), 17.0),
+], ids=["upright-chest-up-trunk-foreshortened", "on-the-side-chest-up"])
+def test_a_posture_whose_chest_faces_up_against_its_family_is_unsure(script, duration):
+    """What MediaPipe reads of a body lying on its back along the camera's axis: "upright" (the trunk's
+    lying down is depth it cannot see) or "on the side", with the chest 40° up. The legs' movement is
+    as clear as the posture is not: the answer is unsure, not a standing march or a clamshell."""
+    recognition = recognize(sample(script, duration, noise_deg=1.0))
+    assert not recognition.sure, recognition
+
+
+def test_leaning_back_seen_whole_from_the_side_is_read_as_usual():
+    """A chest facing up with the trunk seen at its full length is a body leaning back, not a misread view."""
+    recognition = recognize(sample(leaning_back(standing_march(MARCH), 50.0, camera_yaw=0.0), 14.0, noise_deg=1.0))
+    assert (recognition.slug, recognition.sure) == ("standing-march", True), recognition
 
 
 def test_nobody_in_view_recognises_nothing():

@@ -29,7 +29,9 @@ How an exercise is recognised
    movements counted as rejected, or a hold held for :data:`PLAUSIBLE_HOLD_SHARE` of the time in
    position. A posture seen only part of the time, or a camera looking along the body (from the head
    or the feet, where MediaPipe guesses depth: :data:`LYING_END_ON_RATIO` for a body lying down),
-   lowers its probability first, so there the answer is "A or B (unsure)" rather than a wrong name.
+   lowers its probability first, so there the answer is "A or B (unsure)" rather than a wrong name;
+   so does a chest facing up in a body read as upright or on its side (:data:`CHEST_UP`: a body
+   lying on its back, seen along its length, that MediaPipe stood up or rolled over).
    Where a leaf depends on what the camera reads worst, it asks for the movement itself, not a
    posture: a knee drive is one knee at the chest while the other leg stays down
    (:meth:`_Track.one_sided_reps`) or quicker than one a second (mountain climbers), repeated (one
@@ -124,6 +126,13 @@ LYING_END_ON_RATIO = 0.45
 """Hip width over trunk length (median, as the image shows them) from which a body lying on the back
 or face down is filmed along its length: ~0.15 from the side, ~0.3 obliquely, 0.45-1.6 from the head
 or the feet. Recognition there is never sure."""
+CHEST_UP = 25.0
+"""Degrees the chest faces up from horizontal past which a body read as upright or on its side is
+really lying on its back: standing, kneeling and lying on a side all face the chest sideways (at most
+~20° up in the rendered suites), while a body lying along the camera's axis, seen from the feet, reads
+"upright" with its chest 26-40° up (MediaPipe cannot see its trunk lie down in depth). A boat leans back
+with its chest up too, but is seen whole; only together with a trunk foreshortened by
+:data:`LYING_END_ON_RATIO` does an upright reading face up because of the view."""
 SURE_PROBABILITY = 0.65
 """The best exercise is named as sure at or above this probability..."""
 SURE_RATIO = 2.5
@@ -673,6 +682,7 @@ def _recognize_track(track: _Track) -> tuple[Recognition, dict[str, EngineEviden
     else:
         end_on_share = float(np.mean(end_on > END_ON_RATIO)) if len(end_on) else 0.0
         weight *= 1 - 0.5 * _soft(end_on_share, 0.3, 0.08)
+        weight *= 1 - 0.6 * _facing_up_misread(family, stats)
     best, p_best = ranked[0]
     p_best *= weight
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
@@ -685,6 +695,15 @@ def _recognize_track(track: _Track) -> tuple[Recognition, dict[str, EngineEviden
     reason = (f"{family.value} {share:.0%} of the time; {tree.why[best][1]}; its engine: {did}")
     alternatives = tuple((slug, round(p, 3)) for slug, p in ranked[1:4])
     return Recognition(best, round(p_best, 3), alternatives, sure, reason), evidence
+
+
+def _facing_up_misread(family: Family, stats: _Stats) -> float:
+    """How likely a body read as upright or on its side is lying on its back, seen along its length:
+    its chest faces up (:data:`CHEST_UP`), and for an upright reading its trunk is foreshortened too."""
+    facing_up = _soft(stats.q("chest_facing", 50), CHEST_UP, 3)
+    if family is Family.UPRIGHT:
+        facing_up *= _soft(stats.q("end_on", 50), LYING_END_ON_RATIO, 0.02)
+    return facing_up
 
 
 def recognize(poses: Iterable[tuple[float, PoseFrame | None]]) -> Recognition:
