@@ -98,8 +98,9 @@ def test_it_says_unsure_with_the_two_candidates_rather_than_a_wrong_name():
     assert "(unsure)" in recognition.describe()
 
 
-def leaning_back(script: Script, trunk_elevation: float, camera_yaw: float) -> Script:
-    """``script`` with the trunk read at ``trunk_elevation`` (chest up) and filmed from ``camera_yaw``."""
+def trunk_read_at(script: Script, trunk_elevation: float, camera_yaw: float = 0.0) -> Script:
+    """``script`` with the trunk read at ``trunk_elevation`` (0 lying, 90 standing, below 0 head down)
+    and filmed from ``camera_yaw`` (0 from the side, 90 from the feet)."""
     return lambda t: replace(script(t), trunk_elevation=trunk_elevation, camera_yaw=camera_yaw)
 
 
@@ -108,20 +109,23 @@ def rolled(script: Script, pelvis_roll: float) -> Script:
 
 
 @pytest.mark.parametrize(("script", "duration"), [
-    (leaning_back(standing_march(MARCH), 50.0, camera_yaw=90.0), 14.0),
+    (trunk_read_at(standing_march(MARCH), 50.0, camera_yaw=90.0), 14.0),
     (rolled(DEAD_BUG, 50.0), 17.0),
-], ids=["upright-chest-up-trunk-foreshortened", "on-the-side-chest-up"])
-def test_a_posture_whose_chest_faces_up_against_its_family_is_unsure(script, duration):
-    """What MediaPipe reads of a body lying on its back along the camera's axis: "upright" (the trunk's
-    lying down is depth it cannot see) or "on the side", with the chest 40° up. The legs' movement is
-    as clear as the posture is not: the answer is unsure, not a standing march or a clamshell."""
+    (trunk_read_at(leg_raises(FIVE), -50.0), 17.0),
+], ids=["upright-chest-up-trunk-foreshortened", "on-the-side-chest-up", "lying-head-down-50"])
+def test_a_body_lying_along_the_cameras_axis_is_unsure(script, duration):
+    """What MediaPipe reads of a body lying on its back along the camera's axis: from the feet,
+    "upright" (the trunk's lying down is depth it cannot see) or "on the side", with the chest 40° up;
+    from the head, a trunk sloping down to the head by 50° throughout, which no exercise holds. The
+    legs' movement is as clear as the posture is not: the answer is unsure, not a standing march, a
+    clamshell or a leg raise."""
     recognition = recognize(sample(script, duration, noise_deg=1.0))
     assert not recognition.sure, recognition
 
 
 def test_leaning_back_seen_whole_from_the_side_is_read_as_usual():
     """A chest facing up with the trunk seen at its full length is a body leaning back, not a misread view."""
-    recognition = recognize(sample(leaning_back(standing_march(MARCH), 50.0, camera_yaw=0.0), 14.0, noise_deg=1.0))
+    recognition = recognize(sample(trunk_read_at(standing_march(MARCH), 50.0, camera_yaw=0.0), 14.0, noise_deg=1.0))
     assert (recognition.slug, recognition.sure) == ("standing-march", True), recognition
 
 

@@ -28,7 +28,8 @@ How an exercise is recognised
    times the runner-up, and only when its engine did the exercise plausibly: at least as many
    movements counted as rejected, or a hold held for :data:`PLAUSIBLE_HOLD_SHARE` of the time in
    position. A posture seen only part of the time, or a camera looking along the body (from the head
-   or the feet, where MediaPipe guesses depth: :data:`LYING_END_ON_RATIO` for a body lying down),
+   or the feet, where MediaPipe guesses depth: :data:`LYING_END_ON_RATIO` for a body lying down,
+   :data:`HEAD_END_SLOPE` for one lying on its back with its head toward the camera),
    lowers its probability first, so there the answer is "A or B (unsure)" rather than a wrong name;
    so does a chest facing up in a body read as upright or on its side (:data:`CHEST_UP`: a body
    lying on its back, seen along its length, that MediaPipe stood up or rolled over).
@@ -126,6 +127,11 @@ LYING_END_ON_RATIO = 0.45
 """Hip width over trunk length (median, as the image shows them) from which a body lying on the back
 or face down is filmed along its length: ~0.15 from the side, ~0.3 obliquely, 0.45-1.6 from the head
 or the feet. Recognition there is never sure."""
+HEAD_END_SLOPE = 42.0
+"""Degrees a trunk lying on its back reads sloping down to the head, at its median over the recording,
+from which the camera looks along it from the head end: no exercise on the back holds such a slope
+(a bridge reaches 25-30° at its top, on the floor between), while a camera above the head foreshortens
+the trunk into one (39-66° in the rendered suites' head views). Recognition there is never sure."""
 CHEST_UP = 25.0
 """Degrees the chest faces up from horizontal past which a body read as upright or on its side is
 really lying on its back: standing, kneeling and lying on a side all face the chest sideways (at most
@@ -678,7 +684,10 @@ def _recognize_track(track: _Track) -> tuple[Recognition, dict[str, EngineEviden
     end_on = end_on[np.isfinite(end_on)]
     if family in (Family.BACK, Family.FACE_DOWN):
         # A body lying along the floor foreshortens long before its trunk points at the camera.
-        weight *= 1 - 0.6 * _soft(float(np.median(end_on)) if len(end_on) else 0.0, LYING_END_ON_RATIO, 0.02)
+        along = _soft(float(np.median(end_on)) if len(end_on) else 0.0, LYING_END_ON_RATIO, 0.02)
+        if family is Family.BACK:
+            along = max(along, _soft(-stats.q("trunk_incline", 50), HEAD_END_SLOPE, 1.5))
+        weight *= 1 - 0.6 * along
     else:
         end_on_share = float(np.mean(end_on > END_ON_RATIO)) if len(end_on) else 0.0
         weight *= 1 - 0.5 * _soft(end_on_share, 0.3, 0.08)
