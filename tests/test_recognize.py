@@ -129,6 +129,18 @@ def test_leaning_back_seen_whole_from_the_side_is_read_as_usual():
     assert (recognition.slug, recognition.sure) == ("standing-march", True), recognition
 
 
+@pytest.mark.parametrize(("front_hip", "knees", "expected"), [
+    (85.0, 0.0, "kneeling-hip-flexor-stretch"), (85.0, 30.0, "kneeling-hip-flexor-stretch"),
+    (0.0, 0.0, "standing-glute-contraction"),
+], ids=["lunge-knees-read-straight", "lunge-knees-read-30", "standing"])
+def test_standing_still_is_on_both_legs_a_thigh_held_forward_is_a_lunge(front_hip, knees, expected):
+    """Upright and still: one thigh held forward (the other back) is the kneeling stretch's lunge even
+    where the kneeling knees read nearly straight (filmed obliquely from behind); standing still is not."""
+    still = replace(STANDING, hip_left=front_hip, hip_right=-front_hip / 6, knee_left=knees, knee_right=knees)
+    recognition = recognize(sample(lambda t: still, 12.0, noise_deg=1.0))
+    assert recognition.slug == expected, recognition
+
+
 def test_nobody_in_view_recognises_nothing():
     recognition = recognize(sample(lambda t: None, 5.0))
     assert recognition.slug is None and not recognition.sure

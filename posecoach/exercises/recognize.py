@@ -640,7 +640,11 @@ def _upright(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) ->
     tree.leaf("kneeling-hip-flexor-stretch", p * kneel, "kneeling upright, one leg forward")
     p *= 1 - kneel
     moving = _soft(s.hip_range(), 35, 6)
-    tree.leaf("standing-glute-contraction", p * (1 - moving), "standing still")
+    # Standing still stands on both legs, the thighs under the body; a thigh held forward of it while
+    # the body keeps still is a lunge (the kneeling stretch's front leg where its bent knees read straight).
+    lunge = _soft(max(_finite_or((s.q("hip_flexion.left", 50), s.q("hip_flexion.right", 50)), 0.0)), 45, 8)
+    tree.leaf("kneeling-hip-flexor-stretch", p * (1 - moving) * lunge, "still, one thigh held forward (a lunge)")
+    tree.leaf("standing-glute-contraction", p * (1 - moving) * (1 - lunge), "standing still")
     p *= moving
     # The psoas engine counts only one-sided knee lifts held for 5 s at hip height: strong evidence,
     # asked first (a hidden far leg copied onto the lifted one can make the legs look "together").
