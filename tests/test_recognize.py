@@ -259,3 +259,20 @@ def test_two_exercises_in_the_same_posture_are_split_at_the_rest_between_them():
     counts = [replay([(t, p) for t, p in poses if s.owns(t)], s.recognition.slug).rep_counts()["total"]
               for s in segments if s.recognition.slug]
     assert counts == [5, 4]
+
+
+def marching_bridge(starts: list[float]) -> Script:
+    """A bridge held (the trunk sloping down 25° to the head, knees at 95°), one foot lifting after the other."""
+    def script(t: float) -> BodyAngles:
+        left, right = (reps_signal(t, starts[side::2], 0.6, 0.5) for side in (0, 1))
+        return replace(LYING, hip_left=60.0 * left, hip_right=60.0 * right, knee_left=95.0, knee_right=95.0,
+                       trunk_elevation=-25.0)
+    return script
+
+
+def test_a_bridge_held_while_the_feet_march_is_a_marching_bridge_from_the_side():
+    """The trunk's slope does not change in a held bridge; seen from the side it is read, not guessed, so
+    it is a bridge (not knees pulled to the chest one after the other)."""
+    recognition = recognize(sample(marching_bridge(MARCH), 14.0, noise_deg=1.0))
+    assert (recognition.slug, recognition.sure) == ("marching-bridge", True), recognition
+

@@ -127,6 +127,9 @@ LYING_END_ON_RATIO = 0.45
 """Hip width over trunk length (median, as the image shows them) from which a body lying on the back
 or face down is filmed along its length: ~0.15 from the side, ~0.3 obliquely, 0.45-1.6 from the head
 or the feet. Recognition there is never sure."""
+SIDE_VIEW_END_ON = 0.3
+"""Hip width over trunk length below which a body lying down is seen from the side (~0.15; obliquely ~0.3
+and up), where the trunk's slope is read from the image and not guessed from depth."""
 HEAD_END_SLOPE = 42.0
 """Degrees a trunk lying on its back reads sloping down to the head, at its median over the recording,
 from which the camera looks along it from the head end: no exercise on the back holds such a slope
@@ -535,9 +538,12 @@ def _back(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) -> No
     tree.leaf("sit-up", p * curl * bent * planted, "the trunk curls up and down with the knees bent")
     tree.leaf("boat-pose", p * curl * (1 - bent), "trunk and straight legs rise together (a V)")
     p *= 1 - curl * (1 - bent * (1 - planted))
-    # A bridge lifts the hips off the floor and lowers them: the trunk slopes down to the head, and its
-    # slope changes. A trunk that only reads tilted (filmed from the head) is no bridge.
-    bridge = _soft(-trunk_lo, 12, 3) * _soft(trunk_hi - trunk_lo, 12, 2) * _soft(knees, 60, 8)
+    # A bridge lifts the hips off the floor: the trunk slopes down to the head, and its slope changes,
+    # or, seen from the side, stays sloped while the feet march under a held bridge. A trunk that only
+    # reads tilted, steadily, where the camera looks along it (from the head or obliquely) is no bridge.
+    from_side = _soft(SIDE_VIEW_END_ON - s.q("end_on", 50), 0, 0.03)
+    lifted = max(_soft(trunk_hi - trunk_lo, 12, 2), _soft(-s.q("trunk_incline", 50), 15, 3) * from_side)
+    bridge = _soft(-trunk_lo, 12, 3) * lifted * _soft(knees, 60, 8)
     together = _soft(s.together(), 0.3, 0.15)
     tree.leaf("glute-bridge", p * bridge * together, "the hips lift off the floor with the knees bent")
     tree.leaf("marching-bridge", p * bridge * (1 - together), "in a bridge, one foot lifts after the other")
