@@ -276,3 +276,25 @@ def test_a_bridge_held_while_the_feet_march_is_a_marching_bridge_from_the_side()
     recognition = recognize(sample(marching_bridge(MARCH), 14.0, noise_deg=1.0))
     assert (recognition.slug, recognition.sure) == ("marching-bridge", True), recognition
 
+
+def one_leg_and_its_faint_copy(t: float) -> BodyAngles:
+    """Standing, one knee lifting to 90° while the far leg reads a faint copy of it (15°): what MediaPipe
+    makes of a leg it cannot see behind the one that moves."""
+    lift = reps_signal(t, FIVE, 0.8, 0.3)
+    return replace(STANDING, hip_right=90.0 * lift, knee_right=90.0 * lift, hip_left=15.0 * lift,
+                   knee_left=15.0 * lift)
+
+
+def both_legs_raised(t: float) -> BodyAngles:
+    lift = reps_signal(t, FIVE, 0.8, 0.3)
+    return replace(STANDING, hip_right=90.0 * lift, hip_left=85.0 * lift)
+
+
+def test_legs_that_correlate_rose_together_only_where_both_were_seen_to_rise():
+    """A leg that moves a sixth as far as the other correlates with it, but does not show whether the
+    legs rose together (a hanging leg raise) or in turn (a march): unsure between them."""
+    faint = recognize(sample(one_leg_and_its_faint_copy, 17.0, noise_deg=1.0))
+    assert not faint.sure and set(faint.candidates) == {"hanging-leg-raise", "standing-march"}, faint
+    both = recognize(sample(both_legs_raised, 17.0, noise_deg=1.0))
+    assert (both.slug, both.sure) == ("hanging-leg-raise", True), both
+

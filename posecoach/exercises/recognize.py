@@ -463,6 +463,13 @@ class _Stats:
     def side_ranges(self, name: str) -> tuple[float, float]:
         return self.range(f"{name}.left"), self.range(f"{name}.right")
 
+    def range_balance(self, name: str) -> float:
+        """The smaller side's range of ``name`` over the larger's: ~1 both sides move alike, ~0 one only."""
+        left, right = self.side_ranges(name)
+        if not (math.isfinite(left) and math.isfinite(right)) or max(left, right) <= 0:
+            return math.nan
+        return min(left, right) / max(left, right)
+
     def moving_side(self) -> str:
         left, right = self.side_ranges("hip_flexion")
         return "right" if (right if math.isfinite(right) else -1) > (left if math.isfinite(left) else -1) else "left"
@@ -658,7 +665,12 @@ def _upright(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) ->
     tree.leaf("standing-psoas-activation", p * held, "standing, one knee lifted and held at hip height")
     p *= 1 - held
     together = _soft(s.together(), 0.5, 0.12)
-    tree.leaf("hanging-leg-raise", p * together, "upright, both legs rise together")
+    # Both legs rising together both sweep their range. Where one leg sweeps and the other reads nearly
+    # still (the far leg hidden, its copy correlating with the near one) the camera does not show whether
+    # they rose together or in turn: the two readings share that probability.
+    one_leg = 1 - _soft(s.range_balance("hip_flexion"), 0.35, 0.08)
+    tree.leaf("hanging-leg-raise", p * together * (1 - one_leg / 2), "upright, both legs rise together")
+    tree.leaf("standing-march", p * together * one_leg / 2, "standing, one knee lifts (the other leg unseen)")
     p *= 1 - together
     kick = _soft(40 - s.knee_at_top(), 0, 8)
     tree.leaf("frankenstein-walk", p * kick, "standing, straight legs kick up in turn")
