@@ -10,17 +10,19 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from posecoach.analysis import replay
 from posecoach.exercises import CATALOG
 from posecoach.exercises.recognize import ACCEPTED, FAMILIES, Recognition, accepted, recognize, segment
-from posecoach.landmarks import PoseFrame, Side
+from posecoach.landmarks import Landmark, PoseFrame, Side
 from posecoach.trace import PoseTrace
-from tests.support.trajectories import BodyAngles, Script, bump, reps_signal, sample
+from tests.support.trajectories import PIXELS_PER_METRE, BodyAngles, Script, bump, reps_signal, sample
 from tests.test_engine import LYING, PLANK, STANDING, dead_bug, knee_hugs, leg_raises
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -298,3 +300,31 @@ def test_legs_that_correlate_rose_together_only_where_both_were_seen_to_rise():
     both = recognize(sample(both_legs_raised, 17.0, noise_deg=1.0))
     assert (both.slug, both.sure) == ("hanging-leg-raise", True), both
 
+
+def reaching_forward(frames: Iterable[tuple[float, PoseFrame | None]],
+                     spans: list[tuple[float, float]]) -> list[tuple[float, PoseFrame | None]]:
+    """The frames with the left arm reaching straight forward past the head, along the trunk (a bird-dog's
+    reach), during ``spans``; the stick body's arms otherwise prop it up under the shoulders."""
+    reached: list[tuple[float, PoseFrame | None]] = []
+    for t, pose in frames:
+        assert pose is not None and pose.world is not None
+        if not any(start <= t < end for start, end in spans):
+            reached.append((t, pose))
+            continue
+        world, xyzv = pose.world.copy(), pose.xyzv.copy()
+        shoulders = (world[Landmark.LEFT_SHOULDER] + world[Landmark.RIGHT_SHOULDER]) / 2
+        hips = (world[Landmark.LEFT_HIP] + world[Landmark.RIGHT_HIP]) / 2
+        forward = (shoulders - hips) / np.linalg.norm(shoulders - hips)
+        for joint, length in ((Landmark.LEFT_ELBOW, 0.28), (Landmark.LEFT_WRIST, 0.5)):
+            world[joint] = world[Landmark.LEFT_SHOULDER] + length * forward
+            xyzv[joint, :3] = xyzv[Landmark.LEFT_SHOULDER, :3] + length * PIXELS_PER_METRE * forward
+        reached.append((t, replace(pose, world=world, xyzv=xyzv)))
+    return reached
+
+
+def test_a_still_body_face_down_reaching_an_arm_forward_is_no_plank():
+    """A plank's arms stay under the shoulders; an arm held forward past the head is a bird-dog's reach
+    (filmed from the feet its legs may read still), so the plank's timed hold between reaches does not
+    name it a plank."""
+    recognition = recognize(reaching_forward(sample(plank, 12.0, noise_deg=1.0), [(4.0, 6.0), (9.0, 11.0)]))
+    assert recognition.slug == "bird-dog", recognition

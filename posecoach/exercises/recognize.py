@@ -603,13 +603,13 @@ def _face_down(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) 
     quick = _soft(driving.reps / driving.in_position_s if driving.in_position_s > 0 else 0.0, 1.0, 0.1)
     one_sided = _soft(s.one_sided.get("plank-knee-drive", 0), 1.0, 0.25)
     drives = (1 - (1 - one_sided) * (1 - quick)) * _soft(s.hip_range(), 50, 6)
-    hold = _soft(ev["plank"].hold_share, 0.45, 0.08)
+    # A bird-dog's arm reaches forward past the head (arm elevation ~150°); in a plank or mountain
+    # climbers the arms stay under the shoulders (~90°), so a reach is no plank however still it was held.
+    bird = _soft(s.reach(), 128, 5)
+    hold = _soft(ev["plank"].hold_share, 0.45, 0.08) * (1 - bird)
     tree.leaf("plank", p * hold * (1 - drives), "face down, body held straight and still")
     tree.leaf("plank-knee-drive", p * hold * drives, "in a plank, one knee after the other drives toward the chest")
     p *= 1 - hold
-    # A bird-dog's arm reaches forward past the head (arm elevation ~150°); in a plank or mountain
-    # climbers the arms stay under the shoulders (~90°).
-    bird = _soft(s.reach(), 128, 5)
     tree.leaf("bird-dog", p * bird, "on hands and knees, an arm reaches forward as the other leg goes back")
     p *= 1 - bird
     # Knees driven from a plank (mountain climbers too) leave one leg straight at every moment; on hands
