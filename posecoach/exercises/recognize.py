@@ -36,8 +36,10 @@ How an exercise is recognised
    Where a leaf depends on what the camera reads worst, it asks for the movement itself, not a
    posture: a knee drive is one knee at the chest while the other leg stays down
    (:meth:`_Track.one_sided_reps`) or quicker than one a second (mountain climbers), repeated (one
-   drive in a held plank is unsure); a bridge changes the trunk's slope; a sit-up and a reverse
-   crunch keep the knees' bend.
+   drive in a held plank is unsure); a bridge changes the trunk's slope (or, seen from the side,
+   holds it while the feet march); a sit-up and a reverse crunch keep the knees' bend; legs rise
+   together only where both are seen to sweep their range; a plank never reaches an arm forward;
+   standing still stands on both legs.
 
 Movements a physiotherapist accepts as the same (:data:`ACCEPTED`)
 ------------------------------------------------------------------
