@@ -221,6 +221,18 @@ def recognise_and_count(trace: PoseTrace, *, side: str = "auto") -> list[Session
     return summaries
 
 
+def recognise_video(source: str | Path, *, side: str = "auto", model_path: Path | None = None,
+                    verbose: bool = False) -> list[SessionSummary]:
+    """Landmark a video once, name its exercise (or exercises) and count each, dated like
+    :func:`analyze_video`'s summary: history and reports need the day it was recorded either way."""
+    from posecoach.parallel import landmark_serial
+
+    summaries = recognise_and_count(landmark_serial(source, model_path=model_path, verbose=verbose), side=side)
+    for summary in summaries:
+        date_recording(summary, source)
+    return summaries
+
+
 def prescription(exercise: Exercise, *, reps: int | None = None, hold_s: float | None = None,
                  sets: int | None = None) -> Target | None:
     """The target someone set (``--reps``, ``--hold``, ``--sets``), or None: a recorded video without

@@ -10,17 +10,19 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from posecoach.analysis import replay
 from posecoach.exercises import CATALOG
 from posecoach.exercises.recognize import ACCEPTED, FAMILIES, Recognition, accepted, recognize, segment
-from posecoach.landmarks import PoseFrame, Side
+from posecoach.landmarks import Landmark, PoseFrame, Side
 from posecoach.trace import PoseTrace
-from tests.support.trajectories import BodyAngles, Script, bump, reps_signal, sample
+from tests.support.trajectories import PIXELS_PER_METRE, BodyAngles, Script, bump, reps_signal, sample
 from tests.test_engine import LYING, PLANK, STANDING, dead_bug, knee_hugs, leg_raises
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,14 +64,14 @@ def legs_partly_together(t: float) -> BodyAngles:
 
 FIVE = [1.0, 4.0, 7.0, 10.0, 13.0]
 MARCH = [1.0 + 1.5 * i for i in range(8)]
+DEAD_BUG = dead_bug([(1.0 + 2.5 * i, side) for i, side in enumerate([Side.LEFT, Side.RIGHT] * 3)])
 
 
 @pytest.mark.parametrize(
     ("script", "duration", "expected"),
     [
         (leg_raises(FIVE), 17.0, "lying-leg-raise"),
-        (dead_bug([(1.0 + 2.5 * i, side) for i, side in enumerate([Side.LEFT, Side.RIGHT] * 3)]), 17.0,
-         "lying-march"),
+        (DEAD_BUG, 17.0, "lying-march"),
         (knee_hugs([(1.0, Side.RIGHT, 3.5), (7.0, Side.RIGHT, 3.5), (13.0, Side.LEFT, 3.5)]), 19.0,
          "supine-knee-to-chest"),
         (standing_march(MARCH), 14.0, "standing-march"),
@@ -96,6 +98,49 @@ def test_it_says_unsure_with_the_two_candidates_rather_than_a_wrong_name():
     assert not recognition.sure, recognition
     assert set(recognition.candidates) == {"hanging-leg-raise", "standing-march"}
     assert "(unsure)" in recognition.describe()
+
+
+def trunk_read_at(script: Script, trunk_elevation: float, camera_yaw: float = 0.0) -> Script:
+    """``script`` with the trunk read at ``trunk_elevation`` (0 lying, 90 standing, below 0 head down)
+    and filmed from ``camera_yaw`` (0 from the side, 90 from the feet)."""
+    return lambda t: replace(script(t), trunk_elevation=trunk_elevation, camera_yaw=camera_yaw)
+
+
+def rolled(script: Script, pelvis_roll: float) -> Script:
+    return lambda t: replace(script(t), pelvis_roll=pelvis_roll)
+
+
+@pytest.mark.parametrize(("script", "duration"), [
+    (trunk_read_at(standing_march(MARCH), 50.0, camera_yaw=90.0), 14.0),
+    (rolled(DEAD_BUG, 50.0), 17.0),
+    (trunk_read_at(leg_raises(FIVE), -50.0), 17.0),
+], ids=["upright-chest-up-trunk-foreshortened", "on-the-side-chest-up", "lying-head-down-50"])
+def test_a_body_lying_along_the_cameras_axis_is_unsure(script, duration):
+    """What MediaPipe reads of a body lying on its back along the camera's axis: from the feet,
+    "upright" (the trunk's lying down is depth it cannot see) or "on the side", with the chest 40° up;
+    from the head, a trunk sloping down to the head by 50° throughout, which no exercise holds. The
+    legs' movement is as clear as the posture is not: the answer is unsure, not a standing march, a
+    clamshell or a leg raise."""
+    recognition = recognize(sample(script, duration, noise_deg=1.0))
+    assert not recognition.sure, recognition
+
+
+def test_leaning_back_seen_whole_from_the_side_is_read_as_usual():
+    """A chest facing up with the trunk seen at its full length is a body leaning back, not a misread view."""
+    recognition = recognize(sample(trunk_read_at(standing_march(MARCH), 50.0, camera_yaw=0.0), 14.0, noise_deg=1.0))
+    assert (recognition.slug, recognition.sure) == ("standing-march", True), recognition
+
+
+@pytest.mark.parametrize(("front_hip", "knees", "expected"), [
+    (85.0, 0.0, "kneeling-hip-flexor-stretch"), (85.0, 30.0, "kneeling-hip-flexor-stretch"),
+    (0.0, 0.0, "standing-glute-contraction"),
+], ids=["lunge-knees-read-straight", "lunge-knees-read-30", "standing"])
+def test_standing_still_is_on_both_legs_a_thigh_held_forward_is_a_lunge(front_hip, knees, expected):
+    """Upright and still: one thigh held forward (the other back) is the kneeling stretch's lunge even
+    where the kneeling knees read nearly straight (filmed obliquely from behind); standing still is not."""
+    still = replace(STANDING, hip_left=front_hip, hip_right=-front_hip / 6, knee_left=knees, knee_right=knees)
+    recognition = recognize(sample(lambda t: still, 12.0, noise_deg=1.0))
+    assert recognition.slug == expected, recognition
 
 
 def test_nobody_in_view_recognises_nothing():
@@ -216,3 +261,70 @@ def test_two_exercises_in_the_same_posture_are_split_at_the_rest_between_them():
     counts = [replay([(t, p) for t, p in poses if s.owns(t)], s.recognition.slug).rep_counts()["total"]
               for s in segments if s.recognition.slug]
     assert counts == [5, 4]
+
+
+def marching_bridge(starts: list[float]) -> Script:
+    """A bridge held (the trunk sloping down 25° to the head, knees at 95°), one foot lifting after the other."""
+    def script(t: float) -> BodyAngles:
+        left, right = (reps_signal(t, starts[side::2], 0.6, 0.5) for side in (0, 1))
+        return replace(LYING, hip_left=60.0 * left, hip_right=60.0 * right, knee_left=95.0, knee_right=95.0,
+                       trunk_elevation=-25.0)
+    return script
+
+
+def test_a_bridge_held_while_the_feet_march_is_a_marching_bridge_from_the_side():
+    """The trunk's slope does not change in a held bridge; seen from the side it is read, not guessed, so
+    it is a bridge (not knees pulled to the chest one after the other)."""
+    recognition = recognize(sample(marching_bridge(MARCH), 14.0, noise_deg=1.0))
+    assert (recognition.slug, recognition.sure) == ("marching-bridge", True), recognition
+
+
+def one_leg_and_its_faint_copy(t: float) -> BodyAngles:
+    """Standing, one knee lifting to 90° while the far leg reads a faint copy of it (15°): what MediaPipe
+    makes of a leg it cannot see behind the one that moves."""
+    lift = reps_signal(t, FIVE, 0.8, 0.3)
+    return replace(STANDING, hip_right=90.0 * lift, knee_right=90.0 * lift, hip_left=15.0 * lift,
+                   knee_left=15.0 * lift)
+
+
+def both_legs_raised(t: float) -> BodyAngles:
+    lift = reps_signal(t, FIVE, 0.8, 0.3)
+    return replace(STANDING, hip_right=90.0 * lift, hip_left=85.0 * lift)
+
+
+def test_legs_that_correlate_rose_together_only_where_both_were_seen_to_rise():
+    """A leg that moves a sixth as far as the other correlates with it, but does not show whether the
+    legs rose together (a hanging leg raise) or in turn (a march): unsure between them."""
+    faint = recognize(sample(one_leg_and_its_faint_copy, 17.0, noise_deg=1.0))
+    assert not faint.sure and set(faint.candidates) == {"hanging-leg-raise", "standing-march"}, faint
+    both = recognize(sample(both_legs_raised, 17.0, noise_deg=1.0))
+    assert (both.slug, both.sure) == ("hanging-leg-raise", True), both
+
+
+def reaching_forward(frames: Iterable[tuple[float, PoseFrame | None]],
+                     spans: list[tuple[float, float]]) -> list[tuple[float, PoseFrame | None]]:
+    """The frames with the left arm reaching straight forward past the head, along the trunk (a bird-dog's
+    reach), during ``spans``; the stick body's arms otherwise prop it up under the shoulders."""
+    reached: list[tuple[float, PoseFrame | None]] = []
+    for t, pose in frames:
+        assert pose is not None and pose.world is not None
+        if not any(start <= t < end for start, end in spans):
+            reached.append((t, pose))
+            continue
+        world, xyzv = pose.world.copy(), pose.xyzv.copy()
+        shoulders = (world[Landmark.LEFT_SHOULDER] + world[Landmark.RIGHT_SHOULDER]) / 2
+        hips = (world[Landmark.LEFT_HIP] + world[Landmark.RIGHT_HIP]) / 2
+        forward = (shoulders - hips) / np.linalg.norm(shoulders - hips)
+        for joint, length in ((Landmark.LEFT_ELBOW, 0.28), (Landmark.LEFT_WRIST, 0.5)):
+            world[joint] = world[Landmark.LEFT_SHOULDER] + length * forward
+            xyzv[joint, :3] = xyzv[Landmark.LEFT_SHOULDER, :3] + length * PIXELS_PER_METRE * forward
+        reached.append((t, replace(pose, world=world, xyzv=xyzv)))
+    return reached
+
+
+def test_a_still_body_face_down_reaching_an_arm_forward_is_no_plank():
+    """A plank's arms stay under the shoulders; an arm held forward past the head is a bird-dog's reach
+    (filmed from the feet its legs may read still), so the plank's timed hold between reaches does not
+    name it a plank."""
+    recognition = recognize(reaching_forward(sample(plank, 12.0, noise_deg=1.0), [(4.0, 6.0), (9.0, 11.0)]))
+    assert recognition.slug == "bird-dog", recognition

@@ -5,8 +5,10 @@ the one end-to-end test."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -124,3 +126,23 @@ def test_a_routine_analysed_and_saved_shows_its_parts_in_the_history_and_the_rep
     html_text = (tmp_path / "routine.html").read_text(encoding="utf-8")
     assert html_text.count('src="data:image/png;base64,') >= 4, "each part's movement and rep plots"
     assert "<title>2 exercises in one recording</title>" in html_text
+
+
+def test_a_recognised_recording_is_saved_with_the_day_it_was_recorded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without -e the history keeps the recording's date as with -e (here the file's time: the bytes
+    carry no container date), so a session filmed last week is not filed under today."""
+    video, db = tmp_path / "bridge.mp4", tmp_path / "history.db"
+    video.write_bytes(b"a recording without a container date")
+    os.utime(video, (1_700_000_000, 1_700_000_000))
+    trace = PoseTrace.load(TRACES / "fizik__bridge.npz")
+    monkeypatch.setattr(posecoach.parallel, "landmark_serial", lambda source, **_: trace)
+    runner = CliRunner()
+
+    analysed = runner.invoke(cli, ["analyze", str(video), "--db", str(db), "--format", "json"])
+    assert analysed.exit_code == 0, analysed.output
+    recorded = datetime.fromtimestamp(1_700_000_000, tz=UTC).isoformat()
+    printed = json.loads(analysed.stdout)
+    assert (printed["recorded_at"], printed["recorded_at_from"]) == (recorded, "file")
+    saved = json.loads(runner.invoke(cli, ["show", "last", "--db", str(db), "--format", "json"]).stdout)["summary"]
+    assert (saved["exercise"], saved["recorded_at"], saved["recorded_at_from"]) == ("glute-bridge", recorded, "file")

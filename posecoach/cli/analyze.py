@@ -217,15 +217,13 @@ def _recognise_each(sources: list[str], side: str, model_path: Path | None, verb
     """No ``-e``: landmark each video once, name its exercise (or exercises, one after another) and count.
 
     A recording that shows no catalogue exercise is one ``Error:`` line and the others still count."""
-    from posecoach.analysis import recognise_and_count
-    from posecoach.parallel import landmark_serial
+    from posecoach.analysis import recognise_video
 
     summaries: list[SessionSummary] = []
     problems: list[PoseCoachError] = []
     for source in sources:
         try:
-            trace = landmark_serial(source, model_path=model_path, verbose=verbose)
-            found = recognise_and_count(trace, side=side)
+            found = recognise_video(source, side=side, model_path=model_path, verbose=verbose)
         except PoseCoachError as exc:
             if len(sources) == 1:
                 raise

@@ -423,14 +423,10 @@ def _video_report(video: str, exercise_slug: str | None, side: str, model_path: 
 
 def _recognised_report(video: str, side: str, model_path: Path | None, verbose: bool) -> Report:
     """No --exercise: the exercise (or the exercises, one after another) recognised as ``analyze`` does."""
-    from posecoach.analysis import date_recording, recognise_and_count
-    from posecoach.parallel import landmark_serial
+    from posecoach.analysis import recognise_video
 
-    summaries = recognise_and_count(landmark_serial(video, model_path=model_path, verbose=verbose), side=side)
-    parts = []
-    for summary in summaries:
-        date_recording(summary, video)
-        parts.append(SessionReport.build(summary, title=_exercise_name(summary.exercise)))
+    summaries = recognise_video(video, side=side, model_path=model_path, verbose=verbose)
+    parts = [SessionReport.build(summary, title=_exercise_name(summary.exercise)) for summary in summaries]
     return parts[0] if len(parts) == 1 else RecordingReport(parts)
 
 

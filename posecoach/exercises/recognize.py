@@ -28,13 +28,18 @@ How an exercise is recognised
    times the runner-up, and only when its engine did the exercise plausibly: at least as many
    movements counted as rejected, or a hold held for :data:`PLAUSIBLE_HOLD_SHARE` of the time in
    position. A posture seen only part of the time, or a camera looking along the body (from the head
-   or the feet, where MediaPipe guesses depth: :data:`LYING_END_ON_RATIO` for a body lying down),
-   lowers its probability first, so there the answer is "A or B (unsure)" rather than a wrong name.
+   or the feet, where MediaPipe guesses depth: :data:`LYING_END_ON_RATIO` for a body lying down,
+   :data:`HEAD_END_SLOPE` for one lying on its back with its head toward the camera),
+   lowers its probability first, so there the answer is "A or B (unsure)" rather than a wrong name;
+   so does a chest facing up in a body read as upright or on its side (:data:`CHEST_UP`: a body
+   lying on its back, seen along its length, that MediaPipe stood up or rolled over).
    Where a leaf depends on what the camera reads worst, it asks for the movement itself, not a
    posture: a knee drive is one knee at the chest while the other leg stays down
    (:meth:`_Track.one_sided_reps`) or quicker than one a second (mountain climbers), repeated (one
-   drive in a held plank is unsure); a bridge changes the trunk's slope; a sit-up and a reverse
-   crunch keep the knees' bend.
+   drive in a held plank is unsure); a bridge changes the trunk's slope (or, seen from the side,
+   holds it while the feet march); a sit-up and a reverse crunch keep the knees' bend; legs rise
+   together only where both are seen to sweep their range; a plank never reaches an arm forward;
+   standing still stands on both legs.
 
 Movements a physiotherapist accepts as the same (:data:`ACCEPTED`)
 ------------------------------------------------------------------
@@ -124,6 +129,21 @@ LYING_END_ON_RATIO = 0.45
 """Hip width over trunk length (median, as the image shows them) from which a body lying on the back
 or face down is filmed along its length: ~0.15 from the side, ~0.3 obliquely, 0.45-1.6 from the head
 or the feet. Recognition there is never sure."""
+SIDE_VIEW_END_ON = 0.3
+"""Hip width over trunk length below which a body lying down is seen from the side (~0.15; obliquely ~0.3
+and up), where the trunk's slope is read from the image and not guessed from depth."""
+HEAD_END_SLOPE = 42.0
+"""Degrees a trunk lying on its back reads sloping down to the head, at its median over the recording,
+from which the camera looks along it from the head end: no exercise on the back holds such a slope
+(a bridge reaches 25-30° at its top, on the floor between), while a camera above the head foreshortens
+the trunk into one (39-66° in the rendered suites' head views). Recognition there is never sure."""
+CHEST_UP = 25.0
+"""Degrees the chest faces up from horizontal past which a body read as upright or on its side is
+really lying on its back: standing, kneeling and lying on a side all face the chest sideways (at most
+~20° up in the rendered suites), while a body lying along the camera's axis, seen from the feet, reads
+"upright" with its chest 26-40° up (MediaPipe cannot see its trunk lie down in depth). A boat leans back
+with its chest up too, but is seen whole; only together with a trunk foreshortened by
+:data:`LYING_END_ON_RATIO` does an upright reading face up because of the view."""
 SURE_PROBABILITY = 0.65
 """The best exercise is named as sure at or above this probability..."""
 SURE_RATIO = 2.5
@@ -445,6 +465,13 @@ class _Stats:
     def side_ranges(self, name: str) -> tuple[float, float]:
         return self.range(f"{name}.left"), self.range(f"{name}.right")
 
+    def range_balance(self, name: str) -> float:
+        """The smaller side's range of ``name`` over the larger's: ~1 both sides move alike, ~0 one only."""
+        left, right = self.side_ranges(name)
+        if not (math.isfinite(left) and math.isfinite(right)) or max(left, right) <= 0:
+            return math.nan
+        return min(left, right) / max(left, right)
+
     def moving_side(self) -> str:
         left, right = self.side_ranges("hip_flexion")
         return "right" if (right if math.isfinite(right) else -1) > (left if math.isfinite(left) else -1) else "left"
@@ -520,9 +547,12 @@ def _back(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) -> No
     tree.leaf("sit-up", p * curl * bent * planted, "the trunk curls up and down with the knees bent")
     tree.leaf("boat-pose", p * curl * (1 - bent), "trunk and straight legs rise together (a V)")
     p *= 1 - curl * (1 - bent * (1 - planted))
-    # A bridge lifts the hips off the floor and lowers them: the trunk slopes down to the head, and its
-    # slope changes. A trunk that only reads tilted (filmed from the head) is no bridge.
-    bridge = _soft(-trunk_lo, 12, 3) * _soft(trunk_hi - trunk_lo, 12, 2) * _soft(knees, 60, 8)
+    # A bridge lifts the hips off the floor: the trunk slopes down to the head, and its slope changes,
+    # or, seen from the side, stays sloped while the feet march under a held bridge. A trunk that only
+    # reads tilted, steadily, where the camera looks along it (from the head or obliquely) is no bridge.
+    from_side = _soft(SIDE_VIEW_END_ON - s.q("end_on", 50), 0, 0.03)
+    lifted = max(_soft(trunk_hi - trunk_lo, 12, 2), _soft(-s.q("trunk_incline", 50), 15, 3) * from_side)
+    bridge = _soft(-trunk_lo, 12, 3) * lifted * _soft(knees, 60, 8)
     together = _soft(s.together(), 0.3, 0.15)
     tree.leaf("glute-bridge", p * bridge * together, "the hips lift off the floor with the knees bent")
     tree.leaf("marching-bridge", p * bridge * (1 - together), "in a bridge, one foot lifts after the other")
@@ -575,13 +605,13 @@ def _face_down(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) 
     quick = _soft(driving.reps / driving.in_position_s if driving.in_position_s > 0 else 0.0, 1.0, 0.1)
     one_sided = _soft(s.one_sided.get("plank-knee-drive", 0), 1.0, 0.25)
     drives = (1 - (1 - one_sided) * (1 - quick)) * _soft(s.hip_range(), 50, 6)
-    hold = _soft(ev["plank"].hold_share, 0.45, 0.08)
+    # A bird-dog's arm reaches forward past the head (arm elevation ~150°); in a plank or mountain
+    # climbers the arms stay under the shoulders (~90°), so a reach is no plank however still it was held.
+    bird = _soft(s.reach(), 128, 5)
+    hold = _soft(ev["plank"].hold_share, 0.45, 0.08) * (1 - bird)
     tree.leaf("plank", p * hold * (1 - drives), "face down, body held straight and still")
     tree.leaf("plank-knee-drive", p * hold * drives, "in a plank, one knee after the other drives toward the chest")
     p *= 1 - hold
-    # A bird-dog's arm reaches forward past the head (arm elevation ~150°); in a plank or mountain
-    # climbers the arms stay under the shoulders (~90°).
-    bird = _soft(s.reach(), 128, 5)
     tree.leaf("bird-dog", p * bird, "on hands and knees, an arm reaches forward as the other leg goes back")
     p *= 1 - bird
     # Knees driven from a plank (mountain climbers too) leave one leg straight at every moment; on hands
@@ -625,7 +655,11 @@ def _upright(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) ->
     tree.leaf("kneeling-hip-flexor-stretch", p * kneel, "kneeling upright, one leg forward")
     p *= 1 - kneel
     moving = _soft(s.hip_range(), 35, 6)
-    tree.leaf("standing-glute-contraction", p * (1 - moving), "standing still")
+    # Standing still stands on both legs, the thighs under the body; a thigh held forward of it while
+    # the body keeps still is a lunge (the kneeling stretch's front leg where its bent knees read straight).
+    lunge = _soft(max(_finite_or((s.q("hip_flexion.left", 50), s.q("hip_flexion.right", 50)), 0.0)), 45, 8)
+    tree.leaf("kneeling-hip-flexor-stretch", p * (1 - moving) * lunge, "still, one thigh held forward (a lunge)")
+    tree.leaf("standing-glute-contraction", p * (1 - moving) * (1 - lunge), "standing still")
     p *= moving
     # The psoas engine counts only one-sided knee lifts held for 5 s at hip height: strong evidence,
     # asked first (a hidden far leg copied onto the lifted one can make the legs look "together").
@@ -633,7 +667,12 @@ def _upright(s: _Stats, ev: dict[str, EngineEvidence], tree: _Tree, p: float) ->
     tree.leaf("standing-psoas-activation", p * held, "standing, one knee lifted and held at hip height")
     p *= 1 - held
     together = _soft(s.together(), 0.5, 0.12)
-    tree.leaf("hanging-leg-raise", p * together, "upright, both legs rise together")
+    # Both legs rising together both sweep their range. Where one leg sweeps and the other reads nearly
+    # still (the far leg hidden, its copy correlating with the near one) the camera does not show whether
+    # they rose together or in turn: the two readings share that probability.
+    one_leg = 1 - _soft(s.range_balance("hip_flexion"), 0.35, 0.08)
+    tree.leaf("hanging-leg-raise", p * together * (1 - one_leg / 2), "upright, both legs rise together")
+    tree.leaf("standing-march", p * together * one_leg / 2, "standing, one knee lifts (the other leg unseen)")
     p *= 1 - together
     kick = _soft(40 - s.knee_at_top(), 0, 8)
     tree.leaf("frankenstein-walk", p * kick, "standing, straight legs kick up in turn")
@@ -669,10 +708,14 @@ def _recognize_track(track: _Track) -> tuple[Recognition, dict[str, EngineEviden
     end_on = end_on[np.isfinite(end_on)]
     if family in (Family.BACK, Family.FACE_DOWN):
         # A body lying along the floor foreshortens long before its trunk points at the camera.
-        weight *= 1 - 0.6 * _soft(float(np.median(end_on)) if len(end_on) else 0.0, LYING_END_ON_RATIO, 0.02)
+        along = _soft(float(np.median(end_on)) if len(end_on) else 0.0, LYING_END_ON_RATIO, 0.02)
+        if family is Family.BACK:
+            along = max(along, _soft(-stats.q("trunk_incline", 50), HEAD_END_SLOPE, 1.5))
+        weight *= 1 - 0.6 * along
     else:
         end_on_share = float(np.mean(end_on > END_ON_RATIO)) if len(end_on) else 0.0
         weight *= 1 - 0.5 * _soft(end_on_share, 0.3, 0.08)
+        weight *= 1 - 0.6 * _facing_up_misread(family, stats)
     best, p_best = ranked[0]
     p_best *= weight
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
@@ -685,6 +728,15 @@ def _recognize_track(track: _Track) -> tuple[Recognition, dict[str, EngineEviden
     reason = (f"{family.value} {share:.0%} of the time; {tree.why[best][1]}; its engine: {did}")
     alternatives = tuple((slug, round(p, 3)) for slug, p in ranked[1:4])
     return Recognition(best, round(p_best, 3), alternatives, sure, reason), evidence
+
+
+def _facing_up_misread(family: Family, stats: _Stats) -> float:
+    """How likely a body read as upright or on its side is lying on its back, seen along its length:
+    its chest faces up (:data:`CHEST_UP`), and for an upright reading its trunk is foreshortened too."""
+    facing_up = _soft(stats.q("chest_facing", 50), CHEST_UP, 3)
+    if family is Family.UPRIGHT:
+        facing_up *= _soft(stats.q("end_on", 50), LYING_END_ON_RATIO, 0.02)
+    return facing_up
 
 
 def recognize(poses: Iterable[tuple[float, PoseFrame | None]]) -> Recognition:
