@@ -150,6 +150,34 @@ class PartedEstimator:
         self._stack.__exit__(*exc)
 
 
+class ProgressOnce:
+    """Relays progress to ``on_frame`` once per frame of the video, however many passes read it.
+
+    A chunked pass that gives way to a serial one (damaged frames, a container clock that jumps inside
+    a part) has already moved the bar: the serial pass moves it only past what the chunks reported.
+    """
+
+    def __init__(self, on_frame: ProgressCallback) -> None:
+        self._on_frame = on_frame
+        self._shown = 0
+        self._done = 0
+
+    def __call__(self, frames: int) -> None:
+        self._done += frames
+        if self._done > self._shown:
+            self._on_frame(self._done - self._shown)
+            self._shown = self._done
+
+    def next_pass(self) -> ProgressOnce:
+        """This relay, for a new pass from the video's first frame."""
+        self._done = 0
+        return self
+
+
+def progress_once(on_frame: ProgressCallback | None) -> ProgressOnce | None:
+    return None if on_frame is None else ProgressOnce(on_frame)
+
+
 @dataclass(frozen=True)
 class ChunkTask:
     """What one worker landmarks: frames ``[start, stop)``, a fresh landmarker at each of ``restarts``.
@@ -239,11 +267,13 @@ def landmark_video(source: str | os.PathLike[str], *, jobs: int, model_path: Pat
     ``on_frame(n)`` is called as frames are done, summed over workers. ``seek=False`` makes
     workers decode from the start and skip, for containers whose seeking is inexact.
     """
-    chunked = landmark_in_chunks(source, jobs=jobs, model_path=model_path, verbose=verbose, on_frame=on_frame,
+    progress = progress_once(on_frame)
+    chunked = landmark_in_chunks(source, jobs=jobs, model_path=model_path, verbose=verbose, on_frame=progress,
                                  min_part_s=min_part_s, seek=seek)
     if chunked is not None and chunked.serial_equivalent:
         return chunked.trace
-    return landmark_serial(source, model_path=model_path, verbose=verbose, on_frame=on_frame, min_part_s=min_part_s)
+    return landmark_serial(source, model_path=model_path, verbose=verbose,
+                           on_frame=progress.next_pass() if progress else None, min_part_s=min_part_s)
 
 
 def landmark_in_chunks(source: str | os.PathLike[str], *, jobs: int, model_path: Path | None = None,
