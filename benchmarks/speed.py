@@ -110,16 +110,20 @@ def measure_parallel(clip: Path, exercise: str, jobs: int) -> dict[str, Any]:
 
 
 def measure_threaded(clip: Path, exercise: str, jobs: int) -> dict[str, Any]:
-    """(c3) Serial, but decoding on its own thread ahead of the model (a bounded queue)."""
-    from posecoach.analysis import AnalysisSession
+    """(c3) (c)'s work, but decoding on its own thread ahead of the model (a bounded queue): the same parts,
+    brightness samples and exercise check, so the counts and the time are comparable with (c)'s."""
+    from posecoach.analysis import BRIGHTNESS_EVERY, AnalysisSession
     from posecoach.exercises import get_exercise
-    from posecoach.pose import PoseEstimator
-    from posecoach.sources import open_source
+    from posecoach.parallel import PartedEstimator, restarts_for
+    from posecoach.sources import frame_brightness, open_source
 
-    with _Timing() as timing, open_source(clip) as source, PoseEstimator() as estimator:
-        session = AnalysisSession(get_exercise(exercise), source.name, fps=source.fps)
+    with _Timing() as timing, open_source(clip) as source, PartedEstimator(restarts_for(source)) as estimator:
+        session = AnalysisSession(get_exercise(exercise), source.name, fps=source.fps, check_exercise=True,
+                                  hold_target_prescribed=False)
         for frame in _read_ahead(iter(source)):
-            session.feed(frame.timestamp_s, estimator.estimate(frame.image, frame.timestamp_s))
+            if frame.index % BRIGHTNESS_EVERY == 0:
+                session.brightness.append(frame_brightness(frame.image))
+            session.feed(frame.timestamp_s, estimator.estimate(frame.index, frame.image, frame.timestamp_s))
         summary = session.finish()
     return timing.result(summary.frames, counts=_counts(summary))
 

@@ -333,11 +333,12 @@ def analyze_video_in_chunks(source: str | Path, exercise_slug: str, *, jobs: int
     folders and short clips run serially, and so does a video whose chunks met damaged frames, an
     early end or a container clock that repeats or jumps inside a part (read again serially).
     """
-    from posecoach.parallel import landmark_in_chunks
+    from posecoach.parallel import landmark_in_chunks, progress_once
 
     exercise = with_hold_target(get_exercise(exercise_slug), hold_s)
+    progress = progress_once(on_frame)
     try:
-        chunked = landmark_in_chunks(source, jobs=jobs, model_path=model_path, verbose=verbose, on_frame=on_frame,
+        chunked = landmark_in_chunks(source, jobs=jobs, model_path=model_path, verbose=verbose, on_frame=progress,
                                      brightness_every=BRIGHTNESS_EVERY)
     except KeyboardInterrupt as interruption:
         # Like the serial run: the frames landmarked before Ctrl-C are counted and handed to the CLI.
@@ -349,7 +350,7 @@ def analyze_video_in_chunks(source: str | Path, exercise_slug: str, *, jobs: int
         raise
     if chunked is None or not chunked.serial_equivalent:
         return analyze_video(source, exercise_slug, side=side, model_path=model_path, verbose=verbose,
-                             hold_s=hold_s, on_frame=on_frame)
+                             hold_s=hold_s, on_frame=progress.next_pass() if progress else None)
     trace = chunked.trace
     session = AnalysisSession(exercise, trace.source, side, trace.fps, hold_target_prescribed=hold_s is not None,
                               check_exercise=True, brightness=chunked.brightness)

@@ -10,12 +10,16 @@ imports this adapter.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import signal
+import sys
 import threading
+import types
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -90,6 +94,45 @@ def check_model_file(path: Path) -> None:
         )
 
 
+UNUSED_BY_THE_POSE_TASK = ("matplotlib", "matplotlib.pyplot", "sounddevice")
+"""What ``import mediapipe`` imports for its drawing and audio helpers: ~0.4 s of its ~0.5 s, paid by every
+run and by each chunk worker before its first frame, for code the pose landmarker never calls."""
+
+_IMPORTING_MEDIAPIPE = threading.Lock()
+
+
+class ImportedOnFirstUse(types.ModuleType):
+    """Stands in for a module while MediaPipe is imported; whatever touches it later gets the real one."""
+
+    def __getattr__(self, name: str) -> Any:
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+def import_mediapipe() -> types.ModuleType:
+    """``mediapipe``, imported without its drawing (matplotlib) and audio (sounddevice) dependencies.
+
+    They are stood in for during the import only (and only if not imported already): MediaPipe's helper
+    modules keep the stand-ins, which import the real module the first time anything uses them, and
+    everyone importing them afterwards gets the real module.
+    """
+    with _IMPORTING_MEDIAPIPE:
+        if "mediapipe" in sys.modules:
+            return sys.modules["mediapipe"]
+        stand_ins = {name: ImportedOnFirstUse(name) for name in UNUSED_BY_THE_POSE_TASK if name not in sys.modules}
+        if "matplotlib" in stand_ins and "matplotlib.pyplot" in stand_ins:  # for "import matplotlib.pyplot as plt"
+            stand_ins["matplotlib"].__dict__["pyplot"] = stand_ins["matplotlib.pyplot"]
+        sys.modules.update(stand_ins)
+        try:
+            import mediapipe
+        finally:
+            for name, stand_in in stand_ins.items():
+                if sys.modules.get(name) is stand_in:
+                    del sys.modules[name]
+        return mediapipe
+
+
 HELD_SIGNALS = ("SIGINT", "SIGTERM")
 
 
@@ -150,7 +193,7 @@ class PoseEstimator:
         try:
             # A Ctrl-C while the model loads takes effect once it has loaded (see signals_held).
             with signals_held(), silenced_native_stderr(self._quiet):
-                import mediapipe as mp
+                mp = import_mediapipe()
                 from mediapipe.tasks.python import BaseOptions, vision
 
                 self._mp = mp

@@ -17,6 +17,7 @@ from posecoach.parallel import (
     ChunkResult,
     ChunkTask,
     LandmarkedVideo,
+    ProgressOnce,
     _first_bad_seam,
     _plan_chunks,
     _same_model_times,
@@ -103,6 +104,33 @@ def test_a_chunked_analysis_is_the_serial_analysis(monkeypatch):
     serial = analyze_video(CLIP, EXERCISE).to_dict()
     assert serial["reps"]["total"] == 1
     assert analyze_video_in_chunks(CLIP, EXERCISE, jobs=2).to_dict() == serial
+
+
+def test_a_second_pass_over_the_video_moves_the_progress_bar_only_past_the_first():
+    shown: list[int] = []
+    progress = ProgressOnce(shown.append)
+    for frames in (8, 8, 5):  # two workers' messages, then the chunks are found unusable
+        progress(frames)
+    serial = progress.next_pass()
+    for _ in range(30):
+        serial(1)
+    assert shown == [8, 8, 5, *[1] * 9]
+    assert sum(shown) == 30
+
+
+@pytest.mark.model
+@needs_clip
+def test_a_chunked_analysis_read_again_serially_counts_each_frame_once_in_progress(monkeypatch, chunked):
+    """Chunks that cannot stand for the serial run (here: said so) are read again serially; the
+    progress bar ends at the clip's frame count, not at the count plus what the chunks reported."""
+    def unusable_chunks(*_args, on_frame, **_kwargs):
+        on_frame(len(chunked.trace))
+        return LandmarkedVideo(chunked.trace, chunked.brightness, serial_equivalent=False)
+
+    monkeypatch.setattr("posecoach.parallel.landmark_in_chunks", unusable_chunks)
+    shown: list[int] = []
+    summary = analyze_video_in_chunks(CLIP, EXERCISE, jobs=2, on_frame=shown.append)
+    assert sum(shown) == summary.frames == 91
 
 
 @pytest.mark.model
