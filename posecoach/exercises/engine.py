@@ -70,15 +70,20 @@ class ExerciseEngine:
     # ------------------------------------------------------------------ public API
     def update(self, pose: PoseFrame | None, t: float) -> list[Event]:
         """Feed one frame (``None``: nobody visible) at stream time ``t``; returns new events."""
+        return self.update_features(None if pose is None else compute_features(pose), t)
+
+    def update_features(self, features: Features | None, t: float) -> list[Event]:
+        """:meth:`update` from the frame's features, computed once where several engines judge the
+        same recording (recognition runs a dozen)."""
         if not math.isfinite(t) or (self._last_t is not None and not t > self._last_t):
             return []
         gap = 0.0 if self._last_t is None else t - self._last_t
         self._last_t = t
         self._t = t
         events: list[Event] = []
-        if pose is None or gap > MAX_FRAME_GAP_S:
+        if features is None or gap > MAX_FRAME_GAP_S:
             events += self._lose_pose(t)
-            if pose is None:
+            if features is None:
                 return events
         if not self._visible:
             self._visible = True
@@ -86,7 +91,6 @@ class ExerciseEngine:
             events.append(PoseFound(t))
         since_seen = gap if self._last_seen_t is None else t - self._last_seen_t
         self._last_seen_t = t
-        features = compute_features(pose)
         self._features = features
         self.diagnostics.frames_with_pose += 1
         self.diagnostics.end_on_frames += features.get("end_on", 0.0) > END_ON_RATIO

@@ -86,7 +86,7 @@ import numpy as np
 from posecoach.events import HoldEnded, RepCompleted, RepRejected
 from posecoach.exercises.catalog import CATALOG
 from posecoach.exercises.engine import ExerciseEngine
-from posecoach.features import END_ON_RATIO, compute_features
+from posecoach.features import END_ON_RATIO, Features, compute_features
 from posecoach.landmarks import PoseFrame
 
 
@@ -289,7 +289,8 @@ def _rolling_median(x: np.ndarray, frames: int) -> np.ndarray:
 class _Track:
     """A stretch of the recording measured once: times, smoothed features, families, stillness."""
 
-    poses: list[tuple[float, PoseFrame | None]]
+    frames: list[tuple[float, Features | None]]
+    """Each frame's time and features (None without a pose), computed once for every engine run."""
     t: np.ndarray
     x: dict[str, np.ndarray]
     family: np.ndarray
@@ -299,14 +300,13 @@ class _Track:
 
     @classmethod
     def measure(cls, poses: Iterable[tuple[float, PoseFrame | None]]) -> _Track:
-        frames = list(poses)
+        frames = [(time, None if pose is None else compute_features(pose)) for time, pose in poses]
         n = len(frames)
         t = np.array([float(time) for time, _ in frames])
         raw = {name: np.full(n, np.nan) for name in _FEATURES}
-        for i, (_, pose) in enumerate(frames):
-            if pose is None:
+        for i, (_, features) in enumerate(frames):
+            if features is None:
                 continue
-            features = compute_features(pose)
             for name in _FEATURES:
                 raw[name][i] = features.get(name, math.nan)
         x = {name: _rolling_median(values, SMOOTH_FRAMES) for name, values in raw.items()}
@@ -358,7 +358,7 @@ class _Track:
         return count
 
     def slice(self, start: int, stop: int) -> _Track:
-        return _Track(self.poses[start:stop], self.t[start:stop], {k: v[start:stop] for k, v in self.x.items()},
+        return _Track(self.frames[start:stop], self.t[start:stop], {k: v[start:stop] for k, v in self.x.items()},
                       self.family[start:stop], self.speed[start:stop])
 
 
@@ -414,14 +414,14 @@ class EngineEvidence:
         return self.explains_something and self.rejected <= self.reps
 
 
-def run_engine(slug: str, poses: Iterable[tuple[float, PoseFrame | None]]) -> EngineEvidence:
-    """Run ``slug``'s engine over ``poses`` as ``replay`` would (hold target not prescribed)."""
+def run_engine(slug: str, frames: Iterable[tuple[float, Features | None]]) -> EngineEvidence:
+    """Run ``slug``'s engine over the frames' features as ``replay`` would (hold target not prescribed)."""
     engine = ExerciseEngine(CATALOG[slug], hold_target_prescribed=False)
     events = []
     in_position_s = 0.0
     last_t: float | None = None
-    for t, pose in poses:
-        events += engine.update(pose, t)
+    for t, features in frames:
+        events += engine.update_features(features, t)
         if engine.in_position and last_t is not None:
             in_position_s += min(t - last_t, 0.5)
         last_t = t
@@ -691,7 +691,7 @@ def _recognize_track(track: _Track) -> tuple[Recognition, dict[str, EngineEviden
     in_family = track.family == _FAMILY_ORDER.index(family)
     columns = {**track.x, "speed": track.speed}
     stats = _Stats({name: values[in_family] for name, values in columns.items()}, track.seen_s())
-    evidence = {slug: run_engine(slug, track.poses) for slug in FAMILIES[family] + ALSO_IN.get(family, ())}
+    evidence = {slug: run_engine(slug, track.frames) for slug in FAMILIES[family] + ALSO_IN.get(family, ())}
     stats.one_sided = {slug: track.one_sided_reps(found) for slug, found in evidence.items()}
     tree = _Tree()
     _TREES[family](stats, evidence, tree, 1.0)
