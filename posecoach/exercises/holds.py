@@ -3,8 +3,10 @@
 A hold starts when its conditions are met and the body is still (or after ``SETTLE_MAX_S`` in
 position, for holds with hip dips), accrues only while the conditions hold (judged on what the camera
 can see), bridges short lapses and spells that cannot be judged, pauses while nobody is visible, and
-ends after ``grace_s`` out of position; one that drifts out ends where the drift began. Every
-``HoldStarted`` is followed by exactly one ``HoldEnded``.
+ends after ``grace_s`` out of position; one that drifts out ends where the drift began. A stretch
+held at the person's own end range (``NearOwnLimit``) that goes on deepening past its band was, until
+then, the way into it: that part closes uncounted and the hold restarts where the new range was
+reached. Every ``HoldStarted`` is followed by exactly one ``HoldEnded``.
 """
 
 from __future__ import annotations
