@@ -158,6 +158,25 @@ def test_getting_down_through_all_fours_into_a_plank_is_no_knee_drive():
     assert summary.rejected == []
 
 
+def test_stepping_back_into_a_plank_after_being_seen_on_all_fours_is_no_rep_under_way():
+    """Seen on hands and knees for a second, then the left leg steps back and the right knee lifts
+    off the mat before stepping back too: the position begins inside that movement, which was the
+    way into it, not a knee drive the recording caught half-way (that needs the recording, or the
+    person, to have only just begun)."""
+    def ramp(t: float, start: float, end: float, from_: float, to: float) -> float:
+        return from_ + (to - from_) * min(1.0, max(0.0, (t - start) / (end - start)))
+
+    def script(t: float) -> BodyAngles:
+        left_hip, left_knee = ramp(t, 1.0, 1.4, 95.0, 0.0), ramp(t, 1.3, 1.6, 100.0, 0.0)
+        right_hip = ramp(t, 1.6, 1.8, 95.0, 115.0) if t < 1.8 else ramp(t, 1.8, 2.2, 115.0, 0.0)
+        right_knee = ramp(t, 1.8, 2.2, 100.0, 0.0)
+        left, right = bump(t, 5.0, 0.6, 0.4), bump(t, 7.5, 0.6, 0.4)
+        return replace(PLANK, hip_left=left_hip + 90.0 * left, knee_left=left_knee + 100.0 * left,
+                       hip_right=right_hip + 90.0 * right, knee_right=right_knee + 100.0 * right)
+
+    assert analyse("plank-knee-drive", script, 10.0).rep_counts() == {"total": 2, "left": 1, "right": 1}
+
+
 def test_a_jump_in_the_last_frames_is_no_rep_cut_at_its_top():
     """A rep the recording cuts at its top counts when its way up alone took half a rep's time at
     least: a leg flying up in the last 0.15 s is the person getting up (or the model), not a rep."""

@@ -30,6 +30,10 @@ LOST_RESET_S = 1.0
 """After this long without a usable pose, a rep in progress is abandoned (never counted from garbage)."""
 LOST_HOLD_END_S = 10.0
 """A hold paused by a lost pose ends if nobody is seen for this long."""
+OPENING_SEEN_S = 1.0
+"""A rep already under way when the position began is credited (``RepCounter`` 's opening rep) only
+when the person came into view about then, as a recording that starts mid-rep does: someone seen
+for longer before was getting into the position, and that movement is no rep."""
 MAX_FRAME_GAP_S = 0.5
 """A longer gap between frames is treated as lost frames, not as time spent in position."""
 
@@ -61,6 +65,8 @@ class ExerciseEngine:
         self._lost_since: float | None = None
         self._last_t: float | None = None
         self._last_seen_t: float | None = None
+        self._seen_since = 0.0
+        self._counting = False
         """The last frame with a pose: a few frames the model missed in between are still time spent
         in position (a flickering detection must not halve a hold)."""
         self._features: Features = {}
@@ -88,6 +94,7 @@ class ExerciseEngine:
         if not self._visible:
             self._visible = True
             self._lost_since = None
+            self._seen_since = t
             events.append(PoseFound(t))
         since_seen = gap if self._last_seen_t is None else t - self._last_seen_t
         self._last_seen_t = t
@@ -98,7 +105,11 @@ class ExerciseEngine:
         if self._holds is not None:
             self._holds.motion.update(features, t)
         self.diagnostics.frames_in_position += self._posture.in_position
-        if self._posture.in_position or self._posture.settling:
+        counting = self._posture.in_position or self._posture.settling
+        if counting and not self._counting and self._reps is not None and t - self._seen_since > OPENING_SEEN_S:
+            self._reps.forgo_openings()
+        self._counting = counting
+        if counting:
             dt = since_seen if since_seen <= MAX_FRAME_GAP_S else min(gap, MAX_FRAME_GAP_S)
             if self._reps is not None:
                 events += self._reps.step(features, t, dt, self._posture.in_position)

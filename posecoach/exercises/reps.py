@@ -239,6 +239,11 @@ class RepCounter:
         self._form.forget_unfinished()
         return events
 
+    def forgo_openings(self) -> None:
+        """Counting begins inside a movement that was the way into the position: no rep under way."""
+        for channel in self.channels:
+            channel.opening_done = True
+
     @property
     def working(self) -> bool:
         return any(c.phase is Phase.WORK for c in self.channels)
