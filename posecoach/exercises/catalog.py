@@ -91,6 +91,13 @@ HIPS_SAGGING = FormRule(
     WarningCode.HIPS_SAGGING, "Your hips are sagging: squeeze your glutes and lift them in line with your shoulders.",
     "body_line", below=-12.0, relative=True, phase="work", min_s=0.6,
 )
+# With the feet out of the frame (or the ankles hidden) the body line cannot be read, but a sag still
+# shows: the shoulders stay over the arms while the hips drop, so the trunk tilts up from where the
+# hold began (rendered sags: 10-15 deg).
+HIPS_SAGGING_TRUNK = FormRule(
+    WarningCode.HIPS_SAGGING, HIPS_SAGGING.message, "trunk_incline", above=10.0, relative=True, phase="work",
+    min_s=0.6,
+)
 HIPS_PIKING = FormRule(
     WarningCode.HIPS_PIKING, "Your hips are too high: lower them into one straight line from shoulders to heels.",
     "body_line", above=15.0, relative=True, phase="work", min_s=0.6,
@@ -264,7 +271,7 @@ EXERCISES: tuple[Exercise, ...] = (
         hold=HoldSpec((Within("body_line", -17, 60), Within("knee_flexion.both", 0, 50),
                        Within("upper_arm_from_vertical.both", 0, 40), Within("trunk_incline", -45, 30)),
                       target_s=30),
-        form=(HIPS_SAGGING, HIPS_PIKING),
+        form=(HIPS_SAGGING, HIPS_SAGGING_TRUNK, HIPS_PIKING),
         program=Dose(sets=3, hold_s=30, reps=1, rest_s=45),
         cues=("Forearms or hands under shoulders, body in one straight line.",),
         source=Source(SEED_001, "#5 Runner's pose starts from a plank (also 003 #5 front support)"),

@@ -31,7 +31,10 @@ FIRST_EPISODE_STRICTNESS = 2.0
 """Before the person's usual movement is known (their first rep), a relative form rule needs this many
 times its limit to warn."""
 
-RuleKey = tuple[str, Side | None]
+RuleKey = tuple[str, str, Side | None]
+"""(code, feature, side): a fault may be read from more than one feature (hips sagging from the body
+line, or from the trunk's tilt when the feet are out of view); each is timed on its own, and the
+fault is said once per rep or hold whichever saw it."""
 
 
 class FormJudge:
@@ -42,7 +45,7 @@ class FormJudge:
         self.diagnostics = diagnostics
         self._baseline_samples: dict[str, list[float]] = {}
         self._since: dict[RuleKey, float] = {}
-        self._fired_for: dict[RuleKey, int] = {}
+        self._fired_for: dict[tuple[str, Side | None], int] = {}
         self._extremes: dict[RuleKey, tuple[float, float]] = {}
         """How far each relative rule's feature went above and below its baseline in the current
         episode (a rep's work phase, or the rest between reps)."""
@@ -76,7 +79,7 @@ class FormJudge:
                 continue
             for side, rep_number in channels if rule.per_side else channels[:1]:
                 side = side if rule.per_side else None
-                key = (rule.code, side)
+                key = (rule.code, rule.feature, side)
                 value = self._value(rule, features, side)
                 if rule.relative and self.exercise.rep is not None and math.isfinite(value):
                     above, below = self._extremes.get(key, (0.0, 0.0))
@@ -87,8 +90,8 @@ class FormJudge:
                     continue
                 since = self._since.setdefault(key, t)
                 episode = rep_number if rep_number is not None else holds_started
-                if t - since >= rule.min_s and self._fired_for.get(key) != episode:
-                    self._fired_for[key] = episode
+                if t - since >= rule.min_s and self._fired_for.get((rule.code, side)) != episode:
+                    self._fired_for[(rule.code, side)] = episode
                     warning = FormWarning(t, rule.code, rule.message, side, rep_number)
                     if self.exercise.rep is None:
                         self._pending.append(warning)
@@ -102,7 +105,7 @@ class FormJudge:
         (self.diagnostics.judged_rules if seen else self.diagnostics.unjudged_rules)[rule.code] += 1
         if not seen:
             for side, _ in channels:
-                self._since.pop((rule.code, side if rule.per_side else None), None)
+                self._since.pop((rule.code, rule.feature, side if rule.per_side else None), None)
         return seen
 
     def release(self, t: float) -> list[FormWarning]:
