@@ -10,8 +10,10 @@ import pytest
 
 from posecoach.analysis import replay
 from posecoach.events import FormWarning, HoldEnded, RepCompleted, RepRejected
+from posecoach.exercises import get_exercise
+from posecoach.exercises.engine import ExerciseEngine
 from posecoach.landmarks import Side
-from tests.support.trajectories import BodyAngles, bump, reps_signal, sample
+from tests.support.trajectories import BodyAngles, bump, pose_from_angles, reps_signal, sample
 
 LYING = BodyAngles()
 STANDING = BodyAngles(trunk_elevation=90.0, chest_up=True)
@@ -175,6 +177,31 @@ def test_stepping_back_into_a_plank_after_being_seen_on_all_fours_is_no_rep_unde
                        hip_right=right_hip + 90.0 * right, knee_right=right_knee + 100.0 * right)
 
     assert analyse("plank-knee-drive", script, 10.0).rep_counts() == {"total": 2, "left": 1, "right": 1}
+
+
+def test_counting_that_begins_while_lying_back_starts_from_where_the_person_settles():
+    """Seen sitting, then lying back into the bridge's start: the hips unfold from 100 to 50 deg on
+    the way, like a bridge rising. The rest the bridges start from is where the hips settle, not the
+    most flexed value seen getting there (which left the first bridge never coming back down)."""
+    def script(t: float) -> BodyAngles:
+        lying_back = min(1.0, max(0.0, (t - 1.0) / 1.5))
+        hip = 100.0 - 50.0 * lying_back - 50.0 * reps_signal(t, [4.0, 7.0], 0.8, 0.5)
+        return replace(LYING, trunk_elevation=60.0 - 60.0 * lying_back, hip_left=hip, hip_right=hip,
+                       knee_left=90.0, knee_right=90.0)
+
+    summary = analyse("glute-bridge", script, 10.0)
+    assert summary.rep_counts()["total"] == 2
+    assert [r.uncertain for r in summary.reps] == [None, None]
+
+
+def test_lying_on_the_back_filmed_from_the_head_end_is_the_sit_ups_position():
+    """A camera at the head looking down reads the flat trunk 40-55 deg head-down, as for every
+    exercise on the back: the chest still faces up."""
+    engine = ExerciseEngine(get_exercise("sit-up"))
+    flat = replace(LYING, trunk_elevation=-45.0, hip_left=60.0, hip_right=60.0, knee_left=90.0, knee_right=90.0)
+    for i in range(60):
+        engine.update(pose_from_angles(flat, i / 30.0), i / 30.0)
+    assert engine.in_position
 
 
 def test_a_jump_in_the_last_frames_is_no_rep_cut_at_its_top():

@@ -68,7 +68,7 @@ SEATED_LEANING_BACK = Posture(
 KNEELING_UPRIGHT = Posture("kneeling upright", (Within("trunk_incline", 45, 90),))
 SIT_UP_POSITION = Posture(
     "lying on your back, knees bent",
-    (Within("chest_facing", -10, 90), Within("knee_flexion.both", 35, 180), Within("trunk_incline", -30, 95)),
+    (Within("chest_facing", -10, 90), Within("knee_flexion.both", 35, 180), Within("trunk_incline", -60, 95)),
 )
 
 SIDE_PLANK_MIN_LIFT = 0.32

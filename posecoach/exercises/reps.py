@@ -78,6 +78,9 @@ judged partial): lower, and noise between reps would start some; higher, and a h
 pass unseen instead of being called partial."""
 SETTLED_REST_S = 0.5
 """How long the signal must stay at rest before a movement smaller than ``min_excursion`` may start a rep."""
+ARRIVED_REST_S = 0.25
+"""Counting that began on the way into the position starts from the first level the signal keeps this
+long: the position reached (a first rep may follow at once)."""
 REST_BAND = 0.2
 """Within this fraction of ``min_excursion`` above rest the body is still at rest: the rep starts
 when it leaves this band, which gives honest durations and tempo."""
@@ -149,6 +152,8 @@ class _Channel:
     """(start, end, range) of this side's last counted rep: the other side's echo falls inside it."""
     hold_open: bool = False
     """A ``HoldStarted`` was emitted for this rep's top and its ``HoldEnded`` is still owed."""
+    awaiting_rest: bool = False
+    """Counting began inside the way into the position: the rest is where the signal first settles."""
     opening_done: bool = False
     """Until the first rep starts, the channel watches for a rep already under way when it began."""
     opening_first: float = math.nan
@@ -157,7 +162,7 @@ class _Channel:
     opening_peak_t: float = 0.0
 
     def reset(self) -> None:
-        self.opening_done = False
+        self.opening_done = self.awaiting_rest = False
         self.opening_first = self.opening_peak = math.nan
         self.phase = Phase.REST
         self.rest = math.nan
@@ -240,9 +245,10 @@ class RepCounter:
         return events
 
     def forgo_openings(self) -> None:
-        """Counting begins inside a movement that was the way into the position: no rep under way."""
+        """Counting begins inside a movement that was the way into the position: no rep under way, and
+        the rest reps start from is where the person settles."""
         for channel in self.channels:
-            channel.opening_done = True
+            channel.opening_done = channel.awaiting_rest = True
 
     @property
     def working(self) -> bool:
@@ -344,6 +350,15 @@ class RepCounter:
         visibility = sided(features, "visibility.{side}", channel.side)
         if channel.phase is Phase.REST or not math.isfinite(channel.rest):
             self._watch_opening(channel, x, t)
+            if channel.awaiting_rest:
+                # Not the lowest value seen on the way in (lying back flexes the hips like a bridge
+                # lowering), but the level the person then holds.
+                if channel.rest_since is None or abs(x - channel.rest) > REST_BAND * spec.min_excursion:
+                    channel.rest, channel.rest_since = x, t
+                elif t - channel.rest_since >= ARRIVED_REST_S:
+                    channel.awaiting_rest = False
+                channel.rest_t = t
+                return []
             if not math.isfinite(channel.rest) or x < channel.rest:
                 channel.rest = x
                 channel.phase = Phase.REST
