@@ -485,6 +485,40 @@ def test_a_rep_already_under_way_counts_only_if_its_top_is_seen():
     assert analyse("lying-leg-raise", already_held_up, 9.0).rep_counts()["total"] == 2
 
 
+def test_one_knee_already_up_at_the_first_frame_of_a_march_is_a_rep_under_way():
+    """The recording starts with the left knee at its top and the right foot down: in an exercise
+    whose legs take turns that is half a rep (nobody stands with one knee held up to start), so
+    it counts, as uncertain; both knees up at the start is a starting position, not a rep."""
+    def one_knee_up(t: float) -> BodyAngles:
+        left = 90.0 * bump(t, -0.6, 0.6, 0.2) + 90.0 * reps_signal(t, [2.5, 5.5], 0.6, 0.3)
+        right = 90.0 * reps_signal(t, [1.0, 4.0], 0.6, 0.3)
+        return replace(STANDING, hip_left=left, hip_right=right)
+
+    def both_knees_up(t: float) -> BodyAngles:
+        both = 90.0 * bump(t, -0.6, 0.6, 0.2)
+        return replace(one_knee_up(t), hip_right=both + 90.0 * reps_signal(t, [1.0, 4.0], 0.6, 0.3))
+
+    caught = analyse("standing-march", one_knee_up, 7.5)
+    assert caught.rep_counts() == {"total": 5, "left": 3, "right": 2}
+    assert [(r.side, r.uncertain) for r in caught.reps if r.uncertain] == \
+        [(Side.LEFT, "the rep began before posecoach could see it")]
+    assert analyse("standing-march", both_knees_up, 7.5).rep_counts() == {"total": 4, "left": 2, "right": 2}
+
+
+def test_a_rep_under_way_at_the_first_frame_gets_no_fault_warning():
+    """Half a knee lift at the first frame is as likely the end of a full one as a short one: the
+    recording did not show its start, so it is not counted and not called short."""
+    def script(t: float) -> BodyAngles:
+        left = 45.0 * bump(t, -0.6, 0.6, 0.2) + 90.0 * reps_signal(t, [2.5, 5.5], 0.6, 0.3)
+        right = 90.0 * reps_signal(t, [1.0, 4.0], 0.6, 0.3)
+        return replace(STANDING, hip_left=left, hip_right=right)
+
+    summary = analyse("standing-march", script, 7.5)
+    assert summary.rep_counts() == {"total": 4, "left": 2, "right": 2}
+    assert [r.code for r in summary.rejected] == ["partial-range"]
+    assert summary.warnings == []
+
+
 def test_a_rep_cut_off_on_its_way_down_counts_as_uncertain():
     def script(t: float) -> BodyAngles:
         hip = 80.0 * reps_signal(t, [1.0, 4.0], 1.0, 0.2)

@@ -536,7 +536,10 @@ class RepCounter:
             # Both short and quicker than any rep: a twitch as likely as a rep cut short (and a rushed
             # rep reads short through the smoothing), so which fault it was is not said.
             twitch = reason[0] is Rejection.PARTIAL_RANGE and draft.t_s - draft.start_s < spec.min_rep_s
-            warn = (calibrated or reason[0] not in (Rejection.TOO_FAST, Rejection.HOLD_TOO_SHORT)) and not twitch
+            # A rep under way when the recording began was seen only in part: its range and time
+            # are lower bounds, so no fault of it is said.
+            warn = (calibrated or reason[0] not in (Rejection.TOO_FAST, Rejection.HOLD_TOO_SHORT)) and \
+                not twitch and not draft.opening
             return events + self._reject(draft, *reason, warn=warn)
         events += self._settle_provisional(draft)
         calibrated = any(c.ranges for c in self.channels)
@@ -558,13 +561,17 @@ class RepCounter:
         """A rep under way when the channel began counts if its top and full way down were seen.
 
         Seeing the top means the signal still rose (a turn), not a position already held: a leg
-        raise filmed from legs-up is not a rep, a knee drive caught on its way up is.
+        raise filmed from legs-up is not a rep, a knee drive caught on its way up is. One leg of a
+        pair that takes turns needs no turn: a rep's range up from where it comes to rest while the
+        other leg is down (checked below) is half-way through a rep, as nobody starts a march or a
+        bicycle with one knee held up.
         """
         if channel.opening_done:
             return []
         channel.opening_done = True
         excursion = self._entry_excursion(channel, channel.rest_t)
-        turned = channel.opening_peak - channel.opening_first >= OPENING_TURN * excursion
+        turned = channel.opening_peak - channel.opening_first >= OPENING_TURN * excursion or \
+            (channel.side is not None and channel.opening_first - channel.rest >= excursion)
         span = channel.opening_peak - channel.rest
         came_down_after = channel.opening_peak_t < channel.rest_t
         if not (turned and came_down_after and span >= excursion) or self._both_sides_started_up(channel, span):
