@@ -78,6 +78,18 @@ def test_a_partial_rep_after_full_ones_is_rejected_and_flagged():
     assert [w.code for w in summary.warnings] == ["partial-range"]
 
 
+def test_a_rep_at_two_fifths_of_a_small_usual_range_is_flagged_as_partial():
+    """Rehab raises of 45 degrees, then one of 18: a third of the way is well clear of the noise at
+    rest, so it starts a rep, and it is flagged as short instead of passing unseen."""
+    def script(t: float) -> BodyAngles:
+        hip = 45.0 * reps_signal(t, [1.0, 4.0, 7.0], 1.0, 0.2) + 18.0 * bump(t, 10.0, 1.0, 0.2)
+        return replace(LYING, hip_left=hip, hip_right=hip)
+
+    summary = analyse("lying-leg-raise", script, 13.0)
+    assert summary.rep_counts()["total"] == 3
+    assert [w.code for w in summary.warnings] == ["partial-range"]
+
+
 def test_a_short_twitch_quicker_than_any_rep_is_not_scolded_as_partial():
     """A 40-degree flick in half a second after full reps: as likely a twitch as a rep cut short (and a rushed
     rep reads short through the smoothing), so no partial-range warning is said for it."""
