@@ -328,3 +328,27 @@ def test_a_still_body_face_down_reaching_an_arm_forward_is_no_plank():
     name it a plank."""
     recognition = recognize(reaching_forward(sample(plank, 12.0, noise_deg=1.0), [(4.0, 6.0), (9.0, 11.0)]))
     assert recognition.slug == "bird-dog", recognition
+
+
+@pytest.mark.parametrize(("lifts", "expected"), [
+    # Lying on the side with the hips read just over the lift limit, a dip as the forearm pushes, then
+    # the hips up: the hold is the hips up.
+    ([(0.0, 2.0, 0.33), (2.0, 2.5, 0.15), (2.5, 12.5, 0.47)], (2.5, 12.5)),
+    # ...and the same after it: lowered to lie at the limit again.
+    ([(0.0, 10.0, 0.47), (10.0, 10.5, 0.15), (10.5, 13.0, 0.33)], (0.0, 10.0)),
+    # A sag that lapses for a moment and comes back up, or a hold ending sagging slowly, is all held.
+    ([(0.0, 5.0, 0.47), (5.0, 5.5, 0.28), (5.5, 10.0, 0.45)], (0.0, 10.0)),
+    ([(0.0, 6.0, 0.47), (6.0, 10.0, 0.37)], (0.0, 10.0)),
+])
+def test_a_counted_hold_leaves_out_the_position_at_its_limit_next_to_a_lapse(lifts, expected):
+    """The side plank's engine bridges a dip of the hips shorter than its grace, so its hold can take in
+    lying on the side before or after when that reads just over the lift limit (a rendered routine:
+    0.33 against 0.32); the segment's bout leaves that out, not a sag held as deep as the rest."""
+    from posecoach.exercises.recognize import _held_span
+
+    frames: list[tuple[float, dict[str, float] | None]] = []
+    for start, stop, lift in lifts:
+        frames += [(float(t), {"hip_lift": lift, "knee_flexion.both": 15.0})
+                   for t in np.arange(start, stop - 1e-9, 1 / 30)]
+    start, end = _held_span(frames, "side-plank", None, frames[0][0], frames[-1][0])
+    assert (start, end) == (pytest.approx(expected[0], abs=0.05), pytest.approx(expected[1], abs=0.05))

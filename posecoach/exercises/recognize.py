@@ -63,7 +63,10 @@ Segmenting a routine
 (getting up, lying down) and where nobody is in view for a while, and at long still spells inside
 one family (resting between two floor exercises); it recognises each piece, joins neighbouring
 pieces recognised as the same exercise, drops still pieces that are only rest, and trims each
-segment to the span the recognised exercise's engine was active in (first rep or hold to last).
+segment to the span the recognised exercise's engine was active in (first rep or hold to last); a
+hold's span leaves out a position next to it that the engine's grace joined to it across a lapse
+while it sat only at the edge of the hold's limits (lying on the side before a side plank, read
+just over its hip lift).
 Where one exercise runs into the next in the same posture without a rest (a bridge's getting out
 straight into a leg raise's getting in), windows of a few seconds are recognised along the way and
 the piece is cut where the exercise they name changes for good. A stretch is cut only into bouts
@@ -85,9 +88,10 @@ import numpy as np
 
 from posecoach.events import HoldEnded, RepCompleted, RepRejected
 from posecoach.exercises.catalog import CATALOG
+from posecoach.exercises.definition import Within
 from posecoach.exercises.engine import ExerciseEngine
-from posecoach.features import END_ON_RATIO, Features, compute_features
-from posecoach.landmarks import PoseFrame
+from posecoach.features import END_ON_RATIO, Features, compute_features, sided
+from posecoach.landmarks import PoseFrame, Side
 
 
 class Family(StrEnum):
@@ -167,6 +171,9 @@ MIN_SEGMENT_S = 2.0
 SPLIT_WINDOW_S = 8.0
 SPLIT_STEP_S = 2.0
 """Windows recognised to find where one exercise runs into the next without a rest."""
+HELD_DEPTH_SHARE = 0.5
+"""A part of a counted hold cut off by a lapse at its start or end is getting in or out when it sat
+less than this share as far inside the lapsed condition as the hold did (see :func:`_held_span`)."""
 MIN_SPLIT_BOUT_S = 4.0
 """A posture's stretch is split in two exercises only where each lasted this long (a few reps);
 shorter bits are getting into position or a variation inside the exercise."""
@@ -395,6 +402,8 @@ class EngineEvidence:
     """From the first counted rep's or hold's start to the last one's end."""
     rep_peaks: tuple[tuple[str | None, float, float], ...] = ()
     """Each counted rep's side (None for both), time at its peak and range of motion."""
+    hold_spans: tuple[tuple[Side | None, float, float], ...] = ()
+    """Each counted hold of a second or more: its side (None for both), start and end."""
 
     @property
     def hold_share(self) -> float:
@@ -432,7 +441,8 @@ def run_engine(slug: str, frames: Iterable[tuple[float, Features | None]]) -> En
     active = (min(s for s, _ in spans), max(e for _, e in spans)) if spans else None
     return EngineEvidence(slug, in_position_s, len(reps), sum(isinstance(e, RepRejected) for e in events),
                           sum(e.held_s for e in holds), len(holds), active,
-                          tuple((e.side.value if e.side else None, e.peak_s, e.rom) for e in reps))
+                          tuple((e.side.value if e.side else None, e.peak_s, e.rom) for e in reps),
+                          tuple((e.side, e.start_s, e.t_s) for e in holds if e.held_s >= 1.0))
 
 
 # ---------------------------------------------------------------------- the decision tree
@@ -934,4 +944,59 @@ def _worth_a_segment(track: _Track, piece: _Piece, min_s: float = MIN_SEGMENT_S)
 def _judge(track: _Track, piece: _Piece) -> None:
     recognition, evidence = _recognize_track(track.slice(piece.start, piece.stop))
     piece.recognition = recognition
-    piece.active = evidence[recognition.slug].active if recognition.slug in evidence else None
+    found = evidence.get(recognition.slug) if recognition.slug is not None else None
+    piece.active = found.active if found is not None else None
+    if found is not None and found.hold_spans and found.reps == 0:
+        spans = [_held_span(track.frames[piece.start:piece.stop], found.slug, side, start, end)
+                 for side, start, end in found.hold_spans]
+        piece.active = (min(start for start, _ in spans), max(end for _, end in spans))
+
+
+def _margin(condition: Within, value: float) -> float:
+    """How far inside ``condition``'s range ``value`` lies (negative outside)."""
+    return min(value - condition.low, condition.high - value)
+
+
+def _held_span(frames: list[tuple[float, Features | None]], slug: str, side: Side | None,
+               start: float, end: float) -> tuple[float, float]:
+    """A counted hold without its getting in and out: the part before (after) a lapse that sat at the
+    very edge of the lapsed condition, where the hold proper sat well inside it.
+
+    The engine bridges a lapse of its grace period, so a hold can take in the position next to it
+    when that position meets the hold's limits too: lying on the side with the hips read just over a
+    side plank's lift, then a dip as the forearm pushes, then the hips up. Such a part sat at less
+    than :data:`HELD_DEPTH_SHARE` of the hold's depth into the condition that lapsed (a sag that
+    lapses and comes back up, or a plank adjusted, is held as deep as the rest and stays)."""
+    hold = CATALOG[slug].hold
+    if hold is None:
+        return start, end
+    conditions = [c for c in hold.conditions if isinstance(c, Within)]
+    inside = [(t, f) for t, f in frames if f is not None and start <= t <= end]
+    if not conditions or len(inside) < 2:
+        return start, end
+    times = np.array([t for t, _ in inside])
+    margins = np.array([[_margin(c, sided(f, c.feature, side)) for c in conditions] for _, f in inside])
+    lapsed = (margins < 0).any(axis=1)
+    # Parts held between lapses: (first frame, stop) index ranges.
+    parts = [(a, b) for label, a, b in _runs(lapsed.astype(int)) if not label]
+    if len(parts) < 2:
+        return start, end
+    main = max(range(len(parts)), key=lambda k: times[parts[k][1] - 1] - times[parts[k][0]])
+    if times[parts[main][1] - 1] - times[parts[main][0]] < hold.min_s:
+        return start, end  # no part held for long: nothing to measure the hold's depth by
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a condition unseen throughout a part
+        depth = np.nanmedian(margins[parts[main][0]:parts[main][1]], axis=0)
+
+        def shallow(part: tuple[int, int], lapse: slice) -> bool:
+            broken = (margins[lapse] < 0).any(axis=0)
+            own = np.nanmedian(margins[part[0]:part[1]], axis=0)
+            return bool(np.any(broken & (own < HELD_DEPTH_SHARE * depth)))
+
+        first, last = 0, len(parts) - 1
+        while first < main and shallow(parts[first], slice(parts[first][1], parts[first + 1][0])):
+            first += 1
+        while last > main and shallow(parts[last], slice(parts[last - 1][1], parts[last][0])):
+            last -= 1
+    return (float(times[parts[first][0]]) if first else start,
+            float(times[parts[last][1] - 1]) if last < len(parts) - 1 else end)
