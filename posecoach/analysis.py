@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from posecoach.errors import SourceError, UnrecognisedError
 from posecoach.events import Event, RepCompleted, RepRejected
 from posecoach.exercises import EngineSnapshot, Exercise, ExerciseEngine, get_exercise
-from posecoach.exercises.definition import Target, feature_words, with_hold_target
+from posecoach.exercises.definition import Sightline, Target, feature_words, with_hold_target
 from posecoach.exercises.reps import SMALL_RANGE_SHARE
 from posecoach.features import near_side
 from posecoach.landmarks import PoseFrame, Side
@@ -36,6 +36,12 @@ TOO_DARK = 25.0
 """Mean brightness (0-255) under which a clip is too dark for the pose model to find a person."""
 BRIGHTNESS_EVERY = 10
 """Sample one frame in this many for the brightness check."""
+UNSEEN_BECAUSE: dict[Sightline, str] = {
+    Sightline.HIPS_APART: "from this camera angle your hips overlap. Film from a front-oblique angle to check it.",
+    Sightline.SIDE_ON: "the camera did not see you side-on, so how high your knee rose could not be read. "
+                       "Film from the side to check it.",
+}
+"""The notes' reason a form rule went unchecked, by what its camera needs."""
 
 EventCallback = Callable[[Event], None]
 
@@ -131,10 +137,11 @@ class AnalysisSession:
             if note:
                 notes.append(note)
         seen = self.engine.diagnostics
-        for code, frames in sorted(seen.unjudged_rules.items()):
-            if frames > seen.judged_rules[code]:
-                notes.append(f"{code.replace('-', ' ').capitalize()} was not checked: from this camera angle your hips "
-                             "overlap. Film from a front-oblique angle to check it.")
+        sightlines = {rule.code.value: rule.sightline for rule in self.exercise.form if rule.sightline is not None}
+        for code, times in sorted(seen.unjudged_rules.items()):
+            if times > seen.judged_rules[code] and code in sightlines:
+                reason = UNSEEN_BECAUSE[sightlines[code]]
+                notes.append(f"{code.replace('-', ' ').capitalize()} was not checked: {reason}")
         uncertain = [e for e in summary.events if isinstance(e, RepCompleted) and e.uncertain]
         if uncertain:
             reasons = sorted({rep.uncertain for rep in uncertain if rep.uncertain})

@@ -381,6 +381,25 @@ def test_standing_march_flags_a_knee_that_stays_below_hip_height():
     assert [(w.code, w.side) for w in summary.warnings] == [("knee-below-hip", Side.RIGHT)]
 
 
+@pytest.mark.parametrize(("camera_yaw", "warned"), [(0.0, True), (75.0, False), (90.0, False)],
+                         ids=["from-the-side", "front-oblique", "from-the-front"])
+def test_a_knee_below_hip_is_judged_only_where_the_camera_sees_the_thigh_rise_across_the_picture(
+        camera_yaw, warned):
+    """The thigh's height is read from the hip angle: from the front the thigh comes toward the camera,
+    where MediaPipe's depth reads clean rendered knee drives anywhere from 50 to 120 deg. From there
+    the rule stays quiet, the low step still counts, and a note says the rule was not checked."""
+    def script(t: float) -> BodyAngles:
+        left = 95.0 * reps_signal(t, [1.0, 5.0], 0.5, 0.4)
+        right = 55.0 * reps_signal(t, [3.0], 0.5, 0.4)
+        return replace(STANDING, hip_left=left, hip_right=right, camera_yaw=camera_yaw)
+
+    summary = analyse("standing-march", script, 7.0)
+    assert summary.rep_counts() == {"total": 3, "left": 2, "right": 1}
+    assert [w.code for w in summary.warnings] == (["knee-below-hip"] if warned else [])
+    not_checked = [n for n in summary.notes if n.startswith("Knee below hip was not checked")]
+    assert bool(not_checked) is not warned
+
+
 def test_plank_hold_is_timed_and_pauses_while_nobody_is_visible():
     def script(t: float) -> BodyAngles | None:
         return None if 4.0 <= t < 5.0 else PLANK

@@ -25,6 +25,7 @@ from posecoach.exercises.definition import (
     Posture,
     RepSpec,
     SideMode,
+    Sightline,
     Source,
     View,
     WarningCode,
@@ -83,7 +84,7 @@ BACK_LIFTING = FormRule(
 )
 PELVIS_ROCKING = FormRule(
     WarningCode.PELVIS_ROCKING, "Keep your pelvis still: don't let your hips rock side to side.",
-    "pelvis_tilt", above=14.0, below=-14.0, relative=True, min_s=0.3, needs_hips_apart=True,
+    "pelvis_tilt", above=14.0, below=-14.0, relative=True, min_s=0.3, sightline=Sightline.HIPS_APART,
 )
 # Relative to the line the person held at the start: MediaPipe reads a straight plank anywhere
 # from about 0° to +15° depending on build and camera, so an absolute limit would misjudge.
@@ -108,10 +109,11 @@ HIPS_PIKING = FormRule(
 ON_THE_OTHER_LEG = (Within("hip_flexion.{other}", -20, 180),)
 KNEE_BELOW_HIP = FormRule(
     WarningCode.KNEE_BELOW_HIP, "Bring your knee up to hip height.", "peak", below=75.0, absolute=True,
+    sightline=Sightline.SIDE_ON,
 )
 TRUNK_ROTATING = FormRule(
     WarningCode.TRUNK_ROTATING, "Keep your hips square: don't let your trunk rotate as the limb moves.",
-    "pelvis_tilt", above=15.0, below=-15.0, relative=True, min_s=0.3, needs_hips_apart=True,
+    "pelvis_tilt", above=15.0, below=-15.0, relative=True, min_s=0.3, sightline=Sightline.HIPS_APART,
 )
 
 EXERCISES: tuple[Exercise, ...] = (

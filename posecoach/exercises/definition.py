@@ -165,6 +165,19 @@ class HoldSpec:
     """In-position spans shorter than this are passing through, not holds."""
 
 
+class Sightline(StrEnum):
+    """Where the camera must be for a form rule to see its fault (the rule is quiet elsewhere, and the
+    session's notes say it was not checked)."""
+
+    HIPS_APART = "hips-apart"
+    """The two hips' heights are compared: from the side they overlap, and the far one is MediaPipe's
+    guess (it wanders 10-20 deg on a still pelvis)."""
+    SIDE_ON = "side-on"
+    """How high a thigh rises is read from the hip angle, a movement across the picture from the side;
+    filmed from the front or obliquely the thigh comes toward the camera, and MediaPipe's depth reads
+    a clean rendered knee drive anywhere from 50 to 120 deg."""
+
+
 @dataclass(frozen=True)
 class FormRule:
     """A form problem: ``feature`` beyond ``threshold`` for ``min_s`` seconds during ``phase``.
@@ -186,9 +199,8 @@ class FormRule:
     """Evaluate ``{side}`` features for the working side (else the whole body)."""
     absolute: bool = False
     """Checked at the end of each rep on its peak (e.g. 'knee did not reach hip height')."""
-    needs_hips_apart: bool = False
-    """Judged only when the camera sees the two hips apart: from the side they overlap, and the height
-    of the far one is MediaPipe's guess (it wanders 10-20 deg on a still pelvis)."""
+    sightline: Sightline | None = None
+    """Judged only from a camera that can see the fault (None: from anywhere)."""
 
     def violated_by(self, value: float) -> bool:
         if not math.isfinite(value):

@@ -13,7 +13,7 @@ import statistics
 from collections.abc import Sequence
 
 from posecoach.events import FormWarning
-from posecoach.exercises.definition import Exercise, FormRule
+from posecoach.exercises.definition import Exercise, FormRule, Sightline
 from posecoach.exercises.diagnostics import Diagnostics
 from posecoach.features import Features, sided
 from posecoach.landmarks import Side
@@ -23,8 +23,9 @@ BASELINE_SAMPLES = 15
 HOLD_EXIT_S = 1.0
 """A fault in the last second of a hold is the person leaving the position."""
 HIPS_APART = 0.35
-"""Hip width over trunk length in the image from which the two hips' heights can be compared (~0.1
-from the side, 0.3-0.5 obliquely, 0.6 and more from the front or an end)."""
+"""Hip width over trunk length in the image (``end_on``: ~0.1 from the side, 0.3-0.5 obliquely, 0.6
+and more from the front or an end) from which the two hips' heights can be compared; below it the
+camera is side-on enough to read a thigh's height from the hip angle (:class:`Sightline`)."""
 PEAK_MARGIN = 15.0
 """How far (degrees) a rep's top must fall short of the side's usual top to be a fault of that rep."""
 FIRST_EPISODE_STRICTNESS = 2.0
@@ -75,7 +76,9 @@ class FormJudge:
         for rule in self.exercise.form:
             if rule.absolute or (rule.phase == "work" and not working) or (rule.phase == "rest" and working):
                 continue
-            if rule.needs_hips_apart and not self._hips_seen_apart(rule, features, channels):
+            if not self._sees(rule, features.get("end_on", math.nan)):
+                for side, _ in channels:
+                    self._since.pop((rule.code, rule.feature, side if rule.per_side else None), None)
                 continue
             for side, rep_number in channels if rule.per_side else channels[:1]:
                 side = side if rule.per_side else None
@@ -99,13 +102,14 @@ class FormJudge:
                         self._unfinished.append(warning)
         return warnings
 
-    def _hips_seen_apart(self, rule: FormRule, features: Features,
-                         channels: Sequence[tuple[Side | None, int | None]]) -> bool:
-        seen = features.get("end_on", 0.0) >= HIPS_APART
+    def _sees(self, rule: FormRule, end_on: float) -> bool:
+        """Whether this camera can see ``rule``'s fault now (``end_on`` of the frame judged); the
+        diagnostics count how often it could and could not, for the session's notes."""
+        if rule.sightline is None:
+            return True
+        hips_apart = end_on >= HIPS_APART
+        seen = hips_apart if rule.sightline is Sightline.HIPS_APART else end_on < HIPS_APART
         (self.diagnostics.judged_rules if seen else self.diagnostics.unjudged_rules)[rule.code] += 1
-        if not seen:
-            for side, _ in channels:
-                self._since.pop((rule.code, rule.feature, side if rule.per_side else None), None)
         return seen
 
     def release(self, t: float) -> list[FormWarning]:
@@ -144,10 +148,12 @@ class FormJudge:
         self._extremes.clear()
 
     def peak_warnings(self, peak: float, earlier: list[float], t: float, side: Side | None,
-                      rep: int) -> list[FormWarning]:
-        """Warnings for a counted rep's top (e.g. the knee short of hip height)."""
+                      rep: int, end_on: float) -> list[FormWarning]:
+        """Warnings for a counted rep's top (e.g. the knee short of hip height); ``end_on`` is the
+        camera's view of the body at that top."""
         return [FormWarning(t, rule.code, rule.message, side, rep) for rule in self.exercise.form
-                if rule.absolute and rule.feature == "peak" and peak_fault(rule, peak, earlier)]
+                if rule.absolute and rule.feature == "peak" and self._sees(rule, end_on)
+                and peak_fault(rule, peak, earlier)]
 
     def _beyond_usual(self, key: RuleKey, value: float) -> float:
         """A deviation from baseline, less what the person's earlier reps (or rests) showed anyway.

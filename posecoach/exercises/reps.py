@@ -137,6 +137,8 @@ class _Channel:
     peak_sides: tuple[float, float] = (math.nan, math.nan)
     peak_body: tuple[float, ...] = ()
     """The values of the exercise's ``at_top`` features at the rep's peak."""
+    peak_end_on: float = math.nan
+    """How the camera saw the body at the rep's peak (``end_on``): which form rules could see it."""
     count: int = 0
     ranges: list[float] = field(default_factory=list)
     value: float = math.nan
@@ -200,6 +202,8 @@ class _RepDraft:
     """Under way when counting began: judged against the next rep more strictly."""
     cut_at_top: bool = False
     """Still at its top when the stream ended: how long it would have taken is unknown."""
+    end_on: float = math.nan
+    """The camera's view of the body at the peak (see ``_Channel.peak_end_on``)."""
 
 
 class RepCounter:
@@ -390,6 +394,7 @@ class RepCounter:
                 channel.flicker_peak = channel.other_flicker_peak = 0.0
                 channel.peak_sides = self._side_values(features)
                 channel.peak_body = self._top_values(channel, features)
+                channel.peak_end_on = features.get("end_on", math.nan)
                 return opening
             return []
 
@@ -398,6 +403,7 @@ class RepCounter:
             channel.peak, channel.peak_t = x, t
             channel.peak_sides = self._side_values(features)
             channel.peak_body = self._top_values(channel, features)
+            channel.peak_end_on = features.get("end_on", math.nan)
         if math.isfinite(visibility):
             channel.min_visibility = min(channel.min_visibility, visibility)
         other = self._other_value(channel, features)
@@ -616,7 +622,8 @@ class RepCounter:
             uncertain = f"{where} partly hidden (visibility {channel.min_visibility:.2f})"
         span = channel.peak - channel.rest
         return _RepDraft(channel, t, self._working_side(channel, span), channel.rest_t, channel.peak_t, span,
-                         spec.direction * channel.peak, up_s, down_s, channel.top_s, tuple(flags), uncertain)
+                         spec.direction * channel.peak, up_s, down_s, channel.top_s, tuple(flags), uncertain,
+                         end_on=channel.peak_end_on)
 
     def _rejection_reason(self, channel: _Channel, draft: _RepDraft) -> tuple[Rejection, str] | None:
         """Why this movement does not count, with the details a person needs; None when it counts."""
@@ -700,7 +707,7 @@ class RepCounter:
             round(draft.held_s, 3), draft.flags, draft.uncertain,
         )]
         earlier = channel.peaks or [peak for other in self.channels for peak in other.peaks]
-        events += self._form.peak_warnings(draft.peak, earlier, draft.t_s, channel.side, channel.count)
+        events += self._form.peak_warnings(draft.peak, earlier, draft.t_s, channel.side, channel.count, draft.end_on)
         channel.peaks.append(draft.peak)
         return events
 
