@@ -12,7 +12,7 @@ from posecoach.analysis import replay
 from posecoach.events import FormWarning, HoldEnded, RepCompleted, RepRejected
 from posecoach.exercises import get_exercise
 from posecoach.exercises.engine import ExerciseEngine
-from posecoach.landmarks import Side
+from posecoach.landmarks import Joint, Side
 from tests.support.trajectories import BodyAngles, bump, pose_from_angles, reps_signal, sample
 
 LYING = BodyAngles()
@@ -398,6 +398,28 @@ def test_a_knee_below_hip_is_judged_only_where_the_camera_sees_the_thigh_rise_ac
     assert [w.code for w in summary.warnings] == (["knee-below-hip"] if warned else [])
     not_checked = [n for n in summary.notes if n.startswith("Knee below hip was not checked")]
     assert bool(not_checked) is not warned
+
+
+def test_a_leg_hidden_behind_the_standing_leg_until_it_rises_is_a_rep_with_its_hold():
+    """Filmed from the side, the far leg stands behind the near one and the model does not see it; it
+    comes into view already raised (and is seen coming down). It rested where the other leg rests, so
+    the rep and the 5 s hold at its top are under way from the moment it appears (they used to pass
+    unseen: 0 counted)."""
+    def script(t: float) -> BodyAngles:
+        return replace(STANDING, hip_right=85.0 * reps_signal(t, [2.0], 0.5, 5.5))
+
+    def far_leg_hidden_until_it_rises(frames):
+        for t, pose in frames:
+            if pose is not None and t < 3.0 and script(t).hip_right < 60.0:
+                for joint in (Joint.KNEE, Joint.ANKLE, Joint.HEEL, Joint.FOOT_INDEX):
+                    pose.xyzv[int(joint.of(Side.RIGHT))] = float("nan")
+                    if pose.world is not None:
+                        pose.world[int(joint.of(Side.RIGHT))] = float("nan")
+            yield t, pose
+
+    summary = replay(far_leg_hidden_until_it_rises(sample(script, 11.0)), "standing-psoas-activation", fps=30.0)
+    assert summary.rep_counts() == {"total": 1, "left": 0, "right": 1}
+    assert [round(hold.held_s) for hold in summary.holds] == [6]
 
 
 def test_plank_hold_is_timed_and_pauses_while_nobody_is_visible():

@@ -354,6 +354,7 @@ class RepCounter:
             x = spec.direction * channel.value
         visibility = sided(features, "visibility.{side}", channel.side)
         if channel.phase is Phase.REST or not math.isfinite(channel.rest):
+            self._rest_from_other_leg(channel, x, t)
             self._watch_opening(channel, x, t)
             if channel.awaiting_rest:
                 # Not the lowest value seen on the way in (lying back flexes the hips like a bridge
@@ -554,6 +555,18 @@ class RepCounter:
             self._provisional.append(draft)
             return events
         return events + self._count(draft)
+
+    def _rest_from_other_leg(self, channel: _Channel, x: float, t: float) -> None:
+        """A leg first seen a whole rep's range above where the other leg has rested was hidden at
+        rest (behind the standing leg, filmed from the side) and came into view on its way up: it
+        rested where the other leg rests, and its rep, with the hold at its top, is under way."""
+        if channel.side is None or math.isfinite(channel.rest) or math.isfinite(channel.opening_first):
+            return
+        for other in self.channels:
+            if other is not channel and other.rest_settled and x >= other.rest + self.spec.min_excursion:
+                channel.rest, channel.rest_t = other.rest, t
+                channel.awaiting_rest = False
+                return
 
     def _watch_opening(self, channel: _Channel, x: float, t: float) -> None:
         if channel.opening_done:
