@@ -107,8 +107,7 @@ class FormJudge:
         diagnostics count how often it could and could not, for the session's notes."""
         if rule.sightline is None:
             return True
-        hips_apart = end_on >= HIPS_APART
-        seen = hips_apart if rule.sightline is Sightline.HIPS_APART else end_on < HIPS_APART
+        seen = end_on >= HIPS_APART if rule.sightline is Sightline.HIPS_APART else end_on < HIPS_APART
         (self.diagnostics.judged_rules if seen else self.diagnostics.unjudged_rules)[rule.code] += 1
         return seen
 

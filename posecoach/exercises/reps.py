@@ -393,18 +393,14 @@ class RepCounter:
                 channel.other_rest = self._other_rest(channel, features)
                 channel.other_raised_s = channel.other_seen_s = channel.other_peak_rise = 0.0
                 channel.flicker_peak = channel.other_flicker_peak = 0.0
-                channel.peak_sides = self._side_values(features)
-                channel.peak_body = self._top_values(channel, features)
-                channel.peak_end_on = features.get("end_on", math.nan)
+                self._snapshot_peak(channel, features)
                 return opening
             return []
 
         events: list[Event] = []
         if x > channel.peak:
             channel.peak, channel.peak_t = x, t
-            channel.peak_sides = self._side_values(features)
-            channel.peak_body = self._top_values(channel, features)
-            channel.peak_end_on = features.get("end_on", math.nan)
+            self._snapshot_peak(channel, features)
         if math.isfinite(visibility):
             channel.min_visibility = min(channel.min_visibility, visibility)
         other = self._other_value(channel, features)
@@ -452,6 +448,13 @@ class RepCounter:
                 # is must not pass for a second leg being hugged.
                 return spec.direction * other.value
         return spec.direction * sided(features, spec.signal, channel.side.other)
+
+    def _snapshot_peak(self, channel: _Channel, features: Features) -> None:
+        """What the rep's judges need from its highest frame so far: each side's signal, the ``at_top``
+        features and the camera's view of the body."""
+        channel.peak_sides = self._side_values(features)
+        channel.peak_body = self._top_values(channel, features)
+        channel.peak_end_on = features.get("end_on", math.nan)
 
     def _side_values(self, features: Features) -> tuple[float, float]:
         """The tracked signal of each side, to tell a one-leg rep from a two-leg one."""
