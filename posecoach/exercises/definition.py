@@ -90,6 +90,10 @@ class Within:
     def holds_for(self, value: float) -> bool:
         return self.low <= value <= self.high
 
+    def margin(self, value: float) -> float:
+        """How far inside the range ``value`` lies (negative outside, NaN when unseen)."""
+        return min(value - self.low, self.high - value)
+
 
 @dataclass(frozen=True)
 class NearOwnLimit:

@@ -952,11 +952,6 @@ def _judge(track: _Track, piece: _Piece) -> None:
         piece.active = (min(start for start, _ in spans), max(end for _, end in spans))
 
 
-def _margin(condition: Within, value: float) -> float:
-    """How far inside ``condition``'s range ``value`` lies (negative outside)."""
-    return min(value - condition.low, condition.high - value)
-
-
 def _held_span(frames: list[tuple[float, Features | None]], slug: str, side: Side | None,
                start: float, end: float) -> tuple[float, float]:
     """A counted hold without its getting in and out: the part before (after) a lapse that sat at the
@@ -975,7 +970,7 @@ def _held_span(frames: list[tuple[float, Features | None]], slug: str, side: Sid
     if not conditions or len(inside) < 2:
         return start, end
     times = np.array([t for t, _ in inside])
-    margins = np.array([[_margin(c, sided(f, c.feature, side)) for c in conditions] for _, f in inside])
+    margins = np.array([[c.margin(sided(f, c.feature, side)) for c in conditions] for _, f in inside])
     lapsed = (margins < 0).any(axis=1)
     # Parts held between lapses: (first frame, stop) index ranges.
     parts = [(a, b) for label, a, b in _runs(lapsed.astype(int)) if not label]
