@@ -130,6 +130,21 @@ def test_a_bird_dog_held_at_the_top_for_seconds_still_counts():
     assert analyse("bird-dog", script, 12.5).rep_counts() == {"total": 2, "left": 1, "right": 1}
 
 
+def test_a_bird_dog_stays_on_hands_and_knees_while_the_kneeling_knee_reads_straighter_than_it_is():
+    """Filmed obliquely, MediaPipe reads the kneeling knee at 36-45° while the other leg reaches back
+    (its depth follows the reaching leg). The knees say where a bird-dog starts; the trunk, still
+    face down and level, says the person has not left: the held reach is a rep, not the end of the set."""
+    all_fours = BodyAngles(trunk_elevation=0.0, chest_up=False, hip_left=90.0, hip_right=90.0,
+                           knee_left=70.0, knee_right=70.0)
+
+    def script(t: float) -> BodyAngles:
+        left, right = bump(t, 1.0, 0.8, 2.5), bump(t, 6.5, 0.8, 2.5)
+        return replace(all_fours, hip_left=90.0 - 85.0 * left, knee_left=70.0 - 65.0 * left - 32.0 * right,
+                       hip_right=90.0 - 85.0 * right, knee_right=70.0 - 65.0 * right - 32.0 * left)
+
+    assert analyse("bird-dog", script, 12.0).rep_counts() == {"total": 2, "left": 1, "right": 1}
+
+
 def test_a_marching_bridge_filmed_from_the_feet_is_in_the_bridge_by_its_open_hips():
     """A camera at the feet looking down reads the bridged trunk as level: the hips open (the standing
     leg's hip extended) say the bridge is up, whatever the camera's pitch."""

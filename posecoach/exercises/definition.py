@@ -120,8 +120,16 @@ class Posture:
 
     name: str
     conditions: tuple[Within, ...]
+    to_enter: tuple[Within, ...] = ()
+    """Where the limbs start (knees bent, on the knees): needed to come into position, not to stay in
+    it, because the exercise's own movement takes a limb out of it (a bird-dog straightens a knee, and
+    the hidden far knee often reads straight with it). Leaving is what the trunk does."""
     settle_s: float = 0.4
     """How long the posture must hold before counting starts (and may lapse before counting stops)."""
+
+    @property
+    def every_condition(self) -> tuple[Within, ...]:
+        return self.conditions + self.to_enter
 
 
 @dataclass(frozen=True)

@@ -53,20 +53,21 @@ class PostureGate:
     def update(self, features: Features, t: float) -> PostureChange:
         posture = self.posture
         smoothed = {}
-        for condition in posture.conditions:
+        conditions = posture.conditions if self.in_position else posture.every_condition
+        for condition in posture.every_condition:
             name = condition.feature.replace("{side}", "both")
             smoother = self._filters.setdefault(name, OneEuroFilter(min_cutoff_hz=0.8))
             smoothed[condition.feature] = smoother(features.get(name, math.nan), t)
         # Judged on what the camera can see: a close-up that crops the knees still shows a trunk
         # lying back; a frame where nothing of the posture can be measured changes nothing.
-        judged = [c.holds_for(smoothed[c.feature]) for c in posture.conditions if math.isfinite(smoothed[c.feature])]
-        if not judged and posture.conditions:
+        judged = [c.holds_for(smoothed[c.feature]) for c in conditions if math.isfinite(smoothed[c.feature])]
+        if not judged and conditions:
             return PostureChange.NONE
         ok = all(judged)
         if not ok and not self.in_position:
             self.diagnostics.postures_seen[describe_posture(features)] += 1
             self.diagnostics.posture_misses.update(
-                c.feature for c in posture.conditions
+                c.feature for c in conditions
                 if math.isfinite(smoothed[c.feature]) and not c.holds_for(smoothed[c.feature]))
         if ok:
             self._bad_since = None
