@@ -145,6 +145,22 @@ def test_a_bird_dog_stays_on_hands_and_knees_while_the_kneeling_knee_reads_strai
     assert analyse("bird-dog", script, 12.0).rep_counts() == {"total": 2, "left": 1, "right": 1}
 
 
+def test_a_first_rep_read_on_both_legs_goes_to_the_leg_that_moved_further():
+    """The hidden far leg copying the near one reads as the same movement, smaller, and can finish
+    first. A first rep waits for the next to confirm its range; when the other leg's rep of the same
+    time and a larger range arrives meanwhile, that leg did the rep and the copy is dropped."""
+    all_fours = BodyAngles(trunk_elevation=0.0, chest_up=False, hip_left=90.0, hip_right=90.0,
+                           knee_left=70.0, knee_right=70.0)
+
+    def script(t: float) -> BodyAngles:
+        left = 70.0 * bump(t, 1.0, 0.8, 1.0, 0.9) + 80.0 * bump(t, 8.0, 0.8, 1.0)
+        right = 42.0 * bump(t, 1.0, 0.8, 1.0, 0.7) + 80.0 * bump(t, 4.5, 0.8, 1.0)
+        return replace(all_fours, hip_left=90.0 - left, hip_right=90.0 - right)
+
+    summary = analyse("bird-dog", script, 11.5)
+    assert summary.rep_counts() == {"total": 3, "left": 2, "right": 1}
+
+
 def test_a_marching_bridge_filmed_from_the_feet_is_in_the_bridge_by_its_open_hips():
     """A camera at the feet looking down reads the bridged trunk as level: the hips open (the standing
     leg's hip extended) say the bridge is up, whatever the camera's pitch."""

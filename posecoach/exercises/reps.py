@@ -537,6 +537,7 @@ class RepCounter:
         """Count, reject, or hold back (an uncalibrated first rep) one finished movement."""
         spec = self.spec
         events: list[Event] = []
+        self._drop_smaller_twin(draft)
         reason = self._rejection_reason(channel, draft)
         if reason and self._is_echo(channel, draft):
             return events
@@ -692,6 +693,16 @@ class RepCounter:
         spans += [other.last_rep[:2] for other in self.channels
                   if other is not draft.channel and other.last_rep is not None]
         return any(_shared_share((draft.start_s, draft.t_s), span) >= SAME_MOVEMENT_SHARE for span in spans)
+
+    def _drop_smaller_twin(self, draft: _RepDraft) -> None:
+        """The other side's uncounted first rep spanning the same time with a smaller range was this
+        movement read on the wrong leg (the hidden far leg copying the near one): this is the rep."""
+        if draft.channel.side is None:
+            return
+        self._provisional = [
+            held for held in self._provisional
+            if held.channel is draft.channel or held.rom >= draft.rom
+            or _shared_share((held.start_s, held.t_s), (draft.start_s, draft.t_s)) < SAME_MOVEMENT_SHARE]
 
     def _settle_provisional(self, following: _RepDraft) -> list[Event]:
         """Judge the uncalibrated first rep(s) against the range of the rep that followed."""
