@@ -72,10 +72,6 @@ one leg read twice by the model shares 0.91-0.98 on rendered clips."""
 SMALL_RANGE_SHARE = 0.5
 """The smallest rep, as a share of the catalogue's full-range ``min_excursion``
 (see ``RepCounter._entry_excursion``)."""
-RUSHED_SHARE = 0.2
-"""A full-range movement done in under this share of the person's usual rep time is rushed. Real clips'
-counted reps take at least 0.28 of their usual time (mountain climbers speeding up after a slow
-first one); a rep rendered too fast takes 0.08-0.16 of it."""
 ENTRY_SHARE = 0.35
 """Once the person's range is known, a movement of this share of it starts a rep (which may then be
 judged partial): lower, and noise between reps would start some; higher, and a rep two fifths of the
@@ -209,11 +205,6 @@ class _RepDraft:
     end_on: float = math.nan
     """The camera's view of the body at the peak (see ``_Channel.peak_end_on``)."""
 
-    @property
-    def seen_whole(self) -> bool:
-        """Seen from start to end: how long it took is its length, not a lower bound."""
-        return not (self.opening or self.cut_at_top)
-
 
 class RepCounter:
     """Counts the reps of one exercise, one channel per side it is counted on (or the whole body).
@@ -229,9 +220,6 @@ class RepCounter:
         self.diagnostics = diagnostics
         self._provisional: list[_RepDraft] = []
         """Uncalibrated first reps waiting for the next rep to decide them."""
-        self._durations: list[float] = []
-        """How long each full-range movement took (counted, or rejected only for its speed): the
-        person's own tempo, which a rushed rep is judged against."""
 
     def step(self, features: Features, t: float, dt: float, in_position: bool) -> list[Event]:
         """One frame in position (or settling into it)."""
@@ -553,9 +541,6 @@ class RepCounter:
         reason = self._rejection_reason(channel, draft)
         if reason and self._is_echo(channel, draft):
             return events
-        if reason and reason[0] is Rejection.TOO_FAST and draft.seen_whole:
-            # Still the person's tempo: a slow first rep must not make every later one "rushed".
-            self._durations.append(draft.t_s - draft.start_s)
         if reason:
             # Before the person's first counted rep, a quick movement is more often getting into
             # position (or the model flickering) than a rep rushed: not counted, but not scolded.
@@ -671,19 +656,11 @@ class RepCounter:
             return Rejection.OTHER_MOVEMENT, f"{feature_words(broken[0].feature)} was off at the top"
         if typical is not None and draft.rom < spec.partial_fraction * typical:
             return Rejection.PARTIAL_RANGE, f"{draft.rom:.0f}° of your usual {typical:.0f}°"
-        took = draft.t_s - draft.start_s
-        if took < spec.min_rep_s and not draft.cut_at_top:
-            return Rejection.TOO_FAST, f"{took:.2f} s"
-        usual = self._usual_duration()
-        if usual is not None and draft.seen_whole and took < RUSHED_SHARE * usual:
-            return Rejection.TOO_FAST, f"{took:.2f} s where yours take {usual:.1f} s"
+        if draft.t_s - draft.start_s < spec.min_rep_s and not draft.cut_at_top:
+            return Rejection.TOO_FAST, f"{draft.t_s - draft.start_s:.2f} s"
         if spec.hold_s > 0 and draft.held_s < spec.hold_s - 0.05:
             return Rejection.HOLD_TOO_SHORT, f"{draft.held_s:.1f} s of {spec.hold_s:.0f} s"
         return None
-
-    def _usual_duration(self) -> float | None:
-        """The person's own time for a rep, from their recent full-range movements; None before any."""
-        return statistics.median(self._durations[-6:]) if self._durations else None
 
     def _is_echo(self, channel: _Channel, draft: _RepDraft) -> bool:
         """This side only followed the other, which moved far more: MediaPipe's echo of a limb,
@@ -750,8 +727,6 @@ class RepCounter:
         channel = draft.channel
         channel.count += 1
         channel.ranges.append(draft.rom)
-        if draft.seen_whole:
-            self._durations.append(draft.t_s - draft.start_s)
         channel.last_rep = (draft.start_s, draft.t_s, draft.rom)
         events: list[Event] = [RepCompleted(
             draft.t_s, draft.side, channel.count, draft.start_s, draft.peak_s, round(draft.rom, 1),
