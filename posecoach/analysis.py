@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from posecoach.errors import SourceError, UnrecognisedError
 from posecoach.events import Event, RepCompleted, RepRejected
 from posecoach.exercises import EngineSnapshot, Exercise, ExerciseEngine, get_exercise
-from posecoach.exercises.definition import Sightline, Target, feature_words, with_hold_target
+from posecoach.exercises.definition import Sightline, Target, feature_amount, feature_words, with_hold_target
 from posecoach.exercises.reps import SMALL_RANGE_SHARE
 from posecoach.features import near_side
 from posecoach.landmarks import PoseFrame, Side
@@ -173,11 +173,11 @@ class AnalysisSession:
                 reasons = sorted({e.code.replace("-", " ") for e in rejected})
                 return [f"Nothing counted: {plural(len(rejected), 'movement')} did not count "
                         f"({', '.join(reasons)})." + camera]
-            unit = " hip widths" if exercise.rep.signal.startswith("knee_gap") else "°"
+            signal = exercise.rep.signal
             smallest = SMALL_RANGE_SHARE * exercise.rep.min_excursion
             return [f"You were in position for {in_position} but no rep was seen: the largest movement of "
-                    f"{feature_words(exercise.rep.signal)} was {seen.largest_movement:.0f}{unit}, and a rep needs "
-                    f"at least {smallest:.0f}{unit}. Check the exercise (-e)." + camera]
+                    f"{feature_words(signal)} was {feature_amount(signal, seen.largest_movement)}, and a rep "
+                    f"needs at least {feature_amount(signal, smallest)}. Check the exercise (-e)." + camera]
         if exercise.hold is not None and exercise.rep is None and not summary.holds:
             missed = seen.hold_misses.most_common(1)
             why = f": {feature_words(missed[0][0])} was out of range most of the time" if missed else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -835,3 +836,24 @@ def test_a_one_leg_raise_beside_a_bent_knee_is_read_from_the_leg_that_moves():
     summary = analyse("lying-leg-raise", script, 17.0, noise_deg=1.0)
     # Named after the leg that rose, not the bent one whose hip is flexed more.
     assert summary.rep_counts() == {"total": 4, "left": 4, "right": 0}
+
+
+def test_a_clamshell_rep_short_of_the_usual_range_is_told_in_hip_widths():
+    """The clamshell counts the gap between the knees in hip widths: '0° of your usual 1°' told
+    nobody anything. Every amount of a signal is worded in the signal's own unit."""
+    from posecoach.exercises.diagnostics import Diagnostics
+    from posecoach.exercises.form import FormJudge
+    from posecoach.exercises.reps import RepCounter
+
+    clamshell = get_exercise("clamshell")
+    diagnostics = Diagnostics()
+    counter = RepCounter(clamshell.rep, [None], FormJudge(clamshell, diagnostics), diagnostics)
+    openings = [(1.0, 1.4), (4.0, 1.4), (7.0, 0.55)]
+    events = []
+    for i in range(int(10.0 * 30)):
+        t = i / 30
+        gap = 0.3 + sum(size * bump(t, start, 0.6, 0.3) for start, size in openings)
+        events += counter.step({"knee_gap": gap}, t, 1 / 30, True)
+    assert sum(isinstance(e, RepCompleted) for e in events) == 2
+    [rejected] = [e.reason for e in events if isinstance(e, RepRejected)]
+    assert re.fullmatch(r"partial range: 0\.5\d hip widths of your usual 1\.[34]\d hip widths", rejected), rejected

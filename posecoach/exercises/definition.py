@@ -51,10 +51,20 @@ FEATURE_WORDS: dict[str, str] = {
 """Features in plain words, for notes that say what was out of range."""
 
 
+FEATURE_UNITS: dict[str, tuple[str, int]] = {"knee_gap": (" hip widths", 2)}
+"""Signals measured in body widths rather than degrees: their unit and the decimals worth saying."""
+
+
 def feature_words(feature: str) -> str:
     """``knee_flexion.{side}`` -> 'the bend of your knees'."""
     base = feature.split(".")[0]
     return FEATURE_WORDS.get(base, base.replace("_", " "))
+
+
+def feature_amount(feature: str, value: float) -> str:
+    """A value of ``feature`` as a person reads it: '41°', or '0.6 hip widths' for the knees' gap."""
+    unit, decimals = FEATURE_UNITS.get(feature.split(".")[0], ("°", 0))
+    return f"{value:.{decimals}f}{unit}"
 
 
 class WarningCode(StrEnum):

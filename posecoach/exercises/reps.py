@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from posecoach.events import Event, FormWarning, HoldEnded, HoldStarted, Phase, RepCompleted, RepRejected
-from posecoach.exercises.definition import RepSpec, WarningCode, feature_words
+from posecoach.exercises.definition import RepSpec, WarningCode, feature_amount, feature_words
 from posecoach.exercises.diagnostics import Diagnostics
 from posecoach.exercises.form import FormJudge
 from posecoach.features import Features, OneEuroFilter, RollingMedian, sided
@@ -655,7 +655,7 @@ class RepCounter:
         if broken:
             return Rejection.OTHER_MOVEMENT, f"{feature_words(broken[0].feature)} was off at the top"
         if typical is not None and draft.rom < spec.partial_fraction * typical:
-            return Rejection.PARTIAL_RANGE, f"{draft.rom:.0f}° of your usual {typical:.0f}°"
+            return Rejection.PARTIAL_RANGE, f"{self._amount(draft.rom)} of your usual {self._amount(typical)}"
         if draft.t_s - draft.start_s < spec.min_rep_s and not draft.cut_at_top:
             return Rejection.TOO_FAST, f"{draft.t_s - draft.start_s:.2f} s"
         if spec.hold_s > 0 and draft.held_s < spec.hold_s - 0.05:
@@ -719,7 +719,7 @@ class RepCounter:
                 # Before any calibration a small first movement is usually getting into position:
                 # say it did not count, but do not scold.
                 events += self._reject(draft, Rejection.PARTIAL_RANGE,
-                                       f"{draft.rom:.0f}° of your usual {next_rom:.0f}°", warn=False)
+                                       f"{self._amount(draft.rom)} of your usual {self._amount(next_rom)}", warn=False)
         self._provisional.clear()
         return events
 
@@ -737,6 +737,9 @@ class RepCounter:
         events += self._form.peak_warnings(draft.peak, earlier, draft.t_s, channel.side, channel.count, draft.end_on)
         channel.peaks.append(draft.peak)
         return events
+
+    def _amount(self, value: float) -> str:
+        return feature_amount(self.spec.signal, value)
 
     def _reject(self, draft: _RepDraft, rejection: Rejection, detail: str, *, warn: bool = True) -> list[Event]:
         events: list[Event] = [RepRejected(draft.t_s, draft.channel.side, f"{rejection.label}: {detail}",
