@@ -692,7 +692,7 @@ class RepCounter:
         spans = [(held.start_s, held.t_s) for held in self._provisional if held.channel is not draft.channel]
         spans += [other.last_rep[:2] for other in self.channels
                   if other is not draft.channel and other.last_rep is not None]
-        return any(_shared_share((draft.start_s, draft.t_s), span) >= SAME_MOVEMENT_SHARE for span in spans)
+        return any(_one_movement((draft.start_s, draft.t_s), span) for span in spans)
 
     def _drop_smaller_twin(self, draft: _RepDraft) -> None:
         """The other side's uncounted first rep spanning the same time with a smaller range was this
@@ -702,7 +702,7 @@ class RepCounter:
         self._provisional = [
             held for held in self._provisional
             if held.channel is draft.channel or held.rom >= draft.rom
-            or _shared_share((held.start_s, held.t_s), (draft.start_s, draft.t_s)) < SAME_MOVEMENT_SHARE]
+            or not _one_movement((held.start_s, held.t_s), (draft.start_s, draft.t_s))]
 
     def _settle_provisional(self, following: _RepDraft) -> list[Event]:
         """Judge the uncalibrated first rep(s) against the range of the rep that followed."""
@@ -755,11 +755,12 @@ def _overlap(one: _RepDraft, other: _RepDraft) -> bool:
     return one.start_s <= other.t_s and other.start_s <= one.t_s
 
 
-def _shared_share(one: tuple[float, float], other: tuple[float, float]) -> float:
-    """How much of the time either span covers both do (intersection over union)."""
+def _one_movement(one: tuple[float, float], other: tuple[float, float]) -> bool:
+    """Two sides' reps sharing at least ``SAME_MOVEMENT_SHARE`` of their time (intersection over
+    union) are one movement read on both legs."""
     union = max(one[1], other[1]) - min(one[0], other[0])
     shared = min(one[1], other[1]) - max(one[0], other[0])
-    return max(0.0, shared) / union if union > 0 else 0.0
+    return union > 0 and max(0.0, shared) / union >= SAME_MOVEMENT_SHARE
 
 
 _REJECTION_WARNINGS: dict[Rejection, tuple[str, str]] = {
