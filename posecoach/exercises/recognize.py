@@ -976,17 +976,24 @@ def _held_span(frames: list[tuple[float, Features | None]], slug: str, side: Sid
     parts = [(a, b) for label, a, b in _runs(lapsed.astype(int)) if not label]
     if len(parts) < 2:
         return start, end
-    main = max(range(len(parts)), key=lambda k: times[parts[k][1] - 1] - times[parts[k][0]])
-    if times[parts[main][1] - 1] - times[parts[main][0]] < hold.min_s:
+
+    def duration(part: tuple[int, int]) -> float:
+        return float(times[part[1] - 1] - times[part[0]])
+
+    def held_depth(part: tuple[int, int]) -> np.ndarray:
+        """How far inside each condition the part typically sat."""
+        return np.nanmedian(margins[part[0]:part[1]], axis=0)
+
+    main = max(range(len(parts)), key=lambda k: duration(parts[k]))
+    if duration(parts[main]) < hold.min_s:
         return start, end  # no part held for long: nothing to measure the hold's depth by
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a condition unseen throughout a part
-        depth = np.nanmedian(margins[parts[main][0]:parts[main][1]], axis=0)
+        depth = held_depth(parts[main])
 
         def shallow(part: tuple[int, int], lapse: slice) -> bool:
             broken = (margins[lapse] < 0).any(axis=0)
-            own = np.nanmedian(margins[part[0]:part[1]], axis=0)
-            return bool(np.any(broken & (own < HELD_DEPTH_SHARE * depth)))
+            return bool(np.any(broken & (held_depth(part) < HELD_DEPTH_SHARE * depth)))
 
         first, last = 0, len(parts) - 1
         while first < main and shallow(parts[first], slice(parts[first][1], parts[first + 1][0])):
