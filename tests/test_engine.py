@@ -826,6 +826,19 @@ def test_a_rehab_straight_leg_raise_held_fifteen_seconds_at_the_top_counts():
     assert not [e for e in summary.events if isinstance(e, RepRejected)]
 
 
+def test_a_small_raise_counts_when_the_first_frames_read_lower_than_the_rest():
+    """The tracker's first frames read the hips 6 deg lower than where the person then lies. A rest
+    pinned at that one-off low never looked settled (the body stayed 6 deg above it), so the small
+    rehab raises of 15 deg needed a full-range rep's excursion to start and none counted. A rest is
+    where the body stays still, not a dip it never came back to."""
+    def script(t: float) -> BodyAngles:
+        hip = 20.0 + 15.0 * reps_signal(t, [2.0, 6.0, 10.0], 1.0, 1.0)
+        return replace(LYING, hip_left=hip - 6.0 * max(0.0, 1.0 - t / 0.15), hip_right=hip)
+
+    summary = analyse("lying-leg-raise", script, 14.0, noise_deg=0.5)
+    assert summary.rep_counts()["total"] == 3
+
+
 def test_a_one_leg_raise_beside_a_bent_knee_is_read_from_the_leg_that_moves():
     """A rehab straight-leg raise: one leg lifted 20 deg while the other knee stays bent (its hip at 45
     deg). The mean of the two hips moves 10 deg, under any rep threshold; the raised leg moves 20."""

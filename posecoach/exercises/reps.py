@@ -3,7 +3,8 @@
 How a rep is recognised (per counting channel: one per side, or one for the whole body):
 
 * the tracked signal is smoothed (One-Euro) and read in the work direction;
-* at rest the channel follows the lowest value seen (the rest level); it enters the work phase
+* at rest the channel follows the lowest value seen that the body kept (the rest level; a
+  one-frame low it never came back to gives way to where it keeps still); it enters the work phase
   when the signal rises ``min_excursion`` above rest — a threshold relative to the person's own
   rest position, not an absolute angle;
 * it leaves the work phase once the signal has come back ``return_fraction`` of the way from the
@@ -149,6 +150,11 @@ class _Channel:
     rest_settled: bool = False
     """The signal has stayed at rest for ``SETTLED_REST_S`` (from ``rest_since``): a rest that lasted
     is a rest, not a pause mid-rep."""
+    rest_held: bool = False
+    """The signal stayed at the rest level for ``ARRIVED_REST_S``: a low the body kept, not a frame's dip."""
+    still_level: float = math.nan
+    still_since: float = 0.0
+    """Where, and since when, the signal has kept still (see ``RepCounter._rest_where_still``)."""
     peaks: list[float] = field(default_factory=list)
     """The tops of this side's counted reps, in the exercise's signal."""
     last_rep: tuple[float, float, float] | None = None
@@ -170,7 +176,8 @@ class _Channel:
         self.phase = Phase.REST
         self.rest = math.nan
         self.rest_since = None
-        self.rest_settled = False
+        self.rest_settled = self.rest_held = False
+        self.still_level = math.nan
         self.peak = math.nan
         self.top_s = 0.0
         self.top_started_t = None
@@ -365,17 +372,23 @@ class RepCounter:
                     channel.awaiting_rest = False
                 channel.rest_t = t
                 return []
+            band = REST_BAND * SMALL_RANGE_SHARE * spec.min_excursion
             if not math.isfinite(channel.rest) or x < channel.rest:
+                if not math.isfinite(channel.rest) or x < channel.rest - band:
+                    channel.rest_held = False
                 channel.rest = x
                 channel.phase = Phase.REST
             if in_position:
                 self.diagnostics.largest_movement = max(self.diagnostics.largest_movement, x - channel.rest)
-            if x > channel.rest + REST_BAND * SMALL_RANGE_SHARE * spec.min_excursion:
+            if x > channel.rest + band:
                 channel.rest_since = None
             elif channel.rest_since is None:
                 channel.rest_since = t
-            elif t - channel.rest_since >= SETTLED_REST_S:
-                channel.rest_settled = True
+            else:
+                channel.rest_held = channel.rest_held or t - channel.rest_since >= ARRIVED_REST_S
+                channel.rest_settled = channel.rest_settled or t - channel.rest_since >= SETTLED_REST_S
+            if not channel.rest_held:
+                self._rest_where_still(channel, x, t)
             excursion = self._entry_excursion(channel, t)
             if x <= channel.rest + REST_BAND * excursion:
                 channel.rest_t = t
@@ -430,6 +443,22 @@ class RepCounter:
             channel.phase = Phase.REST
             channel.rest, channel.rest_t = x, t
         return events
+
+    def _rest_where_still(self, channel: _Channel, x: float, t: float) -> None:
+        """A rest is where the body keeps still, not a low it never came back to.
+
+        The tracker's first frames, or a one-frame dip, can read lower than where the person then
+        lies. A rest pinned at that low never looks settled (the body stays a few degrees above it), so
+        a small rehab raise needed a full rep's excursion to start and none counted. While the rest
+        level was never held, a level kept still for ``SETTLED_REST_S`` within a small rep's reach of
+        it becomes the rest.
+        """
+        floor = SMALL_RANGE_SHARE * self.spec.min_excursion
+        if not math.isfinite(channel.still_level) or abs(x - channel.still_level) > REST_BAND * floor:
+            channel.still_level, channel.still_since = x, t
+        elif t - channel.still_since >= SETTLED_REST_S and channel.still_level < channel.rest + floor:
+            channel.rest, channel.rest_since = channel.still_level, channel.still_since
+            channel.rest_settled = channel.rest_held = True
 
     def _other_rest(self, channel: _Channel, features: Features) -> float:
         """The other side's rest level: its own channel's, or (counting one side only) its value now."""
