@@ -248,6 +248,23 @@ def test_lying_on_the_back_filmed_from_the_head_end_is_the_sit_ups_position():
     assert engine.in_position
 
 
+def test_sitting_still_before_lying_back_is_no_rep_the_clip_opened_in():
+    """Someone sits still with knees bent, then lies back and does two sit-ups. The tracker's first
+    frames read the trunk 8 deg lower than where it then stays, so the way down looked like a rep
+    already rising when the clip began. Sitting still is where that opening starts: no rep."""
+    def script(t: float) -> BodyAngles:
+        if t < 2.0:
+            trunk = 70.0 - 8.0 * max(0.0, 1.0 - t / 0.15) - 70.0 * bump(t, 1.5, 0.5, 10.0)
+        else:
+            trunk = 70.0 * reps_signal(t, [3.0, 6.0], 1.0, 0.3)
+        return replace(LYING, trunk_elevation=trunk, hip_left=60.0 + trunk, hip_right=60.0 + trunk,
+                       knee_left=90.0, knee_right=90.0)
+
+    summary = analyse("sit-up", script, 9.0)
+    assert summary.rep_counts()["total"] == 2
+    assert [r.uncertain for r in summary.reps] == [None, None]
+
+
 def test_a_jump_in_the_last_frames_is_no_rep_cut_at_its_top():
     """A rep the recording cuts at its top counts when its way up alone took half a rep's time at
     least: a leg flying up in the last 0.15 s is the person getting up (or the model), not a rep."""

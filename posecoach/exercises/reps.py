@@ -459,6 +459,9 @@ class RepCounter:
         elif t - channel.still_since >= SETTLED_REST_S and channel.still_level < channel.rest + floor:
             channel.rest, channel.rest_since = channel.still_level, channel.still_since
             channel.rest_settled = channel.rest_held = True
+            # Nor did a rep under way at the start rise from that low: it starts where the body kept still.
+            channel.opening_first = channel.opening_peak = channel.still_level
+            channel.opening_start_t = channel.opening_peak_t = channel.still_since
 
     def _other_rest(self, channel: _Channel, features: Features) -> float:
         """The other side's rest level: its own channel's, or (counting one side only) its value now."""
