@@ -144,6 +144,17 @@ def test_a_stretch_that_deepens_past_its_band_is_timed_from_where_it_reached_its
     assert ended[1].held_s == pytest.approx(4.3, abs=0.6)
 
 
+def test_a_stretch_eased_off_its_end_range_is_timed_to_where_the_easing_began():
+    """Held at -14 deg for 4 s, then eased off to -8 over 1.5 s before standing up. The band that
+    keeps a held stretch from breaking on jitter is no licence to time the way out: as its start is
+    dated from entering half the band, its end is where it left half the band."""
+    ease = [(4.0 + 1.5 * i / 45, lunge(-14.0 + 6.0 * i / 45)) for i in range(45)]
+    frames = spans((4.0, lunge(-14.0))) + ease + [(5.5 + t, f) for t, f in spans((2.0, lunge(10.0)))]
+    holds = [e for e in stretched(frames) if isinstance(e, HoldEnded)]
+    assert [h.counted for h in holds] == [True]
+    assert holds[0].held_s == pytest.approx(4.75, abs=0.3)
+
+
 def test_a_lunge_stretch_is_not_timed_while_its_front_leg_is_unseen():
     """The back hip alone reads the same kneeling upright: the front leg forward makes it a lunge."""
     holds = [e for e in stretched(spans((3.0, lunge(-5.0, math.nan)), (4.0, lunge(-5.0)), (2.0, lunge(15.0))))

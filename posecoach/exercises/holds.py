@@ -6,7 +6,8 @@ can see), bridges short lapses and spells that cannot be judged, pauses while no
 ends after ``grace_s`` out of position; one that drifts out ends where the drift began. A stretch
 held at the person's own end range (``NearOwnLimit``) that goes on deepening past its band was, until
 then, the way into it: that part closes uncounted and the hold restarts where the new range was
-reached. Every ``HoldStarted`` is followed by exactly one ``HoldEnded``.
+reached; one eased off its end range ends where it left half its band, as it started where it
+entered it. Every ``HoldStarted`` is followed by exactly one ``HoldEnded``.
 """
 
 from __future__ import annotations
@@ -225,6 +226,19 @@ class HoldTimer:
             since = when
         return since
 
+    def _left_end_range(self, side: Side | None) -> float:
+        """The last moment every stretched feature was within half its band of the person's end range
+        (as the hold's start is dated from entering it); NaN without a stretch condition."""
+        limits = self._limits_of(side)
+        last = math.inf
+        for condition in self.spec.conditions:
+            if not isinstance(condition, NearOwnLimit) or condition.feature not in limits:
+                continue
+            inside = [when for when, value in self._recent.get((condition.feature, side), ())
+                      if (limits[condition.feature] - value) * condition.direction <= condition.band / 2]
+            last = min(last, inside[-1] if inside else -math.inf)
+        return last if math.isfinite(last) else math.nan
+
     def _end(self, hold: HoldState, t: float, *, stream_ended: bool = False) -> list[Event]:
         """Close a hold. Falling short of the target is warned about only when the target was
         prescribed and the person let go: a hold still going when the recording stops was not broken."""
@@ -238,6 +252,11 @@ class HoldTimer:
             if kept_unseen:
                 hold.held_s += hold.unjudged_s
                 end += hold.unjudged_s
+            left = self._left_end_range(hold.side)
+            if hold.started_t < left < end:
+                # The stretch eased off its end range before the position broke: that is letting go.
+                hold.held_s = max(0.0, hold.held_s - (end - left))
+                end = left
             if hold.last_still_t is not None and hold.started_t < hold.last_still_t < end <= \
                     hold.last_still_t + EXIT_MOTION_MAX_S and not stream_ended:
                 # Drifting out of the position (hips rising before the knees go down) is leaving it.
