@@ -434,6 +434,23 @@ def test_two_inputs_with_one_bad_print_the_documented_list(clip: Path, tmp_path:
     assert f"Error: {bad}: cannot read" in result.stderr
 
 
+@pytest.mark.parametrize("exercise", [["-e", "plank"], []], ids=["named", "recognised"])
+def test_inputs_that_all_fail_are_their_error_lines_with_nothing_to_save(clip: Path, tmp_path: Path,
+                                                                         exercise: list[str]) -> None:
+    """Each unreadable video is its own error line, then that nothing was analysed, whether the
+    exercise was named or recognised: naming none used to end in an internal error (saving nothing)."""
+    bad = [tmp_path / "bad.avi", tmp_path / "text.mp4"]
+    bad[0].write_bytes(b"not a video")
+    bad[1].write_text("hello")
+    db = tmp_path / "h.db"
+    result = run("analyze", *bad, *exercise, "--db", db, "--jobs", "1")
+    assert result.exit_code == EXIT_ERROR, result.output
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert all(f"Error: {path}: cannot read" in result.stderr for path in bad), result.stderr
+    assert result.stderr.rstrip().endswith("Error: none of the videos could be analysed")
+    assert sessions(db) == 0
+
+
 @pytest.mark.model
 @pytest.mark.slow
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, EXIT_INTERRUPTED), (signal.SIGTERM, EXIT_TERMINATED)],

@@ -233,6 +233,10 @@ def _recognise_each(sources: list[str], side: str, model_path: Path | None, verb
             summary.patient = patient.strip() if patient and patient.strip() else None
             echo(f"{clean(Path(source).name)}: {summary.notes[0]}", err=True)
         summaries.extend(found)
+    if not summaries:  # as with -e: each video's error on its own line, then that nothing was analysed
+        for problem in problems:
+            echo(f"Error: {problem}", err=True)
+        raise PoseCoachError("none of the videos could be analysed")
     _deliver(summaries, output_format, len(summaries) > 1 or len(sources) > 1, save, db_path, problems)
 
 
