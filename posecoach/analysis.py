@@ -173,11 +173,14 @@ class AnalysisSession:
                 reasons = sorted({e.code.replace("-", " ") for e in rejected})
                 return [f"Nothing counted: {plural(len(rejected), 'movement')} did not count "
                         f"({', '.join(reasons)})." + camera]
-            signal = exercise.rep.signal
-            smallest = SMALL_RANGE_SHARE * exercise.rep.min_excursion
+            signal, full = exercise.rep.signal, exercise.rep.min_excursion
+            # Both thresholds: a movement larger than the small one can still be no rep (it never
+            # started from a still rest, or never came back), and the note must not read as if it were.
             return [f"You were in position for {in_position} but no rep was seen: the largest movement of "
                     f"{feature_words(signal)} was {feature_amount(signal, seen.largest_movement)}, and a rep "
-                    f"needs at least {feature_amount(signal, smallest)}. Check the exercise (-e)." + camera]
+                    f"needs at least {feature_amount(signal, SMALL_RANGE_SHARE * full)} out from a rest kept "
+                    f"still ({feature_amount(signal, full)} from any other start) and back. "
+                    "Check the exercise (-e)." + camera]
         if exercise.hold is not None and exercise.rep is None and not summary.holds:
             missed = seen.hold_misses.most_common(1)
             why = f": {feature_words(missed[0][0])} was out of range most of the time" if missed else ""

@@ -749,8 +749,24 @@ def test_movements_too_small_to_count_are_measured_in_the_note():
     summary = analyse("lying-leg-raise", leg_raises(FIVE, height=8.0), 17.0)
     assert summary.rep_counts()["total"] == 0
     assert len(summary.notes) == 1
-    assert summary.notes[0].startswith("You were in position for 17 s but no rep was seen: the largest movement of "
-                                       "the angle at your hips was 8°, and a rep needs at least 12°.")
+    assert summary.notes[0] == ("You were in position for 17 s but no rep was seen: the largest movement of the "
+                                "angle at your hips was 8°, and a rep needs at least 12° out from a rest kept still "
+                                "(25° from any other start) and back. Check the exercise (-e).")
+
+
+def test_a_movement_that_went_out_and_never_came_back_is_told_in_full_and_why_it_made_no_rep():
+    """Legs raised 20 deg and kept there (onto a cushion): no rep. The note used to say the largest
+    movement was 13 deg (where the rep began, not how far it went) and that a rep needs 12: both read
+    as if it should have counted. It tells the whole movement and what a rep takes, out and back."""
+    def script(t: float) -> BodyAngles:
+        hip = 20.0 * min(1.0, max(0.0, t - 3.0))
+        return replace(LYING, hip_left=hip, hip_right=hip)
+
+    summary = analyse("lying-leg-raise", script, 12.0)
+    assert summary.rep_counts()["total"] == 0
+    assert summary.notes[0] == ("You were in position for 12 s but no rep was seen: the largest movement of the "
+                                "angle at your hips was 20°, and a rep needs at least 12° out from a rest kept still "
+                                "(25° from any other start) and back. Check the exercise (-e).")
 
 
 def _plank_for(seconds: float):

@@ -373,13 +373,12 @@ class RepCounter:
                 channel.rest_t = t
                 return []
             band = REST_BAND * SMALL_RANGE_SHARE * spec.min_excursion
+            self._note_movement(channel, x, in_position)
             if not math.isfinite(channel.rest) or x < channel.rest:
                 if not math.isfinite(channel.rest) or x < channel.rest - band:
                     channel.rest_held = False
                 channel.rest = x
                 channel.phase = Phase.REST
-            if in_position:
-                self.diagnostics.largest_movement = max(self.diagnostics.largest_movement, x - channel.rest)
             if x > channel.rest + band:
                 channel.rest_since = None
             elif channel.rest_since is None:
@@ -411,6 +410,7 @@ class RepCounter:
             return []
 
         events: list[Event] = []
+        self._note_movement(channel, x, in_position)
         if x > channel.peak:
             channel.peak, channel.peak_t = x, t
             self._snapshot_peak(channel, features)
@@ -443,6 +443,12 @@ class RepCounter:
             channel.phase = Phase.REST
             channel.rest, channel.rest_t = x, t
         return events
+
+    def _note_movement(self, channel: _Channel, x: float, in_position: bool) -> None:
+        """The largest movement away from rest in position, out and back or not: what a clip where
+        nothing counted is told it did."""
+        if in_position and math.isfinite(channel.rest):
+            self.diagnostics.largest_movement = max(self.diagnostics.largest_movement, x - channel.rest)
 
     def _rest_where_still(self, channel: _Channel, x: float, t: float) -> None:
         """A rest is where the body keeps still, not a low it never came back to.
