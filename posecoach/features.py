@@ -146,6 +146,21 @@ def describe_posture(features: Features) -> str:
 END_ON_RATIO = 1.1
 """Hip width over torso length as the image shows them: ~0.1 from the side, ~0.6 from the front of an
 upright body, and above 1 when the trunk points at the camera (filmed from the head or the feet)."""
+LYING_END_ON_RATIO = 0.45
+"""The same ratio from which a body lying on the back or face down is filmed along its length: ~0.15
+from the side, ~0.3 obliquely, 0.45-1.6 from the head or the feet (a camera looking down at a lying
+body foreshortens its trunk less than one level with it). An upright body reads 0.6 from the front,
+so this holds only for a chest facing up or down."""
+LYING_CHEST = 25.0
+"""Degrees the chest faces up or down from horizontal in a body lying on its back or face down (the
+supine postures' own bound): standing, kneeling and lying on a side face it sideways."""
+
+
+def looks_along_body(features: Features) -> bool:
+    """The camera looks along the trunk, from the head or the feet: angles in depth are guesses there."""
+    end_on = features.get("end_on", math.nan)
+    lying = abs(features.get("chest_facing", math.nan)) >= LYING_CHEST
+    return end_on > END_ON_RATIO or (lying and end_on > LYING_END_ON_RATIO)
 
 
 def compute_features(pose: PoseFrame) -> Features:

@@ -769,6 +769,22 @@ def test_a_movement_that_went_out_and_never_came_back_is_told_in_full_and_why_it
                                 "(25° from any other start) and back. Check the exercise (-e).")
 
 
+@pytest.mark.parametrize(("end_on", "chest_facing", "along"), [
+    (0.15, 80.0, False),  # lying on the back, from the side
+    (0.3, 80.0, False),   # obliquely
+    (0.55, 70.0, True),   # from the head, the camera looking down at 35 deg: the trunk foreshortened by half
+    (0.6, 0.0, False),    # standing, from the front
+    (1.3, 0.0, True),     # a body pointing at the camera
+], ids=["side", "oblique", "head-end-from-above", "upright-front", "end-on"])
+def test_a_lying_body_filmed_from_its_head_or_feet_is_seen_along_its_length(end_on, chest_facing, along):
+    """The camera advice of a clip where nothing counted ('film from the side') waited for a trunk
+    foreshortened to less than its hip width: a camera looking down at a lying body from its head
+    never does that (0.45-0.65 in the rendered head and feet views), so the advice was never given."""
+    from posecoach.features import looks_along_body
+
+    assert looks_along_body({"end_on": end_on, "chest_facing": chest_facing}) is along
+
+
 def _plank_for(seconds: float):
     return lambda t: PLANK if 0.5 <= t < 0.5 + seconds else (None if t >= 0.5 + seconds else LYING)
 

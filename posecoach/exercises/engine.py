@@ -23,7 +23,7 @@ from posecoach.exercises.form import FormJudge
 from posecoach.exercises.holds import HoldTimer
 from posecoach.exercises.posture import PostureChange, PostureGate
 from posecoach.exercises.reps import RepCounter
-from posecoach.features import END_ON_RATIO, Features, compute_features
+from posecoach.features import Features, compute_features, looks_along_body
 from posecoach.landmarks import PoseFrame, Side
 
 LOST_RESET_S = 1.0
@@ -100,7 +100,7 @@ class ExerciseEngine:
         self._last_seen_t = t
         self._features = features
         self.diagnostics.frames_with_pose += 1
-        self.diagnostics.end_on_frames += features.get("end_on", 0.0) > END_ON_RATIO
+        self.diagnostics.end_on_frames += looks_along_body(features)
         events += self._update_posture(features, t)
         if self._holds is not None:
             self._holds.motion.update(features, t)

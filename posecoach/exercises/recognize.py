@@ -90,7 +90,7 @@ from posecoach.events import HoldEnded, RepCompleted, RepRejected
 from posecoach.exercises.catalog import CATALOG
 from posecoach.exercises.definition import Within
 from posecoach.exercises.engine import ExerciseEngine
-from posecoach.features import END_ON_RATIO, Features, compute_features, sided
+from posecoach.features import END_ON_RATIO, LYING_END_ON_RATIO, Features, compute_features, sided
 from posecoach.landmarks import PoseFrame, Side
 
 
@@ -129,10 +129,6 @@ ONE_SIDED_SHARE = 0.5
 """A one-leg rep's peak leads the other leg by this share of its range (else both legs moved)."""
 PLAUSIBLE_HOLD_SHARE = 0.35
 """A hold exercise is named surely only when its engine held it for this share of the time in position."""
-LYING_END_ON_RATIO = 0.45
-"""Hip width over trunk length (median, as the image shows them) from which a body lying on the back
-or face down is filmed along its length: ~0.15 from the side, ~0.3 obliquely, 0.45-1.6 from the head
-or the feet. Recognition there is never sure."""
 SIDE_VIEW_END_ON = 0.3
 """Hip width over trunk length below which a body lying down is seen from the side (~0.15; obliquely ~0.3
 and up), where the trunk's slope is read from the image and not guessed from depth."""
