@@ -153,7 +153,7 @@ body foreshortens its trunk less than one level with it). An upright body reads 
 so this holds only for a chest facing up or down."""
 LYING_CHEST = 25.0
 """Degrees the chest faces up or down from horizontal in a body lying on its back or face down (the
-supine postures' own bound): standing, kneeling and lying on a side face it sideways."""
+lower bound of the postures on the back): standing, kneeling and lying on a side face it sideways."""
 
 
 def looks_along_body(features: Features) -> bool:

@@ -31,6 +31,7 @@ from posecoach.exercises.definition import (
     WarningCode,
     Within,
 )
+from posecoach.features import LYING_CHEST
 
 SEED_000 = "000 Best Psoas Muscle Pain Exercises to Relieve Pain Permanently"
 SEED_001 = "001 7 Best Psoas Muscle Exercises"
@@ -42,10 +43,10 @@ SEED_004 = "004 How to Heal the Psoas Muscle: Relief & Recovery"
 # World landmarks follow the camera's axes: filmed along the body from the head or the feet by a camera
 # looking down, a flat trunk reads tilted by the camera's pitch (-55 deg from the head, +50 from the
 # feet, rendered clips); the chest still faces up, which is what tells lying from sitting up.
-SUPINE = Posture("lying on your back", (Within("chest_facing", 25, 90), Within("trunk_incline", -60, 55)))
+SUPINE = Posture("lying on your back", (Within("chest_facing", LYING_CHEST, 90), Within("trunk_incline", -60, 55)))
 SUPINE_KNEES_BENT = Posture(
     "lying on your back, knees bent",
-    (Within("chest_facing", 25, 90), Within("trunk_incline", -60, 55), Within("knee_flexion.both", 35, 180)),
+    (Within("chest_facing", LYING_CHEST, 90), Within("trunk_incline", -60, 55), Within("knee_flexion.both", 35, 180)),
 )
 # Generous: world landmarks follow the camera's axes, so a laptop looking down (or a phone on the
 # floor looking up) tilts an upright trunk by 20-30°.
