@@ -146,6 +146,22 @@ def test_a_bird_dog_stays_on_hands_and_knees_while_the_kneeling_knee_reads_strai
     assert analyse("bird-dog", script, 12.0).rep_counts() == {"total": 2, "left": 1, "right": 1}
 
 
+def test_both_legs_starting_one_drive_together_count_once_for_the_leg_that_moved_further():
+    """Mid-set, the model reads one knee drive on both legs from the same frame: the far leg's copy
+    stops at 60 deg and comes down first while the driving knee goes on to 80. The copy finishing
+    first took a count of its own; it only followed the leg that was still going and went further."""
+    def script(t: float) -> BodyAngles:
+        left = 80.0 * reps_signal(t, [3.0, 5.0], 0.6, 0.5)
+        right = 80.0 * reps_signal(t, [1.0, 8.0], 0.6, 0.5)
+        if 5.0 <= t < 6.05:
+            right = left if t < 5.4 else 60.0 * (6.05 - t) / 0.65
+        return replace(PLANK, hip_left=-2.0 + left, hip_right=-2.0 + right, knee_left=left, knee_right=right)
+
+    summary = analyse("plank-knee-drive", script, 10.5)
+    assert summary.rep_counts() == {"total": 4, "left": 2, "right": 2}
+    assert summary.rejected == []
+
+
 def test_a_first_rep_read_on_both_legs_goes_to_the_leg_that_moved_further():
     """The hidden far leg copying the near one reads as the same movement, smaller, and can finish
     first. A first rep waits for the next to confirm its range; when the other leg's rep of the same

@@ -576,6 +576,8 @@ class RepCounter:
         spec = self.spec
         events: list[Event] = []
         self._drop_smaller_twin(draft)
+        if self._inside_bigger_rep(draft):
+            return events  # no movement of its own, and no 'not counted' line for it
         reason = self._rejection_reason(channel, draft)
         if reason and self._is_echo(channel, draft):
             return events
@@ -720,6 +722,14 @@ class RepCounter:
         # The other side's first rep, still waiting for the next to confirm its range, is a rep too.
         return any(held.channel is not channel and _overlap(held, draft) and held.rom >= ECHO_RATIO * draft.rom
                    for held in self._provisional)
+
+    def _inside_bigger_rep(self, draft: _RepDraft) -> bool:
+        """The other side was already mid-rep when this movement began (or began with it), is mid-rep
+        still, and has moved further: this side only followed it (the far leg read copying a knee
+        drive, finishing first). As with a first rep read on both legs, the leg that moved further
+        has the rep; sides taking turns (high knees) start one after the other, so they are not this."""
+        return any(other is not draft.channel and other.phase is Phase.WORK and other.rest_t <= draft.start_s
+                   and other.peak - other.rest > draft.rom for other in self.channels)
 
     def _other_side_did_it(self, draft: _RepDraft) -> bool:
         """The other side's rep spans the same time: one movement, not one per leg. Sides take turns in
