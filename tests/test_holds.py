@@ -128,6 +128,18 @@ def test_hip_lift_reads_low_when_the_lower_arm_is_under_the_body_and_unknown_whe
     assert math.isnan(compute_features(side_lying_pose(0.25, ankles_seen=False))["hip_lift"])
 
 
+def test_a_plank_filmed_from_the_head_end_from_above_keeps_its_hold_through_a_sag():
+    """A laptop on a table looks down at the mat: the model's trunk slope follows the camera, so the
+    same plank reads 25 deg up from the head end (and 18 deg down from the feet end). Its hips
+    sagging for 3 s lift that to 38: a fault to warn about, not a hold broken in two."""
+    plank = {"body_line": 12.0, "knee_flexion.both": 5.0, "upper_arm_from_vertical.both": 15.0, "trunk_incline": 25.0}
+    sagging = {**plank, "body_line": -5.0, "trunk_incline": 38.0}
+    holds = [e for e in timed(spans((4.0, plank), (3.0, sagging), (4.0, plank)), slug="plank")
+             if isinstance(e, HoldEnded)]
+    assert len(holds) == 1
+    assert holds[0].held_s == pytest.approx(11.0, abs=0.5)
+
+
 def test_a_stretch_that_deepens_past_its_band_is_timed_from_where_it_reached_its_new_end_range():
     """Kneeling in the lunge at -4 deg, then shifting forward into the stretch at -14 deg: the
     kneeling before was the way in (closed uncounted, so every start still has its end), and the
