@@ -17,6 +17,12 @@ choice is recorded in the truth file's ``variation``. Clip i depends only on (S,
 extends a smaller one. ``--exercises`` filters the drawn clips; ``--views`` and ``--size`` do not apply.
 
     python benchmarks/render_suite.py --random 120 --seed 7 --output /work/synth-random
+
+``--laptop`` renders instead twelve clips filmed as by a laptop on a table 2 m from the mat,
+looking down at 30-36° (the random suites film floor exercises from at most 22-32° above), the
+main user's camera, checked on its own.
+
+    python benchmarks/render_suite.py --laptop --output /work/synth-laptop
 """
 
 from __future__ import annotations
@@ -81,6 +87,27 @@ def suite(exercises: list[str], views: list[str], size: tuple[int, int]) -> list
     return clips
 
 
+LAPTOP_CLIPS: tuple[tuple[str, str, float, float, tuple[str, ...]], ...] = (
+    ("plank", "side", 30, 90, ()), ("plank", "side", 36, -95, ("hip-sag",)), ("plank", "oblique", 32, 50, ()),
+    ("plank", "oblique", 35, -130, ("hip-sag",)), ("side-plank", "side", 32, 90, ()),
+    ("glute-bridge", "side", 33, 85, ()), ("lying-leg-raise", "side", 34, -92, ()), ("boat-pose", "side", 30, 88, ()),
+    ("bird-dog", "side", 30, 95, ()), ("lying-march", "side", 35, 80, ()),
+    ("supine-knee-to-chest", "side", 33, -88, ()), ("plank-knee-drive", "side", 31, 92, ()),
+)
+"""(exercise, view, camera elevation, azimuth, faults) of the laptop-height clips."""
+
+
+def laptop_suite() -> list[SuiteClip]:
+    """Floor exercises filmed from a laptop's height: each clip's seed is its number."""
+    clips = []
+    for seed, (slug, view, elevation, azimuth, faults) in enumerate(LAPTOP_CLIPS, start=1):
+        name = f"l{seed:02d}__{slug}__{view}-el{elevation:.0f}__{'-'.join(faults) or 'clean'}"
+        clips.append(SuiteClip(name, SynthSpec(slug, view=view, faults=faults, seed=seed, azimuth_deg=azimuth,
+                                               elevation_deg=elevation, lead_in="idle", lead_in_s=1.0,
+                                               tail="idle", tail_s=0.5)))
+    return clips
+
+
 def _parse_size(text: str) -> tuple[int, int]:
     try:
         width, height = (int(part) for part in text.lower().split("x"))
@@ -110,9 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="list the clips that would be rendered")
     parser.add_argument("--random", type=int, metavar="N", help="draw N randomised clips instead of the fixed suite")
     parser.add_argument("--seed", type=int, default=7, help="seed of the --random suite (7)")
+    parser.add_argument("--laptop", action="store_true", help="render the laptop-height clips instead")
     args = parser.parse_args(argv)
 
-    if args.random is not None:
+    if args.laptop:
+        clips = laptop_suite()
+    elif args.random is not None:
         clips = [SuiteClip(clip.name, clip.spec) for clip in draw_suite(args.random, args.seed)
                  if clip.spec.exercise in args.exercises]
     else:

@@ -130,3 +130,24 @@ def test_the_benchmark_maps_every_injectable_fault_to_warnings_posecoach_can_rai
     raised = rule_codes | {"partial-range", "too-fast", "hold-broken-early"}
     for fault, codes in accuracy.FAULT_WARNINGS.items():
         assert set(codes) <= raised, f"{fault}: {set(codes) - raised} is no warning posecoach raises"
+
+
+def test_the_laptop_clips_film_floor_exercises_from_a_laptops_height(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A laptop on a table 2 m from the mat looks down at about 30°, above the random suites' floor
+    cameras: those clips are named, distinct, and synthesize with the camera where they say."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "render_suite.py"
+    spec = importlib.util.spec_from_file_location("render_suite_benchmark", path)
+    assert spec is not None and spec.loader is not None
+    render_suite = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, render_suite)
+    spec.loader.exec_module(render_suite)
+    clips = render_suite.laptop_suite()
+    assert len({clip.name for clip in clips}) == len(clips) == 12
+    for clip in clips:
+        truth = synthesize(clip.spec).truth
+        assert 30 <= truth.camera.elevation_deg <= 36, clip.name
+        assert SCRIPTS_BY_SLUG[clip.spec.exercise].posture != "standing", clip.name
