@@ -162,6 +162,21 @@ def test_both_legs_starting_one_drive_together_count_once_for_the_leg_that_moved
     assert summary.rejected == []
 
 
+def test_lowering_from_a_pike_into_the_plank_before_the_first_drive_is_no_sag():
+    """Hips piked up at the start, then lowered into a straight plank before the first knee drive:
+    the rest the drives start from is the baseline, not the pike, and settling in is no fault."""
+    def script(t: float) -> BodyAngles:
+        pike = max(0.0, min(1.0, (2.5 - t) / 1.0))
+        left = 80.0 * reps_signal(t, [4.0, 10.0], 0.6, 2.0)
+        right = 80.0 * reps_signal(t, [7.0, 13.0], 0.6, 2.0)
+        return replace(PLANK, trunk_elevation=5.0 - 25.0 * pike, hip_left=-2.0 + 45.0 * pike + left,
+                       hip_right=-2.0 + 45.0 * pike + right, knee_left=left, knee_right=right)
+
+    summary = analyse("plank-knee-drive", script, 16.5)
+    assert summary.rep_counts() == {"total": 4, "left": 2, "right": 2}
+    assert summary.warnings == []
+
+
 def test_a_first_rep_read_on_both_legs_goes_to_the_leg_that_moved_further():
     """The hidden far leg copying the near one reads as the same movement, smaller, and can finish
     first. A first rep waits for the next to confirm its range; when the other leg's rep of the same

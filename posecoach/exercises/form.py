@@ -45,6 +45,7 @@ class FormJudge:
         self.exercise = exercise
         self.diagnostics = diagnostics
         self._baseline_samples: dict[str, list[float]] = {}
+        self._reps_began = False
         self._since: dict[RuleKey, float] = {}
         self._fired_for: dict[tuple[str, Side | None], int] = {}
         self._extremes: dict[RuleKey, tuple[float, float]] = {}
@@ -59,13 +60,25 @@ class FormJudge:
         """A rep exercise's warnings waiting for the movement they were seen in to finish (see
         :meth:`movement_finished`)."""
 
+    @property
+    def getting_set(self) -> bool:
+        """A rep exercise before its first rep began: the person may still be settling into the
+        position (hips lowered from a pike into a plank), so the rest kept last is the baseline."""
+        return self.exercise.rep is not None and not self._reps_began
+
     def remember_baseline(self, features: Features) -> None:
-        """A frame at rest (or early in a hold): the first few make the baseline of relative rules."""
+        """A frame at rest (or early in a hold): the baseline of relative rules is the first few of
+        them, or while getting set, the latest few."""
         for rule in self.exercise.form:
             if rule.relative:
                 samples = self._baseline_samples.setdefault(rule.feature, [])
                 value = features.get(rule.feature.replace("{side}", "both"), math.nan)
-                if len(samples) < BASELINE_SAMPLES and math.isfinite(value):
+                if not math.isfinite(value):
+                    continue
+                if len(samples) < BASELINE_SAMPLES:
+                    samples.append(value)
+                elif self.getting_set:
+                    samples.pop(0)
                     samples.append(value)
 
     def check(self, features: Features, t: float, working: bool,
@@ -73,9 +86,12 @@ class FormJudge:
         """This frame's warnings. ``channels``: each counting channel's side and the rep it is on
         (None for hold exercises); ``holds_started`` numbers the holds, one warning per rule each."""
         warnings: list[FormWarning] = []
+        self._reps_began = self._reps_began or working
         for rule in self.exercise.form:
             if rule.absolute or (rule.phase == "work" and not working) or (rule.phase == "rest" and working):
                 continue
+            if rule.phase == "rest" and rule.relative and self.getting_set:
+                continue  # the rest before the first rep is the person getting set: it makes the baseline
             if not self._sees(rule, features.get("end_on", math.nan)):
                 for side, _ in channels:
                     self._since.pop((rule.code, rule.feature, side if rule.per_side else None), None)
