@@ -52,6 +52,13 @@ class UnrecognisedError(PoseCoachError):
                          "('posecoach exercises' lists them)")
 
 
+class NothingAnalysedError(PoseCoachError):
+    """Every video of a run failed (each has said why on its own ``Error:`` line)."""
+
+    def __init__(self) -> None:
+        super().__init__("none of the videos could be analysed")
+
+
 class OutputError(PoseCoachError):
     """An output path that cannot be written (missing folder, no permission, would overwrite)."""
 

@@ -23,7 +23,7 @@ from posecoach.cli.options import (
     side_option,
     verbose_option,
 )
-from posecoach.errors import OutputError, PoseCoachError
+from posecoach.errors import NothingAnalysedError, OutputError, PoseCoachError
 from posecoach.sinks.console import render_summaries
 from posecoach.summary import SessionSummary
 from posecoach.terminal import clean, echo
@@ -236,7 +236,7 @@ def _recognise_each(sources: list[str], side: str, model_path: Path | None, verb
     if not summaries:  # as with -e: each video's error on its own line, then that nothing was analysed
         for problem in problems:
             echo(f"Error: {problem}", err=True)
-        raise PoseCoachError("none of the videos could be analysed")
+        raise NothingAnalysedError()
     _deliver(summaries, output_format, len(summaries) > 1 or len(sources) > 1, save, db_path, problems)
 
 
@@ -332,7 +332,7 @@ def _analyze_many(sources: list[str], exercise: str, side: str, model: Path | No
                 echo(f"Error: {results[index]}", err=True)
     summaries = _summaries(results)
     if not summaries:
-        raise PoseCoachError("none of the videos could be analysed")
+        raise NothingAnalysedError()
     return summaries
 
 

@@ -29,7 +29,7 @@ from posecoach.batch import (
     run_on_ray,
     save_result,
 )
-from posecoach.errors import HistoryError, OutputError, PoseCoachError
+from posecoach.errors import HistoryError, NothingAnalysedError, OutputError
 from posecoach.sinks.console import render_summaries
 
 
@@ -132,4 +132,4 @@ def _report(results: list[BatchResult], output_format: str, *, interrupted: bool
         click.echo(f"{len(summaries)} of {len(results)} videos finished before the interruption; they are printed "
                    "above and saved. Run the same command again to analyse the rest.", err=True)
     elif not summaries and not skipped:
-        raise PoseCoachError("none of the videos could be analysed")
+        raise NothingAnalysedError()
