@@ -55,6 +55,12 @@ MOTION_FEATURES = {"trunk_incline": 1.0, "body_line": 1.0, "hip_flexion.both": 1
 """The body's big angles (and the hips' height, in degree-like units): when none changes, the body is still."""
 
 
+def _in_end_range(condition: NearOwnLimit, limit: float, value: float) -> bool:
+    """Within half a stretch condition's band of the person's end range ``limit``, or beyond it: where a
+    stretch's hold is dated from and to."""
+    return (limit - value) * condition.direction <= condition.band / 2
+
+
 class Motion:
     """How fast the body's big angles change (deg/s over ``MOTION_WINDOW_S``), smoothed so model jitter
     reads as stillness and getting into or out of a position reads as movement."""
@@ -221,7 +227,7 @@ class HoldTimer:
         (the limit, a kept value, lags the deepening it follows)."""
         since = t
         for when, value in reversed(self._recent[(condition.feature, side)]):
-            if (limit - value) * condition.direction > condition.band / 2:
+            if not _in_end_range(condition, limit, value):
                 break
             since = when
         return since
@@ -235,7 +241,7 @@ class HoldTimer:
             if not isinstance(condition, NearOwnLimit) or condition.feature not in limits:
                 continue
             inside = [when for when, value in self._recent.get((condition.feature, side), ())
-                      if (limits[condition.feature] - value) * condition.direction <= condition.band / 2]
+                      if _in_end_range(condition, limits[condition.feature], value)]
             last = min(last, inside[-1] if inside else -math.inf)
         return last if math.isfinite(last) else math.nan
 
