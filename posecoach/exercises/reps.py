@@ -326,6 +326,12 @@ class RepCounter:
             rests.append(rest)
         return max(moves) + min(rests) if moves else math.nan
 
+    @property
+    def _smallest_excursion(self) -> float:
+        """The smallest movement that may start a rep (``SMALL_RANGE_SHARE`` of ``min_excursion``); a
+        fifth of it (``REST_BAND``) is how far the body may wander and still be at rest."""
+        return SMALL_RANGE_SHARE * self.spec.min_excursion
+
     def _entry_excursion(self, channel: _Channel, t: float) -> float:
         """How far from rest the signal must go to start a rep: scaled to the person's own range.
 
@@ -337,7 +343,7 @@ class RepCounter:
         counting and noise between large reps does not start any.
         """
         spec = self.spec
-        floor = SMALL_RANGE_SHARE * spec.min_excursion
+        floor = self._smallest_excursion
         typical = self._typical_range(channel)
         if typical is None:
             return floor if channel.rest_settled else spec.min_excursion
@@ -372,7 +378,7 @@ class RepCounter:
                     channel.awaiting_rest = False
                 channel.rest_t = t
                 return []
-            band = REST_BAND * SMALL_RANGE_SHARE * spec.min_excursion
+            band = REST_BAND * self._smallest_excursion
             self._note_movement(channel, x, in_position)
             if not math.isfinite(channel.rest) or x < channel.rest:
                 if not math.isfinite(channel.rest) or x < channel.rest - band:
@@ -459,7 +465,7 @@ class RepCounter:
         level was never held, a level kept still for ``SETTLED_REST_S`` within a small rep's reach of
         it becomes the rest.
         """
-        floor = SMALL_RANGE_SHARE * self.spec.min_excursion
+        floor = self._smallest_excursion
         if not math.isfinite(channel.still_level) or abs(x - channel.still_level) > REST_BAND * floor:
             channel.still_level, channel.still_since = x, t
         elif t - channel.still_since >= SETTLED_REST_S and channel.still_level < channel.rest + floor:
