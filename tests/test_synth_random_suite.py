@@ -4,8 +4,12 @@ without rendering a pixel."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from collections import Counter
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -113,18 +117,20 @@ def test_the_truth_records_every_choice() -> None:
         assert {rep["side"] for rep in data["reps"]} <= {"left", "right"}
 
 
+def _benchmark(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """A script of ``benchmarks/`` (not a package) loaded as a module for the length of one test."""
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{name}_benchmark", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_the_benchmark_maps_every_injectable_fault_to_warnings_posecoach_can_raise(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "accuracy.py"
-    spec = importlib.util.spec_from_file_location("accuracy_benchmark", path)
-    assert spec is not None and spec.loader is not None
-    accuracy = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, accuracy)  # its dataclasses look their module up
-    spec.loader.exec_module(accuracy)
+    accuracy = _benchmark("accuracy", monkeypatch)
     assert set(accuracy.FAULT_WARNINGS) == set(FAULT_CODES)
     rule_codes = {rule.code for exercise in CATALOG.values() for rule in exercise.form}
     raised = rule_codes | {"partial-range", "too-fast", "hold-broken-early"}
@@ -135,17 +141,7 @@ def test_the_benchmark_maps_every_injectable_fault_to_warnings_posecoach_can_rai
 def test_the_laptop_clips_film_floor_exercises_from_a_laptops_height(monkeypatch: pytest.MonkeyPatch) -> None:
     """A laptop on a table 2 m from the mat looks down at about 30°, above the random suites' floor
     cameras: those clips are named, distinct, and synthesize with the camera where they say."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "render_suite.py"
-    spec = importlib.util.spec_from_file_location("render_suite_benchmark", path)
-    assert spec is not None and spec.loader is not None
-    render_suite = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, render_suite)
-    spec.loader.exec_module(render_suite)
-    clips = render_suite.laptop_suite()
+    clips = _benchmark("render_suite", monkeypatch).laptop_suite()
     assert len({clip.name for clip in clips}) == len(clips) == 12
     for clip in clips:
         truth = synthesize(clip.spec).truth
