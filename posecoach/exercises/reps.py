@@ -591,13 +591,10 @@ class RepCounter:
             # Before the person's first counted rep, a quick movement is more often getting into
             # position (or the model flickering) than a rep rushed: not counted, but not scolded.
             calibrated = any(c.ranges for c in self.channels)
-            # Both short and quicker than any rep: a twitch as likely as a rep cut short (and a rushed
-            # rep reads short through the smoothing), so which fault it was is not said.
-            twitch = reason[0] is Rejection.PARTIAL_RANGE and draft.t_s - draft.start_s < spec.min_rep_s
             # A rep under way when the recording began was seen only in part: its range and time
             # are lower bounds, so no fault of it is said.
             warn = (calibrated or reason[0] not in (Rejection.TOO_FAST, Rejection.HOLD_TOO_SHORT)) and \
-                not twitch and not draft.opening
+                not draft.opening
             return events + self._reject(draft, *reason, warn=warn)
         events += self._settle_provisional(draft)
         calibrated = any(c.ranges for c in self.channels)
@@ -700,10 +697,12 @@ class RepCounter:
                   if math.isfinite(v) and not c.holds_for(v)]
         if broken:
             return Rejection.OTHER_MOVEMENT, f"{feature_words(broken[0].feature)} was off at the top"
-        if typical is not None and draft.rom < spec.partial_fraction * typical:
-            return Rejection.PARTIAL_RANGE, f"{self._amount(draft.rom)} of your usual {self._amount(typical)}"
+        # Quicker than any rep is judged first: a rushed rep also reads short, as the smoothing
+        # cannot follow it to its top.
         if draft.t_s - draft.start_s < spec.min_rep_s and not draft.cut_at_top:
             return Rejection.TOO_FAST, f"{draft.t_s - draft.start_s:.2f} s"
+        if typical is not None and draft.rom < spec.partial_fraction * typical:
+            return Rejection.PARTIAL_RANGE, f"{self._amount(draft.rom)} of your usual {self._amount(typical)}"
         if spec.hold_s > 0 and draft.held_s < spec.hold_s - 0.05:
             return Rejection.HOLD_TOO_SHORT, f"{draft.held_s:.1f} s of {spec.hold_s:.0f} s"
         return None
