@@ -162,6 +162,21 @@ def test_both_legs_starting_one_drive_together_count_once_for_the_leg_that_moved
     assert summary.rejected == []
 
 
+def test_the_far_legs_copy_that_rose_first_and_stopped_short_is_no_rep_of_its_own():
+    """Filmed from the side at laptop height, the model hands one knee drive from the far leg to the
+    near one: the far leg's reading starts rising a third of a second first, stops at 50 deg and drops
+    back while the driving knee goes on to 85. Both rose together; the one that stopped well short
+    (under ``OTHER_SIDE_SHARE`` of the other) only copied it."""
+    def script(t: float) -> BodyAngles:
+        left = 85.0 * reps_signal(t, [1.0, 7.0], 0.5, 0.6)
+        right = 85.0 * reps_signal(t, [4.0, 10.0], 0.8, 0.6) + 50.0 * bump(t, 6.7, 0.5, 0.0, 0.4)
+        return replace(PLANK, hip_left=-2.0 + left, hip_right=-2.0 + right, knee_left=left, knee_right=right)
+
+    summary = analyse("plank-knee-drive", script, 12.8)
+    assert summary.rep_counts() == {"total": 4, "left": 2, "right": 2}
+    assert summary.rejected == []
+
+
 def test_lowering_from_a_pike_into_the_plank_before_the_first_drive_is_no_sag():
     """Hips piked up at the start, then lowered into a straight plank before the first knee drive:
     the rest the drives start from is the baseline, not the pike, and settling in is no fault."""

@@ -729,12 +729,22 @@ class RepCounter:
                    for held in self._provisional)
 
     def _inside_bigger_rep(self, draft: _RepDraft) -> bool:
-        """The other side was already mid-rep when this movement began (or began with it), is mid-rep
-        still, and has moved further: this side only followed it (the far leg read copying a knee
-        drive, finishing first). As with a first rep read on both legs, the leg that moved further
-        has the rep; sides taking turns (high knees) start one after the other, so they are not this."""
-        return any(other is not draft.channel and other.phase is Phase.WORK and other.rest_t <= draft.start_s
-                   and other.peak - other.rest > draft.rom for other in self.channels)
+        """This side only followed the other, which is mid-rep still: the far leg read copying a knee
+        drive, finishing first. As with a first rep read on both legs, the leg that moved further has
+        the rep. Either the other was already under way when this movement began, or it began while
+        this one still rose (within ``OPENING_OTHER_SIDE_S``: the model handing one drive from the far
+        leg to the near one) and this one stopped well short of it. Sides taking turns (high knees,
+        climbers) start as the other comes down, or rise about as far, so they are not this."""
+        rising_with = min(draft.peak_s, draft.start_s + OPENING_OTHER_SIDE_S)
+
+        def followed(other: _Channel) -> bool:
+            rise = other.peak - other.rest
+            if other.rest_t <= draft.start_s:
+                return rise > draft.rom
+            return other.rest_t < rising_with and OTHER_SIDE_SHARE * rise > draft.rom
+
+        return any(other is not draft.channel and other.phase is Phase.WORK and followed(other)
+                   for other in self.channels)
 
     def _other_side_did_it(self, draft: _RepDraft) -> bool:
         """The other side's rep spans the same time: one movement, not one per leg. Sides take turns in
