@@ -476,6 +476,20 @@ def test_standing_march_flags_a_knee_that_stays_below_hip_height():
     assert [(w.code, w.side) for w in summary.warnings] == [("knee-below-hip", Side.RIGHT)]
 
 
+def test_a_far_leg_read_lower_throughout_is_no_knee_below_hip_on_its_first_rep():
+    """A camera at an angle reads the far leg's every knee drive 25 deg lower than the near one's.
+    That leg's first rep has only the other leg's tops to compare with, so it must fall short of them
+    by the margin plus that bias; its later reps are compared with its own."""
+    def script(t: float) -> BodyAngles:
+        left = 90.0 * reps_signal(t, [1.0, 5.0, 9.0], 0.5, 0.4)
+        right = 65.0 * reps_signal(t, [3.0, 7.0, 11.0], 0.5, 0.4)
+        return replace(STANDING, hip_left=left, hip_right=right)
+
+    summary = analyse("standing-march", script, 13.0)
+    assert summary.rep_counts() == {"total": 6, "left": 3, "right": 3}
+    assert summary.warnings == []
+
+
 @pytest.mark.parametrize(("camera_yaw", "warned"), [(0.0, True), (75.0, False), (90.0, False)],
                          ids=["from-the-side", "front-oblique", "from-the-front"])
 def test_a_knee_below_hip_is_judged_only_where_the_camera_sees_the_thigh_rise_across_the_picture(

@@ -28,6 +28,9 @@ and more from the front or an end) from which the two hips' heights can be compa
 camera is side-on enough to read a thigh's height from the hip angle (:class:`Sightline`)."""
 PEAK_MARGIN = 15.0
 """How far (degrees) a rep's top must fall short of the side's usual top to be a fault of that rep."""
+OTHER_LEG_BIAS = 20.0
+"""A camera at an angle reads every knee drive of one leg up to this much lower than the other's: a
+side's first rep, compared with the other side's tops, must fall short by this much more."""
 FIRST_EPISODE_STRICTNESS = 2.0
 """Before the person's usual movement is known (their first rep), a relative form rule needs this many
 times its limit to warn."""
@@ -163,12 +166,13 @@ class FormJudge:
         self._extremes.clear()
 
     def peak_warnings(self, peak: float, earlier: list[float], t: float, side: Side | None,
-                      rep: int, end_on: float) -> list[FormWarning]:
+                      rep: int, end_on: float, *, other_side: bool = False) -> list[FormWarning]:
         """Warnings for a counted rep's top (e.g. the knee short of hip height); ``end_on`` is the
-        camera's view of the body at that top."""
+        camera's view of the body at that top; ``other_side`` when ``earlier`` are the other side's."""
+        margin = PEAK_MARGIN + (OTHER_LEG_BIAS if other_side else 0.0)
         return [FormWarning(t, rule.code, rule.message, side, rep) for rule in self.exercise.form
                 if rule.absolute and rule.feature == "peak" and self._sees(rule, end_on)
-                and peak_fault(rule, peak, earlier)]
+                and peak_fault(rule, peak, earlier, margin)]
 
     def _beyond_usual(self, key: RuleKey, value: float) -> float:
         """A deviation from baseline, less what the person's earlier reps (or rests) showed anyway.
@@ -196,17 +200,17 @@ class FormJudge:
         return value - statistics.median(samples)
 
 
-def peak_fault(rule: FormRule, peak: float, earlier: list[float]) -> bool:
-    """A rep's top beyond the rule's limit *and* clearly short of this side's own earlier tops.
+def peak_fault(rule: FormRule, peak: float, earlier: list[float], margin: float = PEAK_MARGIN) -> bool:
+    """A rep's top beyond the rule's limit *and* more than ``margin`` short of earlier tops.
 
     A camera at an angle reads every knee drive of one leg 20° low; an instructor's clean set then
     looked like 'knee below hip' rep after rep. The limit says what is wrong, the person's own reps
-    say whether this rep was different (a side's first rep is compared with the other side's); the
-    very first rep has nothing to compare with.
+    say whether this rep was different (a side's first rep is compared with the other side's, by a
+    margin wider by that bias); the very first rep has nothing to compare with.
     """
     if not earlier or not rule.violated_by(peak):
         return False
     usual = statistics.median(earlier[-6:])
     if rule.below is not None and peak < rule.below:
-        return peak < usual - PEAK_MARGIN
-    return peak > usual + PEAK_MARGIN
+        return peak < usual - margin
+    return peak > usual + margin

@@ -797,7 +797,8 @@ class RepCounter:
             round(draft.held_s, 3), draft.flags, draft.uncertain,
         )]
         earlier = channel.peaks or [peak for other in self.channels for peak in other.peaks]
-        events += self._form.peak_warnings(draft.peak, earlier, draft.t_s, channel.side, channel.count, draft.end_on)
+        events += self._form.peak_warnings(draft.peak, earlier, draft.t_s, channel.side, channel.count, draft.end_on,
+                                           other_side=not channel.peaks)
         channel.peaks.append(draft.peak)
         return events
 
