@@ -732,16 +732,16 @@ class RepCounter:
         """This side only followed the other, which is mid-rep still: the far leg read copying a knee
         drive, finishing first. As with a first rep read on both legs, the leg that moved further has
         the rep. Either the other was already under way when this movement began, or it began while
-        this one still rose (within ``OPENING_OTHER_SIDE_S``: the model handing one drive from the far
-        leg to the near one) and this one stopped well short of it. Sides taking turns (high knees,
-        climbers) start as the other comes down, or rise about as far, so they are not this."""
+        this one rose, by its top and within ``OPENING_OTHER_SIDE_S`` (the model handing one drive
+        from the far leg to the near one), and this one stopped well short of it. Sides taking turns
+        (high knees, climbers) start as the other comes down, or rise about as far: not this."""
         rising_with = min(draft.peak_s, draft.start_s + OPENING_OTHER_SIDE_S)
 
         def followed(other: _Channel) -> bool:
             rise = other.peak - other.rest
             if other.rest_t <= draft.start_s:
                 return rise > draft.rom
-            return other.rest_t < rising_with and OTHER_SIDE_SHARE * rise > draft.rom
+            return other.rest_t <= rising_with and OTHER_SIDE_SHARE * rise > draft.rom
 
         return any(other is not draft.channel and other.phase is Phase.WORK and followed(other)
                    for other in self.channels)
