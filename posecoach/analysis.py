@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from posecoach.errors import SourceError, UnrecognisedError
 from posecoach.events import Event, RepCompleted, RepRejected
 from posecoach.exercises import EngineSnapshot, Exercise, ExerciseEngine, get_exercise
-from posecoach.exercises.definition import Sightline, Target, feature_amount, feature_words, with_hold_target
-from posecoach.exercises.reps import SMALL_RANGE_SHARE
+from posecoach.exercises.definition import RepSpec, Sightline, Target, feature_amount, feature_words, with_hold_target
+from posecoach.exercises.reps import SMALL_RANGE_SHARE, Rejection
 from posecoach.features import near_side
 from posecoach.landmarks import PoseFrame, Side
 from posecoach.summary import SessionSummary
@@ -171,8 +171,9 @@ class AnalysisSession:
             rejected = [e for e in summary.events if isinstance(e, RepRejected)]
             if rejected:
                 reasons = sorted({e.code.replace("-", " ") for e in rejected})
+                commonest = Counter(e.code for e in rejected).most_common(1)[0][0]
                 return [f"Nothing counted: {plural(len(rejected), 'movement')} did not count "
-                        f"({', '.join(reasons)})." + camera]
+                        f"({', '.join(reasons)}).{_what_to_try(commonest, exercise.rep)}" + camera]
             signal, full = exercise.rep.signal, exercise.rep.min_excursion
             # Both thresholds: a movement larger than the small one can still be no rep (it never
             # started from a still rest, or never came back), and the note must not read as if it were.
@@ -186,6 +187,20 @@ class AnalysisSession:
             why = f": {feature_words(missed[0][0])} was out of range most of the time" if missed else ""
             return [f"You were in position for {in_position} but the hold was never held{why}." + camera]
         return []
+
+
+def _what_to_try(code: str, rep: RepSpec) -> str:
+    """What the commonest reason a movement did not count means for the person, and what to try."""
+    advice = {
+        Rejection.BOTH_SIDES_MOVED: " Both legs seemed to rise together, and this exercise moves one at a time: "
+                                    "if you moved one, the camera mixed up your legs, so film with both legs in "
+                                    "clear view.",
+        Rejection.TOO_FAST: f" A rep takes at least {rep.min_rep_s:g} s: move slower, with control.",
+        Rejection.HOLD_TOO_SHORT: f" Hold the top {rep.hold_s:g} s before coming back down.",
+        Rejection.OTHER_MOVEMENT: " The rest of your body did not match this exercise at the top: check the "
+                                  "exercise (-e).",
+    }
+    return advice.get(Rejection(code), "")
 
 
 def other_exercise_note(poses: list[tuple[float, PoseFrame | None]], exercise: Exercise) -> str | None:

@@ -829,6 +829,21 @@ def test_a_movement_that_went_out_and_never_came_back_is_told_in_full_and_why_it
                                 "(25° from any other start) and back. Check the exercise (-e).")
 
 
+def test_both_knees_hugged_each_time_is_told_as_the_legs_mixed_up_and_what_to_try():
+    """Every hug lifted both knees (or the camera read the far leg copying the near one): nothing
+    counts, and the note says what was seen, what this exercise asks, and what to try."""
+    def script(t: float) -> BodyAngles:
+        hip = 100.0 * reps_signal(t, [1.0, 4.0, 7.0], 0.8, 0.5)
+        return replace(LYING, hip_left=hip, hip_right=hip, knee_left=hip, knee_right=hip)
+
+    summary = analyse("alternating-knee-to-chest", script, 10.0)
+    assert summary.rep_counts()["total"] == 0
+    assert summary.notes == [
+        "Nothing counted: 6 movements did not count (both sides moved). Both legs seemed to rise together, and "
+        "this exercise moves one at a time: if you moved one, the camera mixed up your legs, so film with both "
+        "legs in clear view."]
+
+
 @pytest.mark.parametrize(("end_on", "chest_facing", "along"), [
     (0.15, 80.0, False),  # lying on the back, from the side
     (0.3, 80.0, False),   # obliquely
