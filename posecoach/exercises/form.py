@@ -200,7 +200,7 @@ class FormJudge:
         return value - statistics.median(samples)
 
 
-def peak_fault(rule: FormRule, peak: float, earlier: list[float], margin: float = PEAK_MARGIN) -> bool:
+def peak_fault(rule: FormRule, peak: float, earlier: list[float], margin: float) -> bool:
     """A rep's top beyond the rule's limit *and* more than ``margin`` short of earlier tops.
 
     A camera at an angle reads every knee drive of one leg 20° low; an instructor's clean set then
