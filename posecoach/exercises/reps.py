@@ -582,7 +582,7 @@ class RepCounter:
         spec = self.spec
         events: list[Event] = []
         self._drop_smaller_twin(draft)
-        if self._inside_bigger_rep(draft):
+        if self._only_followed_the_other(draft):
             return events  # no movement of its own, and no 'not counted' line for it
         reason = self._rejection_reason(channel, draft)
         if reason and self._is_echo(channel, draft):
@@ -728,7 +728,7 @@ class RepCounter:
         return any(held.channel is not channel and _overlap(held, draft) and held.rom >= ECHO_RATIO * draft.rom
                    for held in self._provisional)
 
-    def _inside_bigger_rep(self, draft: _RepDraft) -> bool:
+    def _only_followed_the_other(self, draft: _RepDraft) -> bool:
         """This side only followed the other, which is mid-rep still: the far leg read copying a knee
         drive, finishing first. As with a first rep read on both legs, the leg that moved further has
         the rep. Either the other was already under way when this movement began, or it began while
