@@ -104,6 +104,19 @@ def test_a_short_movement_quicker_than_any_rep_is_told_as_rushed_not_as_partial(
     assert [w.code for w in summary.warnings] == ["too-fast"]
 
 
+def test_a_rep_rushed_right_after_a_first_rep_not_yet_confirmed_is_told_as_rushed():
+    """A first rep smaller than the exercise's usual range waits for the next to confirm it; a rep
+    rushed while it waits follows a rep all the same, so it is told to slow down."""
+    def script(t: float) -> BodyAngles:
+        hip = 55.0 * bump(t, 1.0, 1.0, 0.2) + 50.0 * bump(t, 5.0, 0.25)
+        return replace(LYING, hip_left=hip, hip_right=hip)
+
+    summary = analyse("lying-leg-raise", script, 8.0)
+    assert summary.rep_counts()["total"] == 1
+    assert [r.reason.split(":")[0] for r in summary.rejected] == ["too fast"]
+    assert [w.code for w in summary.warnings] == ["too-fast"]
+
+
 def test_the_other_legs_echo_during_a_first_rep_not_yet_confirmed_is_no_rep_of_its_own():
     """MediaPipe drags the far leg a third of the way along with the near one on the first rep, before
     any range is known: it is the near leg's echo, neither a rep nor a partial one."""

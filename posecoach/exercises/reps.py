@@ -588,9 +588,10 @@ class RepCounter:
         if reason and self._is_echo(channel, draft):
             return events
         if reason:
-            # Before the person's first counted rep, a quick movement is more often getting into
-            # position (or the model flickering) than a rep rushed: not counted, but not scolded.
-            calibrated = any(c.ranges for c in self.channels)
+            # Before the person's first rep, a quick movement is more often getting into position
+            # (or the model flickering) than a rep rushed: not counted, but not scolded. A first rep
+            # awaiting confirmation is a rep done all the same.
+            calibrated = any(c.ranges for c in self.channels) or any(not held.opening for held in self._provisional)
             # A rep under way when the recording began was seen only in part: its range and time
             # are lower bounds, so no fault of it is said.
             warn = (calibrated or reason[0] not in (Rejection.TOO_FAST, Rejection.HOLD_TOO_SHORT)) and \
