@@ -117,6 +117,20 @@ def test_a_rep_rushed_right_after_a_first_rep_not_yet_confirmed_is_told_as_rushe
     assert [w.code for w in summary.warnings] == ["too-fast"]
 
 
+def test_a_slow_rep_a_third_of_the_way_is_told_as_partial_and_a_twitch_as_large_is_not():
+    """MediaPipe reads a rep two fifths of the way at about a third of the person's range. Taking a
+    rep's time, it is a partial rep to be told; as quick as a twitch, it is no rep at all."""
+    def script(t: float) -> BodyAngles:
+        hip = 60.0 * reps_signal(t, [1.0, 4.0, 7.0], 1.0, 0.2) + 19.0 * bump(t, 10.0, 0.8, 0.3) \
+            + 21.0 * bump(t, 13.0, 0.2)
+        return replace(LYING, hip_left=hip, hip_right=hip)
+
+    summary = analyse("lying-leg-raise", script, 15.0)
+    assert summary.rep_counts()["total"] == 3
+    assert [r.reason.split(":")[0] for r in summary.rejected] == ["partial range"]
+    assert [(w.code, round(w.t_s)) for w in summary.warnings] == [("partial-range", 12)]
+
+
 def test_the_other_legs_echo_during_a_first_rep_not_yet_confirmed_is_no_rep_of_its_own():
     """MediaPipe drags the far leg a third of the way along with the near one on the first rep, before
     any range is known: it is the near leg's echo, neither a rep nor a partial one."""

@@ -74,10 +74,14 @@ SMALL_RANGE_SHARE = 0.5
 """The smallest rep, as a share of the catalogue's full-range ``min_excursion``
 (see ``RepCounter._entry_excursion``)."""
 ENTRY_SHARE = 0.35
-"""Once the person's range is known, a movement of this share of it starts a rep (which may then be
-judged partial): lower, and noise between reps would start some; higher, and a rep two fifths of the
-way (the rendered partial reps) would pass unseen instead of being called partial. The real clips'
-counts and warnings are the same from 0.3 to 0.5 (leave-one-source-out 33/36 for each)."""
+"""Once the person's range is known, a movement of this share of it starts a rep however quick it is
+(it may then be judged partial or rushed): lower, and a twitch between reps would be told as rushed.
+The real clips' counts and warnings are the same from 0.3 to 0.5 (leave-one-source-out 33/36 for each)."""
+SLOW_ENTRY_SHARE = 0.25
+"""A movement that takes at least a rep's time (``min_rep_s``) starts a rep from this smaller share: a
+partial rep, which MediaPipe reads at a quarter to a third of the person's range, is then told as
+one. A quicker movement that never reached ``ENTRY_SHARE`` is a twitch, or a bounce winding up the
+next rep, and is no rep at all (see ``RepCounter._too_small_to_rush``)."""
 SETTLED_REST_S = 0.5
 """How long the signal must stay at rest before a movement smaller than ``min_excursion`` may start a rep."""
 ARRIVED_REST_S = 0.25
@@ -332,14 +336,14 @@ class RepCounter:
         fifth of it (``REST_BAND``) is how far the body may wander and still be at rest."""
         return SMALL_RANGE_SHARE * self.spec.min_excursion
 
-    def _entry_excursion(self, channel: _Channel, t: float) -> float:
+    def _entry_excursion(self, channel: _Channel, t: float, share: float = ENTRY_SHARE) -> float:
         """How far from rest the signal must go to start a rep: scaled to the person's own range.
 
         The catalogue's ``min_excursion`` fits a full-range rep; a rehab straight-leg raise of 20°
         never reaches it. Before any rep, a movement of ``SMALL_RANGE_SHARE`` of it may start one
         (the provisional first-rep rule then lets the next rep confirm it), but only from a settled
         rest: a clip that opens mid-rep has not shown where rest is yet. Once the person's range is
-        known the threshold sits at ``ENTRY_SHARE`` of it, within those two bounds, so small reps keep
+        known the threshold sits at ``share`` of it, within those two bounds, so small reps keep
         counting and noise between large reps does not start any.
         """
         spec = self.spec
@@ -347,7 +351,7 @@ class RepCounter:
         typical = self._typical_range(channel)
         if typical is None:
             return floor if channel.rest_settled else spec.min_excursion
-        return min(spec.min_excursion, max(floor, ENTRY_SHARE * typical))
+        return min(spec.min_excursion, max(floor, share * typical))
 
     def _step(self, channel: _Channel, features: Features, t: float, dt: float, in_position: bool) -> list[Event]:
         spec = self.spec
@@ -401,7 +405,7 @@ class RepCounter:
                 # The baseline of form rules is the body at a rest that lasted, not a rep the clip
                 # opened in the middle of (a knee drive under a title card).
                 self._form.remember_baseline(features)
-            if x >= channel.rest + excursion:
+            if x >= channel.rest + self._entry_excursion(channel, t, SLOW_ENTRY_SHARE):
                 opening = self._finish_opening(channel)
                 self._form.end_episode()
                 channel.phase = Phase.WORK
@@ -584,6 +588,8 @@ class RepCounter:
         self._drop_smaller_twin(draft)
         if self._only_followed_the_other(draft):
             return events  # no movement of its own, and no 'not counted' line for it
+        if self._too_small_to_rush(channel, draft):
+            return events
         reason = self._rejection_reason(channel, draft)
         if reason and self._is_echo(channel, draft):
             return events
@@ -603,6 +609,13 @@ class RepCounter:
             self._provisional.append(draft)
             return events
         return events + self._count(draft)
+
+    def _too_small_to_rush(self, channel: _Channel, draft: _RepDraft) -> bool:
+        """Quicker than any rep and short of where a rep starts (``ENTRY_SHARE``): a twitch, or a
+        bounce winding up the next rep (a crunch's), not a rep rushed nor a partial one. Only a
+        movement that takes a rep's time may start one from the lower ``SLOW_ENTRY_SHARE``."""
+        quick = draft.t_s - draft.start_s < self.spec.min_rep_s and not draft.cut_at_top
+        return quick and draft.rom < self._entry_excursion(channel, draft.t_s)
 
     def _rest_from_other_leg(self, channel: _Channel, x: float, t: float) -> None:
         """A leg first seen a whole rep's range above where the other leg has rested was hidden at
