@@ -131,6 +131,22 @@ def test_a_slow_rep_a_third_of_the_way_is_told_as_partial_and_a_twitch_as_large_
     assert [(w.code, round(w.t_s)) for w in summary.warnings] == [("partial-range", 12)]
 
 
+@pytest.mark.parametrize(("still_first_s", "right_reps"), [(0.0, 4), (1.0, 3)])
+def test_a_knee_already_coming_down_when_the_clip_begins_is_a_rep_however_short_it_reads(
+        still_first_s: float, right_reps: int):
+    """A clip cut in the middle of a march opens with one knee on its way down: only part of that
+    rep's range was seen, so it counts without being judged partial. A knee the model reads as
+    high but that keeps still there was resting, not finishing a rep."""
+    def script(t: float) -> BodyAngles:
+        opening = 40.0 * (1.0 if t < still_first_s else bump(t, still_first_s - 0.3, 0.3))
+        left = 80.0 * reps_signal(t, [0.8, 2.8, 4.8], 0.3, 0.1)
+        right = max(opening, 80.0 * reps_signal(t, [1.8, 3.8, 5.8], 0.3, 0.1))
+        return replace(STANDING, hip_left=left, hip_right=right)
+
+    summary = analyse("standing-march", script, 7.0)
+    assert summary.rep_counts() == {"total": 3 + right_reps, "left": 3, "right": right_reps}
+
+
 def test_the_other_legs_echo_during_a_first_rep_not_yet_confirmed_is_no_rep_of_its_own():
     """MediaPipe drags the far leg a third of the way along with the near one on the first rep, before
     any range is known: it is the near leg's echo, neither a rep nor a partial one."""

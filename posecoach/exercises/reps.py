@@ -173,10 +173,14 @@ class _Channel:
     opening_start_t: float = 0.0
     opening_peak: float = math.nan
     opening_peak_t: float = 0.0
+    opening_left_t: float = math.inf
+    """When the signal first left the level it opened at: a leg kept still there from the start was
+    resting (however high the model read it), not coming down from a rep's top."""
 
     def reset(self) -> None:
         self.opening_done = self.awaiting_rest = False
         self.opening_first = self.opening_peak = math.nan
+        self.opening_left_t = math.inf
         self.phase = Phase.REST
         self.rest = math.nan
         self.rest_since = None
@@ -211,6 +215,9 @@ class _RepDraft:
     uncertain: str | None
     opening: bool = False
     """Under way when counting began: judged against the next rep more strictly."""
+    top_unseen: bool = False
+    """An opening already coming down when counting began: its range is only a lower bound, so it is
+    never judged partial (it started a rep's range above where the leg then rests)."""
     cut_at_top: bool = False
     """Still at its top when the stream ended: how long it would have taken is unknown."""
     end_on: float = math.nan
@@ -478,6 +485,7 @@ class RepCounter:
             # Nor did a rep under way at the start rise from that low: it starts where the body kept still.
             channel.opening_first = channel.opening_peak = channel.still_level
             channel.opening_start_t = channel.opening_peak_t = channel.still_since
+            channel.opening_left_t = math.inf
 
     def _other_rest(self, channel: _Channel, features: Features) -> float:
         """The other side's rest level: its own channel's, or (counting one side only) its value now."""
@@ -635,7 +643,10 @@ class RepCounter:
         if not math.isfinite(channel.opening_first):
             channel.opening_first = channel.opening_peak = x
             channel.opening_start_t = channel.opening_peak_t = t
-        elif x > channel.opening_peak:
+            return
+        if math.isinf(channel.opening_left_t) and abs(x - channel.opening_first) > REST_BAND * self.spec.min_excursion:
+            channel.opening_left_t = t
+        if x > channel.opening_peak:
             channel.opening_peak, channel.opening_peak_t = x, t
 
     def _finish_opening(self, channel: _Channel) -> list[Event]:
@@ -645,22 +656,25 @@ class RepCounter:
         raise filmed from legs-up is not a rep, a knee drive caught on its way up is. One leg of a
         pair that takes turns needs no turn: a rep's range up from where it comes to rest while the
         other leg is down (checked below) is half-way through a rep, as nobody starts a march or a
-        bicycle with one knee held up.
+        bicycle with one knee held up. Coming down at once from a full ``min_excursion`` up, its top
+        came before the recording: its range is a lower bound, so it is not judged partial.
         """
         if channel.opening_done:
             return []
         channel.opening_done = True
         excursion = self._entry_excursion(channel, channel.rest_t)
-        turned = channel.opening_peak - channel.opening_first >= OPENING_TURN * excursion or \
-            (channel.side is not None and channel.opening_first - channel.rest >= excursion)
+        rose = channel.opening_peak - channel.opening_first >= OPENING_TURN * excursion
+        turned = rose or (channel.side is not None and channel.opening_first - channel.rest >= excursion)
         span = channel.opening_peak - channel.rest
         came_down_after = channel.opening_peak_t < channel.rest_t
+        came_down_at_once = channel.opening_left_t - channel.opening_start_t < ARRIVED_REST_S
         if not (turned and came_down_after and span >= excursion) or self._both_sides_started_up(channel, span):
             return []
         draft = _RepDraft(channel, channel.rest_t, channel.side, channel.opening_start_t, channel.opening_peak_t,
                           span, channel.opening_peak, channel.opening_peak_t - channel.opening_start_t,
                           channel.rest_t - channel.opening_peak_t, 0.0, (),
-                          "the rep began before posecoach could see it", opening=True)
+                          "the rep began before posecoach could see it", opening=True,
+                          top_unseen=not rose and span >= self.spec.min_excursion and came_down_at_once)
         return self._judge(channel, draft)
 
     def _both_sides_started_up(self, channel: _Channel, span: float) -> bool:
@@ -715,7 +729,7 @@ class RepCounter:
         # cannot follow it to its top.
         if draft.t_s - draft.start_s < spec.min_rep_s and not draft.cut_at_top:
             return Rejection.TOO_FAST, f"{draft.t_s - draft.start_s:.2f} s"
-        if typical is not None and draft.rom < spec.partial_fraction * typical:
+        if typical is not None and draft.rom < spec.partial_fraction * typical and not draft.top_unseen:
             return Rejection.PARTIAL_RANGE, f"{self._amount(draft.rom)} of your usual {self._amount(typical)}"
         if spec.hold_s > 0 and draft.held_s < spec.hold_s - 0.05:
             return Rejection.HOLD_TOO_SHORT, f"{draft.held_s:.1f} s of {spec.hold_s:.0f} s"
@@ -790,7 +804,7 @@ class RepCounter:
             if _overlap(draft, following) and draft.channel is not following.channel and \
                     next_rom >= ECHO_RATIO * draft.rom:
                 continue  # the other side's echo of this very rep: no movement of its own
-            if draft.rom >= (OPENING_SHARE if draft.opening else spec.partial_fraction) * next_rom:
+            if draft.top_unseen or draft.rom >= (OPENING_SHARE if draft.opening else spec.partial_fraction) * next_rom:
                 events += self._count(draft)
             else:
                 # Before any calibration a small first movement is usually getting into position:
