@@ -85,6 +85,12 @@ def test_an_unknown_command_suggests_the_near_one(runner):
     assert "No such command 'anlyze' (did you mean 'analyze'?)." in result.output
 
 
+def test_the_british_spelling_of_analyze_runs_it_without_being_listed(runner):
+    result = runner.invoke(cli, ["analyse", "--help"])
+    assert result.exit_code == 0 and "Analyse recorded VIDEOS" in result.output
+    assert "analyse" not in runner.invoke(cli, ["--help"]).output
+
+
 @pytest.mark.parametrize(
     ("make_input", "expected"),
     [

@@ -75,6 +75,10 @@ COMMAND_MODULES = {
 runs (or help lists them), so ``posecoach --version`` does not pay for numpy, cv2 and the catalogue."""
 
 
+COMMAND_ALIASES = {"analyse": "analyze"}
+"""Other spellings a person types for a command (British English), run as the command and not listed."""
+
+
 class PoseCoachGroup(click.Group):
     """The one place where failures become an ``Error:`` line and an exit code (see the module doc)."""
 
@@ -82,6 +86,7 @@ class PoseCoachGroup(click.Group):
         return sorted(set(COMMAND_MODULES) | set(self.commands))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        cmd_name = COMMAND_ALIASES.get(cmd_name, cmd_name)
         if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
             import importlib
 
