@@ -147,6 +147,19 @@ def test_a_knee_already_coming_down_when_the_clip_begins_is_a_rep_however_short_
     assert summary.rep_counts() == {"total": 3 + right_reps, "left": 3, "right": right_reps}
 
 
+def test_a_leg_let_drop_is_flagged_and_one_lowered_as_it_was_lifted_is_not_whatever_its_pause():
+    """Lifted in 1.5 s and let drop in a quarter second is ``dropped-fast``. Lifted and lowered in a
+    second each, with the leg still creeping up through the pause at the top, is not: the way up and
+    the way down are timed through the same band of the range, so the pause counts in neither."""
+    def script(t: float) -> BodyAngles:
+        creep = 4.0 * min(1.0, max(0.0, t - 6.0)) * bump(t, 5.0, 1.0, 1.0)
+        hip = 70.0 * bump(t, 1.0, 1.5, 1.0, 0.25) + 70.0 * bump(t, 5.0, 1.0, 1.0) + creep
+        return replace(LYING, hip_left=hip, hip_right=hip)
+
+    summary = analyse("lying-leg-raise", script, 9.0)
+    assert [rep.flags for rep in summary.reps] == [("dropped-fast",), ()]
+
+
 def test_the_other_legs_echo_during_a_first_rep_not_yet_confirmed_is_no_rep_of_its_own():
     """MediaPipe drags the far leg a third of the way along with the near one on the first rep, before
     any range is known: it is the near leg's echo, neither a rep nor a partial one."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections import deque
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -82,6 +83,11 @@ SLOW_ENTRY_SHARE = 0.25
 partial rep, which MediaPipe reads at a quarter to a third of the person's range, is then told as
 one. A quicker movement that never reached ``ENTRY_SHARE`` is a twitch, or a bounce winding up the
 next rep, and is no rep at all (see ``RepCounter._too_small_to_rush``)."""
+DROP_SPEED_RATIO = 2.0
+"""A rep is ``dropped-fast`` when lowered this many times faster than it was lifted (see
+``RepCounter._lowered_fast``)."""
+WAY_FRAMES = 1800
+"""The frames of a rep kept to time it (a minute at 30 fps: longer than any rep can last)."""
 SETTLED_REST_S = 0.5
 """How long the signal must stay at rest before a movement smaller than ``min_excursion`` may start a rep."""
 ARRIVED_REST_S = 0.25
@@ -132,6 +138,8 @@ class _Channel:
     peak: float = math.nan
     peak_t: float = 0.0
     top_s: float = 0.0
+    way: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=WAY_FRAMES))
+    """(t, signal) since the signal last left rest: the rep under way, timed up and down."""
     top_started_t: float | None = None
     top_below_since: float | None = None
     min_visibility: float = 1.0
@@ -408,6 +416,8 @@ class RepCounter:
             excursion = self._entry_excursion(channel, t)
             if x <= channel.rest + REST_BAND * excursion:
                 channel.rest_t = t
+                channel.way.clear()
+            channel.way.append((t, x))
             if channel.rest_settled and channel.rest_since is not None:
                 # The baseline of form rules is the body at a rest that lasted, not a rep the clip
                 # opened in the middle of (a knee drive under a title card).
@@ -428,6 +438,7 @@ class RepCounter:
 
         events: list[Event] = []
         self._note_movement(channel, x, in_position)
+        channel.way.append((t, x))
         if x > channel.peak:
             channel.peak, channel.peak_t = x, t
             self._snapshot_peak(channel, features)
@@ -696,13 +707,29 @@ class RepCounter:
                 return True
         return False
 
+    def _lowered_fast(self, channel: _Channel) -> bool:
+        """Lowered ``DROP_SPEED_RATIO`` times faster than lifted, timed through the same band of the
+        rep's range both ways: from where it ends (``return_fraction`` back down) to ``top_fraction``
+        of it. Neither a pause at the top nor a slow creep off the rest counts in it, and MediaPipe's
+        step-like reading of a leg passing low angles reads as fast both ways."""
+        span = channel.peak - channel.rest
+        low = channel.peak - self.spec.return_fraction * span
+        top = channel.rest + self.spec.top_fraction * span
+        at_top = [i for i, (_, x) in enumerate(channel.way) if x >= top]
+        if span <= 0 or not at_top or low >= top:
+            return False
+        below = [i for i in range(at_top[0]) if channel.way[i][1] < low]
+        up_s = channel.way[at_top[0]][0] - (channel.way[below[-1]][0] if below else channel.rest_t)
+        down_s = channel.way[-1][0] - channel.way[at_top[-1]][0]
+        return up_s > 0 and 0 < down_s * DROP_SPEED_RATIO < up_s
+
     def _draft_rep(self, channel: _Channel, t: float) -> _RepDraft:
         spec = self.spec
         flags: list[str] = []
         if spec.pause_s > 0 and channel.top_s < spec.pause_s:
             flags.append("no-pause")
         down_s, up_s = t - channel.peak_t, channel.peak_t - channel.rest_t
-        if up_s > 0 and down_s < 0.5 * up_s and down_s < 0.6:
+        if self._lowered_fast(channel):
             flags.append("dropped-fast")
         uncertain = None
         if channel.min_visibility < LOW_VISIBILITY:
