@@ -233,6 +233,21 @@ def test_the_far_legs_copy_that_rose_first_and_stopped_short_is_no_rep_of_its_ow
     assert summary.rejected == []
 
 
+@pytest.mark.parametrize(("holds_s", "warned_rep"), [((2.2, 2.2, 0.6), 3), ((0.2, 0.2, 0.2), None)])
+def test_a_knee_drive_held_for_its_two_seconds_then_let_go_early_is_a_hold_broken_early(
+        holds_s: tuple[float, float, float], warned_rep: int | None):
+    """The runner's pose holds each knee drive 2 s: a person who held it, then let one go after half
+    a second, broke that hold early (the rep still counts). Someone who never holds (mountain
+    climbers) does another form of it: each rep is flagged ``no-pause``, none is scolded."""
+    def script(t: float) -> BodyAngles:
+        left = max(80.0 * bump(t, start, 0.6, hold) for start, hold in zip((1.0, 5.0, 9.0), holds_s, strict=True))
+        return replace(PLANK, hip_left=-2.0 + left, knee_left=left)
+
+    summary = analyse("plank-knee-drive", script, 12.0, side="left")
+    assert summary.rep_counts()["total"] == 3
+    assert [(w.code, w.rep) for w in summary.warnings] == ([("hold-broken-early", warned_rep)] if warned_rep else [])
+
+
 def test_lowering_from_a_pike_into_the_plank_before_the_first_drive_is_no_sag():
     """Hips piked up at the start, then lowered into a straight plank before the first knee drive:
     the rest the drives start from is the baseline, not the pike, and settling in is no fault."""

@@ -86,6 +86,10 @@ next rep, and is no rep at all (see ``RepCounter._too_small_to_rush``)."""
 DROP_SPEED_RATIO = 2.0
 """A rep is ``dropped-fast`` when lowered this many times faster than it was lifted (see
 ``RepCounter._lowered_fast``)."""
+HELD_PAUSE_S = 1.0
+"""A top pause this long is a hold to keep, not a brief stop: cutting it short is warned."""
+PAUSE_SLACK_S = 0.5
+"""A top is timed to about half a second (as holds are, ``holds.HOLD_TIMING_SLACK_S``)."""
 WAY_FRAMES = 1800
 """The frames of a rep kept to time it (a minute at 30 fps: longer than any rep can last)."""
 SETTLED_REST_S = 0.5
@@ -246,6 +250,8 @@ class RepCounter:
         self.diagnostics = diagnostics
         self._provisional: list[_RepDraft] = []
         """Uncalibrated first reps waiting for the next rep to decide them."""
+        self._held_a_pause = False
+        """A counted rep's top was held for the exercise's pause: the person does its held form."""
 
     def step(self, features: Features, t: float, dt: float, in_position: bool) -> list[Event]:
         """One frame in position (or settling into it)."""
@@ -851,11 +857,23 @@ class RepCounter:
             round(draft.peak, 1), round(draft.peak_s - draft.start_s, 3), round(draft.t_s - draft.peak_s, 3),
             round(draft.held_s, 3), draft.flags, draft.uncertain,
         )]
+        if self._cut_its_pause_short(draft):
+            code, message = _REJECTION_WARNINGS[Rejection.HOLD_TOO_SHORT]
+            events.append(FormWarning(draft.t_s, code, message, draft.side, channel.count))
+        self._held_a_pause = self._held_a_pause or draft.held_s >= self.spec.pause_s - PAUSE_SLACK_S
         earlier = channel.peaks or [peak for other in self.channels for peak in other.peaks]
         events += self._form.peak_warnings(draft.peak, earlier, draft.t_s, channel.side, channel.count, draft.end_on,
                                            other_side=not channel.peaks)
         channel.peaks.append(draft.peak)
         return events
+
+    def _cut_its_pause_short(self, draft: _RepDraft) -> bool:
+        """A top held well short of a pause long enough to be a hold (a plank knee drive's 2 s), once
+        the person has held it on an earlier rep: a hold broken early. Never holding it is another
+        form of the exercise (mountain climbers), flagged ``no-pause`` on each rep but not scolded."""
+        pause = self.spec.pause_s
+        return pause >= HELD_PAUSE_S and self._held_a_pause and draft.held_s < pause - PAUSE_SLACK_S \
+            and not draft.cut_at_top
 
     def _amount(self, value: float) -> str:
         return feature_amount(self.spec.signal, value)
