@@ -1,9 +1,9 @@
 """Holds: a timed position, from when the body settles in it to when it starts to leave it.
 
 A hold starts when its conditions are met and the body is still (or after ``SETTLE_MAX_S`` in
-position, for holds with hip dips), accrues only while the conditions hold (judged on what the camera
-can see), bridges short lapses and spells that cannot be judged, pauses while nobody is visible, and
-ends after ``grace_s`` out of position; one that drifts out ends where the drift began. A stretch
+position, for holds with hip dips), accrues while the conditions hold (judged on what the camera can
+see) and through lapses it comes back from within ``grace_s`` and spells that cannot be judged, pauses
+while nobody is visible, and ends after ``grace_s`` out of position; one that drifts out ends where the drift began. A stretch
 held at the person's own end range (``NearOwnLimit``) that goes on deepening past its band was, until
 then, the way into it: that part closes uncounted and the hold restarts where the new range was
 reached; one eased off its end range ends where it left half its band, as it started where it
@@ -172,6 +172,9 @@ class HoldTimer:
                     events += self._end(hold, t)
             return events
         if state:
+            # A lapse the hold came back from within its grace period was not letting go (a sag, or
+            # the model misplacing a joint for a few frames): it counts as time held.
+            lapse = hold.failed_s if hold.started_t is not None else 0.0
             hold.last_ok_t, hold.failing_since, hold.failed_s = t, None, 0.0
             still = self.motion.still
             if hold.in_position_since is None:
@@ -192,7 +195,7 @@ class HoldTimer:
             elif hold.started_t is not None and self._deepened(hold):
                 events += self._restart_deeper(hold, t)
             elif hold.started_t is not None:
-                hold.held_s += dt + hold.unjudged_s
+                hold.held_s += dt + hold.unjudged_s + lapse
                 self._on_holding(features)
             hold.unjudged_s = 0.0
             hold.last_good_t = t
