@@ -30,6 +30,7 @@ from posecoach.events import Event, FormWarning, HoldEnded, HoldStarted, Phase, 
 from posecoach.exercises.definition import RepSpec, WarningCode, feature_amount, feature_words
 from posecoach.exercises.diagnostics import Diagnostics
 from posecoach.exercises.form import FormJudge
+from posecoach.exercises.holds import HOLD_TIMING_SLACK_S
 from posecoach.features import Features, OneEuroFilter, RollingMedian, sided
 from posecoach.landmarks import Side
 
@@ -87,9 +88,8 @@ DROP_SPEED_RATIO = 2.0
 """A rep is ``dropped-fast`` when lowered this many times faster than it was lifted (see
 ``RepCounter._lowered_fast``)."""
 HELD_PAUSE_S = 1.0
-"""A top pause this long is a hold to keep, not a brief stop: cutting it short is warned."""
-PAUSE_SLACK_S = 0.5
-"""A top is timed to about half a second (as holds are, ``holds.HOLD_TIMING_SLACK_S``)."""
+"""A top pause this long is a hold to keep, not a brief stop: cutting it short is warned (tops are
+timed to about half a second, as holds are: ``HOLD_TIMING_SLACK_S``)."""
 WAY_FRAMES = 1800
 """The frames of a rep kept to time it (a minute at 30 fps: longer than any rep can last)."""
 SETTLED_REST_S = 0.5
@@ -721,12 +721,13 @@ class RepCounter:
         span = channel.peak - channel.rest
         low = channel.peak - self.spec.return_fraction * span
         top = channel.rest + self.spec.top_fraction * span
-        at_top = [i for i, (_, x) in enumerate(channel.way) if x >= top]
+        way = list(channel.way)
+        at_top = [i for i, (_, x) in enumerate(way) if x >= top]
         if span <= 0 or not at_top or low >= top:
             return False
-        below = [i for i in range(at_top[0]) if channel.way[i][1] < low]
-        up_s = channel.way[at_top[0]][0] - (channel.way[below[-1]][0] if below else channel.rest_t)
-        down_s = channel.way[-1][0] - channel.way[at_top[-1]][0]
+        below = [i for i in range(at_top[0]) if way[i][1] < low]
+        up_s = way[at_top[0]][0] - (way[below[-1]][0] if below else channel.rest_t)
+        down_s = way[-1][0] - way[at_top[-1]][0]
         return up_s > 0 and 0 < down_s * DROP_SPEED_RATIO < up_s
 
     def _draft_rep(self, channel: _Channel, t: float) -> _RepDraft:
@@ -860,7 +861,7 @@ class RepCounter:
         if self._cut_its_pause_short(draft):
             code, message = _REJECTION_WARNINGS[Rejection.HOLD_TOO_SHORT]
             events.append(FormWarning(draft.t_s, code, message, draft.side, channel.count))
-        self._held_a_pause = self._held_a_pause or draft.held_s >= self.spec.pause_s - PAUSE_SLACK_S
+        self._held_a_pause = self._held_a_pause or draft.held_s >= self.spec.pause_s - HOLD_TIMING_SLACK_S
         earlier = channel.peaks or [peak for other in self.channels for peak in other.peaks]
         events += self._form.peak_warnings(draft.peak, earlier, draft.t_s, channel.side, channel.count, draft.end_on,
                                            other_side=not channel.peaks)
@@ -872,7 +873,7 @@ class RepCounter:
         the person has held it on an earlier rep: a hold broken early. Never holding it is another
         form of the exercise (mountain climbers), flagged ``no-pause`` on each rep but not scolded."""
         pause = self.spec.pause_s
-        return pause >= HELD_PAUSE_S and self._held_a_pause and draft.held_s < pause - PAUSE_SLACK_S \
+        return pause >= HELD_PAUSE_S and self._held_a_pause and draft.held_s < pause - HOLD_TIMING_SLACK_S \
             and not draft.cut_at_top
 
     def _amount(self, value: float) -> str:
