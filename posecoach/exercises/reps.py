@@ -375,79 +375,98 @@ class RepCounter:
         return min(spec.min_excursion, max(floor, share * typical))
 
     def _step(self, channel: _Channel, features: Features, t: float, dt: float, in_position: bool) -> list[Event]:
+        x = self._read_signal(channel, features, t)
+        if not math.isfinite(x):
+            return []
+        if channel.phase is Phase.REST or not math.isfinite(channel.rest):
+            return self._step_at_rest(channel, features, x, t, in_position)
+        return self._step_in_rep(channel, features, x, t, dt, in_position)
+
+    def _read_signal(self, channel: _Channel, features: Features, t: float) -> float:
+        """The channel's signal this frame, smoothed and signed so that the work phase raises it
+        (NaN when not measurable); its flicker is how much the raw reading jumps between frames."""
         spec = self.spec
         if channel.side is None and spec.signal.endswith(".both"):
             x = self._leading_leg(channel, features, t)
-            if not math.isfinite(x):
-                return []
-            channel.value = spec.direction * x
-        else:
-            raw = sided(features, spec.signal, channel.side)
-            if not math.isfinite(raw):
-                return []
-            if math.isfinite(channel.last_raw):
-                channel.flicker += FLICKER_SMOOTHING * (abs(raw - channel.last_raw) - channel.flicker)
-            channel.last_raw = raw
-            channel.value = channel.smoother(channel.despiker(raw, t), t)
-            x = spec.direction * channel.value
-        visibility = sided(features, "visibility.{side}", channel.side)
-        if channel.phase is Phase.REST or not math.isfinite(channel.rest):
-            self._rest_from_other_leg(channel, x, t)
-            self._watch_opening(channel, x, t)
-            if channel.awaiting_rest:
-                # Not the lowest value seen on the way in (lying back flexes the hips like a bridge
-                # lowering), but the level the person then holds.
-                if channel.rest_since is None or abs(x - channel.rest) > REST_BAND * spec.min_excursion:
-                    channel.rest, channel.rest_since = x, t
-                elif t - channel.rest_since >= ARRIVED_REST_S:
-                    channel.awaiting_rest = False
-                channel.rest_t = t
-                return []
-            band = REST_BAND * self._smallest_excursion
-            self._note_movement(channel, x, in_position)
-            if not math.isfinite(channel.rest) or x < channel.rest:
-                if not math.isfinite(channel.rest) or x < channel.rest - band:
-                    channel.rest_held = False
-                channel.rest = x
-                channel.phase = Phase.REST
-            if x > channel.rest + band:
-                channel.rest_since = None
-            elif channel.rest_since is None:
-                channel.rest_since = t
-            else:
-                channel.rest_held = channel.rest_held or t - channel.rest_since >= ARRIVED_REST_S
-                channel.rest_settled = channel.rest_settled or t - channel.rest_since >= SETTLED_REST_S
-            if not channel.rest_held:
-                self._rest_where_still(channel, x, t)
-            excursion = self._entry_excursion(channel, t)
-            if x <= channel.rest + REST_BAND * excursion:
-                channel.rest_t = t
-                channel.way.clear()
-            channel.way.append((t, x))
-            if channel.rest_settled and channel.rest_since is not None:
-                # The baseline of form rules is the body at a rest that lasted, not a rep the clip
-                # opened in the middle of (a knee drive under a title card).
-                self._form.remember_baseline(features)
-            if x >= channel.rest + self._entry_excursion(channel, t, SLOW_ENTRY_SHARE):
-                opening = self._finish_opening(channel)
-                self._form.end_episode()
-                channel.phase = Phase.WORK
-                channel.peak, channel.peak_t = x, t
-                channel.min_visibility = visibility if math.isfinite(visibility) else 1.0
-                channel.top_s = 0.0
-                channel.other_rest = self._other_rest(channel, features)
-                channel.other_raised_s = channel.other_seen_s = channel.other_peak_rise = 0.0
-                channel.flicker_peak = channel.other_flicker_peak = 0.0
-                self._snapshot_peak(channel, features)
-                return opening
-            return []
+            if math.isfinite(x):
+                channel.value = spec.direction * x
+            return x
+        raw = sided(features, spec.signal, channel.side)
+        if not math.isfinite(raw):
+            return math.nan
+        if math.isfinite(channel.last_raw):
+            channel.flicker += FLICKER_SMOOTHING * (abs(raw - channel.last_raw) - channel.flicker)
+        channel.last_raw = raw
+        channel.value = channel.smoother(channel.despiker(raw, t), t)
+        return spec.direction * channel.value
 
+    def _step_at_rest(self, channel: _Channel, features: Features, x: float, t: float,
+                      in_position: bool) -> list[Event]:
+        """Between reps: follow where the rest is, and start a rep when the signal leaves it."""
+        spec = self.spec
+        self._rest_from_other_leg(channel, x, t)
+        self._watch_opening(channel, x, t)
+        if channel.awaiting_rest:
+            # Not the lowest value seen on the way in (lying back flexes the hips like a bridge
+            # lowering), but the level the person then holds.
+            if channel.rest_since is None or abs(x - channel.rest) > REST_BAND * spec.min_excursion:
+                channel.rest, channel.rest_since = x, t
+            elif t - channel.rest_since >= ARRIVED_REST_S:
+                channel.awaiting_rest = False
+            channel.rest_t = t
+            return []
+        band = REST_BAND * self._smallest_excursion
+        self._note_movement(channel, x, in_position)
+        if not math.isfinite(channel.rest) or x < channel.rest:
+            if not math.isfinite(channel.rest) or x < channel.rest - band:
+                channel.rest_held = False
+            channel.rest = x
+            channel.phase = Phase.REST
+        if x > channel.rest + band:
+            channel.rest_since = None
+        elif channel.rest_since is None:
+            channel.rest_since = t
+        else:
+            channel.rest_held = channel.rest_held or t - channel.rest_since >= ARRIVED_REST_S
+            channel.rest_settled = channel.rest_settled or t - channel.rest_since >= SETTLED_REST_S
+        if not channel.rest_held:
+            self._rest_where_still(channel, x, t)
+        excursion = self._entry_excursion(channel, t)
+        if x <= channel.rest + REST_BAND * excursion:
+            channel.rest_t = t
+            channel.way.clear()
+        channel.way.append((t, x))
+        if channel.rest_settled and channel.rest_since is not None:
+            # The baseline of form rules is the body at a rest that lasted, not a rep the clip
+            # opened in the middle of (a knee drive under a title card).
+            self._form.remember_baseline(features)
+        if x < channel.rest + self._entry_excursion(channel, t, SLOW_ENTRY_SHARE):
+            return []
+        opening = self._finish_opening(channel)
+        self._form.end_episode()
+        visibility = sided(features, "visibility.{side}", channel.side)
+        channel.phase = Phase.WORK
+        channel.peak, channel.peak_t = x, t
+        channel.min_visibility = visibility if math.isfinite(visibility) else 1.0
+        channel.top_s = 0.0
+        channel.other_rest = self._other_rest(channel, features)
+        channel.other_raised_s = channel.other_seen_s = channel.other_peak_rise = 0.0
+        channel.flicker_peak = channel.other_flicker_peak = 0.0
+        self._snapshot_peak(channel, features)
+        return opening
+
+    def _step_in_rep(self, channel: _Channel, features: Features, x: float, t: float, dt: float,
+                     in_position: bool) -> list[Event]:
+        """During a rep: follow its top and what the other side does, and end it when the signal has
+        come back ``return_fraction`` of the way (or it took too long to)."""
+        spec = self.spec
         events: list[Event] = []
         self._note_movement(channel, x, in_position)
         channel.way.append((t, x))
         if x > channel.peak:
             channel.peak, channel.peak_t = x, t
             self._snapshot_peak(channel, features)
+        visibility = sided(features, "visibility.{side}", channel.side)
         if math.isfinite(visibility):
             channel.min_visibility = min(channel.min_visibility, visibility)
         other = self._other_value(channel, features)
