@@ -221,6 +221,9 @@ def compute_features(pose: PoseFrame) -> Features:
     knee_gap = _norm(_sub(p[Landmark.LEFT_KNEE], p[Landmark.RIGHT_KNEE]))
     features["knee_gap"] = knee_gap / hip_width if hip_width > 1e-9 else math.nan
     features["hip_lift"] = _hip_lift(p, mid_hip, torso)
+    # How high the feet are above the hips (torso lengths): sitting, both rest on the floor (-0.45 to
+    # -0.05 as read); a boat lifts the feet (0.6-1.05). A height, as hip_lift, hardly follows the camera.
+    features["feet_height"] = -to_ankles[1] / torso if torso > 1e-9 else math.nan
     features["pelvis_tilt"] = _elevation_deg(hip_axis)
     features["pelvis_vertical"] = abs(features["pelvis_tilt"])
     features["shoulder_tilt"] = _elevation_deg(_sub(p[Landmark.RIGHT_SHOULDER], p[Landmark.LEFT_SHOULDER]))

@@ -650,6 +650,34 @@ def test_a_hold_back_within_its_grace_period_counts_the_lapse_as_time_held():
     assert [w.code for w in summary.warnings if w.code == "hold-broken-early"] == []
 
 
+def test_a_boat_is_told_from_sitting_by_its_feet_off_the_floor_not_by_how_far_it_leans():
+    """Filmed obliquely from the feet, a boat's trunk reads 60-66 deg, as upright as sitting with the
+    knees up before and after it. The feet tell them apart: level with the hips sitting, lifted above
+    them in the boat. Sitting alone is no hold at all."""
+    sitting = BodyAngles(trunk_elevation=75.0, hip_left=120.0, hip_right=120.0, knee_left=110.0, knee_right=110.0)
+    boat = BodyAngles(trunk_elevation=65.0, hip_left=100.0, hip_right=100.0, knee_left=20.0, knee_right=20.0)
+
+    def script(t: float) -> BodyAngles:
+        return boat if 2.0 <= t < 8.0 else sitting
+
+    def feet_hidden_while_sitting(frames):
+        """Filmed obliquely from behind the head, the feet on the floor are out of sight."""
+        for t, pose in frames:
+            if pose is not None and script(t) is sitting:
+                for side in Side:
+                    for joint in (Joint.ANKLE, Joint.HEEL, Joint.FOOT_INDEX):
+                        pose.xyzv[int(joint.of(side))] = float("nan")
+                        if pose.world is not None:
+                            pose.world[int(joint.of(side))] = float("nan")
+            yield t, pose
+
+    assert [round(hold.held_s) for hold in analyse("boat-pose", script, 10.0).holds] == [6]
+    assert analyse("boat-pose", lambda t: sitting, 10.0).holds == []
+    # Unseen feet leave the trunk's lean to tell: sitting upright is still no boat.
+    hidden = replay(feet_hidden_while_sitting(sample(script, 10.0)), "boat-pose", fps=30.0)
+    assert [round(hold.held_s) for hold in hidden.holds] == [6]
+
+
 def test_hips_dropping_as_the_recording_ends_are_the_person_getting_down_not_a_sag():
     """The last second of a real plank clip: the hips drop as she lowers, and the video stops."""
     def script(t: float) -> BodyAngles:

@@ -308,11 +308,13 @@ EXERCISES: tuple[Exercise, ...] = (
     ),
     Exercise(
         "boat-pose", "Boat pose", Kind.HOLD, SEATED_LEANING_BACK,
-        # Leaning back, not sitting tall: sitting with the knees up before and after the pose meets
-        # the hip and thigh limits too, with the trunk upright (65-75 deg) instead of reclined (40-61 deg,
-        # rendered boats under every camera; a tilted camera shifts both).
+        # The feet off the floor, not sitting with the knees up: that meets the hip and thigh limits
+        # too, with the feet on the floor level with the hips (-0.45 to -0.05 torso lengths as read;
+        # rendered boats 0.6-1.8 under every camera). Feet the camera cannot see (sitting, filmed
+        # obliquely from behind the head) leave the trunk's lean to tell: sitting upright reads
+        # 65-81 deg, a boat 19-61 from there (and up to 66 seen obliquely from the feet).
         hold=HoldSpec((Within("hip_flexion.both", 25, 140), Within("thigh_elevation.both", 110, 180),
-                       Within("trunk_incline", -10, 63)), target_s=20),
+                       Within("feet_height", 0.3, 3.0, unseen=Within("trunk_incline", -10, 63))), target_s=20),
         form=(FormRule(WarningCode.BACK_ROUNDING, "Lift your chest: keep your back long, don't slump.",
                        "trunk_incline", below=4.0, phase="work", min_s=0.8),),
         program=Dose(sets=3, hold_s=20, reps=1, rest_s=30),

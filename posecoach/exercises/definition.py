@@ -47,6 +47,7 @@ FEATURE_WORDS: dict[str, str] = {
     "body_side_bend": "the line of your hips (sideways)",
     "pelvis_vertical": "your hips stacked on top of each other",
     "knee_gap": "the gap between your knees",
+    "feet_height": "the height of your feet",
 }
 """Features in plain words, for notes that say what was out of range."""
 
@@ -96,6 +97,9 @@ class Within:
     must_see: bool = False
     """The position cannot be told without this feature (a lunge without its front leg is kneeling
     upright): while it is unseen, a hold does not start (one begun is bridged as unjudged)."""
+    unseen: Within | None = None
+    """What a hold judges instead while this feature cannot be measured (a boat's feet hidden: its
+    trunk's lean)."""
 
     def holds_for(self, value: float) -> bool:
         return self.low <= value <= self.high

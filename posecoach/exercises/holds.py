@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from posecoach.events import Event, FormWarning, HoldEnded, HoldStarted
-from posecoach.exercises.definition import HoldSpec, NearOwnLimit, WarningCode, Within
+from posecoach.exercises.definition import Condition, HoldSpec, NearOwnLimit, WarningCode, Within
 from posecoach.exercises.diagnostics import Diagnostics
 from posecoach.features import Features, OneEuroFilter, RollingMedian, sided
 from posecoach.landmarks import Side
@@ -291,7 +291,14 @@ class HoldTimer:
         position still tells whether it is held, as it does for a person watching.
         """
         conditions = self.spec.conditions
-        judged = [(c, v) for c in conditions if math.isfinite(v := sided(features, c.feature, side))]
+        judged: list[tuple[Condition, float]] = []
+        for condition in conditions:
+            value = sided(features, condition.feature, side)
+            if not math.isfinite(value) and isinstance(condition, Within) and condition.unseen is not None:
+                condition = condition.unseen
+                value = sided(features, condition.feature, side)
+            if math.isfinite(value):
+                judged.append((condition, value))
         unseen = {c.feature for c in conditions} - {c.feature for c, _ in judged}
         if not judged or any(isinstance(c, Within) and c.must_see and c.feature in unseen for c in conditions):
             return None if conditions else True
