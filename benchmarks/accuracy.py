@@ -10,12 +10,17 @@ their exact ``*.truth.json``. Prints one row per clip and the totals:
 * hold error: mean absolute difference of hold durations, in seconds.
 
     python benchmarks/accuracy.py [--truth ../shared/videos/truth.tsv] [--synthetic DIR] [--verbose]
+                                  [--every N]
+
+``--every 2`` replays the 30 fps renders at 15 fps (a laptop webcam in dim light), the check that
+counting does not depend on the frame rate.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import statistics
 import sys
@@ -204,9 +209,10 @@ def _matches(warning: dict, fault: dict) -> bool:
             and fault["start_s"] - before <= warning["t_s"] <= fault["end_s"] + after)
 
 
-def replay_cached(video: Path, slug: str, hold_s: float | None = None) -> SessionSummary:
+def replay_cached(video: Path, slug: str, hold_s: float | None = None, every: int = 1) -> SessionSummary:
     """Landmark a rendered clip once (``<clip>.trace.npz`` beside it, outside git), then replay it:
-    the landmarks do not depend on the engine, so re-scoring after an engine change takes seconds."""
+    the landmarks do not depend on the engine, so re-scoring after an engine change takes seconds.
+    ``every`` > 1 keeps one frame in that many: the same clip filmed at a lower frame rate."""
     from cache_landmarks import cache_clip
 
     trace_path = video.with_suffix(".trace.npz")
@@ -215,7 +221,8 @@ def replay_cached(video: Path, slug: str, hold_s: float | None = None) -> Sessio
         print(f"landmarked {video.name}: pose in {found}/{frames} frames, {frames / seconds:.0f} frames/s",
               file=sys.stderr, flush=True)
     trace = PoseTrace.load(trace_path)
-    return replay(trace.pose_frames(), slug, source=video.name, fps=trace.fps, hold_s=hold_s)
+    frames = itertools.islice(trace.pose_frames(), 0, None, every)
+    return replay(frames, slug, source=video.name, fps=trace.fps / every, hold_s=hold_s)
 
 
 def synthetic_groups(data: dict) -> dict[str, str]:
@@ -236,7 +243,7 @@ def synthetic_groups(data: dict) -> dict[str, str]:
     }
 
 
-def score_synthetic(folder: Path, warnings: WarningScore) -> list[Score]:
+def score_synthetic(folder: Path, warnings: WarningScore, every: int = 1) -> list[Score]:
     """Rendered clips: ``*.truth.json`` beside each video; landmarked once with the pose model (slow)."""
     from posecoach.exercises import get_exercise
     from posecoach.exercises.definition import SideMode
@@ -256,7 +263,7 @@ def score_synthetic(folder: Path, warnings: WarningScore) -> list[Score]:
         # The script's hold target is what a physiotherapist prescribed for this recording: the
         # engine judges holds against a target only when one is given.
         prescribed = data["holds"][0]["target_s"] if data["kind"] == "hold" and data.get("holds") else None
-        summary = replay_cached(video, truth.slug, prescribed)
+        summary = replay_cached(video, truth.slug, prescribed, every)
         warnings.add(video.name, data.get("faults", []), summary.to_dict()["warnings"])
         scores.append(score(truth, summary))
     return scores
@@ -333,6 +340,8 @@ def main() -> int:
     parser.add_argument("--traces", type=Path, default=DEFAULT_TRACES)
     parser.add_argument("--synthetic", type=Path, help="folder of rendered clips with *.truth.json")
     parser.add_argument("--verbose", action="store_true", help="print each clip's notes")
+    parser.add_argument("--every", type=int, default=1, metavar="N",
+                        help="rendered clips: keep one frame in N (15 fps from the 30 fps renders with 2)")
     args = parser.parse_args()
     if args.truth.exists():
         print_table("Real clips (hand-counted truth)", score_real(args.truth, args.traces), args.verbose)
@@ -340,7 +349,7 @@ def main() -> int:
         print(f"no truth table at {args.truth}; skipping real clips", file=sys.stderr)
     if args.synthetic:
         warnings = WarningScore()
-        scores = score_synthetic(args.synthetic, warnings)
+        scores = score_synthetic(args.synthetic, warnings, args.every)
         print_table("Synthetic clips (exact truth)", scores, args.verbose)
         print_breakdowns(scores, BREAKDOWNS)
         warnings.report()

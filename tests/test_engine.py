@@ -160,6 +160,21 @@ def test_a_leg_let_drop_is_flagged_and_one_lowered_as_it_was_lifted_is_not_whate
     assert [rep.flags for rep in summary.reps] == [("dropped-fast",), ()]
 
 
+@pytest.mark.parametrize("fps", [15.0, 30.0, 60.0])
+def test_a_rushed_knee_drive_is_told_as_rushed_at_any_frame_rate(fps: float):
+    """A rep is timed from its last frame at rest to its first frame back down, a frame longer than it
+    took on average: a knee drive of 0.23 s each way reads 0.4 s at 15 fps, longer than the
+    exercise's shortest rep (0.35 s), unless that frame is taken off."""
+    def script(t: float) -> BodyAngles:
+        left = max(80.0 * reps_signal(t, [1.0, 5.0], 0.6, 0.5), 80.0 * bump(t, 9.0, 0.23))
+        right = 80.0 * reps_signal(t, [3.0, 7.0], 0.6, 0.5)
+        return replace(PLANK, hip_left=-2.0 + left, hip_right=-2.0 + right, knee_left=left, knee_right=right)
+
+    summary = analyse("plank-knee-drive", script, 11.0, fps=fps)
+    assert summary.rep_counts() == {"total": 4, "left": 2, "right": 2}
+    assert [r.reason.split(":")[0] for r in summary.rejected] == ["too fast"]
+
+
 def test_the_other_legs_echo_during_a_first_rep_not_yet_confirmed_is_no_rep_of_its_own():
     """MediaPipe drags the far leg a third of the way along with the near one on the first rep, before
     any range is known: it is the near leg's echo, neither a rep nor a partial one."""

@@ -251,10 +251,14 @@ class RepCounter:
         self._provisional: list[_RepDraft] = []
         """Uncalibrated first reps waiting for the next rep to decide them."""
         self._held_a_pause = False
+        self._frame_s = 0.0
+        """The time between frames: a rep's start and end are each seen up to a frame late or early."""
         """A counted rep's top was held for the exercise's pause: the person does its held form."""
 
     def step(self, features: Features, t: float, dt: float, in_position: bool) -> list[Event]:
         """One frame in position (or settling into it)."""
+        if dt > 0:
+            self._frame_s = dt
         events: list[Event] = []
         for channel in self.channels:
             events += self._step(channel, features, t, dt, in_position)
@@ -654,11 +658,17 @@ class RepCounter:
             return events
         return events + self._count(draft)
 
+    def _took(self, draft: _RepDraft) -> float:
+        """How long a movement took, judged at any frame rate: its start is the last frame at rest and
+        its end the first frame back, so the frames' timestamps overstate it by a frame on average
+        (a 0.33 s rush reads 0.4 s at 15 fps)."""
+        return draft.t_s - draft.start_s - self._frame_s
+
     def _too_small_to_rush(self, channel: _Channel, draft: _RepDraft) -> bool:
         """Quicker than any rep and short of where a rep starts (``ENTRY_SHARE``): a twitch, or a
         bounce winding up the next rep (a crunch's), not a rep rushed nor a partial one. Only a
         movement that takes a rep's time may start one from the lower ``SLOW_ENTRY_SHARE``."""
-        quick = draft.t_s - draft.start_s < self.spec.min_rep_s and not draft.cut_at_top
+        quick = self._took(draft) < self.spec.min_rep_s and not draft.cut_at_top
         return quick and draft.rom < self._entry_excursion(channel, draft.t_s)
 
     def _rest_from_other_leg(self, channel: _Channel, x: float, t: float) -> None:
@@ -780,8 +790,8 @@ class RepCounter:
             return Rejection.OTHER_MOVEMENT, f"{feature_words(broken[0].feature)} was off at the top"
         # Quicker than any rep is judged first: a rushed rep also reads short, as the smoothing
         # cannot follow it to its top.
-        if draft.t_s - draft.start_s < spec.min_rep_s and not draft.cut_at_top:
-            return Rejection.TOO_FAST, f"{draft.t_s - draft.start_s:.2f} s"
+        if self._took(draft) < spec.min_rep_s and not draft.cut_at_top:
+            return Rejection.TOO_FAST, f"{self._took(draft):.2f} s"
         if typical is not None and draft.rom < spec.partial_fraction * typical and not draft.top_unseen:
             return Rejection.PARTIAL_RANGE, f"{self._amount(draft.rom)} of your usual {self._amount(typical)}"
         if spec.hold_s > 0 and draft.held_s < spec.hold_s - 0.05:
