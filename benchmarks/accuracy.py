@@ -343,6 +343,8 @@ def main() -> int:
     parser.add_argument("--every", type=int, default=1, metavar="N",
                         help="rendered clips: keep one frame in N (15 fps from the 30 fps renders with 2)")
     args = parser.parse_args()
+    if args.every < 1:
+        parser.error("--every must be 1 or more")
     if args.truth.exists():
         print_table("Real clips (hand-counted truth)", score_real(args.truth, args.traces), args.verbose)
     else:

@@ -251,9 +251,9 @@ class RepCounter:
         self._provisional: list[_RepDraft] = []
         """Uncalibrated first reps waiting for the next rep to decide them."""
         self._held_a_pause = False
+        """A counted rep's top was held for the exercise's pause: the person does its held form."""
         self._frame_s = 0.0
         """The time between frames: a rep's start and end are each seen up to a frame late or early."""
-        """A counted rep's top was held for the exercise's pause: the person does its held form."""
 
     def step(self, features: Features, t: float, dt: float, in_position: bool) -> list[Event]:
         """One frame in position (or settling into it)."""
