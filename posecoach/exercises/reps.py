@@ -664,12 +664,15 @@ class RepCounter:
         (a 0.33 s rush reads 0.4 s at 15 fps)."""
         return draft.t_s - draft.start_s - self._frame_s
 
+    def _quicker_than_a_rep(self, draft: _RepDraft) -> bool:
+        """Over in less than the exercise's shortest rep, unless the recording cut it at its top."""
+        return self._took(draft) < self.spec.min_rep_s and not draft.cut_at_top
+
     def _too_small_to_rush(self, channel: _Channel, draft: _RepDraft) -> bool:
         """Quicker than any rep and short of where a rep starts (``ENTRY_SHARE``): a twitch, or a
         bounce winding up the next rep (a crunch's), not a rep rushed nor a partial one. Only a
         movement that takes a rep's time may start one from the lower ``SLOW_ENTRY_SHARE``."""
-        quick = self._took(draft) < self.spec.min_rep_s and not draft.cut_at_top
-        return quick and draft.rom < self._entry_excursion(channel, draft.t_s)
+        return self._quicker_than_a_rep(draft) and draft.rom < self._entry_excursion(channel, draft.t_s)
 
     def _rest_from_other_leg(self, channel: _Channel, x: float, t: float) -> None:
         """A leg first seen a whole rep's range above where the other leg has rested was hidden at
@@ -790,7 +793,7 @@ class RepCounter:
             return Rejection.OTHER_MOVEMENT, f"{feature_words(broken[0].feature)} was off at the top"
         # Quicker than any rep is judged first: a rushed rep also reads short, as the smoothing
         # cannot follow it to its top.
-        if self._took(draft) < spec.min_rep_s and not draft.cut_at_top:
+        if self._quicker_than_a_rep(draft):
             return Rejection.TOO_FAST, f"{self._took(draft):.2f} s"
         if typical is not None and draft.rom < spec.partial_fraction * typical and not draft.top_unseen:
             return Rejection.PARTIAL_RANGE, f"{self._amount(draft.rom)} of your usual {self._amount(typical)}"
