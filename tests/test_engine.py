@@ -617,6 +617,28 @@ def test_a_leg_hidden_behind_the_standing_leg_until_it_rises_is_a_rep_with_its_h
     assert [round(hold.held_s) for hold in summary.holds] == [6]
 
 
+def test_a_far_leg_that_hides_again_on_its_way_down_is_back_at_rest_and_its_next_drive_a_rep():
+    """Filmed from the side, the far leg is out of sight behind the near one whenever it is down: seen
+    only on its way up, at the top, and part of the way back. Hiding again is coming back to where
+    it rested; before, its reading stopped half way down and its two drives merged into one rep."""
+    def script(t: float) -> BodyAngles:
+        right = 80.0 * reps_signal(t, [3.0, 7.0], 0.6, 2.0)
+        return replace(PLANK, hip_right=-2.0 + right, knee_right=right)
+
+    def far_leg_seen_only_when_raised(frames):
+        for t, pose in frames:
+            if pose is not None and script(t).knee_right < 40.0:
+                for joint in (Joint.KNEE, Joint.ANKLE, Joint.HEEL, Joint.FOOT_INDEX):
+                    pose.xyzv[int(joint.of(Side.RIGHT))] = float("nan")
+                    if pose.world is not None:
+                        pose.world[int(joint.of(Side.RIGHT))] = float("nan")
+            yield t, pose
+
+    summary = replay(far_leg_seen_only_when_raised(sample(script, 11.0)), "plank-knee-drive", fps=30.0)
+    assert summary.rep_counts() == {"total": 2, "left": 0, "right": 2}
+    assert summary.rejected == []
+
+
 def test_plank_hold_is_timed_and_pauses_while_nobody_is_visible():
     def script(t: float) -> BodyAngles | None:
         return None if 4.0 <= t < 5.0 else PLANK

@@ -179,6 +179,10 @@ class _Channel:
     """A ``HoldStarted`` was emitted for this rep's top and its ``HoldEnded`` is still owed."""
     awaiting_rest: bool = False
     """Counting began inside the way into the position: the rest is where the signal first settles."""
+    hidden_at_rest: bool = False
+    """The leg was out of sight at rest and came into view on its way up (``_rest_from_other_leg``)."""
+    unseen_since: float | None = None
+    """Since when the signal has not been read (the leg out of sight), None while it is."""
     opening_done: bool = False
     """Until the first rep starts, the channel watches for a rep already under way when it began."""
     opening_first: float = math.nan
@@ -190,7 +194,8 @@ class _Channel:
     resting (however high the model read it), not coming down from a rep's top."""
 
     def reset(self) -> None:
-        self.opening_done = self.awaiting_rest = False
+        self.opening_done = self.awaiting_rest = self.hidden_at_rest = False
+        self.unseen_since = None
         self.opening_first = self.opening_peak = math.nan
         self.opening_left_t = math.inf
         self.phase = Phase.REST
@@ -381,7 +386,8 @@ class RepCounter:
     def _step(self, channel: _Channel, features: Features, t: float, dt: float, in_position: bool) -> list[Event]:
         x = self._read_signal(channel, features, t)
         if not math.isfinite(x):
-            return []
+            return self._step_unseen(channel, t)
+        channel.unseen_since = None
         if channel.phase is Phase.REST or not math.isfinite(channel.rest):
             return self._step_at_rest(channel, features, x, t, in_position)
         return self._step_in_rep(channel, features, x, t, dt, in_position)
@@ -487,11 +493,7 @@ class RepCounter:
         events += self._track_top(channel, x, t, dt)
         span = channel.peak - channel.rest
         if x <= channel.peak - spec.return_fraction * span:
-            events += self._complete_rep(channel, t)
-            events += self._form.movement_finished()
-            self._form.end_episode()
-            channel.phase = Phase.REST
-            channel.rest, channel.rest_t = x, t
+            events += self._back_at_rest(channel, t, x)
         elif t - channel.rest_t > spec.max_rep_s + spec.hold_s * 4:
             events += self._close_top(channel, t)
             reason = f"{Rejection.TOO_SLOW.label}: the rep took too long to come back"
@@ -500,6 +502,30 @@ class RepCounter:
             channel.phase = Phase.REST
             channel.rest, channel.rest_t = x, t
         return events
+
+    def _back_at_rest(self, channel: _Channel, t: float, rest: float) -> list[Event]:
+        """The rep under way came back down at ``t``: judge it, and rest from there."""
+        events = self._complete_rep(channel, t) + self._form.movement_finished()
+        self._form.end_episode()
+        channel.phase = Phase.REST
+        channel.rest, channel.rest_t = rest, t
+        return events
+
+    def _step_unseen(self, channel: _Channel, t: float) -> list[Event]:
+        """A frame where the signal cannot be read. A leg that was out of sight at rest (the far leg
+        behind the near one, filmed from the side) and hides again on its way down, for
+        ``ARRIVED_REST_S``, is back where it rested: its rep ended when it went out of sight. Its
+        reading stops at whatever it last showed, half way down, and the next rep merged into it."""
+        if channel.unseen_since is None:
+            channel.unseen_since = t
+        if channel.phase is not Phase.WORK or not channel.hidden_at_rest:
+            return []
+        # The raw reading: the smoothed one lags behind a leg that hides on its quick way down.
+        span = channel.peak - channel.rest
+        came_down = self.spec.direction * channel.last_raw <= channel.peak - ENDING_TURN * span
+        if not came_down or t - channel.unseen_since < ARRIVED_REST_S:
+            return []
+        return self._back_at_rest(channel, channel.unseen_since, channel.rest)
 
     def _note_movement(self, channel: _Channel, x: float, in_position: bool) -> None:
         """The largest movement away from rest in position, out and back or not: what a clip where
@@ -684,6 +710,7 @@ class RepCounter:
             if other is not channel and other.rest_settled and x >= other.rest + self.spec.min_excursion:
                 channel.rest, channel.rest_t = other.rest, t
                 channel.awaiting_rest = False
+                channel.hidden_at_rest = True
                 return
 
     def _watch_opening(self, channel: _Channel, x: float, t: float) -> None:
