@@ -68,6 +68,19 @@ def test_a_side_plank_is_timed_from_the_hips_lifting_to_their_lowering():
     assert hold.held_s == pytest.approx(6.0, abs=0.3)
 
 
+def test_a_side_plank_risen_into_is_timed_from_where_the_hips_settle_not_where_they_passed_the_line():
+    """The hips pass the side plank's lift a third of the way up a rise (0.8 s), and the body was
+    still just before it: a stillness measured over a window that ends as the position begins is not
+    settling into it. The hold runs from the top of the rise (2.8 s) to the lowering."""
+    rise = [(2.0 + 0.8 * i / 24, {"hip_lift": 0.15 + 0.4 * i / 24, "knee_flexion.both": 10.0}) for i in range(24)]
+    top = {"hip_lift": 0.55, "knee_flexion.both": 10.0}
+    frames = spans((2.0, LYING_ON_THE_SIDE)) + rise + [(2.8 + t, f) for t, f in spans((5.0, top),
+                                                                                     (2.0, LYING_ON_THE_SIDE))]
+    [hold] = timed_holds(frames)
+    assert hold.start_s == pytest.approx(2.8, abs=0.25)
+    assert hold.held_s == pytest.approx(5.0, abs=0.4)
+
+
 def test_a_dip_of_the_hips_for_a_second_does_not_end_a_side_plank():
     [hold] = timed_holds(spans((4.0, SIDE_PLANK), (0.8, LYING_ON_THE_SIDE), (4.0, SIDE_PLANK),
                                (3.0, LYING_ON_THE_SIDE)))

@@ -69,7 +69,7 @@ class Motion:
         self._scales = features
         self._filters = {name: OneEuroFilter(min_cutoff_hz=1.0) for name in features}
         self._history: deque[tuple[float, dict[str, float]]] = deque()
-        self.speed = math.nan
+        self.speed = self.recent_speed = math.nan
 
     def update(self, features: Features, t: float) -> None:
         values = {name: f(features.get(name, math.nan) * self._scales[name], t) for name, f in self._filters.items()}
@@ -78,14 +78,26 @@ class Motion:
             self._history.popleft()
         then_t, then = self._history[0]
         if t - then_t < 0.5 * MOTION_WINDOW_S:
-            self.speed = math.nan
+            self.speed = self.recent_speed = math.nan
             return
-        changes = [abs(values[n] - then[n]) for n in values if math.isfinite(values[n]) and math.isfinite(then[n])]
-        self.speed = max(changes) / (t - then_t) if changes else math.nan
+        self.speed = _speed(then_t, then, t, values)
+        recent_t, recent = next((when, past) for when, past in self._history if when >= t - SETTLED_LAG_S)
+        self.recent_speed = _speed(recent_t, recent, t, values) if recent_t < t else math.nan
 
     @property
     def still(self) -> bool:
         return not self.speed > STILL_DEG_S
+
+    @property
+    def moving_now(self) -> bool:
+        """Moving over the window and over its last ``SETTLED_LAG_S`` too: not just a movement that
+        ended within it (an instant lift into a plank stays in the window for its whole length)."""
+        return not self.still and self.recent_speed > STILL_DEG_S
+
+
+def _speed(then_t: float, then: dict[str, float], t: float, values: dict[str, float]) -> float:
+    changes = [abs(values[n] - then[n]) for n in values if math.isfinite(values[n]) and math.isfinite(then[n])]
+    return max(changes) / (t - then_t) if changes else math.nan
 
 
 @dataclass
@@ -182,6 +194,11 @@ class HoldTimer:
             if hold.still_since is None and still:
                 # Still over the whole window just measured: settled since its start.
                 hold.still_since = max(hold.in_position_since, t - SETTLED_LAG_S)
+            elif hold.started_t is None and self.motion.moving_now and t - hold.in_position_since >= MOTION_WINDOW_S:
+                # Still moving into it (a slow rise into a side plank meets the conditions half way
+                # up): the hold starts where the body settles, not where it was still before moving.
+                # The first window after the conditions are met still holds the way in, however quick.
+                hold.still_since = None
             if still:
                 hold.last_still_t = t
             settled = hold.still_since is not None or t - hold.in_position_since >= SETTLE_MAX_S
