@@ -882,7 +882,8 @@ def test_a_stretch_is_held_at_the_persons_own_end_range():
     # may be timed as a hold of its own. Each forward phase is then one hold of its own.
     forward = holds[-3:]
     assert [h.side for h in holds] == [Side.LEFT] * len(holds) and len(holds) <= 4
-    assert [round(h.start_s) for h in forward] == [3, 6, 10]
+    # Each from where the hip entered half its band, a few tenths into its 0.6 s shift forward.
+    assert all(0.2 <= h.start_s - shift <= 0.9 for h, shift in zip(forward, (2.0, 6.0, 10.0), strict=True))
     assert all(1.0 <= h.held_s <= 2.2 for h in forward)
 
 

@@ -153,11 +153,15 @@ def test_a_plank_filmed_from_the_head_end_from_above_keeps_its_hold_through_a_sa
     assert holds[0].held_s == pytest.approx(11.0, abs=0.5)
 
 
-def test_a_stretch_that_deepens_past_its_band_is_timed_from_where_it_reached_its_new_end_range():
+@pytest.mark.parametrize("shift_s", [1.0, 0.2], ids=["shifting-slowly", "shifting-quickly"])
+def test_a_stretch_that_deepens_past_its_band_is_timed_from_where_it_reached_its_new_end_range(shift_s: float):
     """Kneeling in the lunge at -4 deg, then shifting forward into the stretch at -14 deg: the
     kneeling before was the way in (closed uncounted, so every start still has its end), and the
-    stretch is timed from when the hip came near the range it is then held at."""
-    ramp = [(1.0 / FPS * i, lunge(-4.0 - 10.0 * i / 30)) for i in range(30)]
+    stretch is timed from when the hip came near the range it is then held at. Going past the range
+    learnt so far is no letting go, however quick: a shift forward in 0.2 s used to end the hold
+    within its grace period, before the new range was learnt, as a hold broken early."""
+    steps = round(shift_s * FPS)
+    ramp = [(1.0 / FPS * i, lunge(-4.0 - 10.0 * min(1.0, i / steps))) for i in range(30)]
     frames = spans((2.0, lunge(-4.0)))
     frames += [(2.0 + t, f) for t, f in ramp]
     frames += [(3.0 + t, f) for t, f in spans((4.0, lunge(-14.0)), (2.0, lunge(10.0)))]
@@ -165,8 +169,8 @@ def test_a_stretch_that_deepens_past_its_band_is_timed_from_where_it_reached_its
     ended = [e for e in events if isinstance(e, HoldEnded)]
     assert [e.counted for e in ended] == [False, True]
     assert [type(e).__name__ for e in events] == ["HoldStarted", "HoldEnded", "HoldStarted", "HoldEnded"]
-    assert 2.2 <= ended[1].start_s <= 3.1
-    assert ended[1].held_s == pytest.approx(4.3, abs=0.6)
+    assert 2.0 + 0.1 * shift_s <= ended[1].start_s <= 3.1
+    assert ended[1].held_s == pytest.approx(7.0 - (2.0 + 0.7 * shift_s), abs=0.6)
 
 
 def test_a_stretch_eased_off_its_end_range_is_timed_to_where_the_easing_began():
@@ -191,9 +195,10 @@ def test_a_lunge_stretch_is_not_timed_while_its_front_leg_is_unseen():
 
 def test_a_stretch_range_is_learnt_only_from_a_window_the_joint_itself_kept():
     """For a second the model swaps the hidden back leg (26 and -14 deg in turn) while the body is
-    still: that is no range the person held, and the stretch then kept at 10 deg is timed."""
+    still: that is no range the person held (learnt, it would fail the 10 deg they keep after it), and
+    the swap is bridged as a lapse: the stretch is timed from settling to the end."""
     frames = [(i / FPS, lunge((26.0 if i % 3 == 0 else -14.0) if 30 <= i < 60 else 10.0))
               for i in range(int(8.0 * FPS))]
     holds = [e for e in stretched(frames) if isinstance(e, HoldEnded)]
     assert [h.counted for h in holds] == [True]
-    assert holds[0].held_s == pytest.approx(6.0, abs=0.4)
+    assert holds[0].held_s == pytest.approx(7.7, abs=0.3)

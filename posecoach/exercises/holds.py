@@ -356,5 +356,7 @@ class HoldTimer:
                    and c.feature in now and c.feature in hold.limits_at_start)
 
     def _near_own_limit(self, condition: NearOwnLimit, value: float, side: Side | None) -> bool:
+        """Within the band short of the person's end range, or past it: taking a stretch deeper is no
+        letting go (the hold restarts from the new range once it is kept, see ``_deepened``)."""
         limit = self._own_limits.get((condition.feature, side))
-        return limit is None or abs(value - limit) <= condition.band
+        return limit is None or (limit - value) * condition.direction <= condition.band
