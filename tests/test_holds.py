@@ -81,6 +81,19 @@ def test_a_side_plank_risen_into_is_timed_from_where_the_hips_settle_not_where_t
     assert hold.held_s == pytest.approx(5.0, abs=0.4)
 
 
+def test_a_hold_without_a_still_moment_starts_between_two_movements_not_in_the_middle_of_one():
+    """Hips up past the side plank's line, kept 0.3 s, then rising on steadily for 2 s and dropped: the
+    movement voids the stillness, and ``SETTLE_MAX_S`` after the hips passed the line they are still
+    moving, so no hold starts there (dated back to the line, a boat's engine timed the way up and down
+    of the bundled sample's leg raise, and recognition took it for a boat)."""
+    up = [(2.0 + i / FPS, {"hip_lift": 0.15 + 0.3 * i / 9, "knee_flexion.both": 10.0}) for i in range(9)]
+    kept = [(2.3 + t, f) for t, f in spans((0.3, {"hip_lift": 0.45, "knee_flexion.both": 10.0}))]
+    on = [(2.6 + i / FPS, {"hip_lift": 0.45 + 1.0 * i / 60, "knee_flexion.both": 10.0}) for i in range(60)]
+    down = [(4.6 + t, f) for t, f in spans((2.0, LYING_ON_THE_SIDE))]
+    frames = spans((2.0, LYING_ON_THE_SIDE)) + up + kept + on + down
+    assert timed_holds(frames) == []
+
+
 def test_a_dip_of_the_hips_for_a_second_does_not_end_a_side_plank():
     [hold] = timed_holds(spans((4.0, SIDE_PLANK), (0.8, LYING_ON_THE_SIDE), (4.0, SIDE_PLANK),
                                (3.0, LYING_ON_THE_SIDE)))

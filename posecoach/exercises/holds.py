@@ -201,7 +201,10 @@ class HoldTimer:
                 hold.still_since = None
             if still:
                 hold.last_still_t = t
-            settled = hold.still_since is not None or t - hold.in_position_since >= SETTLE_MAX_S
+            # Without a still moment, a hold starts after SETTLE_MAX_S in position (a side plank with
+            # hip dips), between two movements, not in the middle of one.
+            settled = hold.still_since is not None or (
+                t - hold.in_position_since >= SETTLE_MAX_S and not self.motion.moving_now)
             begins = hold.still_since if hold.still_since is not None else hold.in_position_since
             if hold.started_t is None and settled and t - begins >= spec.min_s:
                 hold.started_t = begins
