@@ -37,6 +37,18 @@ def analyse(slug: str, script, duration_s: float, fps: float = 30.0, **kwargs):
                   slug, side=kwargs.get("side", "auto"), fps=fps)
 
 
+def hide(pose, joints: tuple[Joint, ...], sides: tuple[Side, ...]) -> None:
+    """Take joints out of a frame, as MediaPipe does below its visibility cut (a leg out of sight)."""
+    for side in sides:
+        for joint in joints:
+            pose.xyzv[int(joint.of(side))] = float("nan")
+            if pose.world is not None:
+                pose.world[int(joint.of(side))] = float("nan")
+
+
+LEG_BELOW_HIP = (Joint.KNEE, Joint.ANKLE, Joint.HEEL, Joint.FOOT_INDEX)
+
+
 FIVE = [1.0, 4.0, 7.0, 10.0, 13.0]
 
 
@@ -606,10 +618,7 @@ def test_a_leg_hidden_behind_the_standing_leg_until_it_rises_is_a_rep_with_its_h
     def far_leg_hidden_until_it_rises(frames):
         for t, pose in frames:
             if pose is not None and t < 3.0 and script(t).hip_right < 60.0:
-                for joint in (Joint.KNEE, Joint.ANKLE, Joint.HEEL, Joint.FOOT_INDEX):
-                    pose.xyzv[int(joint.of(Side.RIGHT))] = float("nan")
-                    if pose.world is not None:
-                        pose.world[int(joint.of(Side.RIGHT))] = float("nan")
+                hide(pose, LEG_BELOW_HIP, (Side.RIGHT,))
             yield t, pose
 
     summary = replay(far_leg_hidden_until_it_rises(sample(script, 11.0)), "standing-psoas-activation", fps=30.0)
@@ -628,10 +637,7 @@ def test_a_far_leg_that_hides_again_on_its_way_down_is_back_at_rest_and_its_next
     def far_leg_seen_only_when_raised(frames):
         for t, pose in frames:
             if pose is not None and script(t).knee_right < 40.0:
-                for joint in (Joint.KNEE, Joint.ANKLE, Joint.HEEL, Joint.FOOT_INDEX):
-                    pose.xyzv[int(joint.of(Side.RIGHT))] = float("nan")
-                    if pose.world is not None:
-                        pose.world[int(joint.of(Side.RIGHT))] = float("nan")
+                hide(pose, LEG_BELOW_HIP, (Side.RIGHT,))
             yield t, pose
 
     summary = replay(far_leg_seen_only_when_raised(sample(script, 11.0)), "plank-knee-drive", fps=30.0)
@@ -701,11 +707,7 @@ def test_a_boat_is_told_from_sitting_by_its_feet_off_the_floor_not_by_how_far_it
         """Filmed obliquely from behind the head, the feet on the floor are out of sight."""
         for t, pose in frames:
             if pose is not None and script(t) is sitting:
-                for side in Side:
-                    for joint in (Joint.ANKLE, Joint.HEEL, Joint.FOOT_INDEX):
-                        pose.xyzv[int(joint.of(side))] = float("nan")
-                        if pose.world is not None:
-                            pose.world[int(joint.of(side))] = float("nan")
+                hide(pose, (Joint.ANKLE, Joint.HEEL, Joint.FOOT_INDEX), tuple(Side))
             yield t, pose
 
     assert [round(hold.held_s) for hold in analyse("boat-pose", script, 10.0).holds] == [6]

@@ -514,8 +514,8 @@ class RepCounter:
     def _step_unseen(self, channel: _Channel, t: float) -> list[Event]:
         """A frame where the signal cannot be read. A leg that was out of sight at rest (the far leg
         behind the near one, filmed from the side) and hides again on its way down, for
-        ``ARRIVED_REST_S``, is back where it rested: its rep ended when it went out of sight. Its
-        reading stops at whatever it last showed, half way down, and the next rep merged into it."""
+        ``ARRIVED_REST_S``, is back where it rested: its rep ended when it went out of sight (else its
+        reading would stay where it was last seen, half way down, and the next rep merge into it)."""
         if channel.unseen_since is None:
             channel.unseen_since = t
         if channel.phase is not Phase.WORK or not channel.hidden_at_rest:
