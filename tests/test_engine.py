@@ -187,6 +187,20 @@ def test_a_rushed_knee_drive_is_told_as_rushed_at_any_frame_rate(fps: float):
     assert [r.reason.split(":")[0] for r in summary.rejected] == ["too fast"]
 
 
+def test_the_landing_leg_handed_over_to_the_other_side_for_a_moment_is_no_rep_rushed():
+    """As a knee drive lands, the model reads the raised knee on the other leg for a fifth of a second
+    (legs crossing, filmed from the side): quicker than any rep and as big as the rep it copies. It
+    is that rep's landing, not a rep rushed; a rushed drive of its own (the test above) still is."""
+    def script(t: float) -> BodyAngles:
+        left = 80.0 * reps_signal(t, [1.5, 6.5], 0.6, 0.5)
+        right = 75.0 if 3.25 <= t < 3.45 else 80.0 * reps_signal(t, [4.0, 9.0], 0.6, 0.5)
+        return replace(PLANK, hip_left=-2.0 + left, hip_right=-2.0 + right, knee_left=left, knee_right=right)
+
+    summary = analyse("plank-knee-drive", script, 11.5)
+    assert summary.rep_counts() == {"total": 4, "left": 2, "right": 2}
+    assert summary.warnings == [] and summary.rejected == []
+
+
 def test_the_other_legs_echo_during_a_first_rep_not_yet_confirmed_is_no_rep_of_its_own():
     """MediaPipe drags the far leg a third of the way along with the near one on the first rep, before
     any range is known: it is the near leg's echo, neither a rep nor a partial one."""

@@ -846,8 +846,19 @@ class RepCounter:
             if span >= ECHO_RATIO * draft.rom:
                 return True
         # The other side's first rep, still waiting for the next to confirm its range, is a rep too.
-        return any(held.channel is not channel and _overlap(held, draft) and held.rom >= ECHO_RATIO * draft.rom
-                   for held in self._provisional)
+        return self._took_the_other_legs_landing(draft) or any(
+            held.channel is not channel and _overlap(held, draft) and held.rom >= ECHO_RATIO * draft.rom
+            for held in self._provisional)
+
+    def _took_the_other_legs_landing(self, draft: _RepDraft) -> bool:
+        """Quicker than any rep, and begun while the other leg's counted rep was under way or within
+        the shortest rep's time after it: the model handing the landing leg over to this side (legs
+        crossing, filmed from the side or obliquely), as big as the rep it copies, not a rep rushed."""
+        if draft.channel.side is None or not self._quicker_than_a_rep(draft):
+            return False
+        return any(other is not draft.channel and other.last_rep is not None
+                   and other.last_rep[0] < draft.start_s <= other.last_rep[1] + self.spec.min_rep_s
+                   for other in self.channels)
 
     def _only_followed_the_other(self, draft: _RepDraft) -> bool:
         """This side only followed the other, which is mid-rep still: the far leg read copying a knee
