@@ -759,6 +759,32 @@ def test_sitting_up_to_get_up_after_the_last_rep_is_not_a_back_lifting():
     assert summary.warnings == []
 
 
+def test_a_movement_that_left_the_lying_posture_says_none_of_its_faults_even_when_it_finishes():
+    """Sitting up (the trunk past the lying posture's 55 deg) and the hips read dropping back while
+    seated: the movement finishes inside the second the posture gate waits before calling the position
+    left, so what was seen in it was said as a back lifting (rendered r7-064, r13-032, r11-017,
+    r11-053: every false back-lifting of the suites). Leaving the posture is getting out of it."""
+    def lying(trunk: float, hip: float) -> dict[str, float]:
+        legs = {f"{name}.{side}": value for name, value in (("hip_flexion", hip), ("knee_flexion", 5.0),
+                                                             ("visibility", 1.0)) for side in ("left", "right")}
+        return {"chest_facing": 80.0, "trunk_incline": trunk, "hip_flexion.both": hip, "knee_flexion.both": 5.0,
+                "end_on": 0.1, "pelvis_tilt": 0.0, **legs}
+
+    # (seconds, trunk from, trunk to, hips from, hips to): a rest, one leg raise, a rest, then sitting up.
+    plan = [(2.0, 0, 0, 0, 0), (1.0, 0, 0, 0, 70), (1.0, 0, 0, 70, 0), (1.5, 0, 0, 0, 0),
+            (0.5, 0, 70, 0, 60), (0.3, 70, 70, 60, 60), (0.3, 70, 70, 60, 5), (0.4, 70, 70, 5, 5)]
+    engine, events, t = ExerciseEngine(get_exercise("lying-leg-raise")), [], 0.0
+    for seconds, trunk_from, trunk_to, hip_from, hip_to in plan:
+        frames = round(seconds * 30)
+        for i in range(frames):
+            u = i / frames
+            events += engine.update_features(lying(trunk_from + (trunk_to - trunk_from) * u,
+                                                   hip_from + (hip_to - hip_from) * u), t)
+            t += 1 / 30
+    events += engine.finish()
+    assert [e for e in events if isinstance(e, FormWarning)] == []
+
+
 def test_events_are_in_time_order_and_reps_number_consecutively():
     summary = analyse("lying-leg-raise", leg_raises(FIVE), 17.0, noise_deg=1.0)
     times = [e.t_s for e in summary.events]

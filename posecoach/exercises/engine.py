@@ -200,6 +200,10 @@ class ExerciseEngine:
 
     def _update_posture(self, features: Features, t: float) -> list[Event]:
         change = self._posture.update(features, t)
+        if self._posture.in_position and not self._posture.holds_now:
+            # Leaving the posture inside a movement (sitting up to get up curls the trunk like a back
+            # lifting off the floor): that movement was getting out, and its faults are not said.
+            self._form.forget_unfinished()
         if change is PostureChange.GLIMPSE_ENDED:
             return self._forget_unsettled_start(t)
         if change is PostureChange.LEFT:

@@ -37,6 +37,8 @@ class PostureGate:
         self.posture = posture
         self.diagnostics = diagnostics
         self.in_position = False
+        self.holds_now = False
+        """Whether this very frame is in the posture: being in position outlasts it by ``LEAVE_POSITION_S``."""
         self._filters: dict[str, OneEuroFilter] = {}
         self._ok_since: float | None = None
         self._bad_since: float | None = None
@@ -64,6 +66,7 @@ class PostureGate:
         if not judged and conditions:
             return PostureChange.NONE
         ok = all(judged)
+        self.holds_now = ok
         if not ok and not self.in_position:
             self.diagnostics.postures_seen[describe_posture(features)] += 1
             self.diagnostics.posture_misses.update(
