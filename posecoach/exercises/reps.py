@@ -831,7 +831,8 @@ class RepCounter:
     def _is_echo(self, channel: _Channel, draft: _RepDraft) -> bool:
         """This side only followed the other, which moved far more: MediaPipe's echo of a limb,
         the passive leg of a two-legged move, or the standing hip shifting while the other leg
-        reaches back (a bird-dog). Not a rep, and not worth a 'not counted' line."""
+        reaches back (a bird-dog); or it took the other's landing over for a moment. Not a rep, and
+        not worth a 'not counted' line."""
         if self._both_sides_moved(channel) and OTHER_SIDE_SHARE * channel.other_peak_rise > draft.rom:
             return True
         for other in self.channels:
@@ -845,10 +846,11 @@ class RepCounter:
                 continue
             if span >= ECHO_RATIO * draft.rom:
                 return True
+        if self._took_the_other_legs_landing(draft):
+            return True
         # The other side's first rep, still waiting for the next to confirm its range, is a rep too.
-        return self._took_the_other_legs_landing(draft) or any(
-            held.channel is not channel and _overlap(held, draft) and held.rom >= ECHO_RATIO * draft.rom
-            for held in self._provisional)
+        return any(held.channel is not channel and _overlap(held, draft) and held.rom >= ECHO_RATIO * draft.rom
+                   for held in self._provisional)
 
     def _took_the_other_legs_landing(self, draft: _RepDraft) -> bool:
         """Quicker than any rep, and begun while the other leg's counted rep was under way or within
