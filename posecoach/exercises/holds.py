@@ -4,10 +4,11 @@ A hold starts when its conditions are met and the body is still (or after ``SETT
 position, for holds with hip dips), accrues while the conditions hold (judged on what the camera can
 see) and through lapses it comes back from within ``grace_s`` and spells that cannot be judged,
 pauses while nobody is visible (and is not called broken early when that time would have completed
-it), and ends after ``grace_s`` out of position; one that drifts out ends where the drift began. A stretch held at the person's own end range (``NearOwnLimit``) that goes on
-deepening past its band was, until then, the way into it: that part closes uncounted and the hold
-restarts where the new range was reached; one eased off its end range ends where it left half its
-band, as it started where it entered it. Every ``HoldStarted`` is followed by exactly one ``HoldEnded``.
+it), and ends after ``grace_s`` out of position; one that drifts out ends where the drift began. A
+stretch held at the person's own end range (``NearOwnLimit``) that goes on deepening past its band
+was, until then, the way into it: that part closes uncounted and the hold restarts where the new
+range was reached; one eased off its end range ends where it left half its band, as it started
+where it entered it. Every ``HoldStarted`` is followed by exactly one ``HoldEnded``.
 """
 
 from __future__ import annotations
