@@ -56,10 +56,10 @@ MOTION_FEATURES = {"trunk_incline": 1.0, "body_line": 1.0, "hip_flexion.both": 1
 """The body's big angles (and the hips' height, in degree-like units): when none changes, the body is still."""
 
 
-def _in_end_range(condition: NearOwnLimit, limit: float, value: float) -> bool:
-    """Within half a stretch condition's band of the person's end range ``limit``, or beyond it: where a
-    stretch's hold is dated from and to."""
-    return (limit - value) * condition.direction <= condition.band / 2
+def _in_end_range(condition: NearOwnLimit, limit: float, value: float, share: float = 0.5) -> bool:
+    """Within ``share`` of a stretch condition's band of the person's end range ``limit``, or beyond
+    it: half the band is where a stretch's hold is dated from and to, the whole band where it is held."""
+    return (limit - value) * condition.direction <= share * condition.band
 
 
 class Motion:
@@ -371,4 +371,4 @@ class HoldTimer:
         """Within the band short of the person's end range, or past it: taking a stretch deeper is no
         letting go (the hold restarts from the new range once it is kept, see ``_deepened``)."""
         limit = self._own_limits.get((condition.feature, side))
-        return limit is None or (limit - value) * condition.direction <= condition.band
+        return limit is None or _in_end_range(condition, limit, value, share=1.0)
