@@ -12,7 +12,7 @@ import pytest
 from posecoach.analysis import replay
 from posecoach.events import FormWarning, HoldEnded, RepCompleted, RepRejected
 from posecoach.exercises import get_exercise
-from posecoach.exercises.engine import ExerciseEngine
+from posecoach.exercises.engine import LOST_MID_REP_S, ExerciseEngine
 from posecoach.landmarks import Joint, Side
 from tests.support.trajectories import BodyAngles, bump, pose_from_angles, reps_signal, sample
 
@@ -440,10 +440,18 @@ def test_reps_faster_than_humanly_controlled_are_rejected():
     assert all(r.reason.startswith("too fast") for r in summary.rejected)
 
 
-def test_a_rep_interrupted_by_a_lost_pose_is_not_counted_from_garbage():
+def test_a_rep_the_person_vanished_from_for_a_moment_resumes_and_counts_as_uncertain():
+    """The model loses a body for a second or two mid-rep (a knee hug folds it into a ball); seen
+    again on the way down, the rep goes on, and says what was not seen."""
     summary = analyse("lying-leg-raise", leg_raises([1.0, 5.0], lost=(5.8, 7.5)), 9.0)
-    assert summary.rep_counts()["total"] == 1
+    assert summary.rep_counts()["total"] == 2
     assert [e.kind for e in summary.events].count("pose-lost") == 1
+    assert summary.reps[1].uncertain == "you were out of view for 1.7 s of it"
+
+
+def test_a_rep_interrupted_by_a_long_lost_pose_is_not_counted_from_garbage():
+    summary = analyse("lying-leg-raise", leg_raises([1.0, 5.0], lost=(5.8, 5.8 + LOST_MID_REP_S + 0.5)), 13.0)
+    assert summary.rep_counts()["total"] == 1
 
 
 def test_back_lifting_is_flagged_on_the_rep_where_it_happens_and_only_there():
@@ -570,6 +578,19 @@ def test_a_first_rep_held_short_is_not_counted_but_not_scolded_before_a_full_one
     assert summary.rep_counts() == {"total": 1, "left": 1, "right": 0}
     assert [r.code for r in summary.rejected] == ["hold-too-short", "hold-too-short"]
     assert [(w.code, round(w.t_s)) for w in summary.warnings] == [("hold-broken-early", 14)]
+
+
+def test_a_knee_hug_the_model_lost_at_its_top_is_no_hold_too_short():
+    """Folded into the hug, the body is lost for two of its three and a half seconds: the time out of
+    view is no evidence of a short hold, so the rep counts (as uncertain), and is not scolded."""
+    hugs = knee_hugs([(1.0, Side.RIGHT, 3.5)])
+
+    def script(t: float) -> BodyAngles | None:
+        return None if 2.5 <= t < 4.5 else hugs(t)
+    summary = analyse("supine-knee-to-chest", script, 9.0)
+    assert summary.rep_counts() == {"total": 1, "left": 0, "right": 1}
+    assert summary.warnings == []
+    assert summary.reps[0].uncertain is not None and "out of view" in summary.reps[0].uncertain
 
 
 def test_hugging_both_knees_is_not_a_one_sided_knee_to_chest_rep():

@@ -28,6 +28,9 @@ from posecoach.landmarks import PoseFrame, Side
 
 LOST_RESET_S = 1.0
 """After this long without a usable pose, a rep in progress is abandoned (never counted from garbage)."""
+LOST_MID_REP_S = 4.0
+"""...unless a rep is under way: a body folding into a knee hug is lost by the model at the rep's top and
+found again on the way down, and the rep resumes if the person is back within this long."""
 LOST_HOLD_END_S = 10.0
 """A hold paused by a lost pose ends if nobody is seen for this long."""
 OPENING_SEEN_S = 1.0
@@ -97,6 +100,8 @@ class ExerciseEngine:
             self._seen_since = t
             events.append(PoseFound(t))
         since_seen = gap if self._last_seen_t is None else t - self._last_seen_t
+        if since_seen > MAX_FRAME_GAP_S and self._reps is not None and self._last_seen_t is not None:
+            self._reps.unseen_between(self._last_seen_t, t)
         self._last_seen_t = t
         self._features = features
         self.diagnostics.frames_with_pose += 1
@@ -192,7 +197,8 @@ class ExerciseEngine:
         if self._lost_since is None:
             return events
         lost_for = t - self._lost_since
-        if lost_for >= LOST_RESET_S and self._posture.in_position:
+        mid_rep = self._reps is not None and self._reps.working and lost_for < LOST_MID_REP_S
+        if lost_for >= LOST_RESET_S and self._posture.in_position and not mid_rep:
             events += self._leave_position(t, keep_holds=True)
         if lost_for >= LOST_HOLD_END_S and self._holds is not None:
             events += self._holds.end_all(t)

@@ -142,6 +142,12 @@ class _Channel:
     peak: float = math.nan
     peak_t: float = 0.0
     top_s: float = 0.0
+    unseen_s: float = 0.0
+    """Time the person was out of view during the rep under way (the model loses a body folded into a
+    knee hug): the rep resumed when they were seen again, but what happened meanwhile is a guess."""
+    top_unseen_s: float = 0.0
+    """The part of ``unseen_s`` after the rep reached its top: not a hold seen, but no evidence of a
+    short one either."""
     way: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=WAY_FRAMES))
     """(t, signal) since the signal last left rest: the rep under way, timed up and down."""
     top_started_t: float | None = None
@@ -204,7 +210,7 @@ class _Channel:
         self.rest_settled = self.rest_held = False
         self.still_level = math.nan
         self.peak = math.nan
-        self.top_s = 0.0
+        self.top_s = self.unseen_s = self.top_unseen_s = 0.0
         self.top_started_t = None
         self.top_below_since = None
         self.hold_open = False
@@ -289,6 +295,15 @@ class RepCounter:
             channel.reset()
         self._form.forget_unfinished()
         return events
+
+    def unseen_between(self, last_seen: float, t: float) -> None:
+        """The person was out of view from ``last_seen`` until ``t`` and is back: a rep under way goes
+        on, and one that had reached its top was at its top unseen (see ``_Channel.unseen_s``)."""
+        for channel in self.channels:
+            if channel.phase is Phase.WORK:
+                channel.unseen_s += t - last_seen
+                if channel.top_started_t is not None:
+                    channel.top_unseen_s += t - last_seen
 
     def forgo_openings(self) -> None:
         """Counting begins inside a movement that was the way into the position: no rep under way, and
@@ -458,7 +473,7 @@ class RepCounter:
         channel.phase = Phase.WORK
         channel.peak, channel.peak_t = x, t
         channel.min_visibility = visibility if math.isfinite(visibility) else 1.0
-        channel.top_s = 0.0
+        channel.top_s = channel.unseen_s = channel.top_unseen_s = 0.0
         channel.other_rest = self._other_rest(channel, features)
         channel.other_raised_s = channel.other_seen_s = channel.other_peak_rise = 0.0
         channel.flicker_peak = channel.other_flicker_peak = 0.0
@@ -638,7 +653,8 @@ class RepCounter:
         end = channel.top_below_since or t
         held = channel.top_s
         counted = not self._both_sides_moved(channel)
-        return [HoldEnded(end, channel.side, end - held, held, spec.hold_s, counted and held >= spec.hold_s, counted)]
+        completed = counted and held + channel.top_unseen_s >= spec.hold_s
+        return [HoldEnded(end, channel.side, end - held, held, spec.hold_s, completed, counted)]
 
     def _both_sides_moved(self, channel: _Channel) -> bool:
         """The other side was raised most of the rep: a two-legged movement, not this exercise.
@@ -801,6 +817,8 @@ class RepCounter:
         if channel.min_visibility < LOW_VISIBILITY:
             where = f"{channel.side.value} side" if channel.side else "body"
             uncertain = f"{where} partly hidden (visibility {channel.min_visibility:.2f})"
+        if channel.unseen_s > 0:
+            uncertain = f"you were out of view for {channel.unseen_s:.1f} s of it"
         span = channel.peak - channel.rest
         return _RepDraft(channel, t, self._working_side(channel, span), channel.rest_t, channel.peak_t, span,
                          spec.direction * channel.peak, up_s, down_s, channel.top_s, tuple(flags), uncertain,
@@ -824,7 +842,7 @@ class RepCounter:
             return Rejection.TOO_FAST, f"{self._took(draft):.2f} s"
         if typical is not None and draft.rom < spec.partial_fraction * typical and not draft.top_unseen:
             return Rejection.PARTIAL_RANGE, f"{self._amount(draft.rom)} of your usual {self._amount(typical)}"
-        if spec.hold_s > 0 and draft.held_s < spec.hold_s - 0.05:
+        if spec.hold_s > 0 and draft.held_s + channel.top_unseen_s < spec.hold_s - 0.05:
             return Rejection.HOLD_TOO_SHORT, f"{draft.held_s:.1f} s of {spec.hold_s:.0f} s"
         return None
 
