@@ -593,6 +593,20 @@ def test_a_knee_hug_the_model_lost_at_its_top_is_no_hold_too_short():
     assert summary.reps[0].uncertain is not None and "out of view" in summary.reps[0].uncertain
 
 
+@pytest.mark.parametrize(("camera_yaw", "counted"), [(0.0, 0), (80.0, 1)], ids=["side-on", "from-the-feet"])
+def test_the_other_leg_read_rising_too_is_two_legs_only_where_the_camera_can_tell_them_apart(camera_yaw, counted):
+    """Filmed along the body, the model reads the near leg for both: a knee hugged alone reads as
+    two. From the side, two legs rising together are two legs (another exercise, not counted)."""
+    hug = knee_hugs([(1.0, Side.RIGHT, 3.5)])
+
+    def script(t: float) -> BodyAngles:
+        angles = hug(t)
+        return replace(angles, hip_left=0.9 * angles.hip_right, knee_left=angles.knee_right, camera_yaw=camera_yaw)
+    summary = analyse("supine-knee-to-chest", script, 9.0)
+    assert summary.rep_counts()["total"] == counted
+    assert [r.code for r in summary.rejected] == ([] if counted else ["both-sides-moved"])
+
+
 def test_hugging_both_knees_is_not_a_one_sided_knee_to_chest_rep():
     summary = analyse("supine-knee-to-chest", knee_hugs([(1.0, Side.RIGHT, 3.5)], both_knees_at=7.0), 14.0)
     assert summary.rep_counts() == {"total": 1, "left": 0, "right": 1}

@@ -31,7 +31,7 @@ from posecoach.exercises.definition import RepSpec, WarningCode, feature_amount,
 from posecoach.exercises.diagnostics import Diagnostics
 from posecoach.exercises.form import FormJudge
 from posecoach.exercises.holds import HOLD_TIMING_SLACK_S
-from posecoach.features import Features, OneEuroFilter, RollingMedian, sided
+from posecoach.features import Features, OneEuroFilter, RollingMedian, looks_along_body, sided
 from posecoach.landmarks import Side
 
 FLICKER_MIN_DEG = 15.0
@@ -162,6 +162,9 @@ class _Channel:
     """The values of the exercise's ``at_top`` features at the rep's peak."""
     peak_end_on: float = math.nan
     """How the camera saw the body at the rep's peak (``end_on``): which form rules could see it."""
+    peak_along_body: bool = False
+    """The camera looked along the body at the rep's peak (from the head or the feet), where the model
+    reads the near leg for both: two legs rising together is no evidence that both moved."""
     count: int = 0
     ranges: list[float] = field(default_factory=list)
     value: float = math.nan
@@ -592,6 +595,7 @@ class RepCounter:
         channel.peak_sides = self._side_values(features)
         channel.peak_body = self._top_values(channel, features)
         channel.peak_end_on = features.get("end_on", math.nan)
+        channel.peak_along_body = looks_along_body(features)
 
     def _side_values(self, features: Features) -> tuple[float, float]:
         """The tracked signal of each side, to tell a one-leg rep from a two-leg one."""
@@ -660,9 +664,12 @@ class RepCounter:
         """The other side was raised most of the rep: a two-legged movement, not this exercise.
 
         Unless the other side flickers: MediaPipe keeps swapping a hidden far leg onto the visible
-        one, and a leg jumping tens of degrees between frames is not a leg being held up.
+        one, and a leg jumping tens of degrees between frames is not a leg being held up. Nor where
+        the camera looked along the body at the top: the model then reads the near leg for both.
         """
         if channel.other_flicker_peak > max(FLICKER_MIN_DEG, FLICKER_RATIO * channel.flicker_peak):
+            return False
+        if channel.peak_along_body:
             return False
         return channel.other_seen_s > 0 and channel.other_raised_s > BOTH_SIDES_SHARE * channel.other_seen_s
 
