@@ -81,6 +81,21 @@ def test_a_side_plank_risen_into_is_timed_from_where_the_hips_settle_not_where_t
     assert hold.held_s == pytest.approx(5.0, abs=0.4)
 
 
+def test_a_side_plank_lowered_slowly_is_timed_to_where_the_lowering_began():
+    """Lowered over 1.2 s, the hips pass the side plank's line 0.7 s into the way down, at a speed the
+    body's stillness limit reads as still. Compared with how calm this person held (a model's jitter of
+    a hundredth of a torso length), the lowering is movement: the hold ends where it began (7.0 s)."""
+    rng = np.random.default_rng(3)
+    held = [(t, {"hip_lift": 0.55 + float(rng.normal(0, 0.005)), "knee_flexion.both": 10.0})
+            for t, _ in spans((5.0, SIDE_PLANK))]
+    lowering = [(7.0 + 1.2 * i / 36, {"hip_lift": 0.55 - 0.4 * i / 36, "knee_flexion.both": 10.0}) for i in range(36)]
+    frames = spans((2.0, LYING_ON_THE_SIDE)) + [(2.0 + t, f) for t, f in held] + lowering + \
+        [(8.2 + t, f) for t, f in spans((2.0, LYING_ON_THE_SIDE))]
+    [hold] = timed_holds(frames)
+    assert hold.t_s == pytest.approx(7.0, abs=0.25)
+    assert hold.held_s == pytest.approx(5.0, abs=0.4)
+
+
 def test_a_hold_without_a_still_moment_starts_between_two_movements_not_in_the_middle_of_one():
     """Hips up past the side plank's line, kept 0.3 s, then rising on steadily for 2 s and dropped: the
     movement voids the stillness, and ``SETTLE_MAX_S`` after the hips passed the line they are still

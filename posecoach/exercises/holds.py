@@ -14,6 +14,7 @@ where it entered it. Every ``HoldStarted`` is followed by exactly one ``HoldEnde
 from __future__ import annotations
 
 import math
+import statistics
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,14 @@ SETTLED_LAG_S = 0.25
 is dated back by it."""
 SETTLE_MAX_S = 2.0
 """A hold starts without a still moment after this long in position (a side plank with hip dips)."""
+CALM_RATIO = 2.0
+CALM_FLOOR_DEG_S = 6.0
+"""Leaving a hold is dated from the last moment the body was as calm as while holding: no faster than
+``CALM_RATIO`` times the hold's own median speed (the model's jitter on this person, from this camera),
+nor than ``CALM_FLOOR_DEG_S``. ``STILL_DEG_S`` is lax enough to read the first half second of lowering
+out of a side plank as still, and every hold ran on into the way down."""
+CALM_SAMPLES = 300
+"""The hold's recent speeds its median is taken over (10 s at 30 fps)."""
 EXIT_MOTION_MAX_S = 2.5
 """A hold that ends after at most this long of motion ends where the motion began (drifting out);
 longer motion inside the position was part of the hold."""
@@ -122,7 +131,10 @@ class HoldState:
     still_since: float | None = None
     """In position and still since: a hold starts when the body settles, not while it gets there."""
     last_still_t: float | None = None
-    """The last moment of the hold when the body was still: where a hold ends that drifts out."""
+    """The last moment of the hold when the body was calm (see ``CALM_RATIO``): where a hold ends that
+    drifts out."""
+    speeds: deque[float] = field(default_factory=lambda: deque(maxlen=CALM_SAMPLES))
+    """The body's speed in the frames held: how calm this person keeps still, seen from this camera."""
     limits_at_start: dict[str, float] = field(default_factory=dict)
     """The person's own end range of each stretched feature when the hold began."""
 
@@ -131,6 +143,7 @@ class HoldState:
         self.still_since = self.last_still_t = self.failing_since = None
         self.held_s = self.unjudged_s = self.unseen_s = self.failed_s = 0.0
         self.limits_at_start = {}
+        self.speeds.clear()
 
 
 class HoldTimer:
@@ -204,7 +217,7 @@ class HoldTimer:
                 # up): the hold starts where the body settles, not where it was still before moving.
                 # The first window after the conditions are met still holds the way in, however quick.
                 hold.still_since = None
-            if still:
+            if self._calm(hold):
                 hold.last_still_t = t
             # Without a still moment, a hold starts after SETTLE_MAX_S in position (a side plank with
             # hip dips), between two movements, not in the middle of one.
@@ -231,6 +244,19 @@ class HoldTimer:
             if last_ok is None or t - last_ok > spec.grace_s:
                 events += self._end(hold, t)
         return events
+
+    def _calm(self, hold: HoldState) -> bool:
+        """Still, and once the hold began, as calm as the body has been while holding."""
+        speed = self.motion.speed
+        if not math.isfinite(speed):
+            return True
+        if hold.started_t is None or not hold.speeds:
+            if hold.started_t is not None:
+                hold.speeds.append(speed)
+            return speed <= STILL_DEG_S
+        limit = min(STILL_DEG_S, max(CALM_FLOOR_DEG_S, CALM_RATIO * statistics.median(hold.speeds)))
+        hold.speeds.append(speed)
+        return speed <= limit
 
     def _restart_deeper(self, hold: HoldState, t: float) -> list[Event]:
         """The stretch went on deepening past its band: what was timed until the person reached their
