@@ -434,6 +434,19 @@ def test_a_jump_in_the_last_frames_is_no_rep_cut_at_its_top():
     assert analyse("plank-knee-drive", script, 7.0).rep_counts() == {"total": 4, "left": 2, "right": 2}
 
 
+@pytest.mark.parametrize(("other_knee", "total"), [(0.0, 5), (85.0, 4)], ids=["one-knee-cut-at-its-top",
+                                                                              "both-knees-in-to-kneel-down"])
+def test_a_knee_up_when_the_recording_ends_is_a_rep_only_if_the_other_stays_down(other_knee, total):
+    """Cut at its top, a knee drive counts; both knees drawn in at the end is kneeling down out of the
+    plank, whichever knee the model reads first."""
+    def script(t: float) -> BodyAngles:
+        left = 90.0 * reps_signal(t, [1.0, 4.0], 0.6, 0.3) + 90.0 * bump(t, 7.0, 0.8, 2.0)
+        right = 90.0 * reps_signal(t, [2.5, 5.5], 0.6, 0.3) + other_knee * bump(t, 7.1, 0.8, 2.0)
+        return replace(PLANK, hip_left=-2.0 + left, hip_right=-2.0 + right, knee_left=left, knee_right=right)
+
+    assert analyse("plank-knee-drive", script, 8.5).rep_counts()["total"] == total
+
+
 def test_reps_faster_than_humanly_controlled_are_rejected():
     summary = analyse("lying-leg-raise", leg_raises([1.0, 2.0, 3.0], rise=0.15), 4.0)
     assert summary.rep_counts()["total"] == 0

@@ -333,7 +333,7 @@ class RepCounter:
         if came_down and spec.hold_s <= 0:
             uncertain = "the recording ended on the way back down"
         elif at_full_top and (spec.hold_s <= 0 or channel.top_s >= spec.hold_s) and \
-                end - channel.rest_t >= spec.min_rep_s / 2:
+                end - channel.rest_t >= spec.min_rep_s / 2 and not self._other_side_up_too(channel, span):
             # Its way up alone took as long as half a rep can: a jump at the last frames is no rep.
             uncertain = "the recording ended at the top of the rep"
         else:
@@ -343,6 +343,13 @@ class RepCounter:
         channel.phase = Phase.REST
         return events + self._judge(channel, draft) + self._form.movement_finished()
 
+
+    def _other_side_up_too(self, channel: _Channel, span: float) -> bool:
+        """The other leg is up as far at the end of the recording: the body changing position (kneeling
+        down out of a plank, drawing both knees in to get up), not one leg's rep cut off at its top."""
+        return any(other is not channel and other.side is not None and math.isfinite(other.rest)
+                   and self.spec.direction * other.value - other.rest >= OTHER_SIDE_SHARE * span
+                   for other in self.channels)
 
     def _typical_range(self, channel: _Channel) -> float | None:
         """The person's own typical range, from their reps so far; None before the first one.
