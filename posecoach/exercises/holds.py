@@ -219,6 +219,8 @@ class HoldTimer:
                 hold.still_since = None
             if self._calm(hold):
                 hold.last_still_t = t
+            if hold.started_t is not None and math.isfinite(self.motion.speed):
+                hold.speeds.append(self.motion.speed)
             # Without a still moment, a hold starts after SETTLE_MAX_S in position (a side plank with
             # hip dips), between two movements, not in the middle of one.
             settled = hold.still_since is not None or (
@@ -246,17 +248,13 @@ class HoldTimer:
         return events
 
     def _calm(self, hold: HoldState) -> bool:
-        """Still, and once the hold began, as calm as the body has been while holding."""
+        """Still, and once the hold has been kept a while, as calm as the body was while holding."""
         speed = self.motion.speed
         if not math.isfinite(speed):
             return True
         if hold.started_t is None or not hold.speeds:
-            if hold.started_t is not None:
-                hold.speeds.append(speed)
             return speed <= STILL_DEG_S
-        limit = min(STILL_DEG_S, max(CALM_FLOOR_DEG_S, CALM_RATIO * statistics.median(hold.speeds)))
-        hold.speeds.append(speed)
-        return speed <= limit
+        return speed <= min(STILL_DEG_S, max(CALM_FLOOR_DEG_S, CALM_RATIO * statistics.median(hold.speeds)))
 
     def _restart_deeper(self, hold: HoldState, t: float) -> list[Event]:
         """The stretch went on deepening past its band: what was timed until the person reached their

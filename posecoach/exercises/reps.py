@@ -343,7 +343,6 @@ class RepCounter:
         channel.phase = Phase.REST
         return events + self._judge(channel, draft) + self._form.movement_finished()
 
-
     def _other_side_up_too(self, channel: _Channel, span: float) -> bool:
         """The other leg is up as far at the end of the recording: the body changing position (kneeling
         down out of a plank, drawing both knees in to get up), not one leg's rep cut off at its top."""
