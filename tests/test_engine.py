@@ -718,6 +718,22 @@ def test_plank_hold_is_timed_and_pauses_while_nobody_is_visible():
     assert not hold.completed
 
 
+@pytest.mark.parametrize(("after", "warned"), [(None, []), (replace(PLANK, knee_left=100.0, knee_right=100.0),
+                                                                 ["hold-broken-early"])],
+                         ids=["out-of-view-to-the-end", "down-on-the-knees-in-view"])
+def test_a_hold_nobody_saw_let_go_is_not_called_broken_early(after, warned):
+    """A prescribed 8 s plank seen for 3 s, then nobody in view until the recording ends (the model
+    lost the person, or they walked to the camera): nobody saw it let go, so it is not called broken
+    early. Dropped to the knees in view, it is."""
+    def script(t: float) -> BodyAngles | None:
+        return PLANK if t < 3.0 else after
+
+    summary = replay(sample(script, 7.0, 30.0), "plank", fps=30.0, hold_s=8.0)
+    [hold] = summary.holds
+    assert hold.held_s == pytest.approx(3.0, abs=0.5) and not hold.completed
+    assert [w.code for w in summary.warnings] == warned
+
+
 def test_a_sagging_plank_is_warned_about():
     def script(t: float) -> BodyAngles:
         sag = -15.0 if 4.0 <= t < 6.0 else 8.0
@@ -1133,7 +1149,8 @@ def test_a_recorded_hold_is_timed_not_judged_against_a_target_nobody_prescribed(
 
 
 def test_a_prescribed_hold_that_falls_short_is_warned_about():
-    summary = replay(sample(_plank_for(6.0), 9.0), "plank", hold_s=10.0)
+    """Let go in view (lying down after 6 s of a prescribed 10): broken early."""
+    summary = replay(sample(lambda t: PLANK if 0.5 <= t < 6.5 else LYING, 9.0), "plank", hold_s=10.0)
     assert [(round(h.held_s), h.target_s, h.completed) for h in summary.holds] == [(6, 10.0, False)]
     assert [w.code for w in summary.warnings] == ["hold-broken-early"]
 

@@ -194,6 +194,8 @@ class ExerciseEngine:
             self._visible = False
             self._lost_since = t
             events.append(PoseLost(t))
+            if self._holds is not None and self._last_seen_t is not None:
+                self._holds.lost_from_view(self._last_seen_t)
         if self._lost_since is None:
             return events
         lost_for = t - self._lost_since

@@ -4,11 +4,12 @@ A hold starts when its conditions are met and the body is still (or after ``SETT
 position, for holds with hip dips), accrues while the conditions hold (judged on what the camera can
 see) and through lapses it comes back from within ``grace_s`` and spells that cannot be judged,
 pauses while nobody is visible (and is not called broken early when that time would have completed
-it), and ends after ``grace_s`` out of position; one that drifts out ends where the drift began. A
-stretch held at the person's own end range (``NearOwnLimit``) that goes on deepening past its band
-was, until then, the way into it: that part closes uncounted and the hold restarts where the new
-range was reached; one eased off its end range ends where it left half its band, as it started
-where it entered it. Every ``HoldStarted`` is followed by exactly one ``HoldEnded``.
+it, nor when the recording ends with nobody in view), and ends after ``grace_s`` out of position;
+one that drifts out ends where the drift began. A stretch held at the person's own end range
+(``NearOwnLimit``) that goes on deepening past its band was, until then, the way into it: that part
+closes uncounted and the hold restarts where the new range was reached; one eased off its end range
+ends where it left half its band, as it started where it entered it. Every ``HoldStarted`` is
+followed by exactly one ``HoldEnded``.
 """
 
 from __future__ import annotations
@@ -123,6 +124,8 @@ class HoldState:
     """Time since the last good frame when the position could not be judged (legs out of a close-up)."""
     unseen_s: float = 0.0
     """Time of the hold spent with nobody in view: it pauses the hold, so the hold may have been kept."""
+    lost_at: float | None = None
+    """When the person went out of view while holding; None once the hold is seen again."""
     last_ok_t: float | None = None
     """The last frame of a hold begun that was good or could not be judged: a lapse is timed from it."""
     failing_since: float | None = None
@@ -142,6 +145,7 @@ class HoldState:
         self.in_position_since = self.started_t = self.last_good_t = self.last_ok_t = None
         self.still_since = self.last_still_t = self.failing_since = None
         self.held_s = self.unjudged_s = self.unseen_s = self.failed_s = 0.0
+        self.lost_at = None
         self.limits_at_start = {}
         self.speeds.clear()
 
@@ -177,6 +181,13 @@ class HoldTimer:
             events += self._step(hold, features, t, dt, in_position)
         return events
 
+    def lost_from_view(self, last_seen: float) -> None:
+        """Nobody has been in view since ``last_seen``: a hold that was good until then was not seen to
+        be let go, whatever ends it (see ``_end``)."""
+        for hold in self.holds:
+            if hold.started_t is not None and hold.last_ok_t is not None and hold.last_ok_t >= last_seen:
+                hold.lost_at = last_seen
+
     def end_all(self, t: float, *, stream_ended: bool = False) -> list[Event]:
         events: list[Event] = []
         for hold in self.holds:
@@ -206,6 +217,7 @@ class HoldTimer:
             if hold.started_t is not None and hold.last_ok_t is not None:
                 hold.unseen_s += max(0.0, t - hold.last_ok_t - dt)
             hold.last_ok_t, hold.failing_since, hold.failed_s = t, None, 0.0
+            hold.lost_at = None
             still = self.motion.still
             if hold.in_position_since is None:
                 hold.in_position_since = t
@@ -322,12 +334,14 @@ class HoldTimer:
                 end = hold.last_still_t
             completed = hold.held_s >= spec.target_s - HOLD_TIMING_SLACK_S
             events.append(HoldEnded(end, hold.side, hold.started_t, round(hold.held_s, 3), spec.target_s, completed))
-            still_holding = kept_unseen or (
-                stream_ended and hold.last_good_t is not None and t - hold.last_good_t <= spec.grace_s)
+            # Held when last seen, and the recording ended with nobody in view: it may be going still.
+            still_holding = kept_unseen or (stream_ended and (hold.lost_at is not None or (
+                hold.last_good_t is not None and t - hold.last_good_t <= spec.grace_s)))
             # A hold paused while nobody was in view may have been kept through it: only one that fell
             # short with that time added was broken early (the model losing a plank from the feet for
             # 4 s is no letting go).
-            kept_out_of_view = hold.held_s + hold.unseen_s >= spec.target_s - HOLD_TIMING_SLACK_S
+            vanished_s = t - hold.lost_at if hold.lost_at is not None else 0.0
+            kept_out_of_view = hold.held_s + hold.unseen_s + vanished_s >= spec.target_s - HOLD_TIMING_SLACK_S
             if not completed and self.target_prescribed and not still_holding and not kept_out_of_view:
                 events.append(FormWarning(end, WarningCode.HOLD_BROKEN_EARLY,
                                           f"Hold ended after {hold.held_s:.0f} s of {spec.target_s:.0f} s: "
