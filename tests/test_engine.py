@@ -604,6 +604,9 @@ def test_a_knee_hug_the_model_lost_at_its_top_is_no_hold_too_short():
     assert summary.rep_counts() == {"total": 1, "left": 0, "right": 1}
     assert summary.warnings == []
     assert summary.reps[0].uncertain is not None and "out of view" in summary.reps[0].uncertain
+    # The hold at the top: the time seen, over a span that includes the two seconds unseen.
+    [hold] = summary.holds
+    assert hold.completed and hold.held_s < 2.5 and hold.t_s - hold.start_s > 3.0
 
 
 @pytest.mark.parametrize(("camera_yaw", "counted"), [(0.0, 0), (80.0, 1)], ids=["side-on", "from-the-feet"])

@@ -664,7 +664,9 @@ class RepCounter:
         held = channel.top_s
         counted = not self._both_sides_moved(channel)
         completed = counted and held + channel.top_unseen_s >= spec.hold_s
-        return [HoldEnded(end, channel.side, end - held, held, spec.hold_s, completed, counted)]
+        # As a timed hold is: the time held is what was seen, its span includes the time unseen.
+        start = end - held - channel.top_unseen_s
+        return [HoldEnded(end, channel.side, start, held, spec.hold_s, completed, counted)]
 
     def _both_sides_moved(self, channel: _Channel) -> bool:
         """The other side was raised most of the rep: a two-legged movement, not this exercise.
