@@ -332,7 +332,7 @@ class RepCounter:
         at_full_top = typical is not None and span >= ENDING_TOP_SHARE * typical
         if came_down and spec.hold_s <= 0:
             uncertain = "the recording ended on the way back down"
-        elif at_full_top and (spec.hold_s <= 0 or channel.top_s >= spec.hold_s) and \
+        elif at_full_top and (spec.hold_s <= 0 or channel.top_s >= spec.hold_s - HOLD_TIMING_SLACK_S) and \
                 end - channel.rest_t >= spec.min_rep_s / 2 and not self._other_side_up_too(channel, span):
             # Its way up alone took as long as half a rep can: a jump at the last frames is no rep.
             uncertain = "the recording ended at the top of the rep"
@@ -663,7 +663,7 @@ class RepCounter:
         end = channel.top_below_since or t
         held = channel.top_s
         counted = not self._both_sides_moved(channel)
-        completed = counted and held + channel.top_unseen_s >= spec.hold_s
+        completed = counted and held + channel.top_unseen_s >= spec.hold_s - HOLD_TIMING_SLACK_S
         # As a timed hold is: the time held is what was seen, its span includes the time unseen.
         start = end - held - channel.top_unseen_s
         return [HoldEnded(end, channel.side, start, held, spec.hold_s, completed, counted)]
@@ -857,7 +857,7 @@ class RepCounter:
             return Rejection.TOO_FAST, f"{self._took(draft):.2f} s"
         if typical is not None and draft.rom < spec.partial_fraction * typical and not draft.top_unseen:
             return Rejection.PARTIAL_RANGE, f"{self._amount(draft.rom)} of your usual {self._amount(typical)}"
-        if spec.hold_s > 0 and draft.held_s + channel.top_unseen_s < spec.hold_s - 0.05:
+        if spec.hold_s > 0 and draft.held_s + channel.top_unseen_s < spec.hold_s - HOLD_TIMING_SLACK_S:
             return Rejection.HOLD_TOO_SHORT, f"{draft.held_s:.1f} s of {spec.hold_s:.0f} s"
         return None
 
