@@ -447,6 +447,20 @@ def test_a_knee_up_when_the_recording_ends_is_a_rep_only_if_the_other_stays_down
     assert analyse("plank-knee-drive", script, 8.5).rep_counts()["total"] == total
 
 
+@pytest.mark.parametrize(("height", "warned"), [(70.0, ["too-fast"]), (150.0, [])],
+                         ids=["a-rep-rushed", "read-further-than-any-rep"])
+def test_a_quick_movement_is_told_as_rushed_only_if_it_read_no_further_than_a_rep(height, warned):
+    """A rushed rep reads short (the smoothing cannot follow it to its top); a quick movement read
+    twice as far as the person's reps is the model misreading the leg: not counted, not scolded."""
+    def script(t: float) -> BodyAngles:
+        hip = 80.0 * reps_signal(t, [1.0, 4.0], 1.0, 0.2) + height * bump(t, 7.0, 0.15)
+        return replace(LYING, hip_left=hip, hip_right=hip)
+
+    summary = analyse("lying-leg-raise", script, 9.0)
+    assert summary.rep_counts()["total"] == 2
+    assert [w.code for w in summary.warnings] == warned
+
+
 def test_reps_faster_than_humanly_controlled_are_rejected():
     summary = analyse("lying-leg-raise", leg_raises([1.0, 2.0, 3.0], rise=0.15), 4.0)
     assert summary.rep_counts()["total"] == 0

@@ -706,7 +706,7 @@ class RepCounter:
             # A rep under way when the recording began was seen only in part: its range and time
             # are lower bounds, so no fault of it is said.
             warn = (calibrated or reason[0] not in (Rejection.TOO_FAST, Rejection.HOLD_TOO_SHORT)) and \
-                not draft.opening
+                not draft.opening and not self._misread_rush(channel, draft, reason[0])
             return events + self._reject(draft, *reason, warn=warn)
         events += self._settle_provisional(draft)
         calibrated = any(c.ranges for c in self.channels)
@@ -714,6 +714,13 @@ class RepCounter:
             self._provisional.append(draft)
             return events
         return events + self._count(draft)
+
+    def _misread_rush(self, channel: _Channel, draft: _RepDraft, rejection: Rejection) -> bool:
+        """Quicker than any rep, yet further than the person's usual range: a rushed rep reads short (the
+        smoothing cannot follow it to its top), so this is the model misreading a joint (a leg read past
+        the head wraps its angle to 180 deg and more, filmed from the feet), not a rep to scold."""
+        typical = self._typical_range(channel)
+        return rejection is Rejection.TOO_FAST and typical is not None and draft.rom > typical
 
     def _took(self, draft: _RepDraft) -> float:
         """How long a movement took, judged at any frame rate: its start is the last frame at rest and
