@@ -663,10 +663,15 @@ class RepCounter:
         end = channel.top_below_since or t
         held = channel.top_s
         counted = not self._both_sides_moved(channel)
-        completed = counted and held + channel.top_unseen_s >= spec.hold_s - HOLD_TIMING_SLACK_S
+        completed = counted and self._held_the_top(held, channel)
         # As a timed hold is: the time held is what was seen, its span includes the time unseen.
         start = end - held - channel.top_unseen_s
         return [HoldEnded(end, channel.side, start, held, spec.hold_s, completed, counted)]
+
+    def _held_the_top(self, held_s: float, channel: _Channel) -> bool:
+        """A top held ``held_s`` seen, plus the time unseen at it, reached the exercise's hold, timed to
+        about half a second as a hold is (``HOLD_TIMING_SLACK_S``)."""
+        return held_s + channel.top_unseen_s >= self.spec.hold_s - HOLD_TIMING_SLACK_S
 
     def _both_sides_moved(self, channel: _Channel) -> bool:
         """The other side was raised most of the rep: a two-legged movement, not this exercise.
@@ -864,7 +869,7 @@ class RepCounter:
             return Rejection.TOO_FAST, f"{self._took(draft):.2f} s"
         if typical is not None and draft.rom < spec.partial_fraction * typical and not draft.top_unseen:
             return Rejection.PARTIAL_RANGE, f"{self._amount(draft.rom)} of your usual {self._amount(typical)}"
-        if spec.hold_s > 0 and draft.held_s + channel.top_unseen_s < spec.hold_s - HOLD_TIMING_SLACK_S:
+        if spec.hold_s > 0 and not self._held_the_top(draft.held_s, channel):
             return Rejection.HOLD_TOO_SHORT, f"{draft.held_s:.1f} s of {spec.hold_s:.0f} s"
         return None
 
