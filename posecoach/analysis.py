@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING
 from posecoach.errors import SourceError, UnrecognisedError
 from posecoach.events import Event, RepCompleted, RepRejected
 from posecoach.exercises import EngineSnapshot, Exercise, ExerciseEngine, get_exercise
-from posecoach.exercises.definition import RepSpec, Sightline, Target, feature_amount, feature_words, with_hold_target
+from posecoach.exercises.definition import (
+    RepSpec,
+    Sightline,
+    Target,
+    WarningCode,
+    feature_amount,
+    feature_words,
+    with_hold_target,
+)
 from posecoach.exercises.reps import SMALL_RANGE_SHARE, Rejection
 from posecoach.features import near_side
 from posecoach.landmarks import PoseFrame, Side
@@ -40,6 +48,8 @@ UNSEEN_BECAUSE: dict[Sightline, str] = {
     Sightline.HIPS_APART: "from this camera angle your hips overlap. Film from a front-oblique angle to check it.",
     Sightline.SIDE_ON: "the camera did not see you side-on, so how high your knee rose could not be read. "
                        "Film from the side to check it.",
+    Sightline.ACROSS_BODY: "the camera looked along your body (from your head or your feet), where how far a "
+                           "limb moves is a guess. Film from the side to check it.",
 }
 """The notes' reason a form rule went unchecked, by what its camera needs."""
 
@@ -138,6 +148,8 @@ class AnalysisSession:
                 notes.append(note)
         seen = self.engine.diagnostics
         sightlines = {rule.code.value: rule.sightline for rule in self.exercise.form if rule.sightline is not None}
+        if self.exercise.rep is not None:
+            sightlines[WarningCode.PARTIAL_RANGE.value] = Sightline.ACROSS_BODY
         for code, times in sorted(seen.unjudged_rules.items()):
             if times > seen.judged_rules[code] and code in sightlines:
                 reason = UNSEEN_BECAUSE[sightlines[code]]

@@ -91,6 +91,24 @@ def test_a_partial_rep_after_full_ones_is_rejected_and_flagged():
     assert [w.code for w in summary.warnings] == ["partial-range"]
 
 
+@pytest.mark.parametrize(("camera_yaw", "warned"), [(0.0, True), (80.0, False)], ids=["side-on", "from-the-feet"])
+def test_a_short_rep_is_called_partial_only_where_the_camera_sees_the_range_across_the_picture(
+        camera_yaw, warned):
+    """Filmed from the feet the legs rise toward the camera, and the model guesses their angle in depth
+    (a clean rendered rep read half its neighbours' range): the short rep still does not count, but it
+    is not blamed on the person, and a note says the range went unchecked."""
+    def script(t: float) -> BodyAngles:
+        hip = 80.0 * reps_signal(t, [1.0, 4.0, 7.0], 1.0, 0.2) + 32.0 * bump(t, 10.0, 1.0, 0.2)
+        return replace(LYING, hip_left=hip, hip_right=hip, camera_yaw=camera_yaw)
+
+    summary = analyse("lying-leg-raise", script, 13.0)
+    assert summary.rep_counts()["total"] == 3
+    assert [r.code for r in summary.rejected] == ["partial-range"]
+    assert [w.code for w in summary.warnings] == (["partial-range"] if warned else [])
+    not_checked = [n for n in summary.notes if n.startswith("Partial range was not checked")]
+    assert len(not_checked) == (0 if warned else 1)
+
+
 def test_a_rep_at_two_fifths_of_a_small_usual_range_is_flagged_as_partial():
     """Rehab raises of 45 degrees, then one of 18: a third of the way is well clear of the noise at
     rest, so it starts a rep, and it is flagged as short instead of passing unseen."""

@@ -202,6 +202,10 @@ class Sightline(StrEnum):
     """How high a thigh rises is read from the hip angle, a movement across the picture from the side;
     filmed from the front or obliquely the thigh comes toward the camera, and MediaPipe's depth reads
     a clean rendered knee drive anywhere from 50 to 120 deg."""
+    ACROSS_BODY = "across-body"
+    """A rep's range is read from joint angles across the picture; looking along the body, from the
+    head or the feet, the limb moves in depth and its angle is MediaPipe's guess (a rendered clean
+    rep read half its neighbours' range), so a short rep is not called partial."""
 
 
 @dataclass(frozen=True)

@@ -703,6 +703,12 @@ class RepCounter:
         reason = self._rejection_reason(channel, draft)
         if reason and self._is_echo(channel, draft):
             return events
+        # A range is read from joint angles across the picture: looking along the body, MediaPipe
+        # guesses them in depth, so a short one is not said to be the person's fault (the notes say
+        # the range went unchecked).
+        range_seen = not channel.peak_along_body
+        tally = self.diagnostics.judged_rules if range_seen else self.diagnostics.unjudged_rules
+        tally[WarningCode.PARTIAL_RANGE] += 1
         if reason:
             # Before the person's first rep, a quick movement is more often getting into position
             # (or the model flickering) than a rep rushed: not counted, but not scolded. A first rep
@@ -711,7 +717,8 @@ class RepCounter:
             # A rep under way when the recording began was seen only in part: its range and time
             # are lower bounds, so no fault of it is said.
             warn = (calibrated or reason[0] not in (Rejection.TOO_FAST, Rejection.HOLD_TOO_SHORT)) and \
-                not draft.opening and not self._misread_rush(channel, draft, reason[0])
+                not draft.opening and not self._misread_rush(channel, draft, reason[0]) and \
+                (range_seen or reason[0] is not Rejection.PARTIAL_RANGE)
             return events + self._reject(draft, *reason, warn=warn)
         events += self._settle_provisional(draft)
         calibrated = any(c.ranges for c in self.channels)
