@@ -204,8 +204,9 @@ class Sightline(StrEnum):
     a clean rendered knee drive anywhere from 50 to 120 deg."""
     ACROSS_BODY = "across-body"
     """A rep's range is read from joint angles across the picture; looking along the body, from the
-    head or the feet, the limb moves in depth and its angle is MediaPipe's guess (a rendered clean
-    rep read half its neighbours' range), so a short rep is not called partial."""
+    head or the feet, the limb moves in depth and its angle is MediaPipe's guess (the six partial-range
+    warnings the rendered suites raised from there were all clean reps read short), so a short rep is
+    not called partial."""
 
 
 @dataclass(frozen=True)

@@ -24,4 +24,5 @@ class Diagnostics:
     """In position but not holding: which of the hold's features were out of range."""
     judged_rules: Counter[str] = field(default_factory=Counter)
     unjudged_rules: Counter[str] = field(default_factory=Counter)
-    """Working frames in which a view-dependent form rule could, or could not, be judged."""
+    """How often a view-dependent check could, or could not, be judged: working frames for a form rule,
+    finished movements for the partial-range check (compared within one check, never across)."""
