@@ -656,7 +656,7 @@ class RepCounter:
         spec = self.spec
         if spec.hold_s <= 0 or channel.top_started_t is None:
             return []
-        channel.top_started_t = None
+        reached, channel.top_started_t = channel.top_started_t, None
         if not channel.hold_open:
             return []
         channel.hold_open = False
@@ -664,8 +664,9 @@ class RepCounter:
         held = channel.top_s
         counted = not self._both_sides_moved(channel)
         completed = counted and self._held_the_top(held, channel)
-        # As a timed hold is: the time held is what was seen, its span includes the time unseen.
-        start = end - held - channel.top_unseen_s
+        # As a timed hold is: the time held is what was seen, its span includes the time unseen; never
+        # before the top was reached (a frame gap is timed once as unseen and once in the frame after it).
+        start = max(reached, end - held - channel.top_unseen_s)
         return [HoldEnded(end, channel.side, start, held, spec.hold_s, completed, counted)]
 
     def _held_the_top(self, held_s: float, channel: _Channel) -> bool:
