@@ -801,6 +801,22 @@ def test_hips_sagging_in_a_plank_are_warned_about_without_ending_the_hold():
     assert [w.code for w in summary.warnings] == ["hips-sagging"]
 
 
+@pytest.mark.parametrize(("down_s", "warned"), [(2.0, ["hips-sagging"]), (8.0, [])],
+                         ids=["sag-and-back", "down-for-good"])
+def test_hips_dropping_past_the_planks_line_are_a_sag_if_they_come_back(down_s, warned):
+    """Hips dropped 30 deg below the line break the plank's body line: for two seconds and back up it is
+    one hold, sag included, with the sag warned; kept down to the end, past ``FAULT_LAPSE_S``, it is
+    the plank let go, ended where the hips went down, and their way down is no fault of it."""
+    def script(t: float) -> BodyAngles:
+        sag = bump(t, 4.0, 0.3, down_s)
+        return replace(PLANK, hip_left=-2.0 - 30.0 * sag, hip_right=-2.0 - 30.0 * sag)
+
+    summary = analyse("plank", script, 12.0)
+    [hold] = summary.holds
+    assert [w.code for w in summary.warnings] == warned
+    assert hold.held_s == pytest.approx(12.0 if warned else 4.0, abs=0.5)
+
+
 def test_a_hold_back_within_its_grace_period_counts_the_lapse_as_time_held():
     """The model misreads the hips for a few frames now and then (a sag read past the plank's line):
     the person never let go, so a prescribed 8 s held for 8.5 s, with three 0.4 s lapses, reached it."""

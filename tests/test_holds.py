@@ -116,6 +116,22 @@ def test_a_dip_of_the_hips_for_a_second_does_not_end_a_side_plank():
     assert hold.held_s == pytest.approx(8.0, abs=0.9)
 
 
+def test_hips_dipping_below_the_lift_and_back_within_seconds_are_a_sag_in_one_side_plank():
+    """A rendered sag drops the hips to the floor's height for 1.5-2 s: bad form in the hold, warned by
+    the form rules, not the hold let go. The dip counts as time held."""
+    [hold] = timed_holds(spans((4.0, SIDE_PLANK), (2.5, LYING_ON_THE_SIDE), (4.0, SIDE_PLANK),
+                               (6.0, LYING_ON_THE_SIDE)))
+    assert hold.start_s == pytest.approx(0.0, abs=0.1)
+    assert hold.held_s == pytest.approx(10.5, abs=0.9)
+
+
+def test_lying_down_for_longer_than_a_sag_ends_the_side_plank_where_the_hips_went_down():
+    events = timed(spans((5.0, SIDE_PLANK), (6.0, LYING_ON_THE_SIDE)), target_s=20.0)
+    [hold] = [e for e in events if isinstance(e, HoldEnded)]
+    assert hold.t_s == pytest.approx(5.0, abs=0.3) and hold.held_s == pytest.approx(5.0, abs=0.3)
+    assert [type(e).__name__ for e in events] == ["HoldStarted", "HoldEnded", "FormWarning"]
+
+
 def test_a_cut_to_a_close_up_that_lasts_to_the_end_of_the_recording_keeps_the_hold():
     """A tutorial cuts to the trunk (legs out of the frame) for the last 4 s: as far as anyone saw,
     the position was kept; one misread frame as the cut ends is not letting go."""

@@ -278,7 +278,7 @@ EXERCISES: tuple[Exercise, ...] = (
         # The trunk's slope is the model's, in the camera's axes: a laptop looking down reads the
         # same plank 25 deg up from the head end and 18 down from the feet end, so it is bounded
         # only as loosely as the posture's, and a sag seen from the head end (38) stays a plank.
-        hold=HoldSpec((Within("body_line", -17, 60), Within("knee_flexion.both", 0, 50),
+        hold=HoldSpec((Within("body_line", -17, 60, fault=True), Within("knee_flexion.both", 0, 50),
                        Within("upper_arm_from_vertical.both", 0, 40), Within("trunk_incline", -45, 45)),
                       target_s=30),
         form=(HIPS_SAGGING, HIPS_SAGGING_TRUNK, HIPS_PIKING),
@@ -293,8 +293,8 @@ EXERCISES: tuple[Exercise, ...] = (
         # Hips lifted off the floor: lying on the side before and after the plank meets every angle
         # limit (the trunk's incline included, which a camera at the head end tilts below 5 deg). Lying
         # reads 0.05-0.28 torso lengths, side planks 0.35-0.69 (three real sources and the rendered
-        # suite); a dip of the hips for a second is bridged, lying down for good is not.
-        hold=HoldSpec((Within("hip_lift", SIDE_PLANK_MIN_LIFT, 3.0),
+        # suite); hips dipping below the lift are a sag, bridged if they come back up, lying down is not.
+        hold=HoldSpec((Within("hip_lift", SIDE_PLANK_MIN_LIFT, 3.0, fault=True),
                        Within("knee_flexion.both", 0, 60)), target_s=20, grace_s=1.2),
         # Relative to the height held at the start of the hold: a sag is the hips dropping back
         # toward the floor (rendered sags lose 0.1-0.2 torso lengths).

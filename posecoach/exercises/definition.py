@@ -100,6 +100,10 @@ class Within:
     unseen: Within | None = None
     """What a hold judges instead while this feature cannot be measured (a boat's feet hidden: its
     trunk's lean)."""
+    fault: bool = False
+    """Leaving this range is bad form in the position, which one of the exercise's form rules warns
+    about (hips sagging out of a side plank's lift), not leaving the position: a hold goes on through
+    such a lapse if the person comes back from it (see ``holds.FAULT_LAPSE_S``)."""
 
     def holds_for(self, value: float) -> bool:
         return self.low <= value <= self.high

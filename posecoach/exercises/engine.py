@@ -123,7 +123,9 @@ class ExerciseEngine:
             channels = self._reps.rep_numbers() if self._reps else [(side, None) for side in self._sides]
             events += self._form.check(features, t, self._working_phase(), channels,
                                        self._holds.started if self._holds else 0)
-        events += self._form.release(t)
+        if self._holds is None or not self._holds.lapsing_by_fault:
+            # A sag warned inside a lapse is said once the hold is back: lying down ends it unsaid.
+            events += self._form.release(t)
         return self._noted(events)
 
     def _noted(self, events: list[Event]) -> list[Event]:

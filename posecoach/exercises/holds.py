@@ -19,6 +19,7 @@ import statistics
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 
 from posecoach.events import Event, FormWarning, HoldEnded, HoldStarted
 from posecoach.exercises.definition import Condition, HoldSpec, NearOwnLimit, WarningCode, Within
@@ -26,6 +27,11 @@ from posecoach.exercises.diagnostics import Diagnostics
 from posecoach.features import Features, OneEuroFilter, RollingMedian, sided
 from posecoach.landmarks import Side
 
+FAULT_LAPSE_S = 3.0
+"""A hold whose position breaks only by a fault the form rules warn about (hips sagging below a side
+plank's lift) goes on if the person comes back within this long: a rendered sag dips for 1.5-2 s, and
+a dip is part of the hold, warned, not the hold let go. Lying down for longer ends it where the lapse
+began, as any letting go (a tutorial's rest between two side planks lies 5 s: malik's)."""
 UNJUDGED_BRIDGE_S = 5.0
 """A hold resumed after at most this long of 'cannot judge' (joints out of a close-up) counts that time."""
 MOTION_WINDOW_S = 0.5
@@ -64,6 +70,17 @@ side plank (half a torso length in a second) is movement, the model's jitter (0.
 MOTION_FEATURES = {"trunk_incline": 1.0, "body_line": 1.0, "hip_flexion.both": 1.0, "knee_flexion.both": 1.0,
                    "hip_lift": HIP_LIFT_DEG}
 """The body's big angles (and the hips' height, in degree-like units): when none changes, the body is still."""
+
+
+class Position(Enum):
+    """How a frame stands against a hold's conditions."""
+
+    HELD = "held"
+    FAULTED = "faulted"
+    """Out only by conditions marked ``fault``: bad form in the position, not leaving it."""
+    LEFT = "left"
+    UNJUDGED = "unjudged"
+    """Nothing that tells the position could be measured."""
 
 
 def _in_end_range(condition: NearOwnLimit, limit: float, value: float, share: float = 0.5) -> bool:
@@ -131,6 +148,8 @@ class HoldState:
     failing_since: float | None = None
     failed_s: float = 0.0
     """How long the conditions have clearly failed since the last frame that was not failing."""
+    faulted: bool = False
+    """The lapse under way is bad form in the position (every frame of it ``Position.FAULTED``)."""
     still_since: float | None = None
     """In position and still since: a hold starts when the body settles, not while it gets there."""
     last_still_t: float | None = None
@@ -145,6 +164,7 @@ class HoldState:
         self.in_position_since = self.started_t = self.last_good_t = self.last_ok_t = None
         self.still_since = self.last_still_t = self.failing_since = None
         self.held_s = self.unjudged_s = self.unseen_s = self.failed_s = 0.0
+        self.faulted = False
         self.lost_at = None
         self.limits_at_start = {}
         self.speeds.clear()
@@ -172,8 +192,14 @@ class HoldTimer:
         """Each stretched feature's readings of the last ``RECENT_S``: where a deepened stretch began."""
 
     def holding(self, t: float) -> bool:
-        """Holding right now: a hold lapsing through its grace period is someone getting up, not bad form."""
-        return any(h.started_t is not None and h.last_good_t == t for h in self.holds)
+        """Holding right now: a hold lapsing through its grace period is someone getting up, not bad
+        form; one lapsing by a fault of the position (a sag) is still held, and its form judged."""
+        return any(h.started_t is not None and (h.last_good_t == t or h.faulted) for h in self.holds)
+
+    @property
+    def lapsing_by_fault(self) -> bool:
+        """A hold is in a faulted lapse: whether it is bad form or the way down is told by its end."""
+        return any(h.started_t is not None and h.faulted for h in self.holds)
 
     def step(self, features: Features, t: float, dt: float, in_position: bool) -> list[Event]:
         events: list[Event] = []
@@ -198,22 +224,23 @@ class HoldTimer:
         spec = self.spec
         events: list[Event] = []
         state = self._conditions_state(features, hold.side, t)
-        if state is False and hold.started_t is None and in_position:
+        if state is not Position.HELD and state is not Position.UNJUDGED and hold.started_t is None and in_position:
             self.diagnostics.hold_misses.update(
                 c.feature for c in spec.conditions
                 if isinstance(c, Within) and math.isfinite(value := sided(features, c.feature, hold.side))
                 and not c.holds_for(value))
-        if state is None:
+        if state is Position.UNJUDGED:
             if hold.started_t is not None:
                 hold.unjudged_s += dt
                 hold.last_ok_t, hold.failing_since, hold.failed_s = t, None, 0.0
                 if hold.unjudged_s > UNJUDGED_BRIDGE_S:
                     events += self._end(hold, t)
             return events
-        if state:
+        if state is Position.HELD:
             # A lapse the hold came back from within its grace period was not letting go (a sag, or
             # the model misplacing a joint for a few frames): it counts as time held.
             lapse = hold.failed_s if hold.started_t is not None else 0.0
+            hold.faulted = False
             if hold.started_t is not None and hold.last_ok_t is not None:
                 hold.unseen_s += max(0.0, t - hold.last_ok_t - dt)
             hold.last_ok_t, hold.failing_since, hold.failed_s = t, None, 0.0
@@ -252,10 +279,13 @@ class HoldTimer:
             hold.unjudged_s = 0.0
             hold.last_good_t = t
         else:
+            hold.faulted = hold.started_t is not None and state is Position.FAULTED and \
+                (hold.faulted or hold.failing_since is None)
             hold.failing_since = t if hold.failing_since is None else hold.failing_since
             hold.failed_s = t - hold.failing_since
             last_ok = hold.last_ok_t if hold.last_ok_t is not None else hold.last_good_t
-            if last_ok is None or t - last_ok > spec.grace_s:
+            grace = FAULT_LAPSE_S if hold.faulted else spec.grace_s
+            if last_ok is None or t - last_ok > grace:
                 events += self._end(hold, t)
         return events
 
@@ -314,6 +344,8 @@ class HoldTimer:
         prescribed and the person let go: a hold still going when the recording stops was not broken."""
         spec = self.spec
         events: list[Event] = []
+        # A recording that stops in a faulted lapse longer than the grace stops after the hold, not in it.
+        stream_ended = stream_ended and not (hold.faulted and hold.failed_s > spec.grace_s)
         if hold.started_t is not None:
             end = hold.last_good_t if hold.last_good_t is not None else t
             # A cut to a close-up (or the person leaving view) that lasts to the end of the recording,
@@ -346,13 +378,14 @@ class HoldTimer:
                 events.append(FormWarning(end, WarningCode.HOLD_BROKEN_EARLY,
                                           f"Hold ended after {hold.held_s:.0f} s of {spec.target_s:.0f} s: "
                                           "rest, then try to hold the position a little longer.", hold.side, None))
-        if not stream_ended:
+        if not stream_ended or hold.faulted:
+            # A recording that stops inside a faulted lapse may stop on the way down: its faults go unsaid.
             self._on_end(hold.side)
         hold.clear()
         return events
 
-    def _conditions_state(self, features: Features, side: Side | None, t: float) -> bool | None:
-        """Judged on the conditions that can be measured; None when none can.
+    def _conditions_state(self, features: Features, side: Side | None, t: float) -> Position:
+        """Judged on the conditions that can be measured (``UNJUDGED`` when none can).
 
         A front view hides the legs of a plank and a close-up crops them: the visible part of the
         position still tells whether it is held, as it does for a person watching.
@@ -368,12 +401,13 @@ class HoldTimer:
                 judged.append((condition, value))
         unseen = {c.feature for c in conditions} - {c.feature for c, _ in judged}
         if not judged or any(isinstance(c, Within) and c.must_see and c.feature in unseen for c in conditions):
-            return None if conditions else True
-        if not all(c.holds_for(v) for c, v in judged if isinstance(c, Within)):
-            return False
+            return Position.UNJUDGED if conditions else Position.HELD
+        broken = [c for c, v in judged if isinstance(c, Within) and not c.holds_for(v)]
+        if broken:
+            return Position.FAULTED if all(c.fault for c in broken) else Position.LEFT
         own_limits = [(c, v) for c, v in judged if isinstance(c, NearOwnLimit)]
         self._learn_own_limits(own_limits, side, t)
-        return all(self._near_own_limit(c, v, side) for c, v in own_limits)
+        return Position.HELD if all(self._near_own_limit(c, v, side) for c, v in own_limits) else Position.LEFT
 
     def _learn_own_limits(self, judged: list[tuple[NearOwnLimit, float]], side: Side | None, t: float) -> None:
         """The person's own end range is learnt only where they are in the position and still, from
