@@ -48,8 +48,8 @@ UNSEEN_BECAUSE: dict[Sightline, str] = {
     Sightline.HIPS_APART: "from this camera angle your hips overlap. Film from a front-oblique angle to check it.",
     Sightline.SIDE_ON: "the camera did not see you side-on, so how high your knee rose could not be read. "
                        "Film from the side to check it.",
-    Sightline.ACROSS_BODY: "the camera looked along your body (from your head or your feet), where how far a "
-                           "limb moves is a guess. Film from the side to check it.",
+    Sightline.ACROSS_BODY: "the camera looked along your body (from your head or your feet), where a movement "
+                           "toward the camera is a guess. Film from the side to check it.",
 }
 """The notes' reason a form rule went unchecked, by what its camera needs."""
 

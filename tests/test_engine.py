@@ -505,6 +505,20 @@ def test_back_lifting_is_flagged_on_the_rep_where_it_happens_and_only_there():
     assert [(w.code, w.rep) for w in summary.warnings] == [("back-lifting", 3)]
 
 
+@pytest.mark.parametrize(("camera_yaw", "warned"), [(0.0, True), (80.0, False)], ids=["side-on", "from-the-feet"])
+def test_a_back_lifting_is_judged_only_where_the_camera_sees_the_trunk_rise_across_the_picture(camera_yaw, warned):
+    """Filmed from the feet the trunk rises toward the camera, where MediaPipe guesses its angle: the
+    rule stays quiet, and a note says it was not checked."""
+    def script(t: float) -> BodyAngles:
+        return replace(leg_raises(FIVE, back_lift_on={2})(t), camera_yaw=camera_yaw)
+
+    summary = analyse("lying-leg-raise", script, 17.0)
+    assert summary.rep_counts()["total"] == 5
+    assert [(w.code, w.rep) for w in summary.warnings] == ([("back-lifting", 3)] if warned else [])
+    not_checked = [n for n in summary.notes if n.startswith("Back lifting was not checked")]
+    assert len(not_checked) == (0 if warned else 1)
+
+
 def test_clean_reps_raise_no_warnings():
     assert analyse("lying-leg-raise", leg_raises(FIVE), 17.0, noise_deg=1.5).warnings == []
 

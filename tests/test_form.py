@@ -47,3 +47,21 @@ def test_a_sag_read_from_both_the_body_line_and_the_trunk_is_said_once():
 
 def test_a_trunk_steady_within_ten_degrees_is_no_sag():
     assert plank_warnings(8.0, None) == []
+
+
+def test_where_the_camera_stands_is_judged_at_rest_not_from_the_movement_being_judged():
+    """A back curling up off the floor, filmed obliquely from the feet, shortens the trunk in the
+    picture as a camera at the feet would (rendered: hip width over trunk 0.3 at rest, 0.5 at the
+    lift): judged frame by frame the fault would hide itself from its own rule."""
+    judge = FormJudge(get_exercise("lying-leg-raise"), Diagnostics())
+    at_rest = {"trunk_incline": 5.0, "end_on": 0.3, "chest_facing": 70.0}
+    lifted = {"trunk_incline": 50.0, "end_on": 0.5, "chest_facing": 60.0}
+    for i in range(15):
+        judge.remember_baseline(at_rest)
+        judge.check(at_rest, i / FPS, False, [(None, 1)], 0)
+    warnings: list[FormWarning] = []
+    for i in range(15, 45):
+        warnings += judge.check(lifted, i / FPS, True, [(None, 1)], 0)
+    warnings += judge.movement_finished()
+    assert [w.code for w in warnings] == ["back-lifting"]
+    assert judge.camera_along_body(seen_now=True) is False

@@ -85,7 +85,7 @@ SIDE_PLANK_SAG = 0.1
 # ---------------------------------------------------------------- form rules used by several exercises
 BACK_LIFTING = FormRule(
     WarningCode.BACK_LIFTING, "Keep your back on the floor: brace your belly and press your lower back down.",
-    "trunk_incline", above=15.0, relative=True, min_s=0.3,
+    "trunk_incline", above=15.0, relative=True, min_s=0.3, sightline=Sightline.ACROSS_BODY,
 )
 PELVIS_ROCKING = FormRule(
     WarningCode.PELVIS_ROCKING, "Keep your pelvis still: don't let your hips rock side to side.",

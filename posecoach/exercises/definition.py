@@ -207,10 +207,11 @@ class Sightline(StrEnum):
     filmed from the front or obliquely the thigh comes toward the camera, and MediaPipe's depth reads
     a clean rendered knee drive anywhere from 50 to 120 deg."""
     ACROSS_BODY = "across-body"
-    """A rep's range is read from joint angles across the picture; looking along the body, from the
-    head or the feet, the limb moves in depth and its angle is MediaPipe's guess (the six partial-range
-    warnings the rendered suites raised from there were all clean reps read short), so a short rep is
-    not called partial."""
+    """A rep's range, or the trunk rising off the floor, is read from angles across the picture;
+    looking along the body, from the head or the feet, the limb or the trunk moves in depth and its
+    angle is MediaPipe's guess (the six partial-range warnings the rendered suites raised from there
+    were all clean reps read short; none of five backs lifting was seen, one clean leg raise was
+    warned), so the range and the back are not judged there."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from posecoach.events import FormWarning
 from posecoach.exercises.definition import Exercise, FormRule, Sightline
 from posecoach.exercises.diagnostics import Diagnostics
-from posecoach.features import Features, sided
+from posecoach.features import Features, looks_along_body, sided
 from posecoach.landmarks import Side
 
 BASELINE_SAMPLES = 15
@@ -57,6 +57,8 @@ class FormJudge:
         self._usual: dict[RuleKey, list[tuple[float, float]]] = {}
         """Those extremes in the person's earlier episodes: how their body (and this camera's view of
         it) usually moves along with the exercise."""
+        self._along_body_at_rest: bool | None = None
+        """Whether the camera looked along the body at the person's latest rest (None before any)."""
         self._pending: list[FormWarning] = []
         """A hold's form warnings waiting to see whether the hold goes on (see :meth:`release`)."""
         self._unfinished: list[FormWarning] = []
@@ -72,6 +74,7 @@ class FormJudge:
     def remember_baseline(self, features: Features) -> None:
         """A frame at rest (or early in a hold): the baseline of relative rules is the first few of
         them, or while getting set, the latest few."""
+        self._along_body_at_rest = looks_along_body(features)
         for rule in self.exercise.form:
             if rule.relative:
                 samples = self._baseline_samples.setdefault(rule.feature, [])
@@ -84,18 +87,25 @@ class FormJudge:
                     samples.pop(0)
                     samples.append(value)
 
+    def camera_along_body(self, seen_now: bool) -> bool:
+        """Whether the camera looks along the body, from the head or the feet: as it did at the person's
+        latest rest, a property of where the camera stands (a trunk curling up off the floor shortens
+        it in the picture like a camera at the feet would), or as ``seen_now`` before any rest."""
+        return seen_now if self._along_body_at_rest is None else self._along_body_at_rest
+
     def check(self, features: Features, t: float, working: bool,
               channels: Sequence[tuple[Side | None, int | None]], holds_started: int) -> list[FormWarning]:
         """This frame's warnings. ``channels``: each counting channel's side and the rep it is on
         (None for hold exercises); ``holds_started`` numbers the holds, one warning per rule each."""
         warnings: list[FormWarning] = []
         self._reps_began = self._reps_began or working
+        end_on, along_body = features.get("end_on", math.nan), self.camera_along_body(looks_along_body(features))
         for rule in self.exercise.form:
             if rule.absolute or (rule.phase == "work" and not working) or (rule.phase == "rest" and working):
                 continue
             if rule.phase == "rest" and rule.relative and self.getting_set:
                 continue  # the rest before the first rep is the person getting set: it makes the baseline
-            if not self._sees(rule, features.get("end_on", math.nan)):
+            if not self._sees(rule, end_on, along_body):
                 for side, _ in channels:
                     self._since.pop((rule.code, rule.feature, side if rule.per_side else None), None)
                 continue
@@ -121,12 +131,16 @@ class FormJudge:
                         self._unfinished.append(warning)
         return warnings
 
-    def _sees(self, rule: FormRule, end_on: float) -> bool:
-        """Whether this camera can see ``rule``'s fault now (``end_on`` of the frame judged); the
-        diagnostics count how often it could and could not, for the session's notes."""
+    def _sees(self, rule: FormRule, end_on: float, along_body: bool) -> bool:
+        """Whether this camera can see ``rule``'s fault now (``end_on`` of the frame judged, and whether
+        it looked along the body); the diagnostics count how often it could and could not, for the
+        session's notes."""
         if rule.sightline is None:
             return True
-        seen = end_on >= HIPS_APART if rule.sightline is Sightline.HIPS_APART else end_on < HIPS_APART
+        if rule.sightline is Sightline.ACROSS_BODY:
+            seen = not along_body
+        else:
+            seen = end_on >= HIPS_APART if rule.sightline is Sightline.HIPS_APART else end_on < HIPS_APART
         (self.diagnostics.judged_rules if seen else self.diagnostics.unjudged_rules)[rule.code] += 1
         return seen
 
@@ -166,12 +180,14 @@ class FormJudge:
         self._extremes.clear()
 
     def peak_warnings(self, peak: float, earlier: list[float], t: float, side: Side | None,
-                      rep: int, end_on: float, *, other_side: bool = False) -> list[FormWarning]:
-        """Warnings for a counted rep's top (e.g. the knee short of hip height); ``end_on`` is the
-        camera's view of the body at that top; ``other_side`` when ``earlier`` are the other side's."""
+                      rep: int, end_on: float, along_body: bool, *, other_side: bool = False) -> list[FormWarning]:
+        """Warnings for a counted rep's top (e.g. the knee short of hip height); ``end_on`` and
+        ``along_body`` are the camera's view of the body at that top; ``other_side`` when ``earlier``
+        are the other side's."""
         margin = PEAK_MARGIN + (OTHER_LEG_BIAS if other_side else 0.0)
+        along_body = self.camera_along_body(along_body)
         return [FormWarning(t, rule.code, rule.message, side, rep) for rule in self.exercise.form
-                if rule.absolute and rule.feature == "peak" and self._sees(rule, end_on)
+                if rule.absolute and rule.feature == "peak" and self._sees(rule, end_on, along_body)
                 and peak_fault(rule, peak, earlier, margin)]
 
     def _beyond_usual(self, key: RuleKey, value: float) -> float:

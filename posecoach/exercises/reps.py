@@ -248,6 +248,8 @@ class _RepDraft:
     """Still at its top when the stream ended: how long it would have taken is unknown."""
     end_on: float = math.nan
     """The camera's view of the body at the peak (see ``_Channel.peak_end_on``)."""
+    along_body: bool = False
+    """The camera looked along the body at the peak (see ``_Channel.peak_along_body``)."""
 
 
 class RepCounter:
@@ -707,7 +709,7 @@ class RepCounter:
         # A range is read from joint angles across the picture: looking along the body, MediaPipe
         # guesses them in depth, so a short one is not said to be the person's fault (the notes say
         # the range went unchecked).
-        range_seen = not channel.peak_along_body
+        range_seen = not self._form.camera_along_body(channel.peak_along_body)
         tally = self.diagnostics.judged_rules if range_seen else self.diagnostics.unjudged_rules
         tally[WarningCode.PARTIAL_RANGE] += 1
         if reason:
@@ -857,7 +859,7 @@ class RepCounter:
         span = channel.peak - channel.rest
         return _RepDraft(channel, t, self._working_side(channel, span), channel.rest_t, channel.peak_t, span,
                          spec.direction * channel.peak, up_s, down_s, channel.top_s, tuple(flags), uncertain,
-                         end_on=channel.peak_end_on)
+                         end_on=channel.peak_end_on, along_body=channel.peak_along_body)
 
     def _rejection_reason(self, channel: _Channel, draft: _RepDraft) -> tuple[Rejection, str] | None:
         """Why this movement does not count, with the details a person needs; None when it counts."""
@@ -989,7 +991,7 @@ class RepCounter:
         self._held_a_pause = self._held_a_pause or draft.held_s >= self.spec.pause_s - HOLD_TIMING_SLACK_S
         earlier = channel.peaks or [peak for other in self.channels for peak in other.peaks]
         events += self._form.peak_warnings(draft.peak, earlier, draft.t_s, channel.side, channel.count, draft.end_on,
-                                           other_side=not channel.peaks)
+                                           draft.along_body, other_side=not channel.peaks)
         channel.peaks.append(draft.peak)
         return events
 
