@@ -19,7 +19,6 @@ from posecoach.cli.history import COMMANDS
 from posecoach.events import FormWarning, HoldEnded, RepCompleted
 from posecoach.exercises.catalog import CATALOG
 from posecoach.landmarks import Side
-from posecoach.sinks import history
 from posecoach.sinks.history import HistoryStore
 from posecoach.summary import SessionSummary
 
@@ -288,7 +287,7 @@ WRITES = [("delete", "1", "--yes"), ("import", "{backup}")]
 @pytest.mark.parametrize("args", WRITES, ids=["delete", "import"])
 def test_a_locked_database_is_one_clean_error_line(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                    args: tuple[str, ...]) -> None:
-    monkeypatch.setattr(history, "BUSY_TIMEOUT_S", 0.05)
+    monkeypatch.setattr("posecoach.sinks.history.store.BUSY_TIMEOUT_S", 0.05)
     backup = tmp_path / "backup.json"
     backup.write_text(json.dumps({"format": "posecoach-history", "version": 1, "sessions": []}))
     writer = sqlite3.connect(db, isolation_level=None)
@@ -305,7 +304,7 @@ def test_a_locked_database_is_one_clean_error_line(db: Path, tmp_path: Path, mon
 
 def test_an_exclusively_locked_database_blocks_even_reading_with_one_error_line(
         db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(history, "BUSY_TIMEOUT_S", 0.05)
+    monkeypatch.setattr("posecoach.sinks.history.store.BUSY_TIMEOUT_S", 0.05)
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("PRAGMA locking_mode = EXCLUSIVE")
     holder.execute("BEGIN EXCLUSIVE")

@@ -386,7 +386,7 @@ def test_a_file_that_is_not_a_readable_history_is_never_modified(tmp_path: Path,
 
 def test_a_write_while_another_process_writes_fails_cleanly_but_reading_works(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(history, "BUSY_TIMEOUT_S", 0.05)
+    monkeypatch.setattr("posecoach.sinks.history.store.BUSY_TIMEOUT_S", 0.05)
     path = tmp_path / "history.db"
     with HistoryStore(path) as store:
         session_id = store.save_summary(knee_to_chest_summary())

@@ -21,7 +21,6 @@ import pytest
 from click.testing import CliRunner
 
 from posecoach.cli import EXIT_ERROR, cli
-from posecoach.sinks import history
 from posecoach.sinks.history import HistoryStore
 from tests.support.stubs import NobodyEstimator
 
@@ -53,7 +52,7 @@ def _locked(path: Path) -> None:
 def test_analyze_prints_its_results_before_a_history_failure_and_leaves_the_file_alone(
         clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: Callable[[Path], None], lock: bool,
         message: str) -> None:
-    monkeypatch.setattr(history, "BUSY_TIMEOUT_S", 0.05)
+    monkeypatch.setattr("posecoach.sinks.history.store.BUSY_TIMEOUT_S", 0.05)
     db = tmp_path / "history.db"
     make(db)
     other = sqlite3.connect(db, isolation_level=None) if lock else None

@@ -369,7 +369,7 @@ def test_a_second_opener_waits_for_the_upgrade_instead_of_repeating_it(tmp_path:
         started.set()
         time.sleep(0.5)
 
-    monkeypatch.setattr(history, "MIGRATIONS", (slow_first_step, *rest))
+    monkeypatch.setattr("posecoach.sinks.history.schema.MIGRATIONS", (slow_first_step, *rest))
     db = tmp_path / "new.db"
     errors: list[BaseException] = []
 

@@ -1,29 +1,14 @@
-"""Session history in SQLite: every ``live`` and ``analyze`` run, its sets, reps, holds and warnings.
-
-Why SQLite: one file in the user's data folder, no server, readers never block the writer (WAL),
-and each commit survives a killed process. A live session is written event by event through
-:class:`HistoryRecorder`, committing every rep as it happens, so a crash loses at most the rep in
-progress; an analysed video is written in one transaction by :meth:`HistoryStore.save_summary`.
-
-Two layers of tables, on purpose: ``events`` is the lossless log a :class:`SessionSummary` is
-rebuilt from (``show``, ``report``, ``export``, even for a session that never closed); ``sets``,
-``reps``, ``holds`` and ``warnings`` are the typed projection that listings and progress query.
-"""
+"""The open history database, and the recorder that writes a session into it event by event."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import math
 import os
 import sqlite3
-import sys
-import typing
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -32,7 +17,6 @@ import numpy as np
 
 from posecoach.errors import HistoryError
 from posecoach.events import (
-    EVENT_TYPES,
     Event,
     FormWarning,
     HoldEnded,
@@ -40,430 +24,33 @@ from posecoach.events import (
     SetCompleted,
     event_from_dict,
 )
-from posecoach.exercises.catalog import CATALOG
 from posecoach.exercises.definition import Target
-from posecoach.landmarks import Side
+from posecoach.sinks.history import schema
+from posecoach.sinks.history.export import EXPORT_CSV_FIELDS, EXPORT_FORMAT, EXPORT_VERSION, validate_export
+from posecoach.sinks.history.location import ENV_DB, default_db_path
+from posecoach.sinks.history.records import (
+    MODES,
+    STATUSES,
+    SegmentInfo,
+    SessionInfo,
+    WeekStats,
+    iso,
+    json_object,
+    parse_time,
+    target_from_dict,
+    trace_blob,
+    trace_from_blob,
+    utcnow,
+)
+from posecoach.sinks.history.schema import SCHEMA_VERSION
 from posecoach.summary import SessionMode, SessionStatus, SessionSummary
 
-SCHEMA_VERSION = 5
-EXPORT_FORMAT = "posecoach-history"
-EXPORT_VERSION = 1
 BUSY_TIMEOUT_S = 15.0
 """How long a write waits for other posecoach processes to finish their own writes. They queue: six
 imports started at once into one history on a loaded 2-core machine left the last one waiting over
 5 s (the full suite running beside the concurrent-imports test). It only waits while another
 process is writing."""
-ENV_DB = "POSECOACH_DB"
-MODES = tuple(SessionMode)
-EXPORT_CSV_FIELDS = ("session", "started_at", "exercise", "record", "set_index", "side", "rep", "start_s", "end_s",
-                     "rom", "peak", "up_s", "down_s", "held_s", "target_s", "completed", "flags", "code", "message")
-STATUSES = tuple(SessionStatus)
 
-
-# ----------------------------------------------------------------------------- where the file lives
-
-
-def user_data_dir(env: Mapping[str, str] | None = None, platform: str | None = None,
-                  home: Path | None = None) -> Path:
-    """The platform's per-user data folder for posecoach (XDG on Linux, Application Support, APPDATA)."""
-    env = os.environ if env is None else env
-    platform = sys.platform if platform is None else platform
-    home = _home(env, platform) if home is None else home
-    if platform.startswith("win"):
-        base = env.get("APPDATA") or str(home / "AppData" / "Roaming")
-        return Path(base) / "posecoach"
-    if platform == "darwin":
-        return home / "Library" / "Application Support" / "posecoach"
-    xdg = env.get("XDG_DATA_HOME", "")
-    base_path = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".local" / "share"
-    return base_path / "posecoach"
-
-
-def _home(env: Mapping[str, str], platform: str) -> Path:
-    """``$HOME``, or the account's home from the password database when HOME is empty or relative
-    (an empty HOME made ``Path.home()`` answer ``/`` and the history land in ``/.local/share``)."""
-    if platform.startswith("win"):
-        return Path.home()
-    home = env.get("HOME", "")
-    if not os.path.isabs(home):
-        try:
-            import pwd
-
-            home = pwd.getpwuid(os.getuid()).pw_dir
-        except (ImportError, KeyError):
-            home = ""
-    if not os.path.isabs(home) or Path(home) == Path("/"):
-        raise HistoryError(f"cannot tell where your home folder is (HOME is {env.get('HOME', '')!r}); set HOME, "
-                           f"or pass --db or set {ENV_DB} to the history file")
-    return Path(home)
-
-
-def default_db_path(env: Mapping[str, str] | None = None, platform: str | None = None,
-                    home: Path | None = None) -> Path:
-    """``$POSECOACH_DB`` if set, else ``history.db`` in :func:`user_data_dir`."""
-    env = os.environ if env is None else env
-    if env.get(ENV_DB):
-        return Path(env[ENV_DB]).expanduser()
-    return user_data_dir(env, platform, home) / "history.db"
-
-
-# ----------------------------------------------------------------------------- schema and migrations
-
-
-def _script(db: sqlite3.Connection, script: str) -> None:
-    """Runs statements one by one: ``executescript`` would COMMIT first and break the migration's transaction."""
-    statement = ""
-    for line in script.splitlines(keepends=True):
-        statement += line
-        if sqlite3.complete_statement(statement):
-            db.execute(statement)
-            statement = ""
-
-
-def _migrate_0_to_1(db: sqlite3.Connection) -> None:
-    """The first schema: a rep count per session and each rep's side and range."""
-    _script(db, """
-        CREATE TABLE sessions (
-            id INTEGER PRIMARY KEY,
-            exercise TEXT NOT NULL,
-            source TEXT NOT NULL,
-            started_at TEXT NOT NULL,
-            duration_s REAL NOT NULL DEFAULT 0,
-            reps_total INTEGER NOT NULL DEFAULT 0,
-            summary_json TEXT
-        );
-        CREATE TABLE reps (
-            id INTEGER PRIMARY KEY,
-            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-            side TEXT,
-            t_s REAL NOT NULL,
-            range_deg REAL NOT NULL
-        );
-    """)
-
-
-def _migrate_1_to_2(db: sqlite3.Connection) -> None:
-    """Sessions gain identity, mode, status and target; reps gain tempo and flags, and ``range_deg``
-    becomes ``rom`` (not every signal is an angle); sets, holds, warnings and the event log appear.
-    v1 reps are replayed into the event log so old sessions still open in ``show`` and ``report``.
-    """
-    _script(db, """
-        CREATE TABLE sessions_v2 (
-            id INTEGER PRIMARY KEY,
-            uid TEXT NOT NULL UNIQUE,
-            exercise TEXT NOT NULL,
-            source TEXT NOT NULL,
-            mode TEXT NOT NULL DEFAULT 'unknown' CHECK (mode IN ('live', 'analyze', 'unknown')),
-            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'complete', 'partial', 'interrupted')),
-            started_at TEXT NOT NULL,
-            ended_at TEXT,
-            duration_s REAL NOT NULL DEFAULT 0,
-            fps REAL NOT NULL DEFAULT 0,
-            frames INTEGER NOT NULL DEFAULT 0,
-            frames_with_pose INTEGER NOT NULL DEFAULT 0,
-            target_sets INTEGER,
-            target_reps INTEGER,
-            target_hold_s REAL,
-            target_per_side INTEGER,
-            signal_name TEXT NOT NULL DEFAULT '',
-            signal_trace BLOB,
-            summary_json TEXT
-        );
-        INSERT INTO sessions_v2 (id, uid, exercise, source, status, started_at, ended_at, duration_s, summary_json)
-            SELECT id, lower(hex(randomblob(16))), exercise, source, 'complete', started_at, started_at,
-                   duration_s, summary_json
-            FROM sessions;
-
-        CREATE TABLE reps_v2 (
-            id INTEGER PRIMARY KEY,
-            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-            set_index INTEGER NOT NULL DEFAULT 1,
-            side TEXT CHECK (side IN ('left', 'right')),
-            count INTEGER NOT NULL,
-            start_s REAL,
-            peak_s REAL,
-            end_s REAL NOT NULL,
-            rom REAL NOT NULL,
-            peak REAL,
-            up_s REAL,
-            down_s REAL,
-            held_s REAL NOT NULL DEFAULT 0,
-            flags TEXT NOT NULL DEFAULT '[]',
-            uncertain TEXT
-        );
-        INSERT INTO reps_v2 (id, session_id, side, count, end_s, rom)
-            SELECT id, session_id, side,
-                   row_number() OVER (PARTITION BY session_id, side ORDER BY t_s, id), t_s, range_deg
-            FROM reps;
-
-        CREATE TABLE events (
-            id INTEGER PRIMARY KEY,
-            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-            t_s REAL NOT NULL,
-            kind TEXT NOT NULL,
-            data TEXT NOT NULL
-        );
-        INSERT INTO events (session_id, t_s, kind, data)
-            SELECT session_id, end_s, 'rep',
-                   json_object('kind', 'rep', 't_s', end_s, 'side', side, 'count', count, 'rom', rom)
-            FROM reps_v2 ORDER BY session_id, end_s, id;
-
-        DROP TABLE reps;
-        DROP TABLE sessions;
-        ALTER TABLE sessions_v2 RENAME TO sessions;
-        ALTER TABLE reps_v2 RENAME TO reps;
-
-        CREATE TABLE sets (
-            id INTEGER PRIMARY KEY,
-            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-            set_index INTEGER NOT NULL,
-            end_s REAL NOT NULL,
-            reps INTEGER NOT NULL,
-            reps_left INTEGER NOT NULL DEFAULT 0,
-            reps_right INTEGER NOT NULL DEFAULT 0
-        );
-        CREATE TABLE holds (
-            id INTEGER PRIMARY KEY,
-            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-            set_index INTEGER NOT NULL DEFAULT 1,
-            side TEXT CHECK (side IN ('left', 'right')),
-            start_s REAL NOT NULL,
-            end_s REAL NOT NULL,
-            held_s REAL NOT NULL,
-            target_s REAL NOT NULL,
-            completed INTEGER NOT NULL
-        );
-        CREATE TABLE warnings (
-            id INTEGER PRIMARY KEY,
-            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-            set_index INTEGER NOT NULL DEFAULT 1,
-            t_s REAL NOT NULL,
-            code TEXT NOT NULL,
-            message TEXT NOT NULL,
-            side TEXT CHECK (side IN ('left', 'right')),
-            rep INTEGER
-        );
-        CREATE INDEX sessions_started ON sessions (started_at);
-        CREATE INDEX sessions_exercise ON sessions (exercise, started_at);
-        CREATE INDEX reps_session ON reps (session_id);
-        CREATE INDEX events_session ON events (session_id);
-        CREATE INDEX sets_session ON sets (session_id);
-        CREATE INDEX holds_session ON holds (session_id);
-        CREATE INDEX warnings_session ON warnings (session_id);
-    """)
-
-
-def _migrate_2_to_3(db: sqlite3.Connection) -> None:
-    """Sessions gain a patient, so a physiotherapist's patients stay apart from each other and from their
-    own sessions, and what batch analysis needs to skip a video it already analysed (``posecoach.batch``):
-    the input's content hash and the posecoach version that analysed it. Analysed videos lose the target
-    they were saved with: it was the catalogue's dose, which nobody prescribed (``analyze`` had no way
-    to set one), and reports showed it as if."""
-    _script(db, """
-        ALTER TABLE sessions ADD COLUMN content_hash TEXT;
-        ALTER TABLE sessions ADD COLUMN posecoach_version TEXT;
-        ALTER TABLE sessions ADD COLUMN patient TEXT;
-        CREATE INDEX sessions_content ON sessions (content_hash, exercise);
-        CREATE INDEX sessions_patient ON sessions (patient, started_at);
-        UPDATE sessions SET target_sets = NULL, target_reps = NULL, target_hold_s = NULL, target_per_side = NULL
-            WHERE mode = 'analyze';
-    """)
-
-
-def _migrate_3_to_4(db: sqlite3.Connection) -> None:
-    """A recording of several exercises one after another (``analyze`` without ``-e``) is saved as one
-    session per exercise: sessions gain which part of the recording they are (``segment_*``), the
-    recording they belong to (``recording``: the uid of its first part's session) and whether their
-    exercise was recognised surely, so ``history``, ``show`` and ``report`` can put the parts back
-    together. Sessions saved since recognition came already hold both in their summary JSON: they are
-    filled in from it (a damaged JSON is left alone)."""
-    _script(db, """
-        ALTER TABLE sessions ADD COLUMN recording TEXT;
-        ALTER TABLE sessions ADD COLUMN segment_index INTEGER;
-        ALTER TABLE sessions ADD COLUMN segment_of INTEGER;
-        ALTER TABLE sessions ADD COLUMN segment_start_s REAL;
-        ALTER TABLE sessions ADD COLUMN segment_end_s REAL;
-        ALTER TABLE sessions ADD COLUMN recognised TEXT CHECK (recognised IN ('sure', 'unsure'));
-        CREATE INDEX sessions_recording ON sessions (recording, segment_index);
-        UPDATE sessions SET
-            segment_index = json_extract(summary_json, '$.segment.index'),
-            segment_of = json_extract(summary_json, '$.segment.of'),
-            segment_start_s = json_extract(summary_json, '$.segment.start_s'),
-            segment_end_s = json_extract(summary_json, '$.segment.end_s'),
-            recognised = CASE json_type(summary_json, '$.recognition.sure')
-                WHEN 'true' THEN 'sure' WHEN 'false' THEN 'unsure' END
-            WHERE json_valid(summary_json) AND json_type(summary_json) = 'object';
-        UPDATE sessions SET recording = uid WHERE segment_index = 1;
-        UPDATE sessions SET recording = (
-            SELECT first.uid FROM sessions AS first
-            WHERE first.segment_index = 1 AND first.source = sessions.source
-                AND first.segment_of = sessions.segment_of AND first.id < sessions.id
-            ORDER BY first.id DESC LIMIT 1)
-            WHERE segment_index > 1;
-    """)
-
-
-def _migrate_4_to_5(db: sqlite3.Connection) -> None:
-    """Sessions gain the settings besides content and version that decide an analysis (the pose model's
-    hash and the side asked for, ``posecoach.batch.analysis_settings``), so a batch re-run with another
-    ``--model`` or ``--side`` analyses again instead of skipping. Older sessions keep NULL: which model
-    made them is unknown, so a batch analyses them once more."""
-    _script(db, """
-        ALTER TABLE sessions ADD COLUMN analysis_settings TEXT;
-    """)
-
-
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
-    _migrate_0_to_1, _migrate_1_to_2, _migrate_2_to_3, _migrate_3_to_4, _migrate_4_to_5)
-"""``MIGRATIONS[n]`` takes a database from version n to n + 1. A new database runs them all, so the
-upgrade path is exercised on every install, not only on old files. Never edit a released step."""
-assert len(MIGRATIONS) == SCHEMA_VERSION
-
-
-# ----------------------------------------------------------------------------- records
-
-
-def target_for(slug: str) -> Target | None:
-    """The catalogue's prescription for exercise ``slug``; None for an exercise it no longer has."""
-    exercise = CATALOG.get(slug)
-    return Target.from_exercise(exercise) if exercise is not None else None
-
-
-@dataclass(frozen=True)
-class SegmentInfo:
-    """Which part of a recording of several exercises a session counts: part ``index`` of ``of``,
-    from ``start_s`` to ``end_s`` of the recording (its first rep or hold to its last)."""
-
-    index: int
-    of: int
-    start_s: float
-    end_s: float
-
-    @classmethod
-    def from_summary(cls, segment: Mapping[str, Any] | None) -> SegmentInfo | None:
-        if not segment:
-            return None
-        return cls(int(segment["index"]), int(segment["of"]), float(segment["start_s"]), float(segment["end_s"]))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "of": self.of, "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3)}
-
-
-@dataclass(frozen=True)
-class SessionInfo:
-    """One row of ``posecoach history``: the session and its totals."""
-
-    id: int
-    uid: str
-    exercise: str
-    source: str
-    mode: SessionMode
-    status: SessionStatus
-    started_at: datetime
-    ended_at: datetime | None
-    duration_s: float
-    target: Target | None
-    reps: int = 0
-    reps_left: int = 0
-    reps_right: int = 0
-    holds: int = 0
-    held_s: float = 0.0
-    warnings: int = 0
-    patient: str | None = None
-    recording: str | None = None
-    """Shared by the sessions of one recording of several exercises (one session per exercise)."""
-    segment: SegmentInfo | None = None
-    recognised: str | None = None
-    """``sure`` or ``unsure`` when the exercise was recognised (no ``-e``); None when it was given."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "patient": self.patient,
-            "uid": self.uid,
-            "exercise": self.exercise,
-            "source": self.source,
-            "mode": self.mode,
-            "status": self.status,
-            "started_at": _iso(self.started_at),
-            "ended_at": _iso(self.ended_at) if self.ended_at else None,
-            "duration_s": round(self.duration_s, 3),
-            "target": _target_dict(self.target),
-            "reps": self.reps,
-            "reps_left": self.reps_left,
-            "reps_right": self.reps_right,
-            "holds": self.holds,
-            "held_s": round(self.held_s, 3),
-            "warnings": self.warnings,
-            "recording": self.recording,
-            "segment": self.segment.to_dict() if self.segment else None,
-            "recognised": self.recognised,
-        }
-
-
-@dataclass(frozen=True)
-class WeekStats:
-    """One exercise in one ISO week (``week`` is its Monday), for ``posecoach progress``."""
-
-    week: date
-    exercise: str
-    sessions: int
-    reps: dict[str, int] = field(default_factory=dict)
-    """Keys ``left``, ``right`` and ``both`` (sides working together)."""
-    rom_mean: float | None = None
-    held_s: float = 0.0
-
-    @property
-    def reps_total(self) -> int:
-        return sum(self.reps.values())
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def _iso(moment: datetime) -> str:
-    """Stored times are UTC ISO 8601 with one layout, so string order is time order."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _parse_time(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _object(value: Any) -> dict[str, Any] | None:
-    """A JSON object stored in a summary, or None (absent, or not an object)."""
-    return value if isinstance(value, dict) else None
-
-
-def _target_dict(target: Target | None) -> dict[str, Any] | None:
-    if target is None:
-        return None
-    return {"sets": target.sets, "reps": target.reps, "hold_s": target.hold_s, "per_side": target.per_side}
-
-
-def _target_from_dict(data: Mapping[str, Any] | None) -> Target | None:
-    if not data:
-        return None
-    return Target(int(data["sets"]), int(data["reps"]), float(data["hold_s"]), bool(data["per_side"]))
-
-
-def _trace_blob(trace: list[tuple[float, float]]) -> bytes | None:
-    """float32 pairs: an hour at 30 fps is under 1 MB, and 0.3 ms resolution is finer than a frame."""
-    if not trace:
-        return None
-    return np.asarray(trace, dtype="<f4").reshape(-1, 2).tobytes()
-
-
-def _trace_from_blob(blob: bytes | None) -> list[tuple[float, float]]:
-    if not blob:
-        return []
-    pairs = np.frombuffer(blob, dtype="<f4").reshape(-1, 2)
-    return [(round(float(t), 3), round(float(v), 3)) for t, v in pairs]
-
-
-# ----------------------------------------------------------------------------- the store
 
 UNREADABLE = frozenset({"SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CORRUPT_VTAB", "SQLITE_CORRUPT_SEQUENCE",
                         "SQLITE_CORRUPT_INDEX"})
@@ -648,7 +235,7 @@ class HistoryStore:
                     version = self._checked_version()
                     if version >= SCHEMA_VERSION:
                         return
-                    MIGRATIONS[version](self.db)
+                    schema.MIGRATIONS[version](self.db)
                     self.db.execute(f"PRAGMA user_version = {version + 1}")
         finally:
             self.db.execute("PRAGMA foreign_keys = ON")
@@ -733,7 +320,7 @@ class HistoryStore:
             params.append(exercise)
         if since is not None:
             clauses.append("s.started_at >= ?")
-            params.append(_iso(since))
+            params.append(iso(since))
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self._errors("read the history"):
             rows = self.db.execute(f"""
@@ -802,10 +389,10 @@ class HistoryStore:
             exercise=row["exercise"], source=row["source"], duration_s=duration, fps=row["fps"],
             frames=row["frames"], frames_with_pose=row["frames_with_pose"], events=events,
             partial=row["status"] != SessionStatus.COMPLETE, notes=notes, signal_name=row["signal_name"],
-            signal_trace=_trace_from_blob(row["signal_trace"]), camera_side=stored.get("camera_side"),
+            signal_trace=trace_from_blob(row["signal_trace"]), camera_side=stored.get("camera_side"),
             target=self._info_target(row), patient=row["patient"], recorded_at=stored.get("recorded_at"),
-            recorded_at_from=stored.get("recorded_at_from"), recognition=_object(stored.get("recognition")),
-            segment=_object(stored.get("segment")),
+            recorded_at_from=stored.get("recorded_at_from"), recognition=json_object(stored.get("recognition")),
+            segment=json_object(stored.get("segment")),
         )
 
     def weekly(self, exercise: str | None = None, since: datetime | None = None, *, patient: str | None = None,
@@ -856,8 +443,8 @@ class HistoryStore:
         return SessionInfo(
             id=row["id"], uid=row["uid"], exercise=row["exercise"], source=row["source"],
             mode=SessionMode(row["mode"]), status=SessionStatus(row["status"]),
-            started_at=_parse_time(row["started_at"]),
-            ended_at=_parse_time(row["ended_at"]) if row["ended_at"] else None, duration_s=row["duration_s"],
+            started_at=parse_time(row["started_at"]),
+            ended_at=parse_time(row["ended_at"]) if row["ended_at"] else None, duration_s=row["duration_s"],
             target=target, reps=row["n_reps"], reps_left=row["n_left"], reps_right=row["n_right"],
             holds=row["n_holds"], held_s=row["total_held"], warnings=row["n_warnings"], patient=row["patient"],
             recording=row["recording"], recognised=row["recognised"],
@@ -908,7 +495,7 @@ class HistoryStore:
         out = []
         for row in rows:
             info = ids[row["session_id"]]
-            record = {"session": info.id, "started_at": _iso(info.started_at), "exercise": info.exercise, **dict(row)}
+            record = {"session": info.id, "started_at": iso(info.started_at), "exercise": info.exercise, **dict(row)}
             record["flags"] = " ".join(json.loads(row["flags"])) if row["flags"] else ""
             out.append({key: record[key] for key in EXPORT_CSV_FIELDS})
         return out
@@ -948,14 +535,14 @@ class HistoryStore:
                 recorded_at_from=data.get("recorded_at_from"),
                 patient=record.get("patient"), recognition=data.get("recognition"), segment=data.get("segment"),
             )
-            started_at = _parse_time(record["started_at"])
-            ended_at = _parse_time(record["ended_at"]) if record["ended_at"] else None
+            started_at = parse_time(record["started_at"])
+            ended_at = parse_time(record["ended_at"]) if record["ended_at"] else None
         except (KeyError, TypeError, ValueError) as exc:
             raise HistoryError(f"session {record.get('uid', '?')} in the export is incomplete ({exc!r}); "
                                "nothing was imported. Export it again with 'posecoach export'") from exc
         recorder = HistoryRecorder(self)
         recorder.open_session(summary.exercise, summary.source, mode=record["mode"],
-                              target=_target_from_dict(record["target"]), started_at=started_at, uid=record["uid"],
+                              target=target_from_dict(record["target"]), started_at=started_at, uid=record["uid"],
                               patient=summary.patient, recording=record.get("recording"))
         for event in summary.events:
             recorder.record(event)
@@ -964,222 +551,6 @@ class HistoryStore:
             return
         recorder.close(summary, status=record["status"], ended_at=ended_at)
 
-
-# ----------------------------------------------------------------------------- validating an export
-
-MAX_TEXT = 10_000
-MAX_NUMBER = 1e9
-"""No time, angle or count in a real session comes near this; it keeps inf, 1e308 and friends out."""
-
-
-class _Invalid(ValueError):
-    """One problem in an export, with where it is."""
-
-
-def validate_export(document: Any) -> list[dict[str, Any]]:
-    """Every record of a ``posecoach export`` document, checked completely, or :class:`HistoryError`.
-
-    Types, required keys, finite bounded numbers, known modes/statuses/event kinds, parseable times,
-    UTF-8-encodable text: whatever ``show``, ``report`` and ``progress`` later rely on. Written by
-    hand rather than with pydantic or msgspec: the schema is the event dataclasses themselves (their
-    fields and annotations drive :func:`_check_event`), one small function covers it, and posecoach
-    keeps its three dependencies.
-    """
-    how = "import reads the JSON written by 'posecoach export --format json'"
-    if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT \
-            or not isinstance(document.get("sessions"), list):
-        raise HistoryError(f"this is not a posecoach history export; {how}")
-    version = document.get("version", EXPORT_VERSION)
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise HistoryError(f"this export has an invalid version ({_show(version)}); {how}")
-    if version > EXPORT_VERSION:
-        raise HistoryError(f"this export is version {version}, newer than this posecoach reads "
-                           f"({EXPORT_VERSION}); upgrade posecoach")
-    records = []
-    for index, record in enumerate(document["sessions"], 1):
-        try:
-            records.append(_check_record(record))
-        except _Invalid as exc:
-            uid = record.get("uid") if isinstance(record, dict) and isinstance(record.get("uid"), str) else None
-            which = f"session {index}" + (f" ({_show(uid)})" if uid else "")
-            raise HistoryError(f"{which} in the export is invalid: {exc}; nothing was imported. Export it again "
-                               "with 'posecoach export'") from None
-    return records
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _text(value: Any, where: str, *, optional: bool = False, limit: int = MAX_TEXT) -> str | None:
-    if value is None and optional:
-        return None
-    if not isinstance(value, str):
-        raise _Invalid(f"'{where}' must be text (got {_show(value)})")
-    if len(value) > limit:
-        raise _Invalid(f"'{where}' is longer than {limit} characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise _Invalid(f"'{where}' holds a lone surrogate, which is not text") from None
-    return value
-
-
-def _number(value: Any, where: str, *, whole: bool = False, optional: bool = False,
-            minimum: float = -MAX_NUMBER) -> float | None:
-    if value is None and optional:
-        return None
-    kinds = (int,) if whole else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds):
-        raise _Invalid(f"'{where}' must be {'a whole number' if whole else 'a number'} (got {_show(value)})")
-    if not (math.isfinite(value) and minimum <= value <= MAX_NUMBER):
-        raise _Invalid(f"'{where}' is out of range (got {_show(value)})")
-    return value
-
-
-def _time(value: Any, where: str, *, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    try:
-        _iso(_parse_time(_text(value, where, limit=64) or ""))
-    except (ValueError, OverflowError):
-        raise _Invalid(f"'{where}' is not an ISO 8601 time (got {_show(value)})") from None
-
-
-def _mapping(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _Invalid(f"'{where}' must be an object (got {_show(value)})")
-    return value
-
-
-def _check_id(value: Any, where: str, *, optional: bool = False) -> None:
-    text = _text(value, where, limit=64, optional=optional)
-    if text is None and optional:
-        return
-    if not text or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in text):
-        raise _Invalid(f"'{where}' must be letters, digits, '-' or '_' (got {_show(text)})")
-
-
-def _check_segment(value: Any) -> None:
-    """What ``show`` and ``report`` read of a recording's part (``SessionSummary.segment``)."""
-    segment = _mapping(value, "summary.segment")
-    for key in ("index", "of"):
-        _number(segment.get(key), f"summary.segment.{key}", whole=True, minimum=1)
-    for key in ("start_s", "end_s"):
-        _number(segment.get(key), f"summary.segment.{key}", minimum=0)
-
-
-def _check_recognition(value: Any) -> None:
-    """What ``show`` and ``report`` read of how the exercise was recognised (``SessionSummary.recognition``)."""
-    recognition = _mapping(value, "summary.recognition")
-    _text(recognition.get("exercise"), "summary.recognition.exercise", optional=True, limit=200)
-    _number(recognition.get("confidence"), "summary.recognition.confidence", minimum=0)
-    if not isinstance(recognition.get("sure"), bool):
-        raise _Invalid(f"'summary.recognition.sure' must be true or false (got {_show(recognition.get('sure'))})")
-    _text(recognition.get("reason", ""), "summary.recognition.reason")
-    alternatives = recognition.get("alternatives", [])
-    if not isinstance(alternatives, list):
-        raise _Invalid("'summary.recognition.alternatives' must be a list")
-    for alternative in alternatives:
-        alternative = _mapping(alternative, "summary.recognition.alternatives")
-        _text(alternative.get("exercise"), "summary.recognition.alternatives.exercise", limit=200)
-        _number(alternative.get("confidence"), "summary.recognition.alternatives.confidence", minimum=0)
-
-
-def _check_record(record: Any) -> dict[str, Any]:
-    record = _mapping(record, "session")
-    _check_id(record.get("uid"), "uid")
-    _check_id(record.get("recording"), "recording", optional=True)
-    _text(record.get("exercise"), "exercise", limit=200)
-    _text(record.get("source"), "source")
-    if record.get("mode") not in MODES:
-        raise _Invalid(f"'mode' must be one of {', '.join(MODES)} (got {_show(record.get('mode'))})")
-    if record.get("status") not in STATUSES:
-        raise _Invalid(f"'status' must be one of {', '.join(STATUSES)} (got {_show(record.get('status'))})")
-    _time(record.get("started_at"), "started_at")
-    _time(record.get("ended_at"), "ended_at", optional=True)
-    target = record.get("target")
-    if target is not None:
-        target = _mapping(target, "target")
-        for key in ("sets", "reps"):
-            _number(target.get(key), f"target.{key}", whole=True, minimum=0)
-        _number(target.get("hold_s"), "target.hold_s", minimum=0)
-        if not isinstance(target.get("per_side"), bool):
-            raise _Invalid(f"'target.per_side' must be true or false (got {_show(target.get('per_side'))})")
-    summary = _mapping(record.get("summary"), "summary")
-    for key in ("duration_s", "fps"):
-        _number(summary.get(key), f"summary.{key}", minimum=0)
-    for key in ("frames", "frames_with_pose"):
-        _number(summary.get(key), f"summary.{key}", whole=True, minimum=0)
-    if not isinstance(summary.get("partial"), bool):
-        raise _Invalid(f"'summary.partial' must be true or false (got {_show(summary.get('partial'))})")
-    if summary.get("segment") is not None:
-        _check_segment(summary["segment"])
-    if summary.get("recognition") is not None:
-        _check_recognition(summary["recognition"])
-    notes = summary.get("notes", [])
-    if not isinstance(notes, list):
-        raise _Invalid("'summary.notes' must be a list of text")
-    for note in notes:
-        _text(note, "summary.notes")
-    events = summary.get("events")
-    if not isinstance(events, list):
-        raise _Invalid(f"'summary.events' must be a list (got {_show(events)})")
-    for number, event in enumerate(events, 1):
-        _check_event(event, f"summary.events[{number}]")
-    signal = _mapping(record.get("signal"), "signal")
-    _text(signal.get("name"), "signal.name", limit=200)
-    trace = signal.get("trace")
-    if not isinstance(trace, list):
-        raise _Invalid(f"'signal.trace' must be a list of [t, value] pairs (got {_show(trace)})")
-    for pair in trace:
-        if not isinstance(pair, list) or len(pair) != 2:
-            raise _Invalid(f"'signal.trace' must hold [t, value] pairs (got {_show(pair)})")
-        _number(pair[0], "signal.trace time")
-        _number(pair[1], "signal.trace value")
-    return record
-
-
-def _check_event(event: Any, where: str) -> None:
-    """Every field of the event's dataclass, by its annotation; unknown keys are refused."""
-    event = _mapping(event, where)
-    cls = EVENT_TYPES.get(event.get("kind")) if isinstance(event.get("kind"), str) else None
-    if cls is None:
-        raise _Invalid(f"'{where}.kind' must be one of {', '.join(sorted(EVENT_TYPES))} "
-                       f"(got {_show(event.get('kind'))})")
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(event) - names - {"kind"})
-    if unknown:
-        raise _Invalid(f"'{where}' has an unknown key '{unknown[0]}'")
-    for name in names:
-        if name not in event:
-            if name == "t_s":
-                raise _Invalid(f"'{where}.t_s' is missing")
-            continue
-        value, kind, key = event[name], hints[name], f"{where}.{name}"
-        optional = type(None) in typing.get_args(kind)
-        base = next((k for k in typing.get_args(kind) if k is not type(None)), kind) if optional else kind
-        if base is float:
-            _number(value, key, optional=optional)
-        elif base is int:
-            _number(value, key, whole=True, optional=optional, minimum=0)
-        elif base is bool:
-            if not isinstance(value, bool):
-                raise _Invalid(f"'{key}' must be true or false (got {_show(value)})")
-        elif base is str:
-            _text(value, key, optional=optional)
-        elif base is Side:
-            if not (value is None and optional) and value not in [side.value for side in Side]:
-                raise _Invalid(f"'{key}' must be left, right or null (got {_show(value)})")
-        elif typing.get_origin(base) is tuple:
-            if not isinstance(value, list):
-                raise _Invalid(f"'{key}' must be a list of text (got {_show(value)})")
-            for item in value:
-                _text(item, key, limit=200)
-        else:  # a field type this validator does not know yet: refuse rather than store it unchecked
-            raise _Invalid(f"'{key}' cannot be checked")
 
 
 def open_store(db: str | Path | None = None, *, create: bool = True) -> HistoryStore:
@@ -1194,9 +565,6 @@ def open_store(db: str | Path | None = None, *, create: bool = True) -> HistoryS
                                    f"pass --db or set {ENV_DB} to a writable file") from exc
         return HistoryStore(path, create=create)
     return HistoryStore(db, create=create)
-
-
-# ----------------------------------------------------------------------------- the live sink
 
 
 class HistoryRecorder:
@@ -1239,7 +607,7 @@ class HistoryRecorder:
                 self.store.db.execute(
                     "UPDATE sessions SET status = ?, ended_at = ?, duration_s = "
                     "coalesce((SELECT max(t_s) FROM events WHERE session_id = ?), 0) WHERE id = ?",
-                    (SessionStatus.INTERRUPTED, _iso(_utcnow()), self.session_id, self.session_id))
+                    (SessionStatus.INTERRUPTED, iso(utcnow()), self.session_id, self.session_id))
             self._closed = True
         except HistoryError:
             if not quietly:
@@ -1257,12 +625,12 @@ class HistoryRecorder:
             raise HistoryError("this recorder already holds a session; use one HistoryRecorder per session")
         if mode not in MODES:
             raise HistoryError(f"unknown session mode '{mode}'; expected one of {', '.join(MODES)}")
-        started = started_at or _utcnow()
+        started = started_at or utcnow()
         with self.store.transaction("start the session") as db:
             cursor = db.execute(
                 "INSERT INTO sessions (uid, exercise, source, mode, status, started_at, target_sets, target_reps, "
                 "target_hold_s, target_per_side, patient, recording) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (uid or uuid.uuid4().hex, exercise, source, mode, SessionStatus.OPEN, _iso(started),
+                (uid or uuid.uuid4().hex, exercise, source, mode, SessionStatus.OPEN, iso(started),
                  target.sets if target else None, target.reps if target else None,
                  target.hold_s if target else None, int(target.per_side) if target else None,
                  patient.strip() if patient and patient.strip() else None, recording))
@@ -1322,7 +690,7 @@ class HistoryRecorder:
             if summary is None:
                 db.execute("UPDATE sessions SET status = ?, ended_at = ?, duration_s = coalesce("
                            "(SELECT max(t_s) FROM events WHERE session_id = ?), 0) WHERE id = ?",
-                           (status, _iso(ended_at or _utcnow()), session_id, session_id))
+                           (status, iso(ended_at or utcnow()), session_id, session_id))
             else:
                 segment = SegmentInfo.from_summary(summary.segment)
                 recognition = summary.recognition
@@ -1331,8 +699,8 @@ class HistoryRecorder:
                     "UPDATE sessions SET status = ?, ended_at = ?, duration_s = ?, fps = ?, frames = ?, "
                     "frames_with_pose = ?, signal_name = ?, signal_trace = ?, summary_json = ?, segment_index = ?, "
                     "segment_of = ?, segment_start_s = ?, segment_end_s = ?, recognised = ? WHERE id = ?",
-                    (status, _iso(ended_at or _utcnow()), summary.duration_s, summary.fps, summary.frames,
-                     summary.frames_with_pose, summary.signal_name, _trace_blob(summary.signal_trace),
+                    (status, iso(ended_at or utcnow()), summary.duration_s, summary.fps, summary.frames,
+                     summary.frames_with_pose, summary.signal_name, trace_blob(summary.signal_trace),
                      json.dumps(summary.to_dict()), segment.index if segment else None,
                      segment.of if segment else None, segment.start_s if segment else None,
                      segment.end_s if segment else None, recognised, session_id))
@@ -1348,32 +716,3 @@ class HistoryRecorder:
         if self._closed:
             raise HistoryError(f"session {self.session_id} is already closed; open a new recorder for a new session")
         return self.session_id
-
-
-class HistorySink:
-    """Saves the session event by event through :class:`~posecoach.sinks.history.HistoryRecorder`."""
-
-    def __init__(self, recorder: HistoryRecorder, exercise: str, source: str, target: Target | None,
-                 warn: Callable[[str], None] | None = None, patient: str | None = None) -> None:
-        self._recorder = recorder
-        self._warn = warn or (lambda message: print(message, file=sys.stderr, flush=True))
-        self._failed = False
-        self._target = target
-        self.session_id = recorder.open_session(exercise, source, mode=SessionMode.LIVE, target=target,
-                                                patient=patient)
-
-    def handle(self, event: Event) -> None:
-        if self._failed:
-            return
-        try:
-            self._recorder.record(event)
-        except HistoryError as exc:  # a locked database must not stop the workout; say it once
-            self._failed = True
-            self._warn(f"history: {exc}; the session goes on but will be saved only at the end")
-
-    def close(self, summary: SessionSummary, status: SessionStatus) -> None:
-        if self._failed:
-            self._recorder.detach()
-            self._recorder.store.save_summary(summary, mode=SessionMode.LIVE, target=self._target)
-            return
-        self._recorder.close(summary, status=status)
