@@ -2,7 +2,8 @@
 
 A hold starts when its conditions are met and the body is still (or after ``SETTLE_MAX_S`` in
 position, for holds with hip dips), accrues while the conditions hold (judged on what the camera can
-see) and through lapses it comes back from within ``grace_s`` and spells that cannot be judged,
+see) and through lapses it comes back from within ``grace_s`` (``FAULT_LAPSE_S`` for a lapse that is
+only a fault of the position, a sag) and spells that cannot be judged,
 pauses while nobody is visible (and is not called broken early when that time would have completed
 it, nor when the recording ends with nobody in view), and ends after ``grace_s`` out of position;
 one that drifts out ends where the drift began. A stretch held at the person's own end range
@@ -224,7 +225,7 @@ class HoldTimer:
         spec = self.spec
         events: list[Event] = []
         state = self._conditions_state(features, hold.side, t)
-        if state is not Position.HELD and state is not Position.UNJUDGED and hold.started_t is None and in_position:
+        if state in (Position.FAULTED, Position.LEFT) and hold.started_t is None and in_position:
             self.diagnostics.hold_misses.update(
                 c.feature for c in spec.conditions
                 if isinstance(c, Within) and math.isfinite(value := sided(features, c.feature, hold.side))
