@@ -26,7 +26,7 @@ from posecoach.exercises.definition import (
     feature_words,
     with_hold_target,
 )
-from posecoach.exercises.reps import SMALL_RANGE_SHARE, Rejection
+from posecoach.exercises.reps import RANGE_SIGHTLINE, SMALL_RANGE_SHARE, Rejection
 from posecoach.features import near_side
 from posecoach.landmarks import PoseFrame, Side
 from posecoach.summary import SessionSummary
@@ -149,7 +149,7 @@ class AnalysisSession:
         seen = self.engine.diagnostics
         sightlines = {rule.code.value: rule.sightline for rule in self.exercise.form if rule.sightline is not None}
         if self.exercise.rep is not None:
-            sightlines[WarningCode.PARTIAL_RANGE.value] = Sightline.ACROSS_BODY
+            sightlines[WarningCode.PARTIAL_RANGE.value] = RANGE_SIGHTLINE
         for code, times in sorted(seen.unjudged_rules.items()):
             if times > seen.judged_rules[code] and code in sightlines:
                 reason = UNSEEN_BECAUSE[sightlines[code]]

@@ -99,7 +99,7 @@ class FormJudge:
         (None for hold exercises); ``holds_started`` numbers the holds, one warning per rule each."""
         warnings: list[FormWarning] = []
         self._reps_began = self._reps_began or working
-        end_on, along_body = features.get("end_on", math.nan), self.camera_along_body(looks_along_body(features))
+        end_on, along_body = features.get("end_on", math.nan), looks_along_body(features)
         for rule in self.exercise.form:
             if rule.absolute or (rule.phase == "work" and not working) or (rule.phase == "rest" and working):
                 continue
@@ -132,16 +132,18 @@ class FormJudge:
         return warnings
 
     def _sees(self, rule: FormRule, end_on: float, along_body: bool) -> bool:
-        """Whether this camera can see ``rule``'s fault now (``end_on`` of the frame judged, and whether
-        it looked along the body); the diagnostics count how often it could and could not, for the
-        session's notes."""
-        if rule.sightline is None:
-            return True
-        if rule.sightline is Sightline.ACROSS_BODY:
-            seen = not along_body
+        """Whether this camera can see ``rule``'s fault now (see :meth:`sees`)."""
+        return rule.sightline is None or self.sees(rule.sightline, rule.code, end_on, along_body)
+
+    def sees(self, sightline: Sightline, code: str, end_on: float, along_body: bool) -> bool:
+        """Whether a check that needs ``sightline`` can be judged on a body seen so (``end_on`` of the
+        frame judged, and whether the camera looks along it); the diagnostics count, by ``code``, how
+        often it could and could not, for the session's notes."""
+        if sightline is Sightline.ACROSS_BODY:
+            seen = not self.camera_along_body(along_body)
         else:
-            seen = end_on >= HIPS_APART if rule.sightline is Sightline.HIPS_APART else end_on < HIPS_APART
-        (self.diagnostics.judged_rules if seen else self.diagnostics.unjudged_rules)[rule.code] += 1
+            seen = end_on >= HIPS_APART if sightline is Sightline.HIPS_APART else end_on < HIPS_APART
+        (self.diagnostics.judged_rules if seen else self.diagnostics.unjudged_rules)[code] += 1
         return seen
 
     def release(self, t: float) -> list[FormWarning]:
@@ -185,7 +187,6 @@ class FormJudge:
         ``along_body`` are the camera's view of the body at that top; ``other_side`` when ``earlier``
         are the other side's."""
         margin = PEAK_MARGIN + (OTHER_LEG_BIAS if other_side else 0.0)
-        along_body = self.camera_along_body(along_body)
         return [FormWarning(t, rule.code, rule.message, side, rep) for rule in self.exercise.form
                 if rule.absolute and rule.feature == "peak" and self._sees(rule, end_on, along_body)
                 and peak_fault(rule, peak, earlier, margin)]

@@ -27,13 +27,15 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from posecoach.events import Event, FormWarning, HoldEnded, HoldStarted, Phase, RepCompleted, RepRejected
-from posecoach.exercises.definition import RepSpec, WarningCode, feature_amount, feature_words
+from posecoach.exercises.definition import RepSpec, Sightline, WarningCode, feature_amount, feature_words
 from posecoach.exercises.diagnostics import Diagnostics
 from posecoach.exercises.form import FormJudge
 from posecoach.exercises.holds import HOLD_TIMING_SLACK_S
 from posecoach.features import Features, OneEuroFilter, RollingMedian, looks_along_body, sided
 from posecoach.landmarks import Side
 
+RANGE_SIGHTLINE = Sightline.ACROSS_BODY
+"""Where the camera must be for a rep's range to be judged partial (see :class:`Sightline`)."""
 FLICKER_MIN_DEG = 15.0
 FLICKER_RATIO = 2.0
 """A side whose mean frame-to-frame jump is over twice the working side's (and over 15°) is MediaPipe
@@ -709,9 +711,7 @@ class RepCounter:
         # A range is read from joint angles across the picture: looking along the body, MediaPipe
         # guesses them in depth, so a short one is not said to be the person's fault (the notes say
         # the range went unchecked).
-        range_seen = not self._form.camera_along_body(channel.peak_along_body)
-        tally = self.diagnostics.judged_rules if range_seen else self.diagnostics.unjudged_rules
-        tally[WarningCode.PARTIAL_RANGE] += 1
+        range_seen = self._form.sees(RANGE_SIGHTLINE, WarningCode.PARTIAL_RANGE, draft.end_on, draft.along_body)
         if reason:
             # Before the person's first rep, a quick movement is more often getting into position
             # (or the model flickering) than a rep rushed: not counted, but not scolded. A first rep
