@@ -195,7 +195,7 @@ class HoldTimer:
     def holding(self, t: float) -> bool:
         """Holding right now: a hold lapsing through its grace period is someone getting up, not bad
         form; one lapsing by a fault of the position (a sag) is still held, and its form judged."""
-        return any(h.started_t is not None and (h.last_good_t == t or h.faulted) for h in self.holds)
+        return self.lapsing_by_fault or any(h.started_t is not None and h.last_good_t == t for h in self.holds)
 
     @property
     def lapsing_by_fault(self) -> bool:
