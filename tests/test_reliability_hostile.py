@@ -388,6 +388,48 @@ def test_a_second_opener_waits_for_the_upgrade_instead_of_repeating_it(tmp_path:
     assert HistoryStore(db).schema_version == history.SCHEMA_VERSION
 
 
+class _LockedOnce(sqlite3.Connection):
+    """A connection whose first switch to WAL meets "database is locked" at once, as SQLite answers
+    (without waiting) when waiting could deadlock with another process opening the same new file."""
+
+    refusals = 0
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if "journal_mode" in sql and _LockedOnce.refusals == 0:
+            _LockedOnce.refusals += 1
+            raise sqlite3.OperationalError("database is locked")
+        return super().execute(sql, *args)
+
+
+def test_opening_tries_again_when_sqlite_refuses_to_wait(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from posecoach.sinks.history import store
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(store.sqlite3, "connect",
+                        lambda *args, **kwargs: real_connect(*args, factory=_LockedOnce, **kwargs))
+    _LockedOnce.refusals = 0
+    with HistoryStore(tmp_path / "new.db") as opened:
+        assert opened.schema_version == store.SCHEMA_VERSION
+    assert _LockedOnce.refusals == 1
+
+
+def test_a_lock_that_never_clears_still_ends_in_one_clear_error(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from posecoach.sinks.history import store
+
+    class AlwaysLocked(sqlite3.Connection):
+        def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+            if "journal_mode" in sql:
+                raise sqlite3.OperationalError("database is locked")
+            return super().execute(sql, *args)
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(store.sqlite3, "connect",
+                        lambda *args, **kwargs: real_connect(*args, factory=AlwaysLocked, **kwargs))
+    with pytest.raises(HistoryError, match="locked by another process"):
+        HistoryStore(tmp_path / "new.db", timeout_s=0.3)
+
+
 def test_a_read_only_history_can_still_be_read(clip: Path, tmp_path: Path) -> None:
     folder = tmp_path / "ro"
     folder.mkdir()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -98,7 +100,7 @@ class HistoryStore:
         self._depth = 0
         try:
             with self._errors("open"):
-                self._prepare()
+                self._prepare_patiently(timeout)
         except BaseException:
             self.db.close()
             raise
@@ -177,6 +179,29 @@ class HistoryStore:
                 if self.db.in_transaction:  # a COMMIT that hit a full disk leaves the transaction open
                     self.db.execute("ROLLBACK")
                 raise
+
+    def _prepare_patiently(self, timeout_s: float) -> None:
+        """:meth:`_prepare`, tried again while another process holds the lock, for up to ``timeout_s``.
+
+        SQLite's busy timeout does not cover everything opening does: switching a new file to WAL
+        while another process does the same can get "database is locked" at once, because SQLite
+        refuses to wait where waiting could deadlock (one of six concurrent imports into a new
+        history failed that way). Every step of :meth:`_prepare` can be run again safely.
+        """
+        deadline = time.monotonic() + timeout_s
+        pause_s = 0.01
+        while True:
+            try:
+                self._prepare()
+                return
+            except sqlite3.OperationalError as exc:
+                text = str(exc)
+                if not ("locked" in text or "busy" in text) or time.monotonic() + pause_s > deadline:
+                    raise
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            time.sleep(pause_s * random.uniform(0.5, 1.5))  # jittered so the waiting processes do not retry in step
+            pause_s = min(pause_s * 2, 0.5)
 
     def _prepare(self) -> None:
         self._checked_version()
