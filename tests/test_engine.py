@@ -13,6 +13,7 @@ from posecoach.analysis import replay
 from posecoach.events import FormWarning, HoldEnded, RepCompleted, RepRejected
 from posecoach.exercises import get_exercise
 from posecoach.exercises.engine import LOST_MID_REP_S, ExerciseEngine
+from posecoach.features import LYING_CHEST, compute_features
 from posecoach.landmarks import Joint, Side
 from tests.support.trajectories import BodyAngles, bump, pose_from_angles, reps_signal, sample
 
@@ -349,6 +350,25 @@ def test_a_marching_bridge_filmed_from_the_feet_is_in_the_bridge_by_its_open_hip
                        hip_left=5.0 + 70.0 * bump(t, 3.0, 0.8, 0.4))
 
     assert analyse("marching-bridge", script, 7.5).rep_counts() == {"total": 3, "left": 1, "right": 2}
+
+
+@pytest.mark.parametrize("exercise", ["glute-bridge", "marching-bridge"])
+def test_a_bridge_filmed_along_the_body_from_above_stays_in_position_at_its_top(exercise: str):
+    """Filmed along the body by a camera looking down 45 deg, a body lying flat reads its trunk 45 deg
+    head-down; the bridge's own lift tips it past the lying bounds (-70 deg, the chest 20 deg from
+    level). Held at the top, that is the exercise, not getting up: entering asks for the body lying
+    back, staying only that the chest does not turn down or sideways."""
+    def script(t: float) -> BodyAngles:
+        lift = reps_signal(t, [2.0, 7.0], 0.8, 2.0)
+        hip = 50.0 - 50.0 * lift
+        marching = 70.0 * bump(t, 3.2, 0.5, 0.3) if exercise == "marching-bridge" else 0.0
+        return BodyAngles(trunk_elevation=-25.0 * lift, chest_up=True, hip_left=hip, hip_right=hip + marching,
+                          knee_left=95.0, knee_right=95.0, camera_yaw=90.0, camera_pitch=45.0)
+
+    top = compute_features(pose_from_angles(script(3.5), 3.5))
+    assert top["trunk_incline"] < -60 and top["chest_facing"] < LYING_CHEST
+    counts = analyse(exercise, script, 11.0).rep_counts()
+    assert counts["total"] == (2 if exercise == "glute-bridge" else 1)
 
 
 def test_both_legs_rising_and_falling_as_one_count_once():

@@ -32,6 +32,9 @@ class BodyAngles:
     pelvis_roll: float = 0.0
     camera_yaw: float = 0.0
     """Degrees the camera turns about the vertical: 0 films the body from its side, 90 from its feet."""
+    camera_pitch: float = 0.0
+    """Degrees the camera tips about its horizontal axis (after turning). MediaPipe's world axes follow
+    the camera's, so a camera looking down along a lying body tips the trunk and chest readings."""
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -75,6 +78,11 @@ def pose_from_angles(angles: BodyAngles, t: float, *, visibility: float = 0.95) 
         yaw = math.radians(angles.camera_yaw)
         turn = np.array([[math.cos(yaw), 0.0, math.sin(yaw)], [0.0, 1.0, 0.0], [-math.sin(yaw), 0.0, math.cos(yaw)]])
         world = world @ turn.T
+    if angles.camera_pitch:
+        pitch = math.radians(angles.camera_pitch)
+        tilt = np.array([[1.0, 0.0, 0.0], [0.0, math.cos(pitch), -math.sin(pitch)],
+                         [0.0, math.sin(pitch), math.cos(pitch)]])
+        world = world @ tilt.T
     width, height = IMAGE_SIZE
     xyzv = np.empty((NUM_LANDMARKS, 4))
     xyzv[:, 0] = width / 2 + PIXELS_PER_METRE * world[:, 0]
