@@ -96,6 +96,20 @@ def test_a_side_plank_lowered_slowly_is_timed_to_where_the_lowering_began():
     assert hold.held_s == pytest.approx(5.0, abs=0.4)
 
 
+def test_a_side_plank_rolled_out_of_is_timed_to_where_the_pelvis_began_to_turn():
+    """Coming out of a side plank the body turns back toward the floor (the pelvis from 70 deg to
+    upright) before the hips come down: the turn is the way out, and the hold ends where it began."""
+    rng = np.random.default_rng(5)
+    held = [(2.0 + t, {**SIDE_PLANK, "pelvis_vertical": 70.0 + float(rng.normal(0, 0.3))})
+            for t, _ in spans((5.0, SIDE_PLANK))]
+    turning = [(7.0 + i / FPS, {**SIDE_PLANK, "pelvis_vertical": 70.0 + 20.0 * i / FPS}) for i in range(round(FPS))]
+    lying = {**LYING_ON_THE_SIDE, "pelvis_vertical": 90.0}
+    frames = spans((2.0, lying)) + held + turning + [(8.0 + t, f) for t, f in spans((2.0, lying))]
+    [hold] = timed_holds(frames)
+    assert hold.t_s == pytest.approx(7.0, abs=0.3)
+    assert hold.held_s == pytest.approx(5.0, abs=0.4)
+
+
 def test_a_hold_without_a_still_moment_starts_between_two_movements_not_in_the_middle_of_one():
     """Hips up past the side plank's line, kept 0.3 s, then rising on steadily for 2 s and dropped: the
     movement voids the stillness, and ``SETTLE_MAX_S`` after the hips passed the line they are still

@@ -300,7 +300,7 @@ EXERCISES: tuple[Exercise, ...] = (
         # reads 0.05-0.28 torso lengths, side planks 0.35-0.69 (three real sources and the rendered
         # suite); hips dipping below the lift are a sag, bridged if they come back up, lying down is not.
         hold=HoldSpec((Within("hip_lift", SIDE_PLANK_MIN_LIFT, 3.0, fault=True),
-                       Within("knee_flexion.both", 0, 60)), target_s=20, grace_s=1.2),
+                       Within("knee_flexion.both", 0, 60)), target_s=20, grace_s=1.2, turns=("pelvis_vertical",)),
         # Relative to the height held at the start of the hold: a sag is the hips dropping back
         # toward the floor (rendered sags lose 0.1-0.2 torso lengths).
         form=(FormRule(WarningCode.HIPS_SAGGING, "Lift your hips: keep one straight line from head to feet.",

@@ -193,6 +193,10 @@ class HoldSpec:
     """Conditions may lapse this long (jitter, a blink of the model) without ending the hold."""
     min_s: float = 1.0
     """In-position spans shorter than this are passing through, not holds."""
+    turns: tuple[str, ...] = ()
+    """Angles besides the body's big ones whose change is the way into or out of this position (a
+    side plank turns the pelvis onto and off its side): the hold is timed from where they settle to
+    where they start to change."""
 
 
 class Sightline(StrEnum):

@@ -184,7 +184,7 @@ class HoldTimer:
         self.target_prescribed = target_prescribed
         self.started = 0
         """Holds begun so far: a hold exercise's form warning fires once per hold."""
-        self.motion = Motion()
+        self.motion = Motion({**MOTION_FEATURES, **dict.fromkeys(spec.turns, 1.0)})
         self._on_holding = on_holding
         self._on_end = on_end
         self._own_limits: dict[tuple[str, Side | None], float] = {}
