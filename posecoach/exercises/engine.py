@@ -162,8 +162,8 @@ class ExerciseEngine:
             if hold.started_t is not None:
                 hold_side, elapsed = hold.side, hold.held_s
         for channel in channels:
-            if channel.top_started_t is not None:
-                hold_side, elapsed = channel.side, channel.top_s
+            if channel.top.started_t is not None:
+                hold_side, elapsed = channel.side, channel.top.held_s
         target = self.exercise.hold.target_s if self.exercise.hold else (
             self.exercise.rep.hold_s if self.exercise.rep else 0.0)
         phases = [c.phase for c in channels]

@@ -126,6 +126,95 @@ class Rejection(StrEnum):
 
 
 @dataclass
+class _Opening:
+    """A rep already under way when the channel began counting (a recording that starts mid-rep):
+    watched until the first rep starts, then credited or dropped (``RepCounter._finish_opening``)."""
+
+    done: bool = False
+    first: float = math.nan
+    """The level the signal opened at, and when."""
+    start_t: float = 0.0
+    peak: float = math.nan
+    peak_t: float = 0.0
+    left_t: float = math.inf
+    """When the signal first left the level it opened at: a leg kept still there from the start was
+    resting (however high the model read it), not coming down from a rep's top."""
+
+    def watch(self, x: float, t: float, band: float) -> None:
+        """Follow the opening level and the highest value since (``band``: what counts as leaving it)."""
+        if self.done:
+            return
+        if not math.isfinite(self.first):
+            self.first = self.peak = x
+            self.start_t = self.peak_t = t
+            return
+        if math.isinf(self.left_t) and abs(x - self.first) > band:
+            self.left_t = t
+        if x > self.peak:
+            self.peak, self.peak_t = x, t
+
+
+@dataclass
+class _OtherLeg:
+    """What the other side did during this side's rep: a one-sided exercise's rep is one leg's."""
+
+    rest: float = math.nan
+    """The other side's rest level when this rep began."""
+    raised_s: float = 0.0
+    """How long it was raised (``OTHER_SIDE_SHARE`` of this side's rise or more), of ``seen_s`` seen."""
+    seen_s: float = 0.0
+    peak_rise: float = 0.0
+    flicker_peak: float = 0.0
+    """The other side's highest flicker during the rep (see ``_Channel.flicker``)."""
+
+    def begin(self, rest: float) -> None:
+        self.rest = rest
+        self.raised_s = self.seen_s = self.peak_rise = self.flicker_peak = 0.0
+
+    def follow(self, value: float, own_rise: float, flicker: float, dt: float) -> None:
+        """One frame of the rep: the other side's signal ``value`` (work direction), this side's rise."""
+        self.flicker_peak = max(self.flicker_peak, flicker)
+        if math.isfinite(value) and math.isfinite(self.rest):
+            self.seen_s += dt
+            self.peak_rise = max(self.peak_rise, value - self.rest)
+            if value - self.rest > OTHER_SIDE_SHARE * own_rise:
+                self.raised_s += dt
+
+    @property
+    def raised_most_of_the_rep(self) -> bool:
+        return self.seen_s > 0 and self.raised_s > BOTH_SIDES_SHARE * self.seen_s
+
+
+@dataclass
+class _Top:
+    """The top of the rep under way: how long it is held, and its hold's events."""
+
+    held_s: float = 0.0
+    started_t: float | None = None
+    below_since: float | None = None
+    unseen_s: float = 0.0
+    """The part of the rep's time unseen after it reached its top: not a hold seen, but no evidence
+    of a short one either."""
+    hold_open: bool = False
+    """A ``HoldStarted`` was emitted for this top and its ``HoldEnded`` is still owed."""
+
+
+@dataclass(frozen=True)
+class _AtPeak:
+    """What the rep's judges need from its highest frame so far."""
+
+    sides: tuple[float, float]
+    """Each side's signal (left, right): which leg did the rep, or both."""
+    body: tuple[float, ...]
+    """The values of the exercise's ``at_top`` features."""
+    end_on: float
+    """How the camera saw the body (``end_on``): which form rules could see it."""
+    along_body: bool
+    """The camera looked along the body (from the head or the feet), where the model reads the near
+    leg for both: two legs rising together is no evidence that both moved."""
+
+
+@dataclass
 class _Channel:
     """One counting channel: a side, or the whole body (``side`` None)."""
 
@@ -135,38 +224,22 @@ class _Channel:
     flicker: float = 0.0
     """Running mean of the raw signal's frame-to-frame jump (degrees): high for a hidden, swapped leg."""
     flicker_peak: float = 0.0
-    other_flicker_peak: float = 0.0
-    """The highest flicker of this side and of the other during the current rep."""
+    """The highest flicker of this side during the current rep."""
     smoother: OneEuroFilter = field(default_factory=OneEuroFilter)
     phase: Phase = Phase.REST
     rest: float = math.nan
     rest_t: float = 0.0
     peak: float = math.nan
     peak_t: float = 0.0
-    top_s: float = 0.0
     unseen_s: float = 0.0
     """Time the person was out of view during the rep under way (the model loses a body folded into a
     knee hug): the rep resumed when they were seen again, but what happened meanwhile is a guess."""
-    top_unseen_s: float = 0.0
-    """The part of ``unseen_s`` after the rep reached its top: not a hold seen, but no evidence of a
-    short one either."""
+    top: _Top = field(default_factory=_Top)
     way: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=WAY_FRAMES))
     """(t, signal) since the signal last left rest: the rep under way, timed up and down."""
-    top_started_t: float | None = None
-    top_below_since: float | None = None
     min_visibility: float = 1.0
-    other_rest: float = math.nan
-    other_raised_s: float = 0.0
-    other_seen_s: float = 0.0
-    other_peak_rise: float = 0.0
-    peak_sides: tuple[float, float] = (math.nan, math.nan)
-    peak_body: tuple[float, ...] = ()
-    """The values of the exercise's ``at_top`` features at the rep's peak."""
-    peak_end_on: float = math.nan
-    """How the camera saw the body at the rep's peak (``end_on``): which form rules could see it."""
-    peak_along_body: bool = False
-    """The camera looked along the body at the rep's peak (from the head or the feet), where the model
-    reads the near leg for both: two legs rising together is no evidence that both moved."""
+    other: _OtherLeg = field(default_factory=_OtherLeg)
+    at_peak: _AtPeak = field(default_factory=lambda: _AtPeak((math.nan, math.nan), (), math.nan, False))
     count: int = 0
     ranges: list[float] = field(default_factory=list)
     value: float = math.nan
@@ -186,39 +259,27 @@ class _Channel:
     """The tops of this side's counted reps, in the exercise's signal."""
     last_rep: tuple[float, float, float] | None = None
     """(start, end, range) of this side's last counted rep: the other side's echo falls inside it."""
-    hold_open: bool = False
-    """A ``HoldStarted`` was emitted for this rep's top and its ``HoldEnded`` is still owed."""
     awaiting_rest: bool = False
     """Counting began inside the way into the position: the rest is where the signal first settles."""
     hidden_at_rest: bool = False
     """The leg was out of sight at rest and came into view on its way up (``_rest_from_other_leg``)."""
     unseen_since: float | None = None
     """Since when the signal has not been read (the leg out of sight), None while it is."""
-    opening_done: bool = False
+    opening: _Opening = field(default_factory=_Opening)
     """Until the first rep starts, the channel watches for a rep already under way when it began."""
-    opening_first: float = math.nan
-    opening_start_t: float = 0.0
-    opening_peak: float = math.nan
-    opening_peak_t: float = 0.0
-    opening_left_t: float = math.inf
-    """When the signal first left the level it opened at: a leg kept still there from the start was
-    resting (however high the model read it), not coming down from a rep's top."""
 
     def reset(self) -> None:
-        self.opening_done = self.awaiting_rest = self.hidden_at_rest = False
+        self.opening = _Opening()
+        self.awaiting_rest = self.hidden_at_rest = False
         self.unseen_since = None
-        self.opening_first = self.opening_peak = math.nan
-        self.opening_left_t = math.inf
         self.phase = Phase.REST
         self.rest = math.nan
         self.rest_since = None
         self.rest_settled = self.rest_held = False
         self.still_level = math.nan
         self.peak = math.nan
-        self.top_s = self.unseen_s = self.top_unseen_s = 0.0
-        self.top_started_t = None
-        self.top_below_since = None
-        self.hold_open = False
+        self.unseen_s = 0.0
+        self.top = _Top()
         self.despiker.reset()
         self.smoother.reset()
         self.side_filters.clear()
@@ -249,9 +310,9 @@ class _RepDraft:
     cut_at_top: bool = False
     """Still at its top when the stream ended: how long it would have taken is unknown."""
     end_on: float = math.nan
-    """The camera's view of the body at the peak (see ``_Channel.peak_end_on``)."""
+    """The camera's view of the body at the peak (see ``_AtPeak.end_on``)."""
     along_body: bool = False
-    """The camera looked along the body at the peak (see ``_Channel.peak_along_body``)."""
+    """The camera looked along the body at the peak (see ``_AtPeak.along_body``)."""
 
 
 class RepCounter:
@@ -309,14 +370,14 @@ class RepCounter:
         for channel in self.channels:
             if channel.phase is Phase.WORK:
                 channel.unseen_s += t - last_seen
-                if channel.top_started_t is not None:
-                    channel.top_unseen_s += t - last_seen
+                if channel.top.started_t is not None:
+                    channel.top.unseen_s += t - last_seen
 
     def forgo_openings(self) -> None:
         """Counting begins inside a movement that was the way into the position: no rep under way, and
         the rest reps start from is where the person settles."""
         for channel in self.channels:
-            channel.opening_done = channel.awaiting_rest = True
+            channel.opening.done = channel.awaiting_rest = True
 
     @property
     def working(self) -> bool:
@@ -336,7 +397,7 @@ class RepCounter:
         at_full_top = typical is not None and span >= ENDING_TOP_SHARE * typical
         if came_down and spec.hold_s <= 0:
             uncertain = "the recording ended on the way back down"
-        elif at_full_top and (spec.hold_s <= 0 or channel.top_s >= spec.hold_s - HOLD_TIMING_SLACK_S) and \
+        elif at_full_top and (spec.hold_s <= 0 or channel.top.held_s >= spec.hold_s - HOLD_TIMING_SLACK_S) and \
                 end - channel.rest_t >= spec.min_rep_s / 2 and not self._other_side_up_too(channel, span):
             # Its way up alone took as long as half a rep can: a jump at the last frames is no rep.
             uncertain = "the recording ended at the top of the rep"
@@ -443,7 +504,7 @@ class RepCounter:
         """Between reps: follow where the rest is, and start a rep when the signal leaves it."""
         spec = self.spec
         self._rest_from_other_leg(channel, x, t)
-        self._watch_opening(channel, x, t)
+        channel.opening.watch(x, t, REST_BAND * spec.min_excursion)
         if channel.awaiting_rest:
             # Not the lowest value seen on the way in (lying back flexes the hips like a bridge
             # lowering), but the level the person then holds.
@@ -486,10 +547,9 @@ class RepCounter:
         channel.phase = Phase.WORK
         channel.peak, channel.peak_t = x, t
         channel.min_visibility = visibility if math.isfinite(visibility) else 1.0
-        channel.top_s = channel.unseen_s = channel.top_unseen_s = 0.0
-        channel.other_rest = self._other_rest(channel, features)
-        channel.other_raised_s = channel.other_seen_s = channel.other_peak_rise = 0.0
-        channel.flicker_peak = channel.other_flicker_peak = 0.0
+        channel.top.held_s = channel.unseen_s = channel.top.unseen_s = 0.0
+        channel.other.begin(self._other_rest(channel, features))
+        channel.flicker_peak = 0.0
         self._snapshot_peak(channel, features)
         return opening
 
@@ -507,17 +567,10 @@ class RepCounter:
         visibility = sided(features, "visibility.{side}", channel.side)
         if math.isfinite(visibility):
             channel.min_visibility = min(channel.min_visibility, visibility)
-        other = self._other_value(channel, features)
         channel.flicker_peak = max(channel.flicker_peak, channel.flicker)
-        for other_channel in self.channels:
-            if other_channel is not channel:
-                channel.other_flicker_peak = max(channel.other_flicker_peak, other_channel.flicker)
-        if math.isfinite(other) and math.isfinite(channel.other_rest):
-            channel.other_seen_s += dt
-            channel.other_peak_rise = max(channel.other_peak_rise, other - channel.other_rest)
-            own_rise = max(x - channel.rest, self._entry_excursion(channel, t))
-            if other - channel.other_rest > OTHER_SIDE_SHARE * own_rise:
-                channel.other_raised_s += dt
+        own_rise = max(x - channel.rest, self._entry_excursion(channel, t))
+        others_flicker = max((c.flicker for c in self.channels if c is not channel), default=0.0)
+        channel.other.follow(self._other_value(channel, features), own_rise, others_flicker, dt)
         events += self._track_top(channel, x, t, dt)
         span = channel.peak - channel.rest
         if x <= channel.peak - spec.return_fraction * span:
@@ -577,9 +630,9 @@ class RepCounter:
             channel.rest, channel.rest_since = channel.still_level, channel.still_since
             channel.rest_settled = channel.rest_held = True
             # Nor did a rep under way at the start rise from that low: it starts where the body kept still.
-            channel.opening_first = channel.opening_peak = channel.still_level
-            channel.opening_start_t = channel.opening_peak_t = channel.still_since
-            channel.opening_left_t = math.inf
+            channel.opening.first = channel.opening.peak = channel.still_level
+            channel.opening.start_t = channel.opening.peak_t = channel.still_since
+            channel.opening.left_t = math.inf
 
     def _other_rest(self, channel: _Channel, features: Features) -> float:
         """The other side's rest level: its own channel's, or (counting one side only) its value now."""
@@ -602,10 +655,8 @@ class RepCounter:
     def _snapshot_peak(self, channel: _Channel, features: Features) -> None:
         """What the rep's judges need from its highest frame so far: each side's signal, the ``at_top``
         features and the camera's view of the body."""
-        channel.peak_sides = self._side_values(features)
-        channel.peak_body = self._top_values(channel, features)
-        channel.peak_end_on = features.get("end_on", math.nan)
-        channel.peak_along_body = looks_along_body(features)
+        channel.at_peak = _AtPeak(self._side_values(features), self._top_values(channel, features),
+                                  features.get("end_on", math.nan), looks_along_body(features))
 
     def _side_values(self, features: Features) -> tuple[float, float]:
         """The tracked signal of each side, to tell a one-leg rep from a two-leg one."""
@@ -621,7 +672,7 @@ class RepCounter:
         """A whole-body channel names a side when one limb did the rep alone (single-leg raises)."""
         if channel.side is not None:
             return channel.side
-        left, right = (self.spec.direction * v for v in channel.peak_sides)
+        left, right = (self.spec.direction * v for v in channel.at_peak.sides)
         # The leg that moved, not the one more flexed: beside a raised straight leg the other knee is
         # often bent, its hip flexed more than the raised one's.
         left -= channel.side_rests.get(Side.LEFT, 0.0)
@@ -643,40 +694,40 @@ class RepCounter:
         spec = self.spec
         events: list[Event] = []
         if x >= self._top_level(channel):
-            channel.top_below_since = None
-            if channel.top_started_t is None:
-                channel.top_started_t = t
+            channel.top.below_since = None
+            if channel.top.started_t is None:
+                channel.top.started_t = t
                 # Both knees hugged together is another exercise: its top is no hold of this one.
-                if spec.hold_s > 0 and not channel.hold_open and not self._both_sides_moved(channel):
-                    channel.hold_open = True
+                if spec.hold_s > 0 and not channel.top.hold_open and not self._both_sides_moved(channel):
+                    channel.top.hold_open = True
                     events.append(HoldStarted(t, channel.side, spec.hold_s))
             else:
-                channel.top_s += dt
-        elif channel.top_started_t is not None and channel.top_below_since is None:
-            channel.top_below_since = t
+                channel.top.held_s += dt
+        elif channel.top.started_t is not None and channel.top.below_since is None:
+            channel.top.below_since = t
         return events
 
     def _close_top(self, channel: _Channel, t: float) -> list[Event]:
         spec = self.spec
-        if spec.hold_s <= 0 or channel.top_started_t is None:
+        if spec.hold_s <= 0 or channel.top.started_t is None:
             return []
-        reached, channel.top_started_t = channel.top_started_t, None
-        if not channel.hold_open:
+        reached, channel.top.started_t = channel.top.started_t, None
+        if not channel.top.hold_open:
             return []
-        channel.hold_open = False
-        end = channel.top_below_since or t
-        held = channel.top_s
+        channel.top.hold_open = False
+        end = channel.top.below_since or t
+        held = channel.top.held_s
         counted = not self._both_sides_moved(channel)
         completed = counted and self._held_the_top(held, channel)
         # As a timed hold is: the time held is what was seen, its span includes the time unseen; never
         # before the top was reached (a frame gap is timed once as unseen and once in the frame after it).
-        start = max(reached, end - held - channel.top_unseen_s)
+        start = max(reached, end - held - channel.top.unseen_s)
         return [HoldEnded(end, channel.side, start, held, spec.hold_s, completed, counted)]
 
     def _held_the_top(self, held_s: float, channel: _Channel) -> bool:
         """A top held ``held_s`` seen, plus the time unseen at it, reached the exercise's hold, timed to
         about half a second as a hold is (``HOLD_TIMING_SLACK_S``)."""
-        return held_s + channel.top_unseen_s >= self.spec.hold_s - HOLD_TIMING_SLACK_S
+        return held_s + channel.top.unseen_s >= self.spec.hold_s - HOLD_TIMING_SLACK_S
 
     def _both_sides_moved(self, channel: _Channel) -> bool:
         """The other side was raised most of the rep: a two-legged movement, not this exercise.
@@ -685,11 +736,11 @@ class RepCounter:
         one, and a leg jumping tens of degrees between frames is not a leg being held up. Nor where
         the camera looked along the body at the top: the model then reads the near leg for both.
         """
-        if channel.other_flicker_peak > max(FLICKER_MIN_DEG, FLICKER_RATIO * channel.flicker_peak):
+        if channel.other.flicker_peak > max(FLICKER_MIN_DEG, FLICKER_RATIO * channel.flicker_peak):
             return False
-        if channel.peak_along_body:
+        if channel.at_peak.along_body:
             return False
-        return channel.other_seen_s > 0 and channel.other_raised_s > BOTH_SIDES_SHARE * channel.other_seen_s
+        return channel.other.raised_most_of_the_rep
 
     def _complete_rep(self, channel: _Channel, t: float) -> list[Event]:
         spec = self.spec
@@ -757,7 +808,7 @@ class RepCounter:
         """A leg first seen a whole rep's range above where the other leg has rested was hidden at
         rest (behind the standing leg, filmed from the side) and came into view on its way up: it
         rested where the other leg rests, and its rep, with the hold at its top, is under way."""
-        if channel.side is None or math.isfinite(channel.rest) or math.isfinite(channel.opening_first):
+        if channel.side is None or math.isfinite(channel.rest) or math.isfinite(channel.opening.first):
             return
         for other in self.channels:
             if other is not channel and other.rest_settled and x >= other.rest + self.spec.min_excursion:
@@ -765,18 +816,6 @@ class RepCounter:
                 channel.awaiting_rest = False
                 channel.hidden_at_rest = True
                 return
-
-    def _watch_opening(self, channel: _Channel, x: float, t: float) -> None:
-        if channel.opening_done:
-            return
-        if not math.isfinite(channel.opening_first):
-            channel.opening_first = channel.opening_peak = x
-            channel.opening_start_t = channel.opening_peak_t = t
-            return
-        if math.isinf(channel.opening_left_t) and abs(x - channel.opening_first) > REST_BAND * self.spec.min_excursion:
-            channel.opening_left_t = t
-        if x > channel.opening_peak:
-            channel.opening_peak, channel.opening_peak_t = x, t
 
     def _finish_opening(self, channel: _Channel) -> list[Event]:
         """A rep under way when the channel began counts if its top and full way down were seen.
@@ -788,20 +827,20 @@ class RepCounter:
         bicycle with one knee held up. Coming down at once from a full ``min_excursion`` up, its top
         came before the recording: its range is a lower bound, so it is not judged partial.
         """
-        if channel.opening_done:
+        if channel.opening.done:
             return []
-        channel.opening_done = True
+        channel.opening.done = True
         excursion = self._entry_excursion(channel, channel.rest_t)
-        rose = channel.opening_peak - channel.opening_first >= OPENING_TURN * excursion
-        turned = rose or (channel.side is not None and channel.opening_first - channel.rest >= excursion)
-        span = channel.opening_peak - channel.rest
-        came_down_after = channel.opening_peak_t < channel.rest_t
-        came_down_at_once = channel.opening_left_t - channel.opening_start_t < ARRIVED_REST_S
+        rose = channel.opening.peak - channel.opening.first >= OPENING_TURN * excursion
+        turned = rose or (channel.side is not None and channel.opening.first - channel.rest >= excursion)
+        span = channel.opening.peak - channel.rest
+        came_down_after = channel.opening.peak_t < channel.rest_t
+        came_down_at_once = channel.opening.left_t - channel.opening.start_t < ARRIVED_REST_S
         if not (turned and came_down_after and span >= excursion) or self._both_sides_started_up(channel, span):
             return []
-        draft = _RepDraft(channel, channel.rest_t, channel.side, channel.opening_start_t, channel.opening_peak_t,
-                          span, channel.opening_peak, channel.opening_peak_t - channel.opening_start_t,
-                          channel.rest_t - channel.opening_peak_t, 0.0, (),
+        draft = _RepDraft(channel, channel.rest_t, channel.side, channel.opening.start_t, channel.opening.peak_t,
+                          span, channel.opening.peak, channel.opening.peak_t - channel.opening.start_t,
+                          channel.rest_t - channel.opening.peak_t, 0.0, (),
                           "the rep began before posecoach could see it", opening=True,
                           top_unseen=not rose and span >= self.spec.min_excursion and came_down_at_once)
         return self._judge(channel, draft)
@@ -813,15 +852,15 @@ class RepCounter:
         for other in self.channels:
             if other is channel:
                 continue
-            if not math.isfinite(other.opening_first) or \
-                    other.opening_start_t > channel.opening_start_t + OPENING_OTHER_SIDE_S:
+            if not math.isfinite(other.opening.first) or \
+                    other.opening.start_t > channel.opening.start_t + OPENING_OTHER_SIDE_S:
                 return True
-            if math.isfinite(other.rest) and other.opening_first - other.rest >= BOTH_SIDES_SHARE * span:
+            if math.isfinite(other.rest) and other.opening.first - other.rest >= BOTH_SIDES_SHARE * span:
                 return True
             # Or both rose and fell together after it began: lying back and lifting both legs into
             # the start position, not one side's rep.
-            if math.isfinite(other.rest) and other.opening_peak - other.rest >= OTHER_SIDE_SHARE * span and \
-                    abs(other.opening_peak_t - channel.opening_peak_t) <= OPENING_OTHER_SIDE_S:
+            if math.isfinite(other.rest) and other.opening.peak - other.rest >= OTHER_SIDE_SHARE * span and \
+                    abs(other.opening.peak_t - channel.opening.peak_t) <= OPENING_OTHER_SIDE_S:
                 return True
         return False
 
@@ -845,7 +884,7 @@ class RepCounter:
     def _draft_rep(self, channel: _Channel, t: float) -> _RepDraft:
         spec = self.spec
         flags: list[str] = []
-        if spec.pause_s > 0 and channel.top_s < spec.pause_s:
+        if spec.pause_s > 0 and channel.top.held_s < spec.pause_s:
             flags.append("no-pause")
         down_s, up_s = t - channel.peak_t, channel.peak_t - channel.rest_t
         if self._lowered_fast(channel):
@@ -858,8 +897,8 @@ class RepCounter:
             uncertain = f"you were out of view for {channel.unseen_s:.1f} s of it"
         span = channel.peak - channel.rest
         return _RepDraft(channel, t, self._working_side(channel, span), channel.rest_t, channel.peak_t, span,
-                         spec.direction * channel.peak, up_s, down_s, channel.top_s, tuple(flags), uncertain,
-                         end_on=channel.peak_end_on, along_body=channel.peak_along_body)
+                         spec.direction * channel.peak, up_s, down_s, channel.top.held_s, tuple(flags), uncertain,
+                         end_on=channel.at_peak.end_on, along_body=channel.at_peak.along_body)
 
     def _rejection_reason(self, channel: _Channel, draft: _RepDraft) -> tuple[Rejection, str] | None:
         """Why this movement does not count, with the details a person needs; None when it counts."""
@@ -869,7 +908,7 @@ class RepCounter:
             return Rejection.BOTH_SIDES_MOVED, "this is not a one-sided rep"
         if self._other_side_did_it(draft):
             return Rejection.BOTH_SIDES_MOVED, "the other leg made the same movement at the same time (counted once)"
-        broken = [c for c, v in zip(spec.at_top, channel.peak_body, strict=False)
+        broken = [c for c, v in zip(spec.at_top, channel.at_peak.body, strict=False)
                   if math.isfinite(v) and not c.holds_for(v)]
         if broken:
             return Rejection.OTHER_MOVEMENT, f"{feature_words(broken[0].feature)} was off at the top"
@@ -888,7 +927,7 @@ class RepCounter:
         the passive leg of a two-legged move, or the standing hip shifting while the other leg
         reaches back (a bird-dog); or it took the other's landing over for a moment. Not a rep, and
         not worth a 'not counted' line."""
-        if self._both_sides_moved(channel) and OTHER_SIDE_SHARE * channel.other_peak_rise > draft.rom:
+        if self._both_sides_moved(channel) and OTHER_SIDE_SHARE * channel.other.peak_rise > draft.rom:
             return True
         for other in self.channels:
             if other is channel:
