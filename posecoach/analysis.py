@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from posecoach.errors import SourceError, UnrecognisedError
 from posecoach.events import Event, RepCompleted, RepRejected
 from posecoach.exercises import EngineSnapshot, Exercise, ExerciseEngine, get_exercise
+from posecoach.exercises.channel import Rejection
 from posecoach.exercises.definition import (
     RepSpec,
     Sightline,
@@ -26,7 +27,7 @@ from posecoach.exercises.definition import (
     feature_words,
     with_hold_target,
 )
-from posecoach.exercises.reps import RANGE_SIGHTLINE, SMALL_RANGE_SHARE, Rejection
+from posecoach.exercises.reps import RANGE_SIGHTLINE, SMALL_RANGE_SHARE
 from posecoach.features import near_side
 from posecoach.landmarks import PoseFrame, Side
 from posecoach.summary import SessionSummary

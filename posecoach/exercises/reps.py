@@ -22,31 +22,21 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import deque
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import replace
 
 from posecoach.events import Event, FormWarning, HoldEnded, HoldStarted, Phase, RepCompleted, RepRejected
+from posecoach.exercises.channel import REJECTION_WARNINGS, AtPeak, Channel, Rejection, RepDraft
 from posecoach.exercises.definition import RepSpec, Sightline, WarningCode, feature_amount, feature_words
 from posecoach.exercises.diagnostics import Diagnostics
 from posecoach.exercises.form import FormJudge
 from posecoach.exercises.holds import HOLD_TIMING_SLACK_S
+from posecoach.exercises.legs import Legs
 from posecoach.features import Features, OneEuroFilter, RollingMedian, looks_along_body, sided
 from posecoach.landmarks import Side
 
 RANGE_SIGHTLINE = Sightline.ACROSS_BODY
 """Where the camera must be for a rep's range to be judged partial (see :class:`Sightline`)."""
-FLICKER_MIN_DEG = 15.0
-FLICKER_RATIO = 2.0
-"""A side whose mean frame-to-frame jump is over twice the working side's (and over 15°) is MediaPipe
-guessing where a hidden limb is, not a limb moving (a held knee shakes by a few degrees a frame; a
-swapped one jumps 25-35° on average)."""
 FLICKER_SMOOTHING = 0.1
-BOTH_SIDES_SHARE = 0.5
-"""...for more than this share of the rep (a two-knee hug keeps both legs up throughout)."""
-OTHER_SIDE_SHARE = 0.7
-"""In a one-sided exercise the other side 'moved too' when it rose this share of the working side's
-rise. Lower values would mistake MediaPipe's echo of a hidden far leg (often ~half) for real movement."""
 LOW_VISIBILITY = 0.5
 """Mean visibility of a side's hip, knee, ankle and shoulder below which its reps are 'uncertain'."""
 FIRST_REP_CONFIDENT = 0.9
@@ -62,18 +52,9 @@ position also goes up a little and comes down, but not as far as a real rep)."""
 ENDING_TURN = 0.25
 """How far (in fractions of its range) a rep cut off by the end of the stream must have come back
 down to count: the top was clearly passed."""
-OPENING_OTHER_SIDE_S = 0.5
-"""The other side must be seen within this long of the start of a rep already under way to tell it from
-both legs starting up."""
 ENDING_TOP_SHARE = 0.8
 """A rep still at its top when the stream ends counts once it has this share of the person's usual
 range (a clip cut at the top of the last bridge); a raise cut off half-way does not."""
-ECHO_RATIO = 2.0
-"""A rejected movement of one side during a rep of the other side at least this much larger is an echo."""
-SAME_MOVEMENT_SHARE = 0.85
-"""Two sides' reps sharing this much of their time (intersection over union) are one movement. Legs
-taking turns share at most 0.79 on the real clips (fast mountain climbers, the smoothing lagging);
-one leg read twice by the model shares 0.91-0.98 on rendered clips."""
 SMALL_RANGE_SHARE = 0.5
 """The smallest rep, as a share of the catalogue's full-range ``min_excursion``
 (see ``RepCounter._entry_excursion``)."""
@@ -92,8 +73,6 @@ DROP_SPEED_RATIO = 2.0
 HELD_PAUSE_S = 1.0
 """A top pause this long is a hold to keep, not a brief stop: cutting it short is warned (tops are
 timed to about half a second, as holds are: ``HOLD_TIMING_SLACK_S``)."""
-WAY_FRAMES = 1800
-"""The frames of a rep kept to time it (a minute at 30 fps: longer than any rep can last)."""
 SETTLED_REST_S = 0.5
 """How long the signal must stay at rest before a movement smaller than ``min_excursion`` may start a rep."""
 ARRIVED_REST_S = 0.25
@@ -102,217 +81,6 @@ long: the position reached (a first rep may follow at once)."""
 REST_BAND = 0.2
 """Within this fraction of ``min_excursion`` above rest the body is still at rest: the rep starts
 when it leaves this band, which gives honest durations and tempo."""
-
-
-class Rejection(StrEnum):
-    """Why a movement that looked like a rep did not count (``RepRejected.code``)."""
-
-    BOTH_SIDES_MOVED = "both-sides-moved"
-    PARTIAL_RANGE = "partial-range"
-    TOO_FAST = "too-fast"
-    TOO_SLOW = "too-slow"
-    HOLD_TOO_SHORT = "hold-too-short"
-    OTHER_MOVEMENT = "other-movement"
-    """The top broke the exercise's ``at_top`` conditions: a lunge before a knee drive."""
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("-", " ")
-
-    @property
-    def warning(self) -> tuple[str, str] | None:
-        """The form warning (code, message) a rejection of this kind deserves, if any."""
-        return _REJECTION_WARNINGS.get(self)
-
-
-@dataclass
-class _Opening:
-    """A rep already under way when the channel began counting (a recording that starts mid-rep):
-    watched until the first rep starts, then credited or dropped (``RepCounter._finish_opening``)."""
-
-    done: bool = False
-    first: float = math.nan
-    """The level the signal opened at, and when."""
-    start_t: float = 0.0
-    peak: float = math.nan
-    peak_t: float = 0.0
-    left_t: float = math.inf
-    """When the signal first left the level it opened at: a leg kept still there from the start was
-    resting (however high the model read it), not coming down from a rep's top."""
-
-    def watch(self, x: float, t: float, band: float) -> None:
-        """Follow the opening level and the highest value since (``band``: what counts as leaving it)."""
-        if self.done:
-            return
-        if not math.isfinite(self.first):
-            self.first = self.peak = x
-            self.start_t = self.peak_t = t
-            return
-        if math.isinf(self.left_t) and abs(x - self.first) > band:
-            self.left_t = t
-        if x > self.peak:
-            self.peak, self.peak_t = x, t
-
-
-@dataclass
-class _OtherLeg:
-    """What the other side did during this side's rep: a one-sided exercise's rep is one leg's."""
-
-    rest: float = math.nan
-    """The other side's rest level when this rep began."""
-    raised_s: float = 0.0
-    """How long it was raised (``OTHER_SIDE_SHARE`` of this side's rise or more), of ``seen_s`` seen."""
-    seen_s: float = 0.0
-    peak_rise: float = 0.0
-    flicker_peak: float = 0.0
-    """The other side's highest flicker during the rep (see ``_Channel.flicker``)."""
-
-    def begin(self, rest: float) -> None:
-        self.rest = rest
-        self.raised_s = self.seen_s = self.peak_rise = self.flicker_peak = 0.0
-
-    def follow(self, value: float, own_rise: float, flicker: float, dt: float) -> None:
-        """One frame of the rep: the other side's signal ``value`` (work direction), this side's rise."""
-        self.flicker_peak = max(self.flicker_peak, flicker)
-        if math.isfinite(value) and math.isfinite(self.rest):
-            self.seen_s += dt
-            self.peak_rise = max(self.peak_rise, value - self.rest)
-            if value - self.rest > OTHER_SIDE_SHARE * own_rise:
-                self.raised_s += dt
-
-    @property
-    def raised_most_of_the_rep(self) -> bool:
-        return self.seen_s > 0 and self.raised_s > BOTH_SIDES_SHARE * self.seen_s
-
-
-@dataclass
-class _Top:
-    """The top of the rep under way: how long it is held, and its hold's events."""
-
-    held_s: float = 0.0
-    started_t: float | None = None
-    below_since: float | None = None
-    unseen_s: float = 0.0
-    """The part of the rep's time unseen after it reached its top: not a hold seen, but no evidence
-    of a short one either."""
-    hold_open: bool = False
-    """A ``HoldStarted`` was emitted for this top and its ``HoldEnded`` is still owed."""
-
-
-@dataclass(frozen=True)
-class _AtPeak:
-    """What the rep's judges need from its highest frame so far."""
-
-    sides: tuple[float, float]
-    """Each side's signal (left, right): which leg did the rep, or both."""
-    body: tuple[float, ...]
-    """The values of the exercise's ``at_top`` features."""
-    end_on: float
-    """How the camera saw the body (``end_on``): which form rules could see it."""
-    along_body: bool
-    """The camera looked along the body (from the head or the feet), where the model reads the near
-    leg for both: two legs rising together is no evidence that both moved."""
-
-
-@dataclass
-class _Channel:
-    """One counting channel: a side, or the whole body (``side`` None)."""
-
-    side: Side | None
-    despiker: RollingMedian = field(default_factory=RollingMedian)
-    last_raw: float = math.nan
-    flicker: float = 0.0
-    """Running mean of the raw signal's frame-to-frame jump (degrees): high for a hidden, swapped leg."""
-    flicker_peak: float = 0.0
-    """The highest flicker of this side during the current rep."""
-    smoother: OneEuroFilter = field(default_factory=OneEuroFilter)
-    phase: Phase = Phase.REST
-    rest: float = math.nan
-    rest_t: float = 0.0
-    peak: float = math.nan
-    peak_t: float = 0.0
-    unseen_s: float = 0.0
-    """Time the person was out of view during the rep under way (the model loses a body folded into a
-    knee hug): the rep resumed when they were seen again, but what happened meanwhile is a guess."""
-    top: _Top = field(default_factory=_Top)
-    way: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=WAY_FRAMES))
-    """(t, signal) since the signal last left rest: the rep under way, timed up and down."""
-    min_visibility: float = 1.0
-    other: _OtherLeg = field(default_factory=_OtherLeg)
-    at_peak: _AtPeak = field(default_factory=lambda: _AtPeak((math.nan, math.nan), (), math.nan, False))
-    count: int = 0
-    ranges: list[float] = field(default_factory=list)
-    value: float = math.nan
-    side_filters: dict[Side, tuple[RollingMedian, OneEuroFilter]] = field(default_factory=dict)
-    side_rests: dict[Side, float] = field(default_factory=dict)
-    """A whole-body channel's view of each leg (see ``RepCounter._leading_leg``)."""
-    rest_since: float | None = None
-    rest_settled: bool = False
-    """The signal has stayed at rest for ``SETTLED_REST_S`` (from ``rest_since``): a rest that lasted
-    is a rest, not a pause mid-rep."""
-    rest_held: bool = False
-    """The signal stayed at the rest level for ``ARRIVED_REST_S``: a low the body kept, not a frame's dip."""
-    still_level: float = math.nan
-    still_since: float = 0.0
-    """Where, and since when, the signal has kept still (see ``RepCounter._rest_where_still``)."""
-    peaks: list[float] = field(default_factory=list)
-    """The tops of this side's counted reps, in the exercise's signal."""
-    last_rep: tuple[float, float, float] | None = None
-    """(start, end, range) of this side's last counted rep: the other side's echo falls inside it."""
-    awaiting_rest: bool = False
-    """Counting began inside the way into the position: the rest is where the signal first settles."""
-    hidden_at_rest: bool = False
-    """The leg was out of sight at rest and came into view on its way up (``_rest_from_other_leg``)."""
-    unseen_since: float | None = None
-    """Since when the signal has not been read (the leg out of sight), None while it is."""
-    opening: _Opening = field(default_factory=_Opening)
-    """Until the first rep starts, the channel watches for a rep already under way when it began."""
-
-    def reset(self) -> None:
-        self.opening = _Opening()
-        self.awaiting_rest = self.hidden_at_rest = False
-        self.unseen_since = None
-        self.phase = Phase.REST
-        self.rest = math.nan
-        self.rest_since = None
-        self.rest_settled = self.rest_held = False
-        self.still_level = math.nan
-        self.peak = math.nan
-        self.unseen_s = 0.0
-        self.top = _Top()
-        self.despiker.reset()
-        self.smoother.reset()
-        self.side_filters.clear()
-        self.side_rests.clear()
-
-
-@dataclass(frozen=True)
-class _RepDraft:
-    """A finished movement, before it is counted or rejected."""
-
-    channel: _Channel
-    t_s: float
-    side: Side | None
-    start_s: float
-    peak_s: float
-    rom: float
-    peak: float
-    up_s: float
-    down_s: float
-    held_s: float
-    flags: tuple[str, ...]
-    uncertain: str | None
-    opening: bool = False
-    """Under way when counting began: judged against the next rep more strictly."""
-    top_unseen: bool = False
-    """An opening already coming down when counting began: its range is only a lower bound, so it is
-    never judged partial (it started a rep's range above where the leg then rests)."""
-    cut_at_top: bool = False
-    """Still at its top when the stream ended: how long it would have taken is unknown."""
-    end_on: float = math.nan
-    """The camera's view of the body at the peak (see ``_AtPeak.end_on``)."""
-    along_body: bool = False
-    """The camera looked along the body at the peak (see ``_AtPeak.along_body``)."""
 
 
 class RepCounter:
@@ -324,11 +92,12 @@ class RepCounter:
 
     def __init__(self, spec: RepSpec, sides: list[Side | None], form: FormJudge, diagnostics: Diagnostics) -> None:
         self.spec = spec
-        self.channels = [_Channel(side) for side in sides]
+        self.channels = [Channel(side) for side in sides]
         self._form = form
         self.diagnostics = diagnostics
-        self._provisional: list[_RepDraft] = []
+        self._provisional: list[RepDraft] = []
         """Uncalibrated first reps waiting for the next rep to decide them."""
+        self._legs = Legs(spec, self.channels, self._provisional)
         self._held_a_pause = False
         """A counted rep's top was held for the exercise's pause: the person does its held form."""
         self._frame_s = 0.0
@@ -366,7 +135,7 @@ class RepCounter:
 
     def unseen_between(self, last_seen: float, t: float) -> None:
         """The person was out of view from ``last_seen`` until ``t`` and is back: a rep under way goes
-        on, and one that had reached its top was at its top unseen (see ``_Channel.unseen_s``)."""
+        on, and one that had reached its top was at its top unseen (see ``Channel.unseen_s``)."""
         for channel in self.channels:
             if channel.phase is Phase.WORK:
                 channel.unseen_s += t - last_seen
@@ -387,7 +156,7 @@ class RepCounter:
         """Each channel's side and the rep it is on (the next one while resting)."""
         return [(c.side, c.count + (1 if c.phase is Phase.WORK else 0)) for c in self.channels]
 
-    def _finish_channel(self, channel: _Channel, end: float) -> list[Event]:
+    def _finish_channel(self, channel: Channel, end: float) -> list[Event]:
         spec = self.spec
         if channel.phase is not Phase.WORK:
             return self._finish_opening(channel)
@@ -398,7 +167,7 @@ class RepCounter:
         if came_down and spec.hold_s <= 0:
             uncertain = "the recording ended on the way back down"
         elif at_full_top and (spec.hold_s <= 0 or channel.top.held_s >= spec.hold_s - HOLD_TIMING_SLACK_S) and \
-                end - channel.rest_t >= spec.min_rep_s / 2 and not self._other_side_up_too(channel, span):
+                end - channel.rest_t >= spec.min_rep_s / 2 and not self._legs.other_side_up_too(channel, span):
             # Its way up alone took as long as half a rep can: a jump at the last frames is no rep.
             uncertain = "the recording ended at the top of the rep"
         else:
@@ -408,14 +177,7 @@ class RepCounter:
         channel.phase = Phase.REST
         return events + self._judge(channel, draft) + self._form.movement_finished()
 
-    def _other_side_up_too(self, channel: _Channel, span: float) -> bool:
-        """The other leg is up as far at the end of the recording: the body changing position (kneeling
-        down out of a plank, drawing both knees in to get up), not one leg's rep cut off at its top."""
-        return any(other is not channel and other.side is not None and math.isfinite(other.rest)
-                   and self.spec.direction * other.value - other.rest >= OTHER_SIDE_SHARE * span
-                   for other in self.channels)
-
-    def _typical_range(self, channel: _Channel) -> float | None:
+    def _typical_range(self, channel: Channel) -> float | None:
         """The person's own typical range, from their reps so far; None before the first one.
 
         Never the catalogue's nominal range: a rehab leg raise of 20° or a crunch of 22° is a whole
@@ -424,7 +186,7 @@ class RepCounter:
         ranges = [r for c in self.channels for r in c.ranges] or [d.rom for d in self._provisional]
         return statistics.median(ranges[-6:]) if ranges else None
 
-    def _leading_leg(self, channel: _Channel, features: Features, t: float) -> float:
+    def _leading_leg(self, channel: Channel, features: Features, t: float) -> float:
         """A whole-body signal (both legs raised together) read from the leg that moved more.
 
         The mean of the two hips halves a one-leg raise: a rehab straight-leg raise of 20 deg beside
@@ -455,7 +217,7 @@ class RepCounter:
         fifth of it (``REST_BAND``) is how far the body may wander and still be at rest."""
         return SMALL_RANGE_SHARE * self.spec.min_excursion
 
-    def _entry_excursion(self, channel: _Channel, t: float, share: float = ENTRY_SHARE) -> float:
+    def _entry_excursion(self, channel: Channel, t: float, share: float = ENTRY_SHARE) -> float:
         """How far from rest the signal must go to start a rep: scaled to the person's own range.
 
         The catalogue's ``min_excursion`` fits a full-range rep; a rehab straight-leg raise of 20°
@@ -472,7 +234,7 @@ class RepCounter:
             return floor if channel.rest_settled else spec.min_excursion
         return min(spec.min_excursion, max(floor, share * typical))
 
-    def _step(self, channel: _Channel, features: Features, t: float, dt: float, in_position: bool) -> list[Event]:
+    def _step(self, channel: Channel, features: Features, t: float, dt: float, in_position: bool) -> list[Event]:
         x = self._read_signal(channel, features, t)
         if not math.isfinite(x):
             return self._step_unseen(channel, t)
@@ -481,7 +243,7 @@ class RepCounter:
             return self._step_at_rest(channel, features, x, t, in_position)
         return self._step_in_rep(channel, features, x, t, dt, in_position)
 
-    def _read_signal(self, channel: _Channel, features: Features, t: float) -> float:
+    def _read_signal(self, channel: Channel, features: Features, t: float) -> float:
         """The channel's signal this frame, smoothed and signed so that the work phase raises it
         (NaN when not measurable); its flicker is how much the raw reading jumps between frames."""
         spec = self.spec
@@ -499,11 +261,11 @@ class RepCounter:
         channel.value = channel.smoother(channel.despiker(raw, t), t)
         return spec.direction * channel.value
 
-    def _step_at_rest(self, channel: _Channel, features: Features, x: float, t: float,
+    def _step_at_rest(self, channel: Channel, features: Features, x: float, t: float,
                       in_position: bool) -> list[Event]:
         """Between reps: follow where the rest is, and start a rep when the signal leaves it."""
         spec = self.spec
-        self._rest_from_other_leg(channel, x, t)
+        self._legs.rest_from_other_leg(channel, x, t)
         channel.opening.watch(x, t, REST_BAND * spec.min_excursion)
         if channel.awaiting_rest:
             # Not the lowest value seen on the way in (lying back flexes the hips like a bridge
@@ -548,12 +310,12 @@ class RepCounter:
         channel.peak, channel.peak_t = x, t
         channel.min_visibility = visibility if math.isfinite(visibility) else 1.0
         channel.top.held_s = channel.unseen_s = channel.top.unseen_s = 0.0
-        channel.other.begin(self._other_rest(channel, features))
+        channel.other.begin(self._legs.other_rest(channel, features))
         channel.flicker_peak = 0.0
         self._snapshot_peak(channel, features)
         return opening
 
-    def _step_in_rep(self, channel: _Channel, features: Features, x: float, t: float, dt: float,
+    def _step_in_rep(self, channel: Channel, features: Features, x: float, t: float, dt: float,
                      in_position: bool) -> list[Event]:
         """During a rep: follow its top and what the other side does, and end it when the signal has
         come back ``return_fraction`` of the way (or it took too long to)."""
@@ -570,7 +332,7 @@ class RepCounter:
         channel.flicker_peak = max(channel.flicker_peak, channel.flicker)
         own_rise = max(x - channel.rest, self._entry_excursion(channel, t))
         others_flicker = max((c.flicker for c in self.channels if c is not channel), default=0.0)
-        channel.other.follow(self._other_value(channel, features), own_rise, others_flicker, dt)
+        channel.other.follow(self._legs.other_value(channel, features), own_rise, others_flicker, dt)
         events += self._track_top(channel, x, t, dt)
         span = channel.peak - channel.rest
         if x <= channel.peak - spec.return_fraction * span:
@@ -584,7 +346,7 @@ class RepCounter:
             channel.rest, channel.rest_t = x, t
         return events
 
-    def _back_at_rest(self, channel: _Channel, t: float, rest: float) -> list[Event]:
+    def _back_at_rest(self, channel: Channel, t: float, rest: float) -> list[Event]:
         """The rep under way came back down at ``t``: judge it, and rest from there."""
         events = self._complete_rep(channel, t) + self._form.movement_finished()
         self._form.end_episode()
@@ -592,7 +354,7 @@ class RepCounter:
         channel.rest, channel.rest_t = rest, t
         return events
 
-    def _step_unseen(self, channel: _Channel, t: float) -> list[Event]:
+    def _step_unseen(self, channel: Channel, t: float) -> list[Event]:
         """A frame where the signal cannot be read. A leg that was out of sight at rest (the far leg
         behind the near one, filmed from the side) and hides again on its way down, for
         ``ARRIVED_REST_S``, is back where it rested: its rep ended when it went out of sight (else its
@@ -608,13 +370,13 @@ class RepCounter:
             return []
         return self._back_at_rest(channel, channel.unseen_since, channel.rest)
 
-    def _note_movement(self, channel: _Channel, x: float, in_position: bool) -> None:
+    def _note_movement(self, channel: Channel, x: float, in_position: bool) -> None:
         """The largest movement away from rest in position, out and back or not: what a clip where
         nothing counted is told it did."""
         if in_position and math.isfinite(channel.rest):
             self.diagnostics.largest_movement = max(self.diagnostics.largest_movement, x - channel.rest)
 
-    def _rest_where_still(self, channel: _Channel, x: float, t: float) -> None:
+    def _rest_where_still(self, channel: Channel, x: float, t: float) -> None:
         """A rest is where the body keeps still, not a low it never came back to.
 
         The tracker's first frames, or a one-frame dip, can read lower than where the person then
@@ -634,54 +396,17 @@ class RepCounter:
             channel.opening.start_t = channel.opening.peak_t = channel.still_since
             channel.opening.left_t = math.inf
 
-    def _other_rest(self, channel: _Channel, features: Features) -> float:
-        """The other side's rest level: its own channel's, or (counting one side only) its value now."""
-        for other in self.channels:
-            if other is not channel and math.isfinite(other.rest):
-                return other.rest
-        return self._other_value(channel, features)
-
-    def _other_value(self, channel: _Channel, features: Features) -> float:
-        spec = self.spec
-        if channel.side is None or not spec.one_sided:
-            return math.nan
-        for other in self.channels:
-            if other is not channel and math.isfinite(other.value):
-                # The other side's filtered signal: a hidden leg flickering to where the visible knee
-                # is must not pass for a second leg being hugged.
-                return spec.direction * other.value
-        return spec.direction * sided(features, spec.signal, channel.side.other)
-
-    def _snapshot_peak(self, channel: _Channel, features: Features) -> None:
+    def _snapshot_peak(self, channel: Channel, features: Features) -> None:
         """What the rep's judges need from its highest frame so far: each side's signal, the ``at_top``
         features and the camera's view of the body."""
-        channel.at_peak = _AtPeak(self._side_values(features), self._top_values(channel, features),
+        channel.at_peak = AtPeak(self._legs.side_values(features), self._top_values(channel, features),
                                   features.get("end_on", math.nan), looks_along_body(features))
 
-    def _side_values(self, features: Features) -> tuple[float, float]:
-        """The tracked signal of each side, to tell a one-leg rep from a two-leg one."""
-        spec = self.spec
-        name = spec.signal.replace(".both", ".{side}")
-        return (sided(features, name, Side.LEFT), sided(features, name, Side.RIGHT))
-
-    def _top_values(self, channel: _Channel, features: Features) -> tuple[float, ...]:
+    def _top_values(self, channel: Channel, features: Features) -> tuple[float, ...]:
         spec = self.spec
         return tuple(sided(features, c.feature, channel.side) for c in spec.at_top)
 
-    def _working_side(self, channel: _Channel, span: float) -> Side | None:
-        """A whole-body channel names a side when one limb did the rep alone (single-leg raises)."""
-        if channel.side is not None:
-            return channel.side
-        left, right = (self.spec.direction * v for v in channel.at_peak.sides)
-        # The leg that moved, not the one more flexed: beside a raised straight leg the other knee is
-        # often bent, its hip flexed more than the raised one's.
-        left -= channel.side_rests.get(Side.LEFT, 0.0)
-        right -= channel.side_rests.get(Side.RIGHT, 0.0)
-        if not (math.isfinite(left) and math.isfinite(right)) or abs(left - right) < 0.6 * span:
-            return None
-        return Side.LEFT if left > right else Side.RIGHT
-
-    def _top_level(self, channel: _Channel) -> float:
+    def _top_level(self, channel: Channel) -> float:
         spec = self.spec
         typical = self._typical_range(channel)
         span = channel.peak - channel.rest
@@ -689,7 +414,7 @@ class RepCounter:
             span = max(span, spec.partial_fraction * typical)
         return channel.rest + spec.top_fraction * span
 
-    def _track_top(self, channel: _Channel, x: float, t: float, dt: float) -> list[Event]:
+    def _track_top(self, channel: Channel, x: float, t: float, dt: float) -> list[Event]:
         """Time spent at the top of the rep: the in-rep hold, and the pause a march expects."""
         spec = self.spec
         events: list[Event] = []
@@ -698,7 +423,7 @@ class RepCounter:
             if channel.top.started_t is None:
                 channel.top.started_t = t
                 # Both knees hugged together is another exercise: its top is no hold of this one.
-                if spec.hold_s > 0 and not channel.top.hold_open and not self._both_sides_moved(channel):
+                if spec.hold_s > 0 and not channel.top.hold_open and not self._legs.both_sides_moved(channel):
                     channel.top.hold_open = True
                     events.append(HoldStarted(t, channel.side, spec.hold_s))
             else:
@@ -707,7 +432,7 @@ class RepCounter:
             channel.top.below_since = t
         return events
 
-    def _close_top(self, channel: _Channel, t: float) -> list[Event]:
+    def _close_top(self, channel: Channel, t: float) -> list[Event]:
         spec = self.spec
         if spec.hold_s <= 0 or channel.top.started_t is None:
             return []
@@ -717,47 +442,34 @@ class RepCounter:
         channel.top.hold_open = False
         end = channel.top.below_since or t
         held = channel.top.held_s
-        counted = not self._both_sides_moved(channel)
+        counted = not self._legs.both_sides_moved(channel)
         completed = counted and self._held_the_top(held, channel)
         # As a timed hold is: the time held is what was seen, its span includes the time unseen; never
         # before the top was reached (a frame gap is timed once as unseen and once in the frame after it).
         start = max(reached, end - held - channel.top.unseen_s)
         return [HoldEnded(end, channel.side, start, held, spec.hold_s, completed, counted)]
 
-    def _held_the_top(self, held_s: float, channel: _Channel) -> bool:
+    def _held_the_top(self, held_s: float, channel: Channel) -> bool:
         """A top held ``held_s`` seen, plus the time unseen at it, reached the exercise's hold, timed to
         about half a second as a hold is (``HOLD_TIMING_SLACK_S``)."""
         return held_s + channel.top.unseen_s >= self.spec.hold_s - HOLD_TIMING_SLACK_S
 
-    def _both_sides_moved(self, channel: _Channel) -> bool:
-        """The other side was raised most of the rep: a two-legged movement, not this exercise.
-
-        Unless the other side flickers: MediaPipe keeps swapping a hidden far leg onto the visible
-        one, and a leg jumping tens of degrees between frames is not a leg being held up. Nor where
-        the camera looked along the body at the top: the model then reads the near leg for both.
-        """
-        if channel.other.flicker_peak > max(FLICKER_MIN_DEG, FLICKER_RATIO * channel.flicker_peak):
-            return False
-        if channel.at_peak.along_body:
-            return False
-        return channel.other.raised_most_of_the_rep
-
-    def _complete_rep(self, channel: _Channel, t: float) -> list[Event]:
+    def _complete_rep(self, channel: Channel, t: float) -> list[Event]:
         spec = self.spec
         events: list[Event] = self._close_top(channel, t) if spec.hold_s > 0 else []
         return events + self._judge(channel, self._draft_rep(channel, t))
 
-    def _judge(self, channel: _Channel, draft: _RepDraft) -> list[Event]:
+    def _judge(self, channel: Channel, draft: RepDraft) -> list[Event]:
         """Count, reject, or hold back (an uncalibrated first rep) one finished movement."""
         spec = self.spec
         events: list[Event] = []
-        self._drop_smaller_twin(draft)
-        if self._only_followed_the_other(draft):
+        self._legs.drop_smaller_twin(draft)
+        if self._legs.only_followed_the_other(draft):
             return events  # no movement of its own, and no 'not counted' line for it
         if self._too_small_to_rush(channel, draft):
             return events
         reason = self._rejection_reason(channel, draft)
-        if reason and self._is_echo(channel, draft):
+        if reason and self._legs.is_echo(channel, draft, quick=self._quicker_than_a_rep(draft)):
             return events
         # A range is read from joint angles across the picture: looking along the body, MediaPipe
         # guesses them in depth, so a short one is not said to be the person's fault (the notes say
@@ -781,43 +493,30 @@ class RepCounter:
             return events
         return events + self._count(draft)
 
-    def _misread_rush(self, channel: _Channel, draft: _RepDraft, rejection: Rejection) -> bool:
+    def _misread_rush(self, channel: Channel, draft: RepDraft, rejection: Rejection) -> bool:
         """Quicker than any rep, yet further than the person's usual range: a rushed rep reads short (the
         smoothing cannot follow it to its top), so this is the model misreading a joint (a leg read past
         the head wraps its angle to 180 deg and more, filmed from the feet), not a rep to scold."""
         typical = self._typical_range(channel)
         return rejection is Rejection.TOO_FAST and typical is not None and draft.rom > typical
 
-    def _took(self, draft: _RepDraft) -> float:
+    def _took(self, draft: RepDraft) -> float:
         """How long a movement took, judged at any frame rate: its start is the last frame at rest and
         its end the first frame back, so the frames' timestamps overstate it by a frame on average
         (a 0.33 s rush reads 0.4 s at 15 fps)."""
         return draft.t_s - draft.start_s - self._frame_s
 
-    def _quicker_than_a_rep(self, draft: _RepDraft) -> bool:
+    def _quicker_than_a_rep(self, draft: RepDraft) -> bool:
         """Over in less than the exercise's shortest rep, unless the recording cut it at its top."""
         return self._took(draft) < self.spec.min_rep_s and not draft.cut_at_top
 
-    def _too_small_to_rush(self, channel: _Channel, draft: _RepDraft) -> bool:
+    def _too_small_to_rush(self, channel: Channel, draft: RepDraft) -> bool:
         """Quicker than any rep and short of where a rep starts (``ENTRY_SHARE``): a twitch, or a
         bounce winding up the next rep (a crunch's), not a rep rushed nor a partial one. Only a
         movement that takes a rep's time may start one from the lower ``SLOW_ENTRY_SHARE``."""
         return self._quicker_than_a_rep(draft) and draft.rom < self._entry_excursion(channel, draft.t_s)
 
-    def _rest_from_other_leg(self, channel: _Channel, x: float, t: float) -> None:
-        """A leg first seen a whole rep's range above where the other leg has rested was hidden at
-        rest (behind the standing leg, filmed from the side) and came into view on its way up: it
-        rested where the other leg rests, and its rep, with the hold at its top, is under way."""
-        if channel.side is None or math.isfinite(channel.rest) or math.isfinite(channel.opening.first):
-            return
-        for other in self.channels:
-            if other is not channel and other.rest_settled and x >= other.rest + self.spec.min_excursion:
-                channel.rest, channel.rest_t = other.rest, t
-                channel.awaiting_rest = False
-                channel.hidden_at_rest = True
-                return
-
-    def _finish_opening(self, channel: _Channel) -> list[Event]:
+    def _finish_opening(self, channel: Channel) -> list[Event]:
         """A rep under way when the channel began counts if its top and full way down were seen.
 
         Seeing the top means the signal still rose (a turn), not a position already held: a leg
@@ -836,35 +535,16 @@ class RepCounter:
         span = channel.opening.peak - channel.rest
         came_down_after = channel.opening.peak_t < channel.rest_t
         came_down_at_once = channel.opening.left_t - channel.opening.start_t < ARRIVED_REST_S
-        if not (turned and came_down_after and span >= excursion) or self._both_sides_started_up(channel, span):
+        if not (turned and came_down_after and span >= excursion) or self._legs.both_sides_started_up(channel, span):
             return []
-        draft = _RepDraft(channel, channel.rest_t, channel.side, channel.opening.start_t, channel.opening.peak_t,
+        draft = RepDraft(channel, channel.rest_t, channel.side, channel.opening.start_t, channel.opening.peak_t,
                           span, channel.opening.peak, channel.opening.peak_t - channel.opening.start_t,
                           channel.rest_t - channel.opening.peak_t, 0.0, (),
                           "the rep began before posecoach could see it", opening=True,
                           top_unseen=not rose and span >= self.spec.min_excursion and came_down_at_once)
         return self._judge(channel, draft)
 
-    def _both_sides_started_up(self, channel: _Channel, span: float) -> bool:
-        """Both legs were up when the stream began and came down together: a starting position (on
-        hands and knees before a plank, knees up before a march), not one side's rep under way. When
-        the other leg was hidden at the start (behind the near one), nobody can tell: not a rep."""
-        for other in self.channels:
-            if other is channel:
-                continue
-            if not math.isfinite(other.opening.first) or \
-                    other.opening.start_t > channel.opening.start_t + OPENING_OTHER_SIDE_S:
-                return True
-            if math.isfinite(other.rest) and other.opening.first - other.rest >= BOTH_SIDES_SHARE * span:
-                return True
-            # Or both rose and fell together after it began: lying back and lifting both legs into
-            # the start position, not one side's rep.
-            if math.isfinite(other.rest) and other.opening.peak - other.rest >= OTHER_SIDE_SHARE * span and \
-                    abs(other.opening.peak_t - channel.opening.peak_t) <= OPENING_OTHER_SIDE_S:
-                return True
-        return False
-
-    def _lowered_fast(self, channel: _Channel) -> bool:
+    def _lowered_fast(self, channel: Channel) -> bool:
         """Lowered ``DROP_SPEED_RATIO`` times faster than lifted, timed through the same band of the
         rep's range both ways: from where it ends (``return_fraction`` back down) to ``top_fraction``
         of it. Neither a pause at the top nor a slow creep off the rest counts in it, and MediaPipe's
@@ -881,7 +561,7 @@ class RepCounter:
         down_s = way[-1][0] - way[at_top[-1]][0]
         return up_s > 0 and 0 < down_s * DROP_SPEED_RATIO < up_s
 
-    def _draft_rep(self, channel: _Channel, t: float) -> _RepDraft:
+    def _draft_rep(self, channel: Channel, t: float) -> RepDraft:
         spec = self.spec
         flags: list[str] = []
         if spec.pause_s > 0 and channel.top.held_s < spec.pause_s:
@@ -896,17 +576,17 @@ class RepCounter:
         if channel.unseen_s > 0:
             uncertain = f"you were out of view for {channel.unseen_s:.1f} s of it"
         span = channel.peak - channel.rest
-        return _RepDraft(channel, t, self._working_side(channel, span), channel.rest_t, channel.peak_t, span,
+        return RepDraft(channel, t, self._legs.working_side(channel, span), channel.rest_t, channel.peak_t, span,
                          spec.direction * channel.peak, up_s, down_s, channel.top.held_s, tuple(flags), uncertain,
                          end_on=channel.at_peak.end_on, along_body=channel.at_peak.along_body)
 
-    def _rejection_reason(self, channel: _Channel, draft: _RepDraft) -> tuple[Rejection, str] | None:
+    def _rejection_reason(self, channel: Channel, draft: RepDraft) -> tuple[Rejection, str] | None:
         """Why this movement does not count, with the details a person needs; None when it counts."""
         spec = self.spec
         typical = self._typical_range(channel)
-        if self._both_sides_moved(channel):
+        if self._legs.both_sides_moved(channel):
             return Rejection.BOTH_SIDES_MOVED, "this is not a one-sided rep"
-        if self._other_side_did_it(draft):
+        if self._legs.other_side_did_it(draft):
             return Rejection.BOTH_SIDES_MOVED, "the other leg made the same movement at the same time (counted once)"
         broken = [c for c, v in zip(spec.at_top, channel.at_peak.body, strict=False)
                   if math.isfinite(v) and not c.holds_for(v)]
@@ -922,87 +602,13 @@ class RepCounter:
             return Rejection.HOLD_TOO_SHORT, f"{draft.held_s:.1f} s of {spec.hold_s:.0f} s"
         return None
 
-    def _is_echo(self, channel: _Channel, draft: _RepDraft) -> bool:
-        """This side only followed the other, which moved far more: MediaPipe's echo of a limb,
-        the passive leg of a two-legged move, or the standing hip shifting while the other leg
-        reaches back (a bird-dog); or it took the other's landing over for a moment. Not a rep, and
-        not worth a 'not counted' line."""
-        if self._both_sides_moved(channel) and OTHER_SIDE_SHARE * channel.other.peak_rise > draft.rom:
-            return True
-        for other in self.channels:
-            if other is channel:
-                continue
-            if other.phase is Phase.WORK and other.rest_t <= draft.t_s:
-                span = other.peak - other.rest
-            elif other.last_rep is not None and other.last_rep[0] <= draft.t_s and draft.start_s <= other.last_rep[1]:
-                span = other.last_rep[2]
-            else:
-                continue
-            if span >= ECHO_RATIO * draft.rom:
-                return True
-        if self._took_the_other_legs_landing(draft):
-            return True
-        # The other side's first rep, still waiting for the next to confirm its range, is a rep too.
-        return any(held.channel is not channel and _overlap(held, draft) and held.rom >= ECHO_RATIO * draft.rom
-                   for held in self._provisional)
-
-    def _took_the_other_legs_landing(self, draft: _RepDraft) -> bool:
-        """Quicker than any rep, and begun while the other leg's counted rep was under way or within
-        the shortest rep's time after it: the model handing the landing leg over to this side (legs
-        crossing, filmed from the side or obliquely), as big as the rep it copies, not a rep rushed."""
-        if draft.channel.side is None or not self._quicker_than_a_rep(draft):
-            return False
-        return any(other is not draft.channel and other.last_rep is not None
-                   and other.last_rep[0] < draft.start_s <= other.last_rep[1] + self.spec.min_rep_s
-                   for other in self.channels)
-
-    def _only_followed_the_other(self, draft: _RepDraft) -> bool:
-        """This side only followed the other, which is mid-rep still: the far leg read copying a knee
-        drive, finishing first. As with a first rep read on both legs, the leg that moved further has
-        the rep. Either the other was already under way when this movement began, or it began while
-        this one rose, by its top and within ``OPENING_OTHER_SIDE_S`` (the model handing one drive
-        from the far leg to the near one), and this one stopped well short of it. Sides taking turns
-        (high knees, climbers) start as the other comes down, or rise about as far: not this."""
-        rising_with = min(draft.peak_s, draft.start_s + OPENING_OTHER_SIDE_S)
-
-        def followed(other: _Channel) -> bool:
-            rise = other.peak - other.rest
-            if other.rest_t <= draft.start_s:
-                return rise > draft.rom
-            return other.rest_t <= rising_with and OTHER_SIDE_SHARE * rise > draft.rom
-
-        return any(other is not draft.channel and other.phase is Phase.WORK and followed(other)
-                   for other in self.channels)
-
-    def _other_side_did_it(self, draft: _RepDraft) -> bool:
-        """The other side's rep spans the same time: one movement, not one per leg. Sides take turns in
-        these exercises, so two legs rising and falling as one are the model reading the near leg
-        twice (filmed along the body, from the feet or head) or both legs moving: either way, one."""
-        if draft.channel.side is None:
-            return False
-        spans = [(held.start_s, held.t_s) for held in self._provisional if held.channel is not draft.channel]
-        spans += [other.last_rep[:2] for other in self.channels
-                  if other is not draft.channel and other.last_rep is not None]
-        return any(_one_movement((draft.start_s, draft.t_s), span) for span in spans)
-
-    def _drop_smaller_twin(self, draft: _RepDraft) -> None:
-        """The other side's uncounted first rep spanning the same time with a smaller range was this
-        movement read on the wrong leg (the hidden far leg copying the near one): this is the rep."""
-        if draft.channel.side is None:
-            return
-        self._provisional = [
-            held for held in self._provisional
-            if held.channel is draft.channel or held.rom >= draft.rom
-            or not _one_movement((held.start_s, held.t_s), (draft.start_s, draft.t_s))]
-
-    def _settle_provisional(self, following: _RepDraft) -> list[Event]:
+    def _settle_provisional(self, following: RepDraft) -> list[Event]:
         """Judge the uncalibrated first rep(s) against the range of the rep that followed."""
         spec = self.spec
         events: list[Event] = []
         next_rom = following.rom
         for draft in self._provisional:
-            if _overlap(draft, following) and draft.channel is not following.channel and \
-                    next_rom >= ECHO_RATIO * draft.rom:
+            if self._legs.echoes(draft, following):
                 continue  # the other side's echo of this very rep: no movement of its own
             if draft.top_unseen or draft.rom >= (OPENING_SHARE if draft.opening else spec.partial_fraction) * next_rom:
                 events += self._count(draft)
@@ -1014,7 +620,7 @@ class RepCounter:
         self._provisional.clear()
         return events
 
-    def _count(self, draft: _RepDraft) -> list[Event]:
+    def _count(self, draft: RepDraft) -> list[Event]:
         channel = draft.channel
         channel.count += 1
         channel.ranges.append(draft.rom)
@@ -1025,7 +631,7 @@ class RepCounter:
             round(draft.held_s, 3), draft.flags, draft.uncertain,
         )]
         if self._cut_its_pause_short(draft):
-            code, message = _REJECTION_WARNINGS[Rejection.HOLD_TOO_SHORT]
+            code, message = REJECTION_WARNINGS[Rejection.HOLD_TOO_SHORT]
             events.append(FormWarning(draft.t_s, code, message, draft.side, channel.count))
         self._held_a_pause = self._held_a_pause or draft.held_s >= self.spec.pause_s - HOLD_TIMING_SLACK_S
         earlier = channel.peaks or [peak for other in self.channels for peak in other.peaks]
@@ -1034,7 +640,7 @@ class RepCounter:
         channel.peaks.append(draft.peak)
         return events
 
-    def _cut_its_pause_short(self, draft: _RepDraft) -> bool:
+    def _cut_its_pause_short(self, draft: RepDraft) -> bool:
         """A top held well short of a pause long enough to be a hold (a plank knee drive's 2 s), once
         the person has held it on an earlier rep: a hold broken early. Never holding it is another
         form of the exercise (mountain climbers), flagged ``no-pause`` on each rep but not scolded."""
@@ -1045,30 +651,10 @@ class RepCounter:
     def _amount(self, value: float) -> str:
         return feature_amount(self.spec.signal, value)
 
-    def _reject(self, draft: _RepDraft, rejection: Rejection, detail: str, *, warn: bool = True) -> list[Event]:
+    def _reject(self, draft: RepDraft, rejection: Rejection, detail: str, *, warn: bool = True) -> list[Event]:
         events: list[Event] = [RepRejected(draft.t_s, draft.channel.side, f"{rejection.label}: {detail}",
                                            draft.start_s, draft.rom, rejection.value)]
         if rejection.warning and warn:
             code, message = rejection.warning
             events.append(FormWarning(draft.t_s, code, message, draft.channel.side, draft.channel.count + 1))
         return events
-
-
-
-def _overlap(one: _RepDraft, other: _RepDraft) -> bool:
-    return one.start_s <= other.t_s and other.start_s <= one.t_s
-
-
-def _one_movement(one: tuple[float, float], other: tuple[float, float]) -> bool:
-    """Two sides' reps sharing at least ``SAME_MOVEMENT_SHARE`` of their time (intersection over
-    union) are one movement read on both legs."""
-    union = max(one[1], other[1]) - min(one[0], other[0])
-    shared = min(one[1], other[1]) - max(one[0], other[0])
-    return union > 0 and max(0.0, shared) / union >= SAME_MOVEMENT_SHARE
-
-
-_REJECTION_WARNINGS: dict[Rejection, tuple[str, str]] = {
-    Rejection.PARTIAL_RANGE: (WarningCode.PARTIAL_RANGE, "That one was short of your full range: go all the way."),
-    Rejection.TOO_FAST: (WarningCode.TOO_FAST, "Slow down: move with control."),
-    Rejection.HOLD_TOO_SHORT: (WarningCode.HOLD_BROKEN_EARLY, "Hold the top position for the full count."),
-}
