@@ -214,10 +214,11 @@ def test_a_plank_filmed_from_the_head_end_from_above_keeps_its_hold_through_a_sa
 @pytest.mark.parametrize("shift_s", [1.0, 0.2], ids=["shifting-slowly", "shifting-quickly"])
 def test_a_stretch_that_deepens_past_its_band_is_timed_from_where_it_reached_its_new_end_range(shift_s: float):
     """Kneeling in the lunge at -4 deg, then shifting forward into the stretch at -14 deg: the
-    kneeling before was the way in (closed uncounted, so every start still has its end), and the
-    stretch is timed from when the hip came near the range it is then held at. Going past the range
-    learnt so far is no letting go, however quick: a shift forward in 0.2 s used to end the hold
-    within its grace period, before the new range was learnt, as a hold broken early."""
+    kneeling before, and any step of the range learnt on the way, was the way in (closed uncounted,
+    so every start still has its end), and the stretch is timed from when the hip came near the range
+    it is then held at. Going past the range learnt so far is no letting go, however quick: a shift
+    forward in 0.2 s used to end the hold within its grace period, before the new range was learnt,
+    as a hold broken early."""
     steps = round(shift_s * FPS)
     ramp = [(1.0 / FPS * i, lunge(-4.0 - 10.0 * min(1.0, i / steps))) for i in range(30)]
     frames = spans((2.0, lunge(-4.0)))
@@ -225,10 +226,24 @@ def test_a_stretch_that_deepens_past_its_band_is_timed_from_where_it_reached_its
     frames += [(3.0 + t, f) for t, f in spans((4.0, lunge(-14.0)), (2.0, lunge(10.0)))]
     events = stretched(frames)
     ended = [e for e in events if isinstance(e, HoldEnded)]
+    assert [e.counted for e in ended] == [False] * (len(ended) - 1) + [True] and len(ended) >= 2
+    assert [type(e).__name__ for e in events] == ["HoldStarted", "HoldEnded"] * len(ended)
+    assert 2.0 + 0.1 * shift_s <= ended[-1].start_s <= 3.1
+    assert ended[-1].held_s == pytest.approx(7.0 - (2.0 + 0.7 * shift_s), abs=0.6)
+
+
+def test_a_stretch_deepened_slowly_by_most_of_its_band_is_not_timed_from_the_kneeling_before():
+    """Kneeling in the lunge at -4 deg, then sinking slowly (3 deg/s, still to the motion measure) to
+    -8.5 deg and holding there. Its end range moved on by 4.5 deg, more than the half band a hold is
+    dated within: the kneeling was the way in (closed uncounted), and the stretch is timed from where
+    the hip set off toward the range it is held at (2.0 s), not from the kneeling (0.4 s)."""
+    sinking = [(2.0 + i / FPS, lunge(-4.0 - 4.5 * i / (1.5 * FPS))) for i in range(round(1.5 * FPS))]
+    frames = spans((2.0, lunge(-4.0))) + sinking
+    frames += [(3.5 + t, f) for t, f in spans((4.0, lunge(-8.5)), (2.0, lunge(10.0)))]
+    ended = [e for e in stretched(frames) if isinstance(e, HoldEnded)]
     assert [e.counted for e in ended] == [False, True]
-    assert [type(e).__name__ for e in events] == ["HoldStarted", "HoldEnded", "HoldStarted", "HoldEnded"]
-    assert 2.0 + 0.1 * shift_s <= ended[1].start_s <= 3.1
-    assert ended[1].held_s == pytest.approx(7.0 - (2.0 + 0.7 * shift_s), abs=0.6)
+    assert 2.0 <= ended[1].start_s <= 2.6
+    assert ended[1].held_s == pytest.approx(7.5 - ended[1].start_s, abs=0.4)
 
 
 def test_a_stretch_eased_off_its_end_range_is_timed_to_where_the_easing_began():

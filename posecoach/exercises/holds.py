@@ -63,6 +63,15 @@ OWN_LIMIT_WINDOW_S = 1.0
 KEPT_SPREAD_BANDS = 3.0
 """A joint whose readings spread over more than this many bands within the window did not keep a
 range (a hidden leg swapped by the model swings 30-40 deg; shifting into a stretch moves 10-15)."""
+DATED_SHARE = 0.5
+"""A stretch's hold is dated from where it came within this share of its band of the person's end
+range (and to where it left it). A stretch deepening slowly is still to the motion measure, and its
+end range, learnt as it goes, moves on: once it has moved by more than this share, the start was on
+the way in, and the hold restarts (a stretch taken deeper in steps restarts at each: the steps
+before are closed uncounted). Restarting only past a whole band, rendered side-view stretches were
+timed from 0.9 s before they stopped deepening. Rendered holds within 1 s are the same from 0.25 to
+0.5 of the band, two fewer at 0.75 and three at a whole band; the real stretch's (ndnam) first hold
+reads 1.2 s rather than 1.1 (truth 1.3)."""
 RECENT_S = 10.0
 """How far back a stretch that deepens is looked at for where it reached its new end range."""
 HIP_LIFT_DEG = 60.0
@@ -84,9 +93,10 @@ class Position(Enum):
     """Nothing that tells the position could be measured."""
 
 
-def _in_end_range(condition: NearOwnLimit, limit: float, value: float, share: float = 0.5) -> bool:
+def _in_end_range(condition: NearOwnLimit, limit: float, value: float, share: float = DATED_SHARE) -> bool:
     """Within ``share`` of a stretch condition's band of the person's end range ``limit``, or beyond
-    it: half the band is where a stretch's hold is dated from and to, the whole band where it is held."""
+    it: ``DATED_SHARE`` of the band is where a stretch's hold is dated from and to, the whole band
+    where it is held."""
     return (limit - value) * condition.direction <= share * condition.band
 
 
@@ -434,9 +444,10 @@ class HoldTimer:
         return {feature: limit for (feature, limit_side), limit in self._own_limits.items() if limit_side == side}
 
     def _deepened(self, hold: HoldState) -> bool:
-        """The person's end range moved past a stretch condition's band since the hold began."""
+        """The person's end range moved on since the hold began by more than the share of a stretch
+        condition's band its start was dated from: that start was on the way into the stretch."""
         now = self._limits_of(hold.side)
-        return any(abs(now[c.feature] - hold.limits_at_start[c.feature]) > c.band
+        return any(abs(now[c.feature] - hold.limits_at_start[c.feature]) > DATED_SHARE * c.band
                    for c in self.spec.conditions if isinstance(c, NearOwnLimit)
                    and c.feature in now and c.feature in hold.limits_at_start)
 
