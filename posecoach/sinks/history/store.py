@@ -59,6 +59,12 @@ UNREADABLE = frozenset({"SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CORRUPT_VTAB"
 """SQLite's own verdicts that a file is not a database or is damaged."""
 
 
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    """Another connection holds the lock SQLite needed ("database is locked", "... busy")."""
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
 def _unreadable_text(exc: sqlite3.DatabaseError) -> bool:
     text = str(exc).lower()
     return "not a database" in text or "malformed" in text or "corrupt" in text
@@ -123,7 +129,7 @@ class HistoryStore:
             yield
         except sqlite3.OperationalError as exc:
             text = str(exc)
-            if "locked" in text or "busy" in text:
+            if _locked(exc):
                 raise HistoryError(
                     f"the history database {self.path} is locked by another process (another posecoach "
                     "session?); wait for it to finish and try again, or pass --db with another file"
@@ -195,8 +201,7 @@ class HistoryStore:
                 self._prepare()
                 return
             except sqlite3.OperationalError as exc:
-                text = str(exc)
-                if not ("locked" in text or "busy" in text) or time.monotonic() + pause_s > deadline:
+                if not _locked(exc) or time.monotonic() + pause_s > deadline:
                     raise
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
