@@ -236,7 +236,7 @@ def test_a_stretch_deepened_slowly_by_most_of_its_band_is_not_timed_from_the_kne
     """Kneeling in the lunge at -4 deg, then sinking slowly (3 deg/s, still to the motion measure) to
     -8.5 deg and holding there. Its end range moved on by 4.5 deg, more than the half band a hold is
     dated within: the kneeling was the way in (closed uncounted), and the stretch is timed from where
-    the hip set off toward the range it is held at (2.0 s), not from the kneeling (0.4 s)."""
+    the hip set off toward the range it is held at (2.0 s), not from the kneeling (0.0 s)."""
     sinking = [(2.0 + i / FPS, lunge(-4.0 - 4.5 * i / (1.5 * FPS))) for i in range(round(1.5 * FPS))]
     frames = spans((2.0, lunge(-4.0))) + sinking
     frames += [(3.5 + t, f) for t, f in spans((4.0, lunge(-8.5)), (2.0, lunge(10.0)))]
