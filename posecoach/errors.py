@@ -59,6 +59,15 @@ class NothingAnalysedError(PoseCoachError):
         super().__init__("none of the videos could be analysed")
 
 
+class SomeVideosFailedError(PoseCoachError):
+    """Some videos of a run failed, each on its own ``Error:`` line; the others were analysed, printed
+    and saved. Exit code 1 all the same, so a script that runs a week's videos notices."""
+
+    def __init__(self, failed: int, total: int) -> None:
+        super().__init__(f"{failed} of {total} videos could not be analysed (each says why above); "
+                         "the others are analysed above")
+
+
 class OutputError(PoseCoachError):
     """An output path that cannot be written (missing folder, no permission, would overwrite)."""
 

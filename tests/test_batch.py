@@ -312,10 +312,11 @@ def test_analyze_ray_saves_as_it_goes_and_a_second_run_skips_what_is_done(ray_cl
     args = ["analyze", str(folder), "-e", "lying-march", "--ray", "--format", "json", "--db", str(db)]
 
     first = CliRunner().invoke(cli, args)
-    assert first.exit_code == 0, first.output
+    assert first.exit_code == 1, first.output  # one video failed: said, and the exit code says so too
     summary = json.loads(first.stdout)
     assert summary["source"] == str(folder / "march.mp4")
     assert f"Error: {folder / 'damaged.mp4'}: cannot read" in first.stderr
+    assert "Error: 1 of 2 videos could not be analysed" in first.stderr
     assert "2 videos" in first.stderr  # the progress bar's label
 
     from posecoach.sinks.history import open_store
@@ -325,7 +326,7 @@ def test_analyze_ray_saves_as_it_goes_and_a_second_run_skips_what_is_done(ray_cl
     assert len(row) == 1 and len(row[0]["content_hash"]) == 64
 
     second = CliRunner().invoke(cli, args)
-    assert second.exit_code == 0, second.output
+    assert second.exit_code == 1, second.output
     assert f"Skipped {folder / 'march.mp4'} (lying-march): already analysed" in second.stderr
     assert f"Error: {folder / 'damaged.mp4'}: cannot read" in second.stderr  # a failure is tried again
     with open_store(db) as store:

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -32,7 +33,9 @@ from posecoach.cli import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED, cli
 from posecoach.errors import OutputError
 from posecoach.outputs import PendingOutput, write_file
 from posecoach.sinks import annotate
+from posecoach.sinks.history import HistoryStore
 from posecoach.sinks.report import render_markdown
+from posecoach.summary import SessionSummary
 from posecoach.terminal import clean
 from tests.support.stubs import NobodyEstimator
 
@@ -386,9 +389,11 @@ def test_a_worker_crash_in_a_batch_fails_that_video_alone(tmp_path: Path) -> Non
         write_avi(folder / name, 10)
     result = subprocess.run(stub_command("analyze", folder, "-e", "plank", "--jobs", "2", "--format", "json",
                                          "--no-save"), capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == EXIT_ERROR, result.stderr
     assert [Path(s["source"]).name for s in json.loads(result.stdout)] == ["a.avi", "c.avi", "d.avi"]
     assert f"Error: {folder / 'b-crash.avi'}: the worker process analysing it crashed" in result.stderr
+    assert result.stderr.rstrip().endswith("1 of 4 videos could not be analysed (each says why above); "
+                                           "the others are analysed above")
     assert "Traceback" not in result.stderr
 
 
@@ -424,14 +429,37 @@ def test_the_markdown_report_escapes_html_from_data() -> None:
 # ----------------------------------------------------------------------------- several inputs are a list
 
 
-def test_two_inputs_with_one_bad_print_the_documented_list(clip: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("exercise", [["-e", "plank"], []], ids=["named", "recognised"])
+def test_two_inputs_with_one_bad_print_the_documented_list_and_exit_1(clip: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch,
+                                                                       exercise: list[str]) -> None:
+    """The good video is analysed, printed and saved; the bad one is its own error line; and the exit
+    code is 1, as for any input that failed, so a script running a week's videos notices (naming the
+    exercise used to exit 0 here, and recognising it 1 with the errors joined into one line)."""
+    from posecoach import analysis
+
+    recognise = analysis.recognise_video
+
+    def recognised_as_a_plank(source: str, **kwargs: Any) -> list[SessionSummary]:
+        """The stub pose stage sees nobody, so nothing would be recognised: the good video is a plank."""
+        if source == str(clip):
+            summary = analysis.replay([], "plank", source=source)
+            summary.notes.insert(0, "recognised as a plank")
+            return [summary]
+        return recognise(source, **kwargs)
+
+    monkeypatch.setattr(analysis, "recognise_video", recognised_as_a_plank)
     bad = tmp_path / "bad.avi"
     bad.write_bytes(b"not a video")
-    result = run("analyze", clip, bad, "-e", "plank", "--no-save", "--format", "json", "--jobs", "1")
-    assert result.exit_code == 0
+    db = tmp_path / "h.db"
+    result = run("analyze", clip, bad, *exercise, "--db", db, "--format", "json", "--jobs", "1")
+    assert result.exit_code == EXIT_ERROR, result.output
     printed = json.loads(result.stdout)
     assert isinstance(printed, list) and [s["source"] for s in printed] == [str(clip)]
     assert f"Error: {bad}: cannot read" in result.stderr
+    assert result.stderr.rstrip().endswith("Error: 1 of 2 videos could not be analysed (each says why above); "
+                                           "the others are analysed above")
+    assert len(HistoryStore(db).sessions()) == 1
 
 
 @pytest.mark.parametrize("exercise", [["-e", "plank"], []], ids=["named", "recognised"])

@@ -5,14 +5,15 @@ line on stderr and a documented exit code; ``--verbose`` adds the traceback for 
 
 Exit codes:
   0    success (results that cover only part of a damaged input say so, and are flagged partial)
-  1    an error posecoach explains: bad input, model, output path, history database, disk
+  1    an error posecoach explains: bad input, model, output path, history database, disk; with
+       several videos, any that could not be analysed (after the others are printed and saved)
   2    usage error: unknown option or exercise, value out of range (Click's convention)
   70   internal error: a bug in posecoach; rerun with --verbose and report the traceback
   130  interrupted by Ctrl-C (SIGINT), after sinks have flushed
+  143  terminated by SIGTERM, after the same clean-up as Ctrl-C
 
 A reader of stdout that goes away early (``| head``, a pager quit) is not an error: the rest of the
 output is dropped, sessions are saved as usual and the code is what it would have been.
-  143  terminated by SIGTERM, after the same clean-up as Ctrl-C
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from posecoach.cli.options import (
     side_option,
     verbose_option,
 )
-from posecoach.errors import NothingAnalysedError, OutputError, PoseCoachError
+from posecoach.errors import NothingAnalysedError, OutputError, PoseCoachError, SomeVideosFailedError
 from posecoach.sinks.console import render_summaries
 from posecoach.summary import SessionSummary
 from posecoach.terminal import clean, echo
@@ -171,8 +171,10 @@ def analyze(videos: tuple[str, ...], exercise_slug: str | None, side: str, outpu
                                       jobs=jobs or os.cpu_count() or 1, hold_s=hold_s, image_fps=image_fps,
                                       **observers)]
         else:
-            summaries = _analyze_many(sources, exercise_slug, side, model_path, verbose,
-                                      jobs or os.cpu_count() or 1, hold_s, image_fps)
+            summaries, failed = _analyze_many(sources, exercise_slug, side, model_path, verbose,
+                                              jobs or os.cpu_count() or 1, hold_s, image_fps)
+            if failed:
+                problems.append(SomeVideosFailedError(failed, len(sources)))
     except KeyboardInterrupt as interruption:
         # Ctrl-C or SIGTERM: what was finished is still saved and printed before exiting 130/143.
         if annotated is not None:
@@ -220,24 +222,24 @@ def _recognise_each(sources: list[str], side: str, model_path: Path | None, verb
     from posecoach.analysis import recognise_video
 
     summaries: list[SessionSummary] = []
-    problems: list[PoseCoachError] = []
+    failed = 0
     for source in sources:
         try:
             found = recognise_video(source, side=side, model_path=model_path, verbose=verbose)
         except PoseCoachError as exc:
             if len(sources) == 1:
                 raise
-            problems.append(type(exc)(f"{source}: {exc}"))
+            echo(f"Error: {source}: {exc}", err=True)  # as with -e: each video's error on its own line
+            failed += 1
             continue
         for summary in found:
             summary.patient = patient.strip() if patient and patient.strip() else None
             echo(f"{clean(Path(source).name)}: {summary.notes[0]}", err=True)
         summaries.extend(found)
-    if not summaries:  # as with -e: each video's error on its own line, then that nothing was analysed
-        for problem in problems:
-            echo(f"Error: {problem}", err=True)
+    if not summaries:
         raise NothingAnalysedError()
-    _deliver(summaries, output_format, len(summaries) > 1 or len(sources) > 1, save, db_path, problems)
+    _deliver(summaries, output_format, len(summaries) > 1 or len(sources) > 1, save, db_path,
+             [SomeVideosFailedError(failed, len(sources))] if failed else [])
 
 
 def _history_path(db_path: Path | None) -> Path:
@@ -306,9 +308,10 @@ def _save_to_history(summaries: list[SessionSummary], db_path: Path | None) -> N
          "see them with 'posecoach history'.", err=True)
 
 
-def _analyze_many(sources: list[str], exercise: str, side: str, model: Path | None, verbose: bool,
-                  jobs: int, hold_s: float | None = None, image_fps: float | None = None) -> list[SessionSummary]:
-    """Each video on its own: one that fails (or crashes its worker) is one ``Error:`` line, the others count.
+def _analyze_many(sources: list[str], exercise: str, side: str, model: Path | None, verbose: bool, jobs: int,
+                  hold_s: float | None = None, image_fps: float | None = None) -> tuple[list[SessionSummary], int]:
+    """Each video on its own: one that fails (or crashes its worker) is one ``Error:`` line, the others count;
+    returns their summaries and how many failed.
 
     Ctrl-C or SIGTERM stops the batch at once (workers are killed, not waited for) and hands the
     videos already finished to the caller on the exception, as ``partial_summaries``.
@@ -333,7 +336,7 @@ def _analyze_many(sources: list[str], exercise: str, side: str, model: Path | No
     summaries = _summaries(results)
     if not summaries:
         raise NothingAnalysedError()
-    return summaries
+    return summaries, len(results) - len(summaries)
 
 
 def _summaries(results: dict[int, SessionSummary | str]) -> list[SessionSummary]:

@@ -29,7 +29,7 @@ from posecoach.batch import (
     run_on_ray,
     save_result,
 )
-from posecoach.errors import HistoryError, NothingAnalysedError, OutputError
+from posecoach.errors import HistoryError, NothingAnalysedError, OutputError, SomeVideosFailedError
 from posecoach.sinks.console import render_summaries
 
 
@@ -133,3 +133,5 @@ def _report(results: list[BatchResult], output_format: str, *, interrupted: bool
                    "above and saved. Run the same command again to analyse the rest.", err=True)
     elif not summaries and not skipped:
         raise NothingAnalysedError()
+    elif failed := sum(result.error is not None for result in results):
+        raise SomeVideosFailedError(failed, len(results) + skipped)
