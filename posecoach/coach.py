@@ -160,6 +160,8 @@ class Coach:
         self._ok_since: float | None = None
         self._last_countdown: int | None = None
         self._last_hold_count: int | None = None
+        self._restarted_at: float | None = None
+        """When a hold last ended uncounted as the way into a deeper one: its restart is no new hold."""
         self._switch_prompted = False
         self._out = CoachStep()
 
@@ -304,9 +306,14 @@ class Coach:
             elif isinstance(event, HoldStarted):
                 if self.stage in (Stage.SETUP, Stage.GET_READY, Stage.REST):
                     self._begin_set()  # one countdown on screen: the hold's, not a get-ready beside it
-                self._say("Hold", Kind.STAGE, "hold")
+                if event.t_s != self._restarted_at:
+                    self._say("Hold", Kind.STAGE, "hold")
             elif isinstance(event, HoldEnded):
-                if event.completed:
+                if not event.counted:
+                    # The way into a stretch taken deeper (restarted at once, at the same time), or a
+                    # top both legs held: nothing held to report.
+                    self._restarted_at = event.t_s
+                elif event.completed:
                     self._say("done", Kind.DONE, "hold", shown=False)  # the ring reads OK
                     if self.plan.counts_holds:
                         self._count(key)

@@ -87,7 +87,8 @@ class HoldEnded(Event):
     completed: bool = False
     counted: bool = True
     """False for the top of a movement that did not count (both knees hugged in a one-leg
-    exercise): the event closes what ``HoldStarted`` opened, but it is no hold of this exercise."""
+    exercise), or for the way into a stretch taken deeper (its hold restarts at once, from where it
+    reached the new range): the event closes what ``HoldStarted`` opened, but it is no hold."""
 
 
 @dataclass(frozen=True)

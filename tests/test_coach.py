@@ -164,6 +164,18 @@ def test_a_short_hold_does_not_count_and_says_how_long_it_was():
     assert coach.state.count("both") == 0
 
 
+def test_a_stretch_restarted_deeper_is_one_hold_to_the_person():
+    """Taking a stretch deeper restarts its hold (the part before was the way in, closed uncounted):
+    the coach says neither how short that part was nor "Hold" again."""
+    coach = Coach(plan(counts_holds=True, target=1, sets=1, hold_s=25.0), skip_setup=True)
+    run(coach, [(0.0, "tick", None), (3.0, "tick", None)])
+    said = run(coach, [(4.0, "events", [HoldStarted(4.0, None, 25.0)])])
+    said += run(coach, [(5.5, "events", [HoldEnded(5.0, None, 4.0, 1.0, 25.0, counted=False),
+                                         HoldStarted(5.0, None, 25.0)])])
+    said += run(coach, [(9.0, "events", [HoldEnded(9.0, None, 5.0, 4.0, 25.0)])])
+    assert said == ["Hold", "4 of 25 seconds"]
+
+
 def test_form_cues_and_lost_pose_are_not_repeated_within_the_cooldown():
     coach = Coach(plan(), skip_setup=True)
     warning = FormWarning(1.0, "back-lifting", "Keep your back on the floor.")

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from posecoach.cli.analyze import analyze
 from posecoach.cli.live import live
-from posecoach.events import FormWarning, HoldStarted, PoseLost, RepCompleted
+from posecoach.events import FormWarning, HoldEnded, HoldStarted, PoseLost, RepCompleted
 from posecoach.live_rate import LiveStats
 from posecoach.sinks.console import EventPrinter, PrinterSink
 from posecoach.summary import strict_json
@@ -95,6 +95,16 @@ def test_event_lines_leave_in_time_order_when_the_engine_reports_late():
     sink.handle(PoseLost(23.0))
     sink.close(None, None)  # type: ignore[arg-type]
     assert _printed_times(out)[2:] == [(19.0, True), (23.0, False)]
+
+
+def test_a_hold_that_did_not_count_says_so_in_the_event_lines():
+    out = io.StringIO()
+    printer = EventPrinter(out)
+    printer(HoldEnded(5.0, None, 4.0, 1.0, 25.0, counted=False))
+    printer(HoldEnded(9.0, None, 5.0, 4.0, 25.0))
+    lines = out.getvalue().splitlines()
+    assert lines[0].endswith("hold ended: 1.0 s of 25 s (not counted)")
+    assert lines[1].endswith("hold ended: 4.0 s of 25 s")
 
 
 @settings(max_examples=60, deadline=None)

@@ -172,7 +172,8 @@ def describe_event(event: Event) -> str | None:
     if isinstance(event, HoldStarted):
         return f"{event.t_s:7.1f}s  hold{side} started (target {event.target_s:.0f} s)"
     if isinstance(event, HoldEnded):
-        return f"{event.t_s:7.1f}s  hold{side} ended: {event.held_s:.1f} s of {event.target_s:.0f} s"
+        uncounted = "" if event.counted else " (not counted)"
+        return f"{event.t_s:7.1f}s  hold{side} ended: {event.held_s:.1f} s of {event.target_s:.0f} s{uncounted}"
     if isinstance(event, FormWarning):
         return f"{event.t_s:7.1f}s  warning [{event.code}] {event.message}"
     if isinstance(event, PoseLost):
