@@ -92,9 +92,13 @@ def isolated_history(isolated_environment: Path, tmp_path_factory: pytest.TempPa
     return db
 
 
-@pytest.fixture
-def xvfb_display(monkeypatch) -> Iterator[str]:
-    """A private Xvfb server on a free display number; DISPLAY points at it for the test."""
+@pytest.fixture(scope="session")
+def _xvfb_server() -> Iterator[str]:
+    """One private Xvfb server for the whole session, on a free display number.
+
+    One, not one per test: OpenCV's window backend connects to the display once per process, and a
+    window opened after the first test's server was stopped found its connection gone, which ended
+    the whole pytest process."""
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed (apt-get install -y xvfb)")
     if shutil.which("import") is None:
@@ -108,10 +112,16 @@ def xvfb_display(monkeypatch) -> Iterator[str]:
         if server.poll() is not None or time.monotonic() > deadline:
             pytest.skip(f"Xvfb did not start on :{number}")
         time.sleep(0.05)
-    monkeypatch.setenv("DISPLAY", f":{number}")
-    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
     try:
         yield f":{number}"
     finally:
         server.terminate()
         server.wait(5)
+
+
+@pytest.fixture
+def xvfb_display(_xvfb_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """DISPLAY points at the session's private Xvfb server for the test."""
+    monkeypatch.setenv("DISPLAY", _xvfb_server)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    return _xvfb_server

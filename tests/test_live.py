@@ -396,8 +396,10 @@ def test_window_shows_the_overlay_on_screen(xvfb_display):
         return overlay.render(image, pose, snapshot, exercise, coach, **kwargs)
 
     window = WindowSink("posecoach test")
-    result = session(FakeSource(6.0), pacing=Pacing.FAST, window=window, renderer=render_and_capture,
-                     skip_setup=True).run()
+    # Frames at twice real time, not as fast as possible: the window shows the newest frame when it
+    # is free, and a session over in a third of a second painted three frames, none after the reps.
+    result = session(FakeSource(6.0, pace_s=0.5 / FPS), pacing=Pacing.FAST, window=window,
+                     renderer=render_and_capture, skip_setup=True).run()
     assert result.summary.rep_counts()["total"] == 2 and shots
     screen = next((shot for shot in shots if shows_the_frame(shot)), shots[-1])
     on_screen = (np.abs(screen.astype(int) - 110) > 12).any(axis=2)
