@@ -63,13 +63,18 @@ class Opening:
     """When the signal first left the level it opened at: a leg kept still there from the start was
     resting (however high the model read it), not coming down from a rep's top."""
 
+    def open_at(self, level: float, t: float) -> None:
+        """The signal opens (again) at ``level``, kept since ``t``: nothing left it yet."""
+        self.first = self.peak = level
+        self.start_t = self.peak_t = t
+        self.left_t = math.inf
+
     def watch(self, x: float, t: float, band: float) -> None:
         """Follow the opening level and the highest value since (``band``: what counts as leaving it)."""
         if self.done:
             return
         if not math.isfinite(self.first):
-            self.first = self.peak = x
-            self.start_t = self.peak_t = t
+            self.open_at(x, t)
             return
         if math.isinf(self.left_t) and abs(x - self.first) > band:
             self.left_t = t

@@ -392,9 +392,7 @@ class RepCounter:
             channel.rest, channel.rest_since = channel.still_level, channel.still_since
             channel.rest_settled = channel.rest_held = True
             # Nor did a rep under way at the start rise from that low: it starts where the body kept still.
-            channel.opening.first = channel.opening.peak = channel.still_level
-            channel.opening.start_t = channel.opening.peak_t = channel.still_since
-            channel.opening.left_t = math.inf
+            channel.opening.open_at(channel.still_level, channel.still_since)
 
     def _snapshot_peak(self, channel: Channel, features: Features) -> None:
         """What the rep's judges need from its highest frame so far: each side's signal, the ``at_top``
