@@ -472,6 +472,23 @@ def test_a_jump_in_the_last_frames_is_no_rep_cut_at_its_top():
     assert analyse("plank-knee-drive", script, 7.0).rep_counts() == {"total": 4, "left": 2, "right": 2}
 
 
+@pytest.mark.parametrize(("last_start", "total"), [(3.6, 3), (7.0, 2)], ids=["on-the-sets-rhythm",
+                                                                             "after-a-long-pause"])
+def test_a_sit_up_cut_at_its_top_counts_only_on_the_sets_rhythm(last_start, total):
+    """Two sit-ups of a second and a half, then the trunk rises and the recording ends at the top. Straight
+    after the set, that is its last rep cut off; after a pause longer than any the set made and than a
+    rep takes, it is as likely the person sitting up to get up: at the top the two look alike."""
+    def script(t: float) -> BodyAngles:
+        trunk = 70.0 * reps_signal(t, [0.5, 2.0], 0.6, 0.2) + 70.0 * bump(t, last_start, 0.6, 10.0)
+        return replace(LYING, trunk_elevation=trunk, hip_left=60.0 + trunk, hip_right=60.0 + trunk,
+                       knee_left=90.0, knee_right=90.0)
+
+    summary = analyse("sit-up", script, last_start + 1.5)
+    assert summary.rep_counts()["total"] == total
+    if total == 3:
+        assert summary.reps[-1].uncertain == "the recording ended at the top of the rep"
+
+
 @pytest.mark.parametrize(("other_knee", "total"), [(0.0, 5), (85.0, 4)], ids=["one-knee-cut-at-its-top",
                                                                               "both-knees-in-to-kneel-down"])
 def test_a_knee_up_when_the_recording_ends_is_a_rep_only_if_the_other_stays_down(other_knee, total):

@@ -102,6 +102,8 @@ class RepCounter:
         """A counted rep's top was held for the exercise's pause: the person does its held form."""
         self._frame_s = 0.0
         """The time between frames: a rep's start and end are each seen up to a frame late or early."""
+        self._done: list[tuple[float, float]] = []
+        """Start and end of every rep counted so far, on any side: the set's rhythm."""
 
     def step(self, features: Features, t: float, dt: float, in_position: bool) -> list[Event]:
         """One frame in position (or settling into it)."""
@@ -167,7 +169,8 @@ class RepCounter:
         if came_down and spec.hold_s <= 0:
             uncertain = "the recording ended on the way back down"
         elif at_full_top and (spec.hold_s <= 0 or channel.top.held_s >= spec.hold_s - HOLD_TIMING_SLACK_S) and \
-                end - channel.rest_t >= spec.min_rep_s / 2 and not self._legs.other_side_up_too(channel, span):
+                end - channel.rest_t >= spec.min_rep_s / 2 and not self._legs.other_side_up_too(channel, span) \
+                and self._on_the_sets_rhythm(channel.rest_t):
             # Its way up alone took as long as half a rep can: a jump at the last frames is no rep.
             uncertain = "the recording ended at the top of the rep"
         else:
@@ -176,6 +179,17 @@ class RepCounter:
         draft = replace(self._draft_rep(channel, end), uncertain=uncertain, cut_at_top=not came_down)
         channel.phase = Phase.REST
         return events + self._judge(channel, draft) + self._form.movement_finished()
+
+    def _on_the_sets_rhythm(self, start: float) -> bool:
+        """A movement began no later after the set's last rep than the set has paused before, or than
+        a rep of it takes: at its top, a rep cut off by the end of the recording looks just like the
+        person getting up after the set, and only its timing tells them apart."""
+        done = sorted(self._done + [(draft.start_s, draft.t_s) for draft in self._provisional])
+        if not done:
+            return True
+        pauses = [later[0] - earlier[1] for earlier, later in zip(done, done[1:])]
+        allowed = max(pauses + [statistics.median(end - begin for begin, end in done)])
+        return start - max(end for _, end in done) <= allowed
 
     def _typical_range(self, channel: Channel) -> float | None:
         """The person's own typical range, from their reps so far; None before the first one.
@@ -623,6 +637,7 @@ class RepCounter:
         channel.count += 1
         channel.ranges.append(draft.rom)
         channel.last_rep = (draft.start_s, draft.t_s, draft.rom)
+        self._done.append((draft.start_s, draft.t_s))
         events: list[Event] = [RepCompleted(
             draft.t_s, draft.side, channel.count, draft.start_s, draft.peak_s, round(draft.rom, 1),
             round(draft.peak, 1), round(draft.peak_s - draft.start_s, 3), round(draft.t_s - draft.peak_s, 3),
