@@ -20,6 +20,7 @@ How a rep is recognised (per counting channel: one per side, or one for the whol
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from dataclasses import replace
@@ -187,8 +188,8 @@ class RepCounter:
         done = sorted(self._done + [(draft.start_s, draft.t_s) for draft in self._provisional])
         if not done:
             return True
-        pauses = [later[0] - earlier[1] for earlier, later in zip(done, done[1:])]
-        allowed = max(pauses + [statistics.median(end - begin for begin, end in done)])
+        pauses = [later[0] - earlier[1] for earlier, later in itertools.pairwise(done)]
+        allowed = max([*pauses, statistics.median(end - begin for begin, end in done)])
         return start - max(end for _, end in done) <= allowed
 
     def _typical_range(self, channel: Channel) -> float | None:
