@@ -78,14 +78,14 @@ class Legs:
             return None
         return Side.LEFT if left > right else Side.RIGHT
 
-    def rest_from_other_leg(self, channel: Channel, x: float, t: float) -> None:
-        """A leg first seen a whole rep's range above where the other leg has rested was hidden at
-        rest (behind the standing leg, filmed from the side) and came into view on its way up: it
-        rested where the other leg rests, and its rep, with the hold at its top, is under way."""
+    def rest_from_other_leg(self, channel: Channel, x: float, t: float, smallest_rep: float) -> None:
+        """A leg first seen further from where the other leg has rested than the smallest rep moves was
+        hidden at rest (behind the standing leg, filmed from the side) and came into view on its way
+        up: it rested where the other leg rests, and its rep, with the hold at its top, is under way."""
         if channel.side is None or math.isfinite(channel.rest) or math.isfinite(channel.opening.first):
             return
         for other in self.channels:
-            if other is not channel and other.rest_settled and x >= other.rest + self.spec.min_excursion:
+            if other is not channel and other.rest_settled and x >= other.rest + smallest_rep:
                 channel.rest, channel.rest_t = other.rest, t
                 channel.awaiting_rest = False
                 channel.hidden_at_rest = True

@@ -280,7 +280,7 @@ class RepCounter:
                       in_position: bool) -> list[Event]:
         """Between reps: follow where the rest is, and start a rep when the signal leaves it."""
         spec = self.spec
-        self._legs.rest_from_other_leg(channel, x, t)
+        self._legs.rest_from_other_leg(channel, x, t, self._smallest_excursion)
         channel.opening.watch(x, t, REST_BAND * spec.min_excursion)
         if channel.awaiting_rest:
             # Not the lowest value seen on the way in (lying back flexes the hips like a bridge
