@@ -476,8 +476,8 @@ def test_a_jump_in_the_last_frames_is_no_rep_cut_at_its_top():
                                                                              "after-a-long-pause"])
 def test_a_sit_up_cut_at_its_top_counts_only_on_the_sets_rhythm(last_start, total):
     """Two sit-ups of a second and a half, then the trunk rises and the recording ends at the top. Straight
-    after the set, that is its last rep cut off; after a pause longer than any the set made and than a
-    rep takes, it is as likely the person sitting up to get up: at the top the two look alike."""
+    after the set, that is its last rep cut off; after a pause longer than the set's longest one and a
+    rep together, it is as likely the person sitting up to get up: at the top the two look alike."""
     def script(t: float) -> BodyAngles:
         trunk = 70.0 * reps_signal(t, [0.5, 2.0], 0.6, 0.2) + 70.0 * bump(t, last_start, 0.6, 10.0)
         return replace(LYING, trunk_elevation=trunk, hip_left=60.0 + trunk, hip_right=60.0 + trunk,

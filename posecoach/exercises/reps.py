@@ -182,14 +182,14 @@ class RepCounter:
         return events + self._judge(channel, draft) + self._form.movement_finished()
 
     def _on_the_sets_rhythm(self, start: float) -> bool:
-        """A movement began no later after the set's last rep than the set has paused before, or than
-        a rep of it takes: at its top, a rep cut off by the end of the recording looks just like the
+        """A movement began no later after the set's last rep than the set's longest pause and one of
+        its reps together: at its top, a rep cut off by the end of the recording looks just like the
         person getting up after the set, and only its timing tells them apart."""
         done = sorted(self._done + [(draft.start_s, draft.t_s) for draft in self._provisional])
         if not done:
             return True
         pauses = [later[0] - earlier[1] for earlier, later in itertools.pairwise(done)]
-        allowed = max([*pauses, statistics.median(end - begin for begin, end in done)])
+        allowed = max(pauses, default=0.0) + statistics.median(end - begin for begin, end in done)
         return start - max(end for _, end in done) <= allowed
 
     def _typical_range(self, channel: Channel) -> float | None:
