@@ -400,15 +400,17 @@ def test_getting_down_through_all_fours_into_a_plank_is_no_knee_drive():
     assert summary.rejected == []
 
 
-def test_stepping_back_into_a_plank_after_being_seen_on_all_fours_is_no_rep_under_way():
-    """Seen on hands and knees for a second, then the left leg steps back and the right knee lifts
-    off the mat before stepping back too: the position begins inside that movement, which was the
-    way into it, not a knee drive the recording caught half-way (that needs the recording, or the
-    person, to have only just begun)."""
+@pytest.mark.parametrize("on_all_fours", [1.0, 0.3], ids=["for-a-second", "for-a-third-of-one"])
+def test_stepping_back_into_a_plank_after_being_seen_on_all_fours_is_no_rep_under_way(on_all_fours):
+    """Seen on hands and knees for a second (or a third of one), then the left leg steps
+    back and the right knee lifts off the mat before stepping back too: the position begins inside
+    that movement, which was the way into it, not a knee drive the recording caught half-way (that
+    needs the recording, or the person, to have only just begun)."""
     def ramp(t: float, start: float, end: float, from_: float, to: float) -> float:
         return from_ + (to - from_) * min(1.0, max(0.0, (t - start) / (end - start)))
 
     def script(t: float) -> BodyAngles:
+        t += 1.0 - on_all_fours
         left_hip, left_knee = ramp(t, 1.0, 1.4, 95.0, 0.0), ramp(t, 1.3, 1.6, 100.0, 0.0)
         right_hip = ramp(t, 1.6, 1.8, 95.0, 115.0) if t < 1.8 else ramp(t, 1.8, 2.2, 115.0, 0.0)
         right_knee = ramp(t, 1.8, 2.2, 100.0, 0.0)

@@ -33,10 +33,13 @@ LOST_MID_REP_S = 4.0
 found again on the way down, and the rep resumes if the person is back within this long."""
 LOST_HOLD_END_S = 10.0
 """A hold paused by a lost pose ends if nobody is seen for this long."""
-OPENING_SEEN_S = 1.0
+OPENING_SEEN_S = 0.5
 """A rep already under way when the position began is credited (``RepCounter`` 's opening rep) only
 when the person came into view about then, as a recording that starts mid-rep does: someone seen
-for longer before was getting into the position, and that movement is no rep."""
+for longer before was getting into the position, and that movement is no rep. Every opening rep
+credited on the real and rendered clips began counting in the first frame seen; half a second is
+well past the posture gate's smoothing, and seen that long on all fours, a person is getting into
+the plank."""
 MAX_FRAME_GAP_S = 0.5
 """A longer gap between frames is treated as lost frames, not as time spent in position."""
 
