@@ -10,7 +10,6 @@ session, tagged with the routine and step so the next run can progress it. Usabl
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,6 +24,7 @@ from posecoach.live import KeySource, LiveResult, StopReason, build_session, pac
 from posecoach.routines import Change, Decision, Routine, SessionRecord, Step, progress, session_tag
 from posecoach.sinks.history import HistoryRecorder, HistoryStore
 from posecoach.sinks.window import TerminalKeys
+from posecoach.terminal import echo
 from posecoach.wording import plural
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ class StepAdvance:
 
 
 def _print_stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    echo(message, err=True)
 
 
 class RoutineRunner:

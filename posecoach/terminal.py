@@ -59,6 +59,12 @@ def echo(message: Any = "", *, err: bool = False, nl: bool = True, file: IO[str]
         _gone(stream)
 
 
+def echo_error(message: str) -> None:
+    """``Error: <message>`` on stderr as one line, whatever the message held (a file name with a
+    newline in it, an exception's multi-line text): scripts and ``grep`` read one failure per line."""
+    echo(f"Error: {' '.join(message.split())}", err=True)
+
+
 def _gone(stream: IO[str]) -> None:
     """Point the stream's descriptor at /dev/null, so later writes (and the final flush) are harmless."""
     with contextlib.suppress(OSError, ValueError, AttributeError):

@@ -417,6 +417,46 @@ def test_history_and_show_never_print_escape_sequences_from_stored_names(tmp_pat
         assert not any(ch in result.output for ch in "\x1b\x9b\x07"), (args, result.output)
 
 
+@pytest.mark.parametrize("batch", ["one-exercise", "manifest"])
+def test_each_failed_video_is_one_clean_error_line_whatever_its_name(tmp_path: Path, batch: str) -> None:
+    """A video's name is data: escape sequences in it never reach the terminal, and each failure stays on
+    one line, on every path that analyses several videos (a manifest's used to print names raw)."""
+    bad = [tmp_path / "\x1b]0;owned\x07notes\x1b[2J.mp4", tmp_path / "missing\x9b31m.mp4"]
+    bad[0].write_bytes(b"these are my exercise notes\n" * 20)
+    if batch == "manifest":
+        manifest = tmp_path / "manifest.csv"
+        manifest.write_text("video,exercise\n" + "".join(f"{clip},plank\n" for clip in bad))
+        result = run("analyze", "--manifest", manifest, "--jobs", "1")
+    else:
+        result = run("analyze", "-e", "plank", *bad)
+    assert result.exit_code == EXIT_ERROR
+    assert not any(ch in result.stderr for ch in "\x1b\x9b\x07"), result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert [line.count(".mp4") for line in errors[:2]] == [2, 2]  # the name, then the message naming it again
+    assert errors[-1] == "Error: none of the videos could be analysed"
+
+
+def test_nothing_but_the_one_printer_writes_to_the_terminal() -> None:
+    """Every line posecoach prints goes through ``terminal.echo``, which strips escape sequences from data
+    and survives a reader that went away: a module calling ``print`` or ``click.echo`` itself skips both."""
+    import ast
+
+    import posecoach
+
+    package = Path(posecoach.__file__).parent
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "terminal.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = ast.unparse(node.func)
+            if name in ("print", "click.echo", "click.secho", "sys.stdout.write", "sys.stderr.write"):
+                offenders.append(f"{path.relative_to(package)}:{node.lineno} {name}")
+    assert offenders == []
+
+
 def test_the_markdown_report_escapes_html_from_data() -> None:
     from posecoach.sinks.report import Section
 

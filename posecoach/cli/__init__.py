@@ -30,7 +30,7 @@ import click
 
 from posecoach import __version__
 from posecoach.errors import PoseCoachError
-from posecoach.terminal import echo, ensure_standard_streams, flush_standard_streams
+from posecoach.terminal import echo, echo_error, ensure_standard_streams, flush_standard_streams
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 70, 130, 143
 
@@ -156,7 +156,7 @@ def _os_error_message(exc: OSError) -> str:
 def _fail(ctx: click.Context, message: str, code: int) -> None:
     if _verbose(ctx):
         traceback.print_exc()
-    echo(f"Error: {' '.join(message.split())}", err=True)  # one line, whatever the message held
+    echo_error(message)
     ctx.exit(code)
 
 

@@ -26,7 +26,7 @@ from posecoach.cli.options import (
 from posecoach.errors import NothingAnalysedError, OutputError, PoseCoachError, SomeVideosFailedError
 from posecoach.sinks.console import render_summaries
 from posecoach.summary import SessionSummary
-from posecoach.terminal import clean, echo
+from posecoach.terminal import clean, echo, echo_error
 from posecoach.wording import plural
 
 PROGRESS_MIN_FRAMES = 150
@@ -189,7 +189,7 @@ def analyze(videos: tuple[str, ...], exercise_slug: str | None, side: str, outpu
             try:
                 _deliver(finished, output_format, as_list, save, db_path)
             except PoseCoachError as exc:
-                echo(f"Error: {exc}", err=True)
+                echo_error(str(exc))
         raise
     except BaseException:
         if annotated is not None:
@@ -229,7 +229,7 @@ def _recognise_each(sources: list[str], side: str, model_path: Path | None, verb
         except PoseCoachError as exc:
             if len(sources) == 1:
                 raise
-            echo(f"Error: {source}: {exc}", err=True)  # as with -e: each video's error on its own line
+            echo_error(f"{source}: {exc}")  # as with -e: each video's error on its own line
             failed += 1
             continue
         for summary in found:
@@ -332,7 +332,7 @@ def _analyze_many(sources: list[str], exercise: str, side: str, model: Path | No
     finally:
         for index in sorted(results):
             if isinstance(results[index], str):
-                echo(f"Error: {results[index]}", err=True)
+                echo_error(str(results[index]))
     summaries = _summaries(results)
     if not summaries:
         raise NothingAnalysedError()

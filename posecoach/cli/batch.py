@@ -31,6 +31,7 @@ from posecoach.batch import (
 )
 from posecoach.errors import HistoryError, NothingAnalysedError, OutputError, SomeVideosFailedError
 from posecoach.sinks.console import render_summaries
+from posecoach.terminal import echo, echo_error
 
 
 def analyze_batch(sources: list[str], *, manifest: Path | None, exercise: str | None, side: str,
@@ -52,7 +53,7 @@ def analyze_batch(sources: list[str], *, manifest: Path | None, exercise: str | 
         store = _open_history(stack, db_path) if save else None
         todo, done = plan(items, store, model_path)
         for result in done:
-            click.echo(f"Skipped {result.item.video} ({result.item.exercise}): already analysed with the same "
+            echo(f"Skipped {result.item.video} ({result.item.exercise}): already analysed with the same "
                        f"content, model, side and posecoach version, history session {result.skipped_session}",
                        err=True)
         if address is not None and todo:  # before the progress bar: starting or joining Ray is not progress
@@ -125,11 +126,11 @@ def _report(results: list[BatchResult], output_format: str, *, interrupted: bool
     summaries = [r.summary for r in results if r.summary is not None]
     for result in results:
         if result.error is not None:
-            click.echo(f"Error: {result.item.video}: {' '.join(result.error.split())}", err=True)
+            echo_error(f"{result.item.video}: {result.error}")
     if summaries:
-        click.echo(render_summaries(summaries, output_format))
+        echo(render_summaries(summaries, output_format))
     if interrupted:
-        click.echo(f"{len(summaries)} of {len(results)} videos finished before the interruption; they are printed "
+        echo(f"{len(summaries)} of {len(results)} videos finished before the interruption; they are printed "
                    "above and saved. Run the same command again to analyse the rest.", err=True)
     elif not summaries and not skipped:
         raise NothingAnalysedError()

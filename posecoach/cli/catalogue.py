@@ -10,6 +10,7 @@ from posecoach.cli.options import format_option
 from posecoach.exercises import CATALOG, Exercise, Kind
 from posecoach.sinks.console import format_table
 from posecoach.summary import strict_json
+from posecoach.terminal import echo
 
 
 def exercise_record(exercise: Exercise) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def exercises(output_format: str) -> None:
     """List the exercises posecoach can count or time."""
     records = [exercise_record(e) for e in CATALOG.values()]
     if output_format == "json":
-        click.echo(strict_json(records, indent=2))
+        echo(strict_json(records, indent=2))
         return
     from posecoach.wording import article_title
 
@@ -46,7 +47,7 @@ def exercises(output_format: str) -> None:
         article = article_title(str(r["source"]["article"])) if r["source"] else "-"
         rows.append([r["slug"], kind, r["sides"], ",".join(r["views"]), r["position"], article,
                      ",".join(r["form_checks"]) or "-"])
-    click.echo(format_table(rows, ["slug", "kind", "sides", "views", "starting position", "from the article",
+    echo(format_table(rows, ["slug", "kind", "sides", "views", "starting position", "from the article",
                                    "form checks"]))
 
 

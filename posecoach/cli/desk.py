@@ -17,11 +17,12 @@ import click
 
 from posecoach.cli.options import format_option, model_option, verbose_option
 from posecoach.summary import strict_json
+from posecoach.terminal import echo
 from posecoach.wording import plural
 
 
 def _stderr(message: str) -> None:
-    click.echo(message, err=True)
+    echo(message, err=True)
 
 
 def _notify_desktop(title: str, message: str) -> None:
@@ -124,12 +125,12 @@ def _desk_event(event: Any, text: str, output_format: str, live: bool) -> None:
     from dataclasses import asdict
 
     if output_format == "json":
-        click.echo(strict_json({"kind": event.kind, **asdict(event)}))
+        echo(strict_json({"kind": event.kind, **asdict(event)}))
         return
     from posecoach.desk import format_clock
 
     when = time.strftime("%H:%M") if live else f"+{format_clock(event.t_s)}"
-    click.echo(f"{when}  {text}")
+    echo(f"{when}  {text}")
 
 
 def _desk_totals(monitor: Any, wall0: float, cpu0: float) -> None:

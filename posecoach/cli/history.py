@@ -184,7 +184,7 @@ def history(exercise_slug: str | None, patient: str | None, since: datetime | No
         with store:
             sessions = store.sessions(exercise_slug, since, patient=patient)
             _check_exercise_filter(exercise_slug, bool(sessions) or bool(store.sessions(exercise_slug)))
-        click.echo(f"History: {store.path}", err=True)
+        echo(f"History: {store.path}", err=True)
     if output_format == "json":
         echo(strict_json([s.to_dict() for s in sessions], indent=2))
     elif output_format == "csv":

@@ -11,6 +11,7 @@ from posecoach.errors import OutputError
 from posecoach.synth.clip import SynthSpec, joints_path_for, synthesize, truth_path_for, write_clip
 from posecoach.synth.motions import EXERCISES, FAULT_CODES, SynthOptionError
 from posecoach.synth.render import CONDITIONS, VIEWS
+from posecoach.terminal import echo
 
 
 def _split(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
@@ -92,7 +93,7 @@ def synth(exercise: str, reps: int | None, view: str, faults: tuple[str, ...], c
         truth = write_clip(clip, output, progress=lambda done, _total: bar.update(done - bar.pos),
                            write_joints=joints)
     expected = truth.expected()
-    click.echo(
+    echo(
         f"wrote {output} ({truth.frame_count} frames, {truth.duration_s:.1f} s, {truth.camera.view} view) and "
         f"{truth_path_for(output).name}: {expected['reps']['total']} counted reps, "
         f"{len(truth.holds)} holds, {len(truth.faults)} faults",

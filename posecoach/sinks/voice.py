@@ -29,6 +29,8 @@ from typing import Protocol
 
 import numpy as np
 
+from posecoach.terminal import echo
+
 SAMPLE_RATE = 22050
 SPEECH_WPM = 165
 """A little faster than espeak's default 175 is too fast to follow while exercising; 165 is clear."""
@@ -192,7 +194,7 @@ class Speaker:
     def __init__(self, engine: SpeechEngine | None = None, *, cooldown_s: float = 0.25, max_age_s: float = 2.5,
                  clock: Callable[[], float] = time.monotonic,
                  notify: Callable[[str], None] | None = None) -> None:
-        self._notify = notify or (lambda message: print(message, file=sys.stderr, flush=True))
+        self._notify = notify or (lambda message: echo(message, err=True))
         if engine is None:
             engine, notice = find_engine()
             if notice:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 
 from posecoach.errors import HistoryError
@@ -10,6 +9,7 @@ from posecoach.events import Event
 from posecoach.exercises.definition import Target
 from posecoach.sinks.history.store import HistoryRecorder
 from posecoach.summary import SessionMode, SessionStatus, SessionSummary
+from posecoach.terminal import echo
 
 
 class HistorySink:
@@ -18,7 +18,7 @@ class HistorySink:
     def __init__(self, recorder: HistoryRecorder, exercise: str, source: str, target: Target | None,
                  warn: Callable[[str], None] | None = None, patient: str | None = None) -> None:
         self._recorder = recorder
-        self._warn = warn or (lambda message: print(message, file=sys.stderr, flush=True))
+        self._warn = warn or (lambda message: echo(message, err=True))
         self._failed = False
         self._target = target
         self.session_id = recorder.open_session(exercise, source, mode=SessionMode.LIVE, target=target,
