@@ -163,9 +163,6 @@ class ClipTruth:
             **({"variation": self.variation} if self.variation else {}),
         }
 
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClipTruth:
         if data.get("schema") != SCHEMA:
