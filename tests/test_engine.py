@@ -788,6 +788,23 @@ def test_a_leg_hidden_behind_the_standing_leg_until_it_rises_is_a_rep_with_its_h
     assert [round(hold.held_s) for hold in summary.holds] == [6]
 
 
+@pytest.mark.parametrize(("lost", "end", "total"), [(None, 13.5, 2), ((8.5, 10.5), 13.5, 2), ((8.5, 10.5), 12.0, 1)],
+                         ids=["held-in-view", "held-partly-unseen", "not-held-long-enough"])
+def test_a_knee_held_up_when_the_recording_ends_counts_with_the_time_it_was_out_of_view(lost, end, total):
+    """Two 5 s knee holds, the second still up when the recording ends. Out of view for two seconds of
+    it, it was held as long as a rep that finished would be credited for (one rule for both); cut off
+    after 4 s of hold, it was not held long enough either way."""
+    def script(t: float) -> BodyAngles | None:
+        if lost is not None and lost[0] <= t < lost[1]:
+            return None
+        return replace(STANDING, hip_right=85.0 * reps_signal(t, [0.5, 7.5], 0.5, 5.5, 0.5))
+
+    summary = analyse("standing-psoas-activation", script, end)
+    assert summary.rep_counts()["total"] == total
+    if total == 2:
+        assert summary.reps[-1].uncertain == "the recording ended at the top of the rep"
+
+
 def test_a_far_leg_that_hides_again_on_its_way_down_is_back_at_rest_and_its_next_drive_a_rep():
     """Filmed from the side, the far leg is out of sight behind the near one whenever it is down: seen
     only on its way up, at the top, and part of the way back. Hiding again is coming back to where

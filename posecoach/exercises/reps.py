@@ -169,7 +169,7 @@ class RepCounter:
         at_full_top = typical is not None and span >= ENDING_TOP_SHARE * typical
         if came_down and spec.hold_s <= 0:
             uncertain = "the recording ended on the way back down"
-        elif at_full_top and (spec.hold_s <= 0 or channel.top.held_s >= spec.hold_s - HOLD_TIMING_SLACK_S) and \
+        elif at_full_top and (spec.hold_s <= 0 or self._held_the_top(channel.top.held_s, channel)) and \
                 end - channel.rest_t >= spec.min_rep_s / 2 and not self._legs.other_side_up_too(channel, span) \
                 and self._on_the_sets_rhythm(channel.rest_t):
             # Its way up alone took as long as half a rep can: a jump at the last frames is no rep.
