@@ -54,8 +54,8 @@ def analyze_batch(sources: list[str], *, manifest: Path | None, exercise: str | 
         todo, done = plan(items, store, model_path)
         for result in done:
             echo(f"Skipped {result.item.video} ({result.item.exercise}): already analysed with the same "
-                       f"content, model, side and posecoach version, history session {result.skipped_session}",
-                       err=True)
+                 f"content, model, side and posecoach version, history session {result.skipped_session}",
+                 err=True)
         if address is not None and todo:  # before the progress bar: starting or joining Ray is not progress
             stack.callback(connect(address, verbose=verbose))
         progress = _Progress(len(todo), stack)
@@ -131,7 +131,7 @@ def _report(results: list[BatchResult], output_format: str, *, interrupted: bool
         echo(render_summaries(summaries, output_format))
     if interrupted:
         echo(f"{len(summaries)} of {len(results)} videos finished before the interruption; they are printed "
-                   "above and saved. Run the same command again to analyse the rest.", err=True)
+             "above and saved. Run the same command again to analyse the rest.", err=True)
     elif not summaries and not skipped:
         raise NothingAnalysedError()
     elif failed := sum(result.error is not None for result in results):

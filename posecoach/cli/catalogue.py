@@ -48,7 +48,7 @@ def exercises(output_format: str) -> None:
         rows.append([r["slug"], kind, r["sides"], ",".join(r["views"]), r["position"], article,
                      ",".join(r["form_checks"]) or "-"])
     echo(format_table(rows, ["slug", "kind", "sides", "views", "starting position", "from the article",
-                                   "form checks"]))
+                             "form checks"]))
 
 
 COMMANDS = [exercises]
