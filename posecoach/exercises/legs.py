@@ -26,10 +26,11 @@ OPENING_OTHER_SIDE_S = 0.5
 both legs starting up."""
 ECHO_RATIO = 2.0
 """A rejected movement of one side during a rep of the other side at least this much larger is an echo."""
-SAME_MOVEMENT_SHARE = 0.85
+SAME_MOVEMENT_SHARE = 0.75
 """Two sides' reps sharing this much of their time (intersection over union) are one movement. Legs
-taking turns share at most 0.79 on the real clips (fast mountain climbers, the smoothing lagging);
-one leg read twice by the model shares 0.91-0.98 on rendered clips."""
+taking turns share at most 0.63 on the real clips (amila's high knees, peaks apart); one leg read
+twice by the model shares 0.74-0.98 on rendered clips, and 0.80 on homewo's mountain climbers,
+whose frames show the legs alternating while both readings rise and fall together."""
 
 
 class Legs:
